@@ -1,0 +1,136 @@
+"""The language table, as data.
+
+Commands are argv tuples run inside the sandbox's work directory; ``{source}`` and ``{binary}``
+are file names in it. Executables are absolute paths resolved with ``realpath`` at use, because
+a sandbox mounts real directories: ``/usr/bin/java`` goes through ``/etc/alternatives`` and the
+``python3`` on PATH may live under ``/root`` (pyenv), which a sandbox never mounts.
+
+``judge0_names`` are matched against Judge0's ``/languages`` names (ids differ between Judge0
+versions); the first listed prefix that matches wins. ``default_template`` is the function-style
+wrapper of ``courses.judging.templates``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+from courses.judging.errors import UnknownLanguage
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    key: str
+    display_name: str
+    source_filename: str
+    run_argv: tuple[str, ...]
+    compile_argv: tuple[str, ...] | None
+    version_argv: tuple[str, ...]
+    judge0_names: tuple[str, ...]
+    #: ``{source}`` and ``{binary}`` in argv are replaced by these names.
+    binary_filename: str = ""
+
+    @property
+    def executable(self) -> str:
+        """The real path of the program that runs (or compiles) code of this language."""
+        argv = self.compile_argv or self.run_argv
+        return os.path.realpath(argv[0])
+
+    @property
+    def is_compiled(self) -> bool:
+        return self.compile_argv is not None
+
+    @property
+    def is_installed(self) -> bool:
+        """Whether every absolute program this language needs is present and executable."""
+        programs = [self.run_argv[0], *(self.compile_argv or ())[:1]]
+        return all(
+            os.access(os.path.realpath(p), os.X_OK) for p in programs if os.path.isabs(p)
+        )
+
+    def argv(self, template: tuple[str, ...]) -> list[str]:
+        names = {"source": self.source_filename, "binary": self.binary_filename}
+        return [part.format(**names) for part in template]
+
+
+def _which(name: str, fallback: str) -> str:
+    """An absolute path for a program, preferring the system one (what a sandbox can mount)."""
+    if os.path.exists(fallback):
+        return fallback
+    return shutil.which(name) or fallback
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.key: lang
+    for lang in (
+        Language(
+            key="python",
+            display_name="Python 3",
+            source_filename="main.py",
+            run_argv=("/usr/bin/python3", "-S", "-B", "{source}"),
+            compile_argv=None,
+            version_argv=("/usr/bin/python3", "--version"),
+            judge0_names=("Python (3.", "Python 3"),
+        ),
+        Language(
+            key="c",
+            display_name="C (gcc, C17)",
+            source_filename="main.c",
+            binary_filename="main",
+            compile_argv=(
+                "/usr/bin/gcc", "-std=c17", "-O2", "-pipe", "-o", "{binary}", "{source}", "-lm",
+            ),
+            run_argv=("./{binary}",),
+            version_argv=("/usr/bin/gcc", "--version"),
+            judge0_names=("C (GCC",),
+        ),
+        Language(
+            key="cpp",
+            display_name="C++ (g++, C++17)",
+            source_filename="main.cpp",
+            binary_filename="main",
+            compile_argv=(
+                "/usr/bin/g++", "-std=c++17", "-O2", "-pipe", "-o", "{binary}", "{source}",
+            ),
+            run_argv=("./{binary}",),
+            version_argv=("/usr/bin/g++", "--version"),
+            judge0_names=("C++ (GCC",),
+        ),
+        Language(
+            key="javascript",
+            display_name="JavaScript (Node.js)",
+            source_filename="main.js",
+            run_argv=(_which("node", "/usr/bin/node"), "{source}"),
+            compile_argv=None,
+            version_argv=(_which("node", "/usr/bin/node"), "--version"),
+            judge0_names=("JavaScript (Node.js",),
+        ),
+        Language(
+            key="java",
+            display_name="Java (OpenJDK)",
+            source_filename="Main.java",
+            binary_filename="Main",
+            compile_argv=("/usr/bin/javac", "-encoding", "UTF-8", "-d", ".", "{source}"),
+            run_argv=("/usr/bin/java", "-Xss64m", "-XX:+UseSerialGC", "-cp", ".", "{binary}"),
+            version_argv=("/usr/bin/java", "-version"),
+            judge0_names=("Java (OpenJDK",),
+        ),
+    )
+}
+
+#: Languages every installation must support; the others appear only when installed.
+REQUIRED_LANGUAGES = ("python", "c", "cpp")
+
+
+def get_language(key: str) -> Language:
+    try:
+        return LANGUAGES[key]
+    except KeyError:
+        known = ", ".join(sorted(LANGUAGES))
+        raise UnknownLanguage(f"unknown language {key!r}; known: {known}") from None
+
+
+def available_languages() -> list[Language]:
+    """The languages whose toolchain is installed on this host, required ones first."""
+    return [lang for lang in LANGUAGES.values() if lang.is_installed]
