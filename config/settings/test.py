@@ -7,3 +7,6 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 from config.settings.base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests judge inline whatever REDIS_URL says; a test that needs a real worker starts one itself.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,53 @@
+# Quick start (README): `make run` serves the demo platform, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE ?= config.settings.base
+
+.PHONY: run test lint system-deps install install-dev services-start services-stop test-scaled bench
+
+# Bubblewrap is the local sandbox; as root we install it from Debian, otherwise we only check.
+system-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "bubblewrap is missing: sudo apt-get install bubblewrap" >&2; fi; }
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c requirements.lock -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: system-deps $(VENV)/.installed
+install-dev: system-deps $(VENV)/.installed-dev
+
+run: install
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# One run of the whole suite on whatever DATABASE_URL / REDIS_URL say (embedded by default).
+test: lint
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest -q
+
+services-start:
+	bash scripts/services.sh start
+
+services-stop:
+	bash scripts/services.sh stop
+
+# The same suite on PostgreSQL + Redis started locally from Debian's packages.
+test-scaled: services-start
+	$(MAKE) test $$(bash scripts/services.sh env)
+
+bench: install-dev
+	$(PY) bench/judge_local.py
+	$(PY) bench/judge0_latency.py

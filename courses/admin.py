@@ -1,0 +1,242 @@
+"""The Django admin, usable by instructors.
+
+A superuser sees everything. A staff user who is not a superuser sees and edits only what
+belongs to courses where they hold an active instructor enrollment: each admin names the path
+from its model to ``Course`` in ``course_path``, and querysets, foreign-key choices and object
+permissions all go through it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+
+from courses.models import (
+    Chapter,
+    Course,
+    DiscussionReply,
+    DiscussionThread,
+    Enrollment,
+    Exam,
+    ExamAttempt,
+    ExamProblem,
+    Problem,
+    ProblemProgress,
+    ProblemTestCase,
+    ReferenceSolution,
+    Submission,
+    SubmissionTestResult,
+)
+
+
+def instructed_course_ids(user) -> QuerySet:
+    return Enrollment.objects.filter(
+        user=user, role=Enrollment.Role.INSTRUCTOR, status=Enrollment.Status.ACTIVE
+    ).values("course_id")
+
+
+def scope_to_instructor(queryset: QuerySet, user, course_path: str) -> QuerySet:
+    if user.is_superuser:
+        return queryset
+    lookup = f"{course_path}__in" if course_path else "pk__in"
+    return queryset.filter(**{lookup: instructed_course_ids(user)})
+
+
+#: Where each model's course lies, for the foreign-key choices of every scoped form.
+COURSE_PATHS = {
+    Course: "",
+    Chapter: "course",
+    Problem: "chapter__course",
+    Exam: "course",
+    ExamAttempt: "exam__course",
+    DiscussionThread: "course",
+    ProblemTestCase: "problem__chapter__course",
+}
+
+
+class InstructorScopedMixin:
+    course_path = ""
+
+    def get_queryset(self, request):
+        return scope_to_instructor(super().get_queryset(request), request.user, self.course_path)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        model = db_field.remote_field.model
+        if model in COURSE_PATHS:
+            kwargs["queryset"] = scope_to_instructor(
+                model._default_manager.all(), request.user, COURSE_PATHS[model]
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedModelAdmin(InstructorScopedMixin, admin.ModelAdmin):
+    """Object permissions too: an instructor cannot open another course's object by its URL."""
+
+    def _in_scope(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._in_scope(request, obj)
+
+
+class ScopedInline(InstructorScopedMixin, admin.TabularInline):
+    extra = 0
+
+
+class ChapterInline(ScopedInline):
+    model = Chapter
+    course_path = "course"
+
+
+class EnrollmentInline(ScopedInline):
+    model = Enrollment
+    course_path = "course"
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Course)
+class CourseAdmin(ScopedModelAdmin):
+    list_display = ["title", "slug", "is_published", "time_zone"]
+    list_filter = ["is_published"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [ChapterInline, EnrollmentInline]
+
+    def has_add_permission(self, request):
+        # New courses are created by administrators, who then enroll their instructors.
+        return request.user.is_superuser
+
+
+@admin.register(Chapter)
+class ChapterAdmin(ScopedModelAdmin):
+    course_path = "course"
+    list_display = ["title", "course", "order"]
+    list_filter = ["course"]
+    search_fields = ["title"]
+
+
+class ProblemTestCaseInline(ScopedInline):
+    model = ProblemTestCase
+    course_path = "problem__chapter__course"
+    fields = ["order", "is_sample", "weight", "input", "expected_output"]
+
+
+class ReferenceSolutionInline(ScopedInline):
+    model = ReferenceSolution
+    course_path = "problem__chapter__course"
+
+
+@admin.register(Problem)
+class ProblemAdmin(ScopedModelAdmin):
+    course_path = "chapter__course"
+    list_display = ["title", "chapter", "io_mode", "checker", "points", "is_visible", "is_archived"]
+    list_filter = ["is_visible", "is_exam_only", "is_archived", "io_mode", "checker", "chapter__course"]
+    search_fields = ["title", "statement"]
+    inlines = [ProblemTestCaseInline, ReferenceSolutionInline]
+
+
+class ExamProblemInline(ScopedInline):
+    model = ExamProblem
+    course_path = "exam__course"
+
+
+@admin.register(Exam)
+class ExamAdmin(ScopedModelAdmin):
+    course_path = "course"
+    list_display = ["title", "course", "opens_at", "closes_at", "duration_minutes", "total_score"]
+    list_filter = ["course"]
+    search_fields = ["title"]
+    readonly_fields = ["total_score"]
+    inlines = [ExamProblemInline]
+
+
+@admin.register(ExamAttempt)
+class ExamAttemptAdmin(ScopedModelAdmin):
+    course_path = "exam__course"
+    list_display = ["exam", "user", "started_at", "deadline", "finished_at", "score", "passed"]
+    list_filter = ["exam", "passed"]
+    search_fields = ["user__username", "exam__title"]
+    readonly_fields = ["started_at", "deadline", "finished_at", "score", "passed"]
+
+
+class SubmissionTestResultInline(ScopedInline):
+    model = SubmissionTestResult
+    course_path = "submission__problem__chapter__course"
+    can_delete = False
+    readonly_fields = ["order", "verdict", "cpu_time_ms", "memory_kb", "output", "test_case"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ScopedModelAdmin):
+    course_path = "problem__chapter__course"
+    list_display = ["id", "user", "problem", "language", "status", "score", "created_at"]
+    list_filter = ["status", "language", "problem__chapter__course"]
+    search_fields = ["user__username", "problem__title"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user", "problem"]
+    # Judged fields are the judge's alone.
+    readonly_fields = [
+        "status",
+        "score",
+        "max_cpu_time_ms",
+        "peak_memory_kb",
+        "compile_output",
+        "error_text",
+        "created_at",
+        "enqueued_at",
+        "judging_started_at",
+        "judged_at",
+        "claim_id",
+        "lease_expires_at",
+    ]
+    inlines = [SubmissionTestResultInline]
+
+
+@admin.register(ProblemProgress)
+class ProblemProgressAdmin(ScopedModelAdmin):
+    course_path = "problem__chapter__course"
+    list_display = ["user", "problem", "status", "attempts", "best_score", "first_solved_at"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "problem__title"]
+    readonly_fields = [
+        "status",
+        "attempts",
+        "best_score",
+        "first_solved_at",
+        "last_submitted_at",
+    ]
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(ScopedModelAdmin):
+    course_path = "course"
+    list_display = ["user", "course", "role", "status", "enrolled_at"]
+    list_filter = ["role", "status", "course"]
+    search_fields = ["user__username", "course__title"]
+    autocomplete_fields = ["user"]
+
+
+class DiscussionReplyInline(ScopedInline):
+    model = DiscussionReply
+    course_path = "thread__course"
+
+
+@admin.register(DiscussionThread)
+class DiscussionThreadAdmin(ScopedModelAdmin):
+    course_path = "course"
+    list_display = ["title", "course", "author", "reply_count", "last_activity_at", "is_pinned"]
+    list_filter = ["is_pinned", "is_closed", "course"]
+    search_fields = ["title", "body"]
+    readonly_fields = ["reply_count", "last_activity_at"]
+    inlines = [DiscussionReplyInline]

@@ -1,0 +1,194 @@
+"""The demo course, as data: `manage.py seed_demo` loads it, tests judge its solutions.
+
+Every problem has a reference solution (stored as ``ReferenceSolution``) and a deliberately wrong
+variant (kept here only), so tests can prove that the judge accepts the first and rejects the second
+on every backend.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    input: str
+    expected_output: str
+    is_sample: bool = False
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class DemoProblem:
+    chapter: int
+    title: str
+    statement: str
+    io_mode: str
+    checker: str
+    language: str
+    reference: str
+    wrong: str
+    cases: tuple[DemoCase, ...]
+    entry_point: str = ""
+    starter_code: str = ""
+    extra_languages: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _fn_cases(rows: list[tuple[list, object]], samples: int = 1) -> tuple[DemoCase, ...]:
+    """Function-style cases: stdin is the JSON array of arguments, output the JSON result."""
+    return tuple(
+        DemoCase(json.dumps(args), json.dumps(result), is_sample=i < samples)
+        for i, (args, result) in enumerate(rows)
+    )
+
+
+COURSE = {
+    "slug": "intro-python",
+    "title": "Introduction to Python",
+    "description": "Variables, functions, loops and lists, with automatically judged exercises.",
+    "time_zone": "Europe/Paris",
+}
+CHAPTERS = ("First steps", "Loops and lists")
+
+PROBLEMS: tuple[DemoProblem, ...] = (
+    DemoProblem(
+        chapter=0,
+        title="Add two numbers",
+        statement="Write `add(a, b)` that returns the sum of two integers.",
+        io_mode="function",
+        entry_point="add",
+        checker="json",
+        language="python",
+        starter_code="def add(a, b):\n    pass\n",
+        reference="def add(a, b):\n    return a + b\n",
+        wrong="def add(a, b):\n    return a - b\n",
+        cases=_fn_cases([([1, 2], 3), ([-5, 5], 0), ([10**12, 1], 10**12 + 1), ([0, 0], 0)]),
+    ),
+    DemoProblem(
+        chapter=0,
+        title="Reverse a string",
+        statement="Write `reverse(s)` that returns `s` reversed.",
+        io_mode="function",
+        entry_point="reverse",
+        checker="json",
+        language="python",
+        starter_code="def reverse(s):\n    pass\n",
+        reference="def reverse(s):\n    return s[::-1]\n",
+        wrong="def reverse(s):\n    return s\n",
+        cases=_fn_cases([(["abc"], "cba"), ([""], ""), (["été"], "été"[::-1]), (["ab"], "ba")]),
+    ),
+    DemoProblem(
+        chapter=0,
+        title="FizzBuzz",
+        statement="Read n and print 1..n, with Fizz for multiples of 3, Buzz of 5, FizzBuzz of both.",
+        io_mode="stdio",
+        checker="exact",
+        language="python",
+        reference=(
+            "n = int(input())\n"
+            "for i in range(1, n + 1):\n"
+            "    print('FizzBuzz' if i % 15 == 0 else 'Fizz' if i % 3 == 0"
+            " else 'Buzz' if i % 5 == 0 else i)\n"
+        ),
+        wrong="n = int(input())\nfor i in range(1, n + 1):\n    print(i)\n",
+        cases=(
+            DemoCase("3\n", "1\n2\nFizz\n", is_sample=True),
+            DemoCase("5\n", "1\n2\nFizz\n4\nBuzz\n"),
+            DemoCase(
+                "15\n",
+                "1\n2\nFizz\n4\nBuzz\nFizz\n7\n8\nFizz\nBuzz\n11\nFizz\n13\n14\nFizzBuzz\n",
+                weight=2,
+            ),
+        ),
+    ),
+    DemoProblem(
+        chapter=1,
+        title="Sum of a list",
+        statement="Write `total(numbers)` that returns the sum of a list of integers.",
+        io_mode="function",
+        entry_point="total",
+        checker="json",
+        language="python",
+        starter_code="def total(numbers):\n    pass\n",
+        reference="def total(numbers):\n    result = 0\n    for n in numbers:\n        result += n\n"
+        "    return result\n",
+        wrong="def total(numbers):\n    return sum(numbers[1:])\n",
+        cases=_fn_cases([([[1, 2, 3]], 6), ([[]], 0), ([[5]], 5), ([list(range(1000))], 499500)]),
+    ),
+    DemoProblem(
+        chapter=1,
+        title="Average",
+        statement="Read numbers separated by spaces on one line and print their mean.",
+        io_mode="stdio",
+        checker="float",
+        language="python",
+        reference="xs = [float(t) for t in input().split()]\nprint(sum(xs) / len(xs))\n",
+        wrong="xs = [float(t) for t in input().split()]\nprint(sum(xs) / (len(xs) + 1))\n",
+        cases=(
+            DemoCase("1 2 3\n", "2.0\n", is_sample=True),
+            DemoCase("10\n", "10\n"),
+            DemoCase("0.1 0.2\n", "0.15\n"),
+        ),
+    ),
+    DemoProblem(
+        chapter=1,
+        title="Sum of two integers in C",
+        statement="Read two integers and print their sum (C).",
+        io_mode="stdio",
+        checker="tokens",
+        language="c",
+        reference=(
+            "#include <stdio.h>\n"
+            "int main(void) {\n"
+            "    long long a, b;\n"
+            "    if (scanf(\"%lld %lld\", &a, &b) != 2) return 1;\n"
+            "    printf(\"%lld\\n\", a + b);\n"
+            "    return 0;\n"
+            "}\n"
+        ),
+        wrong=(
+            "#include <stdio.h>\n"
+            "int main(void) {\n"
+            "    int a, b;\n"
+            "    scanf(\"%d %d\", &a, &b);\n"
+            "    printf(\"%d\\n\", a * b);\n"
+            "    return 0;\n"
+            "}\n"
+        ),
+        cases=(
+            DemoCase("1 2\n", "3\n", is_sample=True),
+            DemoCase("-7 7\n", "0\n"),
+            DemoCase("3000000000 4000000000\n", "7000000000\n"),
+        ),
+    ),
+    DemoProblem(
+        chapter=1,
+        title="Maximum in C++",
+        statement="Read n, then n integers, and print the largest (C++).",
+        io_mode="stdio",
+        checker="tokens",
+        language="cpp",
+        reference=(
+            "#include <algorithm>\n#include <iostream>\n#include <vector>\n"
+            "int main() {\n"
+            "    int n; std::cin >> n;\n"
+            "    std::vector<long long> v(n);\n"
+            "    for (auto &x : v) std::cin >> x;\n"
+            "    std::cout << *std::max_element(v.begin(), v.end()) << '\\n';\n"
+            "}\n"
+        ),
+        wrong=(
+            "#include <iostream>\n"
+            "int main() { int n, x; std::cin >> n >> x; std::cout << x << '\\n'; }\n"
+        ),
+        cases=(
+            DemoCase("3\n1 5 2\n", "5\n", is_sample=True),
+            DemoCase("1\n-4\n", "-4\n"),
+            DemoCase("4\n-1 -2 -3 9\n", "9\n"),
+        ),
+    ),
+)
+
+#: Titles of the problems the demo exam uses.
+EXAM_PROBLEMS = ("Add two numbers", "FizzBuzz", "Sum of a list")

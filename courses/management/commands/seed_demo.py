@@ -1,0 +1,137 @@
+"""Load the demo course idempotently: running it twice changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from courses import demo
+from courses.models import (
+    Chapter,
+    Course,
+    DiscussionReply,
+    DiscussionThread,
+    Enrollment,
+    Exam,
+    ExamProblem,
+    Problem,
+    ProblemTestCase,
+    ReferenceSolution,
+)
+from courses.services.exams import exam_recompute_scores
+
+#: A fixed exam window, long enough to stay open for years.
+EXAM_OPENS_AT = datetime(2025, 1, 1, tzinfo=UTC)
+EXAM_CLOSES_AT = datetime(2035, 1, 1, tzinfo=UTC)
+
+
+def ensure_user(username: str, password: str, *, is_staff: bool = False):
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": is_staff, "email": f"{username}@example.com"}
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create the demo course, users (instructor/instructor, student/student) and exam."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        instructor = ensure_user("instructor", "instructor", is_staff=True)
+        instructor.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="courses"),
+            *Permission.objects.filter(codename="view_user"),
+        )
+        student = ensure_user("student", "student")
+
+        course, _ = Course.objects.update_or_create(
+            slug=demo.COURSE["slug"],
+            defaults={**demo.COURSE, "is_published": True},
+        )
+        for user, role in ((instructor, "instructor"), (student, "student")):
+            Enrollment.objects.get_or_create(user=user, course=course, defaults={"role": role})
+        chapters = [
+            Chapter.objects.update_or_create(course=course, order=i, defaults={"title": title})[0]
+            for i, title in enumerate(demo.CHAPTERS)
+        ]
+        problems = {}
+        for order, spec in enumerate(demo.PROBLEMS):
+            problem, _ = Problem.objects.update_or_create(
+                chapter=chapters[spec.chapter],
+                title=spec.title,
+                defaults={
+                    "statement": spec.statement,
+                    "order": order,
+                    "io_mode": spec.io_mode,
+                    "entry_point": spec.entry_point,
+                    "checker": spec.checker,
+                    "allowed_languages": [spec.language],
+                    "starter_code": {spec.language: spec.starter_code} if spec.starter_code else {},
+                    "is_visible": True,
+                },
+            )
+            for case_order, case in enumerate(spec.cases):
+                ProblemTestCase.objects.update_or_create(
+                    problem=problem,
+                    order=case_order,
+                    defaults={
+                        "input": case.input,
+                        "expected_output": case.expected_output,
+                        "is_sample": case.is_sample,
+                        "weight": case.weight,
+                    },
+                )
+            ReferenceSolution.objects.update_or_create(
+                problem=problem, language=spec.language, defaults={"code": spec.reference}
+            )
+            problems[spec.title] = problem
+
+        exam, _ = Exam.objects.update_or_create(
+            course=course,
+            title="Midterm",
+            defaults={
+                "opens_at": EXAM_OPENS_AT,
+                "closes_at": EXAM_CLOSES_AT,
+                "duration_minutes": 90,
+                "passing_percentage": Decimal("50"),
+            },
+        )
+        for order, title in enumerate(demo.EXAM_PROBLEMS):
+            ExamProblem.objects.update_or_create(
+                exam=exam,
+                problem=problems[title],
+                defaults={"order": order, "score": Decimal("10")},
+            )
+        exam_recompute_scores(exam_id=exam.pk)
+
+        thread, created = DiscussionThread.objects.get_or_create(
+            course=course,
+            title="How do I read input?",
+            defaults={
+                "author": student,
+                "problem": problems["FizzBuzz"],
+                "body": "In FizzBuzz, how do I read n?",
+            },
+        )
+        if created:
+            for author, body in (
+                (instructor, "Use `n = int(input())`."),
+                (student, "Thanks, that worked!"),
+            ):
+                DiscussionReply.objects.create(thread=thread, author=author, body=body)
+            thread.reply_count = thread.replies.count()
+            thread.save(update_fields=["reply_count"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo course '{course.title}': {len(problems)} problems, exam '{exam.title}'. "
+                "Log in as instructor/instructor or student/student."
+            )
+        )

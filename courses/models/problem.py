@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from courses.judging.languages import LANGUAGES
+from courses.models.course import Chapter
+
+
+def default_allowed_languages() -> list[str]:
+    return ["python"]
+
+
+class Problem(models.Model):
+    class IoMode(models.TextChoices):
+        #: LeetCode-style: a per-language template calls the student's function with JSON arguments.
+        FUNCTION = "function"
+        STDIO = "stdio"
+
+    class Checker(models.TextChoices):
+        EXACT = "exact"
+        TOKENS = "tokens", "Tokens (whitespace-insensitive)"
+        FLOAT = "float", "Floats with tolerance"
+        JSON = "json", "JSON values"
+
+    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="problems")
+    title = models.CharField(max_length=200)
+    statement = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+    points = models.PositiveIntegerField(default=100)
+    time_limit_ms = models.PositiveIntegerField(default=2000)
+    memory_limit_kb = models.PositiveIntegerField(default=256 * 1024)
+    output_limit_kb = models.PositiveIntegerField(default=64)
+    is_visible = models.BooleanField(default=False, help_text="Draft problems are not visible.")
+    is_exam_only = models.BooleanField(default=False)
+    is_archived = models.BooleanField(
+        default=False, help_text="Archive instead of deleting a problem that has submissions."
+    )
+    allowed_languages = models.JSONField(default=default_allowed_languages)
+    io_mode = models.CharField(max_length=16, choices=IoMode.choices, default=IoMode.FUNCTION)
+    entry_point = models.CharField(max_length=100, blank=True, default="solve")
+    #: {language: starter code shown in the editor}
+    starter_code = models.JSONField(default=dict, blank=True)
+    #: {language: wrapping template}, overriding the language's default function template.
+    template_overrides = models.JSONField(default=dict, blank=True)
+    checker = models.CharField(max_length=16, choices=Checker.choices, default="exact")
+    float_abs_tolerance = models.FloatField(default=1e-6)
+    float_rel_tolerance = models.FloatField(default=1e-6)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["chapter", "order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(time_limit_ms__gt=0)
+                & models.Q(memory_limit_kb__gt=0)
+                & models.Q(output_limit_kb__gt=0),
+                name="problem_limits_positive",
+                violation_error_message="Time, memory and output limits must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(float_abs_tolerance__gte=0) & models.Q(float_rel_tolerance__gte=0),
+                name="problem_tolerances_not_negative",
+                violation_error_message="Float tolerances cannot be negative.",
+            ),
+        ]
+        indexes = [models.Index(fields=["chapter", "is_visible", "order"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from courses.judging.templates import TemplateError, validate_template
+
+        unknown = [lang for lang in self.allowed_languages or [] if lang not in LANGUAGES]
+        if unknown or not self.allowed_languages:
+            raise ValidationError(
+                {"allowed_languages": f"Unknown or no languages: {unknown or 'empty list'}."}
+            )
+        if self.io_mode == self.IoMode.FUNCTION and not self.entry_point:
+            raise ValidationError({"entry_point": "Function-style problems need an entry point."})
+        for language, template in (self.template_overrides or {}).items():
+            if language not in LANGUAGES:
+                raise ValidationError({"template_overrides": f"Unknown language {language!r}."})
+            try:
+                validate_template(template)
+            except TemplateError as exc:
+                raise ValidationError({"template_overrides": f"{language}: {exc}"}) from exc
+
+
+class ProblemTestCase(models.Model):
+    """One test case. Samples are shown to students; the others never are (DESIGN.md)."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="test_cases")
+    input = models.TextField(blank=True)
+    expected_output = models.TextField(blank=True)
+    weight = models.PositiveIntegerField(default=1)
+    order = models.PositiveIntegerField(default=0)
+    is_sample = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["problem", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "order"],
+                name="testcase_unique_order_in_problem",
+                violation_error_message="A test case with this order already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0),
+                name="testcase_weight_not_negative",
+                violation_error_message="A test case weight cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem} #{self.order}"
+
+
+class ReferenceSolution(models.Model):
+    """An instructor's solution, judged by tests to prove the problem and the judge agree."""
+
+    problem = models.ForeignKey(
+        Problem, on_delete=models.CASCADE, related_name="reference_solutions"
+    )
+    language = models.CharField(max_length=32)
+    code = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "language"], name="reference_solution_one_per_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem} ({self.language})"

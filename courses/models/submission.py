@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from courses.judging.types import Verdict
+from courses.models.problem import Problem, ProblemTestCase
+
+VerdictChoices = models.TextChoices("VerdictChoices", [(v.name, v.value) for v in Verdict])
+
+
+class Submission(models.Model):
+    """A student's code for a problem and how it was judged.
+
+    ``claim_id`` and ``lease_expires_at`` implement the judging lease of DESIGN.md: a worker
+    atomically moves the row from ``pending`` (or an expired lease) to ``judging`` with its claim
+    id, and its final save counts only if the claim still holds.
+    """
+
+    Status = VerdictChoices
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="submissions")
+    exam_attempt = models.ForeignKey(
+        "courses.ExamAttempt",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="submissions",
+    )
+    language = models.CharField(max_length=32)
+    code = models.TextField()
+    status = models.CharField(max_length=32, choices=Status.choices, default=Verdict.PENDING)
+    #: Weighted share of passed cases in [0, 1]; points shown are score × problem.points.
+    score = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    max_cpu_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    peak_memory_kb = models.PositiveIntegerField(null=True, blank=True)
+    compile_output = models.TextField(blank=True)
+    error_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    judging_started_at = models.DateTimeField(null=True, blank=True)
+    judged_at = models.DateTimeField(null=True, blank=True)
+    claim_id = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0) & models.Q(score__lte=1),
+                name="submission_score_share",
+                violation_error_message="A submission's score is a share between 0 and 1.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "problem", "-created_at"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.user} {self.problem} {self.status}"
+
+    @property
+    def points(self) -> Decimal:
+        return self.score * self.problem.points
+
+
+class SubmissionTestResult(models.Model):
+    """One case of a judged submission. For hidden cases only verdict, time and memory are kept."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="test_results"
+    )
+    test_case = models.ForeignKey(
+        ProblemTestCase, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    order = models.PositiveIntegerField()
+    verdict = models.CharField(max_length=32, choices=VerdictChoices.choices)
+    cpu_time_ms = models.PositiveIntegerField(default=0)
+    memory_kb = models.PositiveIntegerField(default=0)
+    #: Program output, truncated; empty for hidden cases.
+    output = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["submission", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "order"], name="result_one_per_case_order"
+            )
+        ]
