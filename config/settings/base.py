@@ -85,6 +85,12 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # BEGIN IMMEDIATE: a transaction that reads then writes waits for the write lock instead of
+    # failing with "database is locked" when another writer got there first.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -135,6 +141,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message not acknowledged within this time is redelivered; it must exceed the judging lease.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-submissions": {
+        "task": "courses.tasks.requeue_stale_submissions",
+        "schedule": 60.0,
+    }
+}
 
 # --- Judging -------------------------------------------------------------------------------------
 COURSES_JUDGE_BACKEND = os.environ.get("COURSES_JUDGE_BACKEND", "local")
@@ -144,3 +158,20 @@ JUDGE0_RAPIDAPI_KEY = os.environ.get("JUDGE0_RAPIDAPI_KEY", "")
 JUDGE0_RAPIDAPI_HOST = os.environ.get("JUDGE0_RAPIDAPI_HOST", "")
 # Development only: run code with no sandbox at all when no sandbox is usable.
 COURSES_ALLOW_UNSANDBOXED = env_bool("COURSES_ALLOW_UNSANDBOXED", False)
+
+# Limits of the "Run code" button (CodeExecutorService.run_freely) and of submissions.
+COURSES_MAX_SOURCE_BYTES = env_int("COURSES_MAX_SOURCE_BYTES", 64 * 1024)
+COURSES_MAX_STDIN_BYTES = env_int("COURSES_MAX_STDIN_BYTES", 64 * 1024)
+COURSES_FREE_RUN_LIMITS = {
+    "cpu_time_ms": 5_000,
+    "wall_time_ms": 10_000,
+    "memory_kb": 256 * 1024,
+    "output_bytes": 64 * 1024,
+    "processes": 64,
+}
+#: How many free runs may run at once on one host; beyond it callers get ExecutorBusy (503).
+COURSES_FREE_RUN_SLOTS = env_int("COURSES_FREE_RUN_SLOTS", 4)
+#: Judging lease: longer than the longest possible judging run (compile + every case at wall limit).
+COURSES_JUDGING_LEASE_SECONDS = env_int("COURSES_JUDGING_LEASE_SECONDS", 1800)
+#: A submission still pending after this long is enqueued again by the periodic task.
+COURSES_PENDING_REQUEUE_SECONDS = env_int("COURSES_PENDING_REQUEUE_SECONDS", 120)

@@ -1,0 +1,258 @@
+"""CodeExecutorService: judge submissions against every test case, and run code freely.
+
+Judging never holds a database transaction while code runs: the submission is committed as
+``pending``, claimed with a lease, the cases run, and then results, verdict and progress are
+saved in one short transaction that counts only if the claim still holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from courses.judging import aggregation, checkers, templates
+from courses.judging.backends import get_backend
+from courses.judging.backends.base import JudgeBackend
+from courses.judging.errors import JudgeError
+from courses.judging.languages import get_language
+from courses.judging.types import Limits, Outcome, RunRequest, RunResult, Verdict
+from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult
+from courses.services.errors import InvalidInput, PayloadTooLarge
+from courses.services.host_slots import HostSlots
+from courses.services.progress import progress_recompute
+from courses.services.submissions import (
+    submission_claim,
+    submission_create,
+    submission_fail,
+    submission_release,
+    validate_source,
+)
+
+logger = logging.getLogger(__name__)
+
+#: How much of a sample case's output is kept for display.
+STORED_OUTPUT_CHARS = 4096
+
+
+def problem_limits(problem: Problem) -> Limits:
+    """Per-case limits: CPU as the problem says, wall clock with room for a loaded host."""
+    return Limits(
+        cpu_time_ms=problem.time_limit_ms,
+        wall_time_ms=2 * problem.time_limit_ms + 1000,
+        memory_kb=problem.memory_limit_kb,
+        output_bytes=problem.output_limit_kb * 1024,
+        processes=settings.COURSES_FREE_RUN_LIMITS["processes"],
+    )
+
+
+def problem_program(problem: Problem, language: str, code: str) -> str:
+    """The complete program for a problem: the student's code in its wrapping template."""
+    if problem.io_mode == Problem.IoMode.FUNCTION:
+        return templates.wrap(
+            language,
+            code,
+            entry_point=problem.entry_point,
+            template=(problem.template_overrides or {}).get(language),
+        )
+    return templates.wrap_stdio(language, code)
+
+
+@dataclass(frozen=True)
+class JudgedCase:
+    test_case: ProblemTestCase
+    result: RunResult
+    verdict: Verdict
+
+
+class CodeExecutorService:
+    """The one entry point for running student code, whatever the backend."""
+
+    def __init__(self, backend: JudgeBackend | None = None) -> None:
+        self.backend = backend if backend is not None else get_backend()
+
+    # --- judging ---------------------------------------------------------------------------
+
+    def run_all_test_cases(self, user, problem: Problem, code: str, language: str = "python"):
+        """Judge ``code`` against every test case of ``problem`` now; return the Submission.
+
+        Validation errors raise ``ServiceError`` before anything is saved. An infrastructure
+        failure ends the submission ``internal_error`` with the reason (nothing partial kept).
+        """
+        submission = submission_create(
+            user=user, problem=problem, language=language, code=code, enqueue=False
+        )
+        return self.judge_submission(submission.pk)
+
+    def judge_submission(self, submission_id: int, *, retry_allowed: bool = False) -> Submission:
+        """Judge an existing submission under a claim; a judged one is returned untouched.
+
+        With ``retry_allowed``, a retryable backend error gives the submission back to the
+        queue and is raised again for the caller (the Celery task) to retry; otherwise it ends
+        ``internal_error``.
+        """
+        claim_id = submission_claim(submission_id=submission_id)
+        if claim_id is None:
+            return Submission.objects.get(pk=submission_id)
+        submission = Submission.objects.select_related("problem").get(pk=submission_id)
+        problem = submission.problem
+        cases = list(problem.test_cases.order_by("order", "id"))
+        try:
+            judged = self._run_cases(problem, submission.language, submission.code, cases)
+        except JudgeError as exc:
+            if exc.retryable and retry_allowed:
+                submission_release(submission_id=submission_id, claim_id=claim_id)
+                raise
+            logger.warning("judging submission %s failed: %s", submission_id, exc)
+            submission_fail(submission_id=submission_id, claim_id=claim_id, reason=str(exc))
+            submission.refresh_from_db()
+            return submission
+        self._save(submission, claim_id, judged)
+        submission.refresh_from_db()
+        return submission
+
+    def _run_cases(
+        self, problem: Problem, language: str, code: str, cases: list[ProblemTestCase]
+    ) -> list[JudgedCase]:
+        if not cases:
+            return []
+        source = problem_program(problem, language, code)
+        limits = problem_limits(problem)
+        requests = [
+            RunRequest(
+                language=language, source=source, stdin=case.input.encode(), limits=limits
+            )
+            for case in cases
+        ]
+        results = self.backend.run_batch(requests)
+        if len(results) != len(requests):
+            raise JudgeError(
+                f"backend {self.backend.name} returned {len(results)} results "
+                f"for {len(requests)} cases"
+            )
+        checker = checkers.get_checker(
+            problem.checker,
+            abs_tol=problem.float_abs_tolerance,
+            rel_tol=problem.float_rel_tolerance,
+        )
+        judged = []
+        for case, result in zip(cases, results, strict=True):
+            result = templates.postprocess(language, result)
+            verdict = aggregation.case_verdict(result, case.expected_output.encode(), checker)
+            judged.append(JudgedCase(case, result, verdict))
+        return judged
+
+    def _save(self, submission: Submission, claim_id: uuid.UUID, judged: list[JudgedCase]) -> None:
+        summary = aggregation.aggregate(
+            [aggregation.CaseResult(j.verdict, j.test_case.weight, j.result) for j in judged]
+        )
+        failing = next((j for j in judged if j.verdict is not Verdict.ACCEPTED), None)
+        with transaction.atomic():
+            locked = Submission.objects.select_for_update().get(pk=submission.pk)
+            if locked.claim_id != claim_id or locked.status != Verdict.JUDGING:
+                logger.info("claim on submission %s was lost; result dropped", submission.pk)
+                return
+            SubmissionTestResult.objects.filter(submission=locked).delete()
+            SubmissionTestResult.objects.bulk_create(
+                [
+                    SubmissionTestResult(
+                        submission=locked,
+                        test_case=j.test_case,
+                        order=j.test_case.order,
+                        verdict=j.verdict,
+                        cpu_time_ms=j.result.cpu_time_ms,
+                        memory_kb=j.result.memory_kb,
+                        # Hidden cases keep only verdict, time and memory (DESIGN.md).
+                        output=visible_text(j.result.stdout, STORED_OUTPUT_CHARS) if j.test_case.is_sample else "",
+                    )
+                    for j in judged
+                ]
+            )
+            locked.status = summary.verdict
+            locked.score = summary.score
+            locked.max_cpu_time_ms = summary.max_cpu_time_ms
+            locked.peak_memory_kb = summary.peak_memory_kb
+            locked.compile_output = judged[0].result.compile_output if judged else ""
+            locked.error_text = error_text_for(failing)
+            locked.judged_at = timezone.now()
+            locked.claim_id = None
+            locked.lease_expires_at = None
+            locked.save(
+                update_fields=[
+                    "status",
+                    "score",
+                    "max_cpu_time_ms",
+                    "peak_memory_kb",
+                    "compile_output",
+                    "error_text",
+                    "judged_at",
+                    "claim_id",
+                    "lease_expires_at",
+                ]
+            )
+            progress_recompute(user_id=locked.user_id, problem_id=locked.problem_id)
+
+    # --- the "Run code" button ---------------------------------------------------------------
+
+    def run_freely(self, code: str, language: str = "python", stdin: str = "") -> dict:
+        """Run any code once with an optional stdin; no test cases, no submission row.
+
+        Raises ``ServiceError`` for bad input (before anything runs), ``ExecutorBusy`` when every
+        free-run slot of the host is taken, and ``JudgeError`` for infrastructure failures.
+        """
+        get_language(language)
+        validate_source(code)
+        if not isinstance(stdin, str):
+            raise InvalidInput("stdin must be text.", fields={"stdin": "must be text"})
+        stdin_bytes = stdin.encode("utf-8", errors="surrogatepass")
+        max_stdin = settings.COURSES_MAX_STDIN_BYTES
+        if len(stdin_bytes) > max_stdin:
+            raise PayloadTooLarge(
+                f"The input is larger than {max_stdin} bytes.",
+                fields={"stdin": f"at most {max_stdin} bytes"},
+            )
+        request = RunRequest(
+            language=language,
+            source=templates.wrap_stdio(language, code),
+            stdin=stdin_bytes,
+            limits=Limits(**settings.COURSES_FREE_RUN_LIMITS),
+        )
+        with free_run_slots().acquire():
+            (result,) = self.backend.run_batch([request])
+        result = templates.postprocess(language, result)
+        return {
+            "status": aggregation.run_verdict(result).value,
+            "stdout": visible_text(result.stdout),
+            "stderr": visible_text(result.stderr),
+            "compile_output": result.compile_output,
+            "time_ms": result.cpu_time_ms,
+            "wall_time_ms": result.wall_time_ms,
+            "memory_kb": result.memory_kb,
+            "exit_code": result.exit_code,
+            "signal": result.signal,
+            "truncated": result.stdout_truncated or result.stderr_truncated,
+        }
+
+
+def free_run_slots() -> HostSlots:
+    return HostSlots("free-run", settings.COURSES_FREE_RUN_SLOTS)
+
+
+def visible_text(data: bytes, limit: int | None = None) -> str:
+    """Program output as text for people: invalid UTF-8 replaced, never a crash."""
+    text = data.decode("utf-8", errors="replace")
+    return text if limit is None else text[:limit]
+
+
+def error_text_for(failing: JudgedCase | None) -> str:
+    """What the student sees of the first failing case: stderr of a sample, never of hidden."""
+    if failing is None or failing.verdict is Verdict.COMPILATION_ERROR:
+        return ""
+    if failing.test_case.is_sample:
+        return visible_text(failing.result.stderr, STORED_OUTPUT_CHARS)
+    label = failing.verdict.value.replace("_", " ")
+    return f"{label} on hidden test case {failing.test_case.order}"

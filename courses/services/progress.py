@@ -1,0 +1,61 @@
+"""A student's progress on a problem, always derived from their judged submissions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q
+
+from courses.judging.types import Verdict
+from courses.models import ProblemProgress, Submission
+
+#: Verdicts that count as an attempt: every judged one except an infrastructure failure.
+COUNTED_VERDICTS = [
+    v.value for v in Verdict if v.is_final and v is not Verdict.INTERNAL_ERROR
+]
+
+
+def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
+    """Recompute one student's progress on one problem from their submissions.
+
+    Deriving it (rather than incrementing) is what makes a rejudge that lowers a result correct,
+    solved state and first_solved_at included. Safe under concurrent judging of the same
+    student's submissions: the progress row is locked first, so on PostgreSQL (read committed)
+    the aggregate that follows sees every submission committed before the lock was granted; on
+    SQLite, writers are serialized by BEGIN IMMEDIATE. Call it inside the transaction that saved
+    the verdict.
+    """
+    with transaction.atomic():
+        progress, _ = ProblemProgress.objects.select_for_update().get_or_create(
+            user_id=user_id, problem_id=problem_id
+        )
+        stats = Submission.objects.filter(
+            user_id=user_id, problem_id=problem_id, status__in=COUNTED_VERDICTS
+        ).aggregate(
+            attempts=Count("id"),
+            best_score=Max("score"),
+            first_solved_at=Min("created_at", filter=Q(status=Verdict.ACCEPTED)),
+            last_submitted_at=Max("created_at"),
+        )
+        progress.attempts = stats["attempts"]
+        progress.best_score = stats["best_score"] or Decimal("0")
+        progress.first_solved_at = stats["first_solved_at"]
+        progress.last_submitted_at = stats["last_submitted_at"]
+        if progress.first_solved_at is not None:
+            progress.status = ProblemProgress.Status.SOLVED
+        elif progress.attempts:
+            progress.status = ProblemProgress.Status.ATTEMPTED
+        else:
+            progress.status = ProblemProgress.Status.NOT_STARTED
+        progress.save(
+            update_fields=[
+                "attempts",
+                "best_score",
+                "first_solved_at",
+                "last_submitted_at",
+                "status",
+                "updated_at",
+            ]
+        )
+    return progress

@@ -1,0 +1,52 @@
+"""Thin Celery entry points: load by id, call a service, declare retries."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+
+from courses.judging.errors import JudgeError
+from courses.services.code_executor import CodeExecutorService
+from courses.services.submissions import (
+    submission_enqueue,
+    submissions_stale,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+)
+def judge_submission(self, submission_id: int) -> str:
+    """Judge one submission. Harmless to run twice: the claim lets only one judging count."""
+    final_attempt = self.request.retries >= self.max_retries
+    try:
+        submission = CodeExecutorService().judge_submission(
+            submission_id, retry_allowed=not final_attempt
+        )
+    except JudgeError as exc:
+        # Only retryable errors before the last attempt get here; the service has already
+        # given the submission back to the queue. Later failures end it internal_error.
+        backoff = min(2**self.request.retries, 60) * (0.5 + random.random())
+        countdown = getattr(exc, "retry_after_s", None) or backoff
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    return submission.status
+
+
+@shared_task
+def requeue_stale_submissions() -> int:
+    """Enqueue again what a lost worker or a failed enqueue left behind, so none is ever lost."""
+    ids = submissions_stale()
+    for submission_id in ids:
+        submission_enqueue(submission_id=submission_id)
+    if ids:
+        logger.warning("re-enqueued %d stale submissions", len(ids))
+    return len(ids)
