@@ -65,3 +65,13 @@ class ExecutorBusy(JudgeError):
 
 class UnknownLanguage(JudgeError):
     """The language is not in the language table or not installed on this host."""
+
+
+class BackendInternalError(JudgeError):
+    """The backend failed while running the program (Judge0 status 13 "Internal Error").
+
+    Often transient (an exception in a Judge0 worker), sometimes a broken host (cgroup v2), so it
+    is retried and, if it persists, ends the submission ``internal_error`` with the message.
+    """
+
+    retryable = True

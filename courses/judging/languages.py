@@ -45,9 +45,14 @@ class Language:
     def is_installed(self) -> bool:
         """Whether every absolute program this language needs is present and executable."""
         programs = [self.run_argv[0], *(self.compile_argv or ())[:1]]
-        return all(
-            os.access(os.path.realpath(p), os.X_OK) for p in programs if os.path.isabs(p)
-        )
+        return all(os.access(os.path.realpath(p), os.X_OK) for p in programs if os.path.isabs(p))
+
+    @property
+    def default_template(self) -> str:
+        """The default function-style wrapping template (``courses.judging.templates``)."""
+        from courses.judging.templates import default_template
+
+        return default_template(self.key)
 
     def argv(self, template: tuple[str, ...]) -> list[str]:
         names = {"source": self.source_filename, "binary": self.binary_filename}
@@ -79,7 +84,14 @@ LANGUAGES: dict[str, Language] = {
             source_filename="main.c",
             binary_filename="main",
             compile_argv=(
-                "/usr/bin/gcc", "-std=c17", "-O2", "-pipe", "-o", "{binary}", "{source}", "-lm",
+                "/usr/bin/gcc",
+                "-std=c17",
+                "-O2",
+                "-pipe",
+                "-o",
+                "{binary}",
+                "{source}",
+                "-lm",
             ),
             run_argv=("./{binary}",),
             version_argv=("/usr/bin/gcc", "--version"),
@@ -91,7 +103,13 @@ LANGUAGES: dict[str, Language] = {
             source_filename="main.cpp",
             binary_filename="main",
             compile_argv=(
-                "/usr/bin/g++", "-std=c++17", "-O2", "-pipe", "-o", "{binary}", "{source}",
+                "/usr/bin/g++",
+                "-std=c++17",
+                "-O2",
+                "-pipe",
+                "-o",
+                "{binary}",
+                "{source}",
             ),
             run_argv=("./{binary}",),
             version_argv=("/usr/bin/g++", "--version"),

@@ -1,0 +1,62 @@
+"""Choosing the judging backend.
+
+``COURSES_JUDGE_BACKEND`` names a backend: ``local`` (the embedded sandbox, the default) or
+``judge0``, or gives the dotted path of any class implementing ``JudgeBackend`` — which is how
+tests inject a scripted backend. Backend modules are imported only when chosen, so a host without
+``httpx`` or without a sandbox can still use the other one.
+
+A backend class is built with its ``from_settings()`` classmethod when it has one, else with no
+arguments. Only ``django.conf`` is read here; the judging package never touches the ORM.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from courses.judging.backends.base import JudgeBackend
+from courses.judging.errors import BackendConfigurationError
+
+__all__ = ["BACKENDS", "JudgeBackend", "backend_class", "get_backend"]
+
+#: Short names and the classes they stand for.
+BACKENDS: dict[str, str] = {
+    "local": "courses.judging.backends.local.LocalSandboxBackend",
+    "judge0": "courses.judging.backends.judge0.Judge0Backend",
+}
+
+
+def backend_class(name: str) -> type:
+    """The class a backend name or dotted path names; ``BackendConfigurationError`` if none."""
+    path = BACKENDS.get(name, name)
+    module_name, _, class_name = path.rpartition(".")
+    if not module_name or not class_name:
+        known = ", ".join(sorted(BACKENDS))
+        raise BackendConfigurationError(
+            f"unknown judge backend {name!r}: use one of {known} or a dotted class path"
+        )
+    try:
+        module = import_module(module_name)
+    except ImportError as error:
+        raise BackendConfigurationError(
+            f"judge backend {name!r}: cannot import {module_name}: {error}", cause=error
+        ) from error
+    try:
+        return getattr(module, class_name)
+    except AttributeError as error:
+        raise BackendConfigurationError(
+            f"judge backend {name!r}: {module_name} has no {class_name}", cause=error
+        ) from error
+
+
+def get_backend(name: str | None = None) -> JudgeBackend:
+    """A new instance of the named backend, or of ``settings.COURSES_JUDGE_BACKEND``."""
+    if name is None:
+        from django.conf import settings
+
+        name = getattr(settings, "COURSES_JUDGE_BACKEND", "local")
+    cls = backend_class(name)
+    from_settings = getattr(cls, "from_settings", None)
+    backend = from_settings() if callable(from_settings) else cls()
+    if not isinstance(backend, JudgeBackend):
+        raise BackendConfigurationError(f"judge backend {name!r} does not implement JudgeBackend")
+    return backend
