@@ -101,6 +101,14 @@ class CodeExecutorService:
         submission = Submission.objects.select_related("problem").get(pk=submission_id)
         problem = submission.problem
         cases = list(problem.test_cases.order_by("order", "id"))
+        if not cases:
+            submission_fail(
+                submission_id=submission_id,
+                claim_id=claim_id,
+                reason="The problem has no test cases; ask the instructor to add some.",
+            )
+            submission.refresh_from_db()
+            return submission
         try:
             judged = self._run_cases(problem, submission.language, submission.code, cases)
         except JudgeError as exc:
@@ -118,8 +126,6 @@ class CodeExecutorService:
     def _run_cases(
         self, problem: Problem, language: str, code: str, cases: list[ProblemTestCase]
     ) -> list[JudgedCase]:
-        if not cases:
-            return []
         source = problem_program(problem, language, code)
         limits = problem_limits(problem)
         requests = [
@@ -176,7 +182,7 @@ class CodeExecutorService:
             locked.score = summary.score
             locked.max_cpu_time_ms = summary.max_cpu_time_ms
             locked.peak_memory_kb = summary.peak_memory_kb
-            locked.compile_output = judged[0].result.compile_output if judged else ""
+            locked.compile_output = judged[0].result.compile_output
             locked.error_text = error_text_for(failing)
             locked.judged_at = timezone.now()
             locked.claim_id = None
