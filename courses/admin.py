@@ -42,6 +42,10 @@ def scope_to_instructor(queryset: QuerySet, user, course_path: str) -> QuerySet:
     return queryset.filter(**{lookup: instructed_course_ids(user)})
 
 
+#: Filter choices drawn from the scoped queryset: a plain related filter would list every course
+#: (and exam) by title to an instructor who may see only their own.
+OWN_ONLY = admin.RelatedOnlyFieldListFilter
+
 #: Where each model's course lies, for the foreign-key choices of every scoped form.
 COURSE_PATHS = {
     Course: "",
@@ -119,7 +123,7 @@ class CourseAdmin(ScopedModelAdmin):
 class ChapterAdmin(ScopedModelAdmin):
     course_path = "course"
     list_display = ["title", "course", "order"]
-    list_filter = ["course"]
+    list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
 
 
@@ -138,7 +142,14 @@ class ReferenceSolutionInline(ScopedInline):
 class ProblemAdmin(ScopedModelAdmin):
     course_path = "chapter__course"
     list_display = ["title", "chapter", "io_mode", "checker", "points", "is_visible", "is_archived"]
-    list_filter = ["is_visible", "is_exam_only", "is_archived", "io_mode", "checker", "chapter__course"]
+    list_filter = [
+        "is_visible",
+        "is_exam_only",
+        "is_archived",
+        "io_mode",
+        "checker",
+        ("chapter__course", OWN_ONLY),
+    ]
     search_fields = ["title", "statement"]
     inlines = [ProblemTestCaseInline, ReferenceSolutionInline]
 
@@ -152,7 +163,7 @@ class ExamProblemInline(ScopedInline):
 class ExamAdmin(ScopedModelAdmin):
     course_path = "course"
     list_display = ["title", "course", "opens_at", "closes_at", "duration_minutes", "total_score"]
-    list_filter = ["course"]
+    list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
     readonly_fields = ["total_score"]
     inlines = [ExamProblemInline]
@@ -162,7 +173,7 @@ class ExamAdmin(ScopedModelAdmin):
 class ExamAttemptAdmin(ScopedModelAdmin):
     course_path = "exam__course"
     list_display = ["exam", "user", "started_at", "deadline", "finished_at", "score", "passed"]
-    list_filter = ["exam", "passed"]
+    list_filter = [("exam", OWN_ONLY), "passed"]
     search_fields = ["user__username", "exam__title"]
     readonly_fields = ["started_at", "deadline", "finished_at", "score", "passed"]
 
@@ -181,7 +192,7 @@ class SubmissionTestResultInline(ScopedInline):
 class SubmissionAdmin(ScopedModelAdmin):
     course_path = "problem__chapter__course"
     list_display = ["id", "user", "problem", "language", "status", "score", "created_at"]
-    list_filter = ["status", "language", "problem__chapter__course"]
+    list_filter = ["status", "language", ("problem__chapter__course", OWN_ONLY)]
     search_fields = ["user__username", "problem__title"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "problem"]
@@ -222,7 +233,7 @@ class ProblemProgressAdmin(ScopedModelAdmin):
 class EnrollmentAdmin(ScopedModelAdmin):
     course_path = "course"
     list_display = ["user", "course", "role", "status", "enrolled_at"]
-    list_filter = ["role", "status", "course"]
+    list_filter = ["role", "status", ("course", OWN_ONLY)]
     search_fields = ["user__username", "course__title"]
     autocomplete_fields = ["user"]
 
@@ -236,7 +247,7 @@ class DiscussionReplyInline(ScopedInline):
 class DiscussionThreadAdmin(ScopedModelAdmin):
     course_path = "course"
     list_display = ["title", "course", "author", "reply_count", "last_activity_at", "is_pinned"]
-    list_filter = ["is_pinned", "is_closed", "course"]
+    list_filter = ["is_pinned", "is_closed", ("course", OWN_ONLY)]
     search_fields = ["title", "body"]
     readonly_fields = ["reply_count", "last_activity_at"]
     inlines = [DiscussionReplyInline]

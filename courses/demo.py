@@ -81,7 +81,9 @@ PROBLEMS: tuple[DemoProblem, ...] = (
     DemoProblem(
         chapter=0,
         title="FizzBuzz",
-        statement="Read n and print 1..n, with Fizz for multiples of 3, Buzz of 5, FizzBuzz of both.",
+        statement=(
+            "Read n and print 1..n, with Fizz for multiples of 3, Buzz of 5, FizzBuzz of both."
+        ),
         io_mode="stdio",
         checker="exact",
         language="python",
@@ -111,8 +113,13 @@ PROBLEMS: tuple[DemoProblem, ...] = (
         checker="json",
         language="python",
         starter_code="def total(numbers):\n    pass\n",
-        reference="def total(numbers):\n    result = 0\n    for n in numbers:\n        result += n\n"
-        "    return result\n",
+        reference=(
+            "def total(numbers):\n"
+            "    result = 0\n"
+            "    for n in numbers:\n"
+            "        result += n\n"
+            "    return result\n"
+        ),
         wrong="def total(numbers):\n    return sum(numbers[1:])\n",
         cases=_fn_cases([([[1, 2, 3]], 6), ([[]], 0), ([[5]], 5), ([list(range(1000))], 499500)]),
     ),
@@ -142,8 +149,8 @@ PROBLEMS: tuple[DemoProblem, ...] = (
             "#include <stdio.h>\n"
             "int main(void) {\n"
             "    long long a, b;\n"
-            "    if (scanf(\"%lld %lld\", &a, &b) != 2) return 1;\n"
-            "    printf(\"%lld\\n\", a + b);\n"
+            '    if (scanf("%lld %lld", &a, &b) != 2) return 1;\n'
+            '    printf("%lld\\n", a + b);\n'
             "    return 0;\n"
             "}\n"
         ),
@@ -151,8 +158,8 @@ PROBLEMS: tuple[DemoProblem, ...] = (
             "#include <stdio.h>\n"
             "int main(void) {\n"
             "    int a, b;\n"
-            "    scanf(\"%d %d\", &a, &b);\n"
-            "    printf(\"%d\\n\", a * b);\n"
+            '    scanf("%d %d", &a, &b);\n'
+            '    printf("%d\\n", a * b);\n'
             "    return 0;\n"
             "}\n"
         ),

@@ -19,9 +19,7 @@ class Exam(models.Model):
     total_score = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
     passing_score = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
     #: When set, it wins: passing_score = total_score × percentage / 100, rounded up.
-    passing_percentage = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True
-    )
+    passing_percentage = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     results_released_at = models.DateTimeField(null=True, blank=True)
     max_attempts = models.PositiveIntegerField(default=1)
 
@@ -57,7 +55,9 @@ class Exam(models.Model):
 
 class ExamProblem(models.Model):
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="exam_problems")
-    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="exam_problems")
+    #: RESTRICT, not PROTECT: a problem cannot be deleted out of an exam, but deleting its course
+    #: deletes the exam (and this row) in the same operation, which PROTECT would refuse.
+    problem = models.ForeignKey(Problem, on_delete=models.RESTRICT, related_name="exam_problems")
     score = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
     order = models.PositiveIntegerField(default=0)
 

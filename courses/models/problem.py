@@ -60,7 +60,8 @@ class Problem(models.Model):
                 violation_error_message="Time, memory and output limits must be positive.",
             ),
             models.CheckConstraint(
-                condition=models.Q(float_abs_tolerance__gte=0) & models.Q(float_rel_tolerance__gte=0),
+                condition=models.Q(float_abs_tolerance__gte=0)
+                & models.Q(float_rel_tolerance__gte=0),
                 name="problem_tolerances_not_negative",
                 violation_error_message="Float tolerances cannot be negative.",
             ),
@@ -91,6 +92,9 @@ class Problem(models.Model):
 
 class ProblemTestCase(models.Model):
     """One test case. Samples are shown to students; the others never are (DESIGN.md)."""
+
+    #: Not a unittest class, whatever its name says to pytest's collector.
+    __test__ = False
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="test_cases")
     input = models.TextField(blank=True)

@@ -93,3 +93,6 @@ class SubmissionTestResult(models.Model):
                 fields=["submission", "order"], name="result_one_per_case_order"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"#{self.submission_id} case {self.order}: {self.verdict}"

@@ -20,7 +20,7 @@ from courses.judging.backends import get_backend
 from courses.judging.backends.base import JudgeBackend
 from courses.judging.errors import JudgeError
 from courses.judging.languages import get_language
-from courses.judging.types import Limits, Outcome, RunRequest, RunResult, Verdict
+from courses.judging.types import Limits, RunRequest, RunResult, Verdict
 from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult
 from courses.services.errors import InvalidInput, PayloadTooLarge
 from courses.services.host_slots import HostSlots
@@ -129,9 +129,7 @@ class CodeExecutorService:
         source = problem_program(problem, language, code)
         limits = problem_limits(problem)
         requests = [
-            RunRequest(
-                language=language, source=source, stdin=case.input.encode(), limits=limits
-            )
+            RunRequest(language=language, source=source, stdin=case.input.encode(), limits=limits)
             for case in cases
         ]
         results = self.backend.run_batch(requests)
@@ -173,7 +171,9 @@ class CodeExecutorService:
                         cpu_time_ms=j.result.cpu_time_ms,
                         memory_kb=j.result.memory_kb,
                         # Hidden cases keep only verdict, time and memory (DESIGN.md).
-                        output=visible_text(j.result.stdout, STORED_OUTPUT_CHARS) if j.test_case.is_sample else "",
+                        output=visible_text(j.result.stdout, STORED_OUTPUT_CHARS)
+                        if j.test_case.is_sample
+                        else "",
                     )
                     for j in judged
                 ]

@@ -11,9 +11,7 @@ from courses.judging.types import Verdict
 from courses.models import ProblemProgress, Submission
 
 #: Verdicts that count as an attempt: every judged one except an infrastructure failure.
-COUNTED_VERDICTS = [
-    v.value for v in Verdict if v.is_final and v is not Verdict.INTERNAL_ERROR
-]
+COUNTED_VERDICTS = [v.value for v in Verdict if v.is_final and v is not Verdict.INTERNAL_ERROR]
 
 
 def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:

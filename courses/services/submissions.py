@@ -84,9 +84,7 @@ def submission_claim(*, submission_id: int) -> uuid.UUID | None:
     claim_id = uuid.uuid4()
     claimed = (
         Submission.objects.filter(pk=submission_id)
-        .filter(
-            Q(status=Verdict.PENDING) | Q(status=Verdict.JUDGING, lease_expires_at__lt=now)
-        )
+        .filter(Q(status=Verdict.PENDING) | Q(status=Verdict.JUDGING, lease_expires_at__lt=now))
         .update(
             status=Verdict.JUDGING,
             claim_id=claim_id,

@@ -44,8 +44,16 @@ class RunFreelyTestCase(TestCase):
         self.assertEqual(
             set(result),
             {
-                "status", "stdout", "stderr", "compile_output", "time_ms", "wall_time_ms",
-                "memory_kb", "exit_code", "signal", "truncated",
+                "status",
+                "stdout",
+                "stderr",
+                "compile_output",
+                "time_ms",
+                "wall_time_ms",
+                "memory_kb",
+                "exit_code",
+                "signal",
+                "truncated",
             },
         )
 
@@ -174,7 +182,14 @@ class RunFreelyTestCase(TestCase):
         self.assertNotIn("DATABASE_URL", result["stdout"])
 
     def test_fork_bomb_is_contained(self):
-        code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+        code = (
+            "import os\n"
+            "while True:\n"
+            "    try:\n"
+            "        os.fork()\n"
+            "    except OSError:\n"
+            "        pass\n"
+        )
         result = self.run_code(code)
         # Held at the process cap; 32 Python processes may also fill the memory limit first.
         self.assertIn(
@@ -190,9 +205,8 @@ class RunFreelyTestCase(TestCase):
 
     @override_settings(COURSES_FREE_RUN_SLOTS=1)
     def test_a_full_host_answers_busy(self):
-        with free_run_slots().acquire():
-            with self.assertRaises(ExecutorBusy):
-                self.run_code("print(1)")
+        with free_run_slots().acquire(), self.assertRaises(ExecutorBusy):
+            self.run_code("print(1)")
         self.assertEqual(self.run_code("print(1)")["stdout"], "1\n")
 
     def test_default_limits_match_the_documented_ones(self):

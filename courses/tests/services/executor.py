@@ -1,0 +1,375 @@
+"""Test plan Task 1.1: CodeExecutorService.run_all_test_cases, on the real local sandbox.
+
+Connection failures use the real Judge0 client pointed at a closed port, an unresolvable
+``.invalid`` host and a server that never answers. Aggregation-only checks use the scripted
+in-memory backend. Concurrency uses real threads, hence ``TransactionTestCase``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+from decimal import Decimal
+
+from django.core.management import call_command
+from django.test import TransactionTestCase, override_settings
+
+from courses import demo
+from courses.judging import templates, verdicts
+from courses.judging.backends.judge0 import Judge0Backend
+from courses.judging.types import Outcome, RunResult, Verdict
+from courses.models import Problem, ProblemProgress, Submission, SubmissionTestResult
+from courses.services.code_executor import CodeExecutorService
+from courses.services.errors import LanguageNotAllowed, PayloadTooLarge
+from courses.services.submissions import submission_claim
+from courses.tests import factories
+from courses.tests.sandbox_support import local_backend, requires_sandbox
+from courses.tests.scripted_backend import ScriptedBackend
+
+ADD = "def solve(a, b):\n    return a + b\n"
+
+
+def add_problem(cases=((1, 2), (3, 4), (10, -10), (100, 1)), weights=None, **kwargs):
+    problem = factories.ProblemFactory(**kwargs)
+    for order, (a, b) in enumerate(cases):
+        factories.ProblemTestCaseFactory(
+            problem=problem,
+            order=order,
+            input=json.dumps([a, b]),
+            expected_output=json.dumps(a + b),
+            weight=(weights or [1] * len(cases))[order],
+            is_sample=order == 0,
+        )
+    return problem
+
+
+def ok(stdout: bytes) -> RunResult:
+    return RunResult(outcome=Outcome.OK, stdout=stdout, cpu_time_ms=5, memory_kb=1000)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@requires_sandbox
+class CodeExecutorServiceTestCase(TransactionTestCase):
+    def setUp(self):
+        self.user = factories.UserFactory()
+        self.service = CodeExecutorService(backend=local_backend())
+
+    def judge(self, problem, code, language="python"):
+        return self.service.run_all_test_cases(self.user, problem, code, language)
+
+    # Step 2: successful execution -------------------------------------------------------------
+
+    def test_all_cases_pass_gives_accepted_with_full_score(self):
+        problem = add_problem()
+        submission = self.judge(problem, ADD)
+        self.assertEqual(submission.status, Verdict.ACCEPTED)
+        self.assertEqual(submission.score, Decimal("1"))
+        verdicts_ = list(submission.test_results.values_list("verdict", flat=True))
+        self.assertEqual(verdicts_, [Verdict.ACCEPTED] * 4)
+
+    def test_results_are_saved_with_time_memory_and_timestamps(self):
+        submission = self.judge(add_problem(), ADD)
+        self.assertIsNotNone(submission.judged_at)
+        self.assertGreaterEqual(submission.judged_at, submission.judging_started_at)
+        self.assertGreater(submission.peak_memory_kb, 0)
+        self.assertIsNotNone(submission.max_cpu_time_ms)
+        self.assertIsNone(submission.claim_id)
+        rows = SubmissionTestResult.objects.filter(submission=submission)
+        self.assertEqual(rows.count(), 4)
+        self.assertTrue(all(r.memory_kb > 0 for r in rows))
+        # The sample keeps its output for display; hidden cases never do.
+        self.assertEqual(rows.get(order=0).output.strip(), "3")
+        self.assertEqual({r.output for r in rows.exclude(order=0)}, {""})
+
+    def test_status_maps_from_judge0_status_to_api_status(self):
+        """Every Judge0 status id gives a run outcome, a verdict and one API status string."""
+        problem = add_problem(cases=((1, 2),))
+        for status_id in range(3, 13):
+            with self.subTest(status_id=status_id):
+                result = verdicts.result_from_judge0_status(
+                    status_id, stdout=b"3\n", exit_code=0 if status_id == 3 else 1
+                )
+                service = CodeExecutorService(backend=ScriptedBackend([result]))
+                submission = service.run_all_test_cases(self.user, problem, ADD)
+                api = verdicts.api_status_for(Verdict(submission.status))
+                self.assertEqual(api.code, submission.status)
+                self.assertEqual(api.http_status, 200)
+                expected = verdicts.verdict_for_outcome(result.outcome) or Verdict.ACCEPTED
+                self.assertEqual(submission.status, expected)
+
+    # Step 3: backend connection failures ------------------------------------------------------
+
+    def assert_internal_error(self, backend, reason_fragment):
+        problem = add_problem()
+        submission = CodeExecutorService(backend=backend).run_all_test_cases(
+            self.user, problem, ADD
+        )
+        self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
+        self.assertIn(reason_fragment, submission.error_text.lower())
+        self.assertFalse(submission.test_results.exists())
+        self.assertEqual(submission.score, 0)
+        self.assertIsNone(submission.claim_id)
+
+    def test_connection_refused_ends_internal_error_with_reason(self):
+        backend = Judge0Backend(f"http://127.0.0.1:{closed_port()}", max_retry_time_s=0.5)
+        self.assert_internal_error(backend, "connect")
+
+    def test_dns_failure_ends_internal_error_with_reason(self):
+        backend = Judge0Backend("http://judge0.codecourses.invalid", max_retry_time_s=0.5)
+        self.assert_internal_error(backend, "judge0.codecourses.invalid")
+
+    def test_network_timeout_ends_internal_error_with_reason(self):
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)  # accepts connections, never answers
+            url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+            backend = Judge0Backend(url, read_timeout_s=0.3, max_retry_time_s=0.5)
+            self.assert_internal_error(backend, "timed out")
+
+    # Steps 4 and 10: failures and partial failures --------------------------------------------
+
+    def test_one_failing_case_gives_wrong_answer_and_partial_score(self):
+        code = "def solve(a, b):\n    return a + b if a != 3 else 0\n"
+        submission = self.judge(add_problem(), code)
+        self.assertEqual(submission.status, Verdict.WRONG_ANSWER)
+        self.assertEqual(submission.score, Decimal("0.75"))
+        by_order = dict(submission.test_results.values_list("order", "verdict"))
+        self.assertEqual(by_order[1], Verdict.WRONG_ANSWER)
+        self.assertEqual([by_order[i] for i in (0, 2, 3)], [Verdict.ACCEPTED] * 3)
+
+    def test_multiple_failing_cases_report_the_first_in_order(self):
+        code = "def solve(a, b):\n    if a == 10:\n        raise ValueError(a)\n    return a * b\n"
+        submission = self.judge(add_problem(), code)
+        # Case 0 (1*2=2 != 3) fails first with WA; case 2 raises; case 3 (100*1) fails too.
+        self.assertEqual(submission.status, Verdict.WRONG_ANSWER)
+        self.assertEqual(submission.score, Decimal("0"))
+        by_order = dict(submission.test_results.values_list("order", "verdict"))
+        self.assertEqual(by_order[2], Verdict.RUNTIME_ERROR)
+        self.assertEqual(by_order[1], Verdict.WRONG_ANSWER)
+
+    def test_some_pass_some_fail_keeps_each_case_verdict(self):
+        code = "def solve(a, b):\n    return 7\n"  # only 3 + 4 == 7
+        submission = self.judge(add_problem(), code)
+        self.assertEqual(submission.status, Verdict.WRONG_ANSWER)
+        self.assertEqual(submission.score, Decimal("0.25"))
+        self.assertEqual(
+            list(submission.test_results.order_by("order").values_list("verdict", flat=True)),
+            [Verdict.WRONG_ANSWER, Verdict.ACCEPTED, Verdict.WRONG_ANSWER, Verdict.WRONG_ANSWER],
+        )
+
+    # Step 5: resource limits --------------------------------------------------------------------
+
+    def test_infinite_loop_is_time_limit_exceeded(self):
+        problem = add_problem(cases=((1, 2),), time_limit_ms=500)
+        submission = self.judge(problem, "def solve(a, b):\n    while True:\n        pass\n")
+        self.assertEqual(submission.status, Verdict.TIME_LIMIT_EXCEEDED)
+        self.assertEqual(submission.score, 0)
+
+    def test_memory_hog_is_memory_limit_exceeded(self):
+        problem = add_problem(cases=((1, 2),), memory_limit_kb=64 * 1024)
+        code = "def solve(a, b):\n    x = bytearray(300 << 20)\n    return len(x)\n"
+        submission = self.judge(problem, code)
+        self.assertEqual(submission.status, Verdict.MEMORY_LIMIT_EXCEEDED)
+
+    # Step 6: compilation errors -----------------------------------------------------------------
+
+    def test_python_syntax_error_is_compilation_error_with_message(self):
+        submission = self.judge(add_problem(), "def solve(a, b)\n    return a + b\n")
+        self.assertEqual(submission.status, Verdict.COMPILATION_ERROR)
+        self.assertIn("SyntaxError", submission.compile_output)
+        self.assertEqual(submission.score, 0)
+
+    def test_c_and_cpp_compile_errors_are_compilation_errors(self):
+        for language, code in (
+            ("c", "int main(void) { return undefined_name; }\n"),
+            ("cpp", "int main() { std::vector<int> v; }\n"),
+        ):
+            with self.subTest(language=language):
+                problem = factories.ProblemFactory(
+                    io_mode="stdio", checker="tokens", allowed_languages=[language]
+                )
+                factories.ProblemTestCaseFactory(problem=problem, input="", expected_output="")
+                submission = self.judge(problem, code, language)
+                self.assertEqual(submission.status, Verdict.COMPILATION_ERROR)
+                self.assertIn("error", submission.compile_output)
+
+    def test_import_error_is_runtime_error(self):
+        code = "import no_such_module_here\n\ndef solve(a, b):\n    return a + b\n"
+        submission = self.judge(add_problem(), code)
+        self.assertEqual(submission.status, Verdict.RUNTIME_ERROR)
+        # Case 0 is a sample: its error text is shown.
+        self.assertIn("ModuleNotFoundError", submission.error_text)
+
+    def test_type_error_is_runtime_error(self):
+        submission = self.judge(add_problem(), "def solve(a, b):\n    return a + 'x'\n")
+        self.assertEqual(submission.status, Verdict.RUNTIME_ERROR)
+        self.assertIn("TypeError", submission.error_text)
+
+    # Step 7: wrapping with the template ---------------------------------------------------------
+
+    def test_code_is_wrapped_and_the_entry_point_substituted(self):
+        problem = add_problem(cases=((1, 2),), entry_point="add_them")
+        backend = ScriptedBackend([ok(b"3\n")])
+        code = "def add_them(a, b):\n    return a + b  # {{entry_point}} ${user_code} %s {x}\n"
+        CodeExecutorService(backend=backend).run_all_test_cases(self.user, problem, code)
+        (batch,) = backend.batches
+        source = batch[0].source
+        self.assertIn(code, source)  # student code verbatim, placeholders in it untouched
+        self.assertIn("add_them", source.replace(code, ""))
+        self.assertEqual(batch[0].stdin, b"[1, 2]")
+
+    def test_problem_template_override_is_used_and_runs(self):
+        template = templates.default_template("python").replace(
+            "{{user_code}}", "OFFSET = 1000\n{{user_code}}"
+        )
+        problem = add_problem(cases=((1, 2),), template_overrides={"python": template})
+        problem.full_clean()
+        code = "def solve(a, b):\n    return a + b + OFFSET - 1000\n"
+        submission = self.judge(problem, code)
+        self.assertEqual(submission.status, Verdict.ACCEPTED)
+
+    # Step 8: result aggregation -----------------------------------------------------------------
+
+    def test_score_is_the_weighted_share_of_passed_cases(self):
+        problem = add_problem(weights=[1, 2, 3, 4])
+        code = "def solve(a, b):\n    return a + b if a in (3, 100) else -1\n"
+        submission = self.judge(problem, code)
+        self.assertEqual(submission.score, Decimal("0.6"))  # (2 + 4) / 10
+        self.assertEqual(submission.status, Verdict.WRONG_ANSWER)
+        self.assertEqual(submission.points, Decimal("0.6") * problem.points)
+
+    def test_progress_follows_the_judged_submissions(self):
+        problem = add_problem()
+        self.judge(problem, "def solve(a, b):\n    return 0\n")
+        first = self.judge(problem, ADD)
+        self.judge(problem, "def solve(a, b):\n    return 0\n")
+        progress = ProblemProgress.objects.get(user=self.user, problem=problem)
+        self.assertEqual(progress.attempts, 3)
+        self.assertEqual(progress.status, ProblemProgress.Status.SOLVED)
+        self.assertEqual(progress.best_score, Decimal("1"))
+        self.assertEqual(progress.first_solved_at, first.created_at)
+
+    # Step 9: concurrent execution ---------------------------------------------------------------
+
+    def test_concurrent_submissions_are_all_judged_and_counted(self):
+        problem = add_problem()
+        users = [factories.UserFactory() for _ in range(3)]
+        codes = [ADD, "def solve(a, b):\n    return 0\n", ADD, ADD]
+        results, errors = {}, []
+
+        def submit(index, user, code):
+            try:
+                results[index] = CodeExecutorService(backend=local_backend()).run_all_test_cases(
+                    user, problem, code
+                )
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        jobs = [(i, users[i % 3], c) for i, c in enumerate(codes)] + [(4, self.user, ADD)]
+        threads = [threading.Thread(target=submit, args=job) for job in jobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(results[1].status, Verdict.WRONG_ANSWER)
+        self.assertTrue(all(results[i].status == Verdict.ACCEPTED for i in (0, 2, 3, 4)))
+        self.assertEqual(SubmissionTestResult.objects.count(), 5 * 4)
+        progress = ProblemProgress.objects.get(user=users[0], problem=problem)
+        self.assertEqual(progress.attempts, 2)  # submissions 0 and 3
+        self.assertEqual(ProblemProgress.objects.get(user=users[1], problem=problem).attempts, 1)
+
+    def test_two_workers_racing_for_one_submission_judge_it_once(self):
+        problem = add_problem()
+        submission = factories.SubmissionFactory(user=self.user, problem=problem, code=ADD)
+        backend = ScriptedBackend(lambda request: ok(b"0\n"))
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def worker():
+            barrier.wait()
+            outcomes.append(CodeExecutorService(backend=backend).judge_submission(submission.pk))
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(len(backend.batches), 1)
+        self.assertEqual(submission.test_results.count(), 4)
+        self.assertEqual(ProblemProgress.objects.get(user=self.user).attempts, 1)
+
+    # The claim and lease ------------------------------------------------------------------------
+
+    def test_a_judged_submission_is_never_judged_again(self):
+        submission = self.judge(add_problem(), ADD)
+        backend = ScriptedBackend(lambda request: ok(b"0\n"))
+        again = CodeExecutorService(backend=backend).judge_submission(submission.pk)
+        self.assertEqual(backend.batches, [])
+        self.assertEqual(again.status, Verdict.ACCEPTED)
+
+    def test_a_lost_claim_cannot_save_and_an_expired_lease_is_claimed_again(self):
+        problem = add_problem()
+        submission = factories.SubmissionFactory(user=self.user, problem=problem, code=ADD)
+        with override_settings(COURSES_JUDGING_LEASE_SECONDS=-1):
+            first_claim = submission_claim(submission_id=submission.pk)
+        self.assertIsNotNone(first_claim)
+        # The lease has already expired: the next worker claims it and judges it.
+        judged = CodeExecutorService(backend=local_backend()).judge_submission(submission.pk)
+        self.assertEqual(judged.status, Verdict.ACCEPTED)
+        self.assertNotEqual(judged.claim_id, first_claim)
+        self.assertEqual(judged.test_results.count(), 4)
+
+    # What a student may see ---------------------------------------------------------------------
+
+    def test_hidden_case_data_is_never_stored(self):
+        problem = add_problem(cases=((1, 2), (31337, 1)))
+        code = (
+            "import sys\n"
+            "def solve(a, b):\n"
+            "    print('LEAK', a, b)\n"
+            "    print('LEAK', a, file=sys.stderr)\n"
+            "    raise RuntimeError(f'secret {a}')\n"
+        )
+        submission = self.judge(problem, code)
+        self.assertEqual(submission.status, Verdict.RUNTIME_ERROR)
+        hidden = submission.test_results.get(order=1)
+        self.assertEqual(hidden.output, "")
+        stored = json.dumps(
+            list(Submission.objects.filter(pk=submission.pk).values())
+            + list(SubmissionTestResult.objects.values()),
+            default=str,
+        )
+        self.assertNotIn("31337", stored)
+
+    # Validation and reference solutions ---------------------------------------------------------
+
+    def test_invalid_input_is_rejected_before_anything_is_saved(self):
+        problem = add_problem()
+        with self.assertRaises(LanguageNotAllowed):
+            self.judge(problem, ADD, language="java")
+        with self.assertRaises(LanguageNotAllowed):
+            self.judge(problem, ADD, language="cobol")
+        with self.assertRaises(PayloadTooLarge):
+            self.judge(problem, "x = 1\n" * 20000)
+        self.assertFalse(Submission.objects.exists())
+
+    def test_demo_reference_solutions_are_accepted_and_wrong_variants_are_not(self):
+        call_command("seed_demo", stdout=io.StringIO())
+
+        for spec in demo.PROBLEMS:
+            problem = Problem.objects.get(title=spec.title)
+            with self.subTest(problem=spec.title):
+                good = self.judge(problem, spec.reference, spec.language)
+                self.assertEqual(good.status, Verdict.ACCEPTED, good.error_text)
+                self.assertEqual(good.score, Decimal("1"))
+                bad = self.judge(problem, spec.wrong, spec.language)
+                self.assertNotEqual(bad.status, Verdict.ACCEPTED)
+                self.assertLess(bad.score, Decimal("1"))
