@@ -137,7 +137,8 @@ LOGGING = {
 # --- Celery: Redis broker when REDIS_URL is set, inline (eager) otherwise -----------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Inline judging never fails the request that enqueued it: the submission records the outcome.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -10,3 +10,13 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Tests judge inline whatever REDIS_URL says; a test that needs a real worker starts one itself.
 CELERY_TASK_ALWAYS_EAGER = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared-cache in-memory database: shared cache has table locks that
+    # fail at once ("database table is locked") instead of waiting, so tests with real threads
+    # could not show how the file-based SQLite of the embedded default behaves.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"codecourses-test-{os.getpid()}.sqlite3")
+    }

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.judging import aggregation, checkers, templates
-from courses.judging.backends import get_backend
+from courses.judging.backends import shared_backend
 from courses.judging.backends.base import JudgeBackend
 from courses.judging.errors import JudgeError
 from courses.judging.languages import get_language
@@ -73,7 +73,7 @@ class CodeExecutorService:
     """The one entry point for running student code, whatever the backend."""
 
     def __init__(self, backend: JudgeBackend | None = None) -> None:
-        self.backend = backend if backend is not None else get_backend()
+        self.backend = backend if backend is not None else shared_backend()
 
     # --- judging ---------------------------------------------------------------------------
 

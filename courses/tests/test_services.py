@@ -6,10 +6,15 @@ collects each class exactly once, here: the modules behind them are not named ``
 
 import unittest
 
-from courses.tests.services.executor import CodeExecutorServiceTestCase
+from courses.tests.services.executor import CodeExecutorServiceTestCase, JudgingQueueTestCase
 from courses.tests.services.run_freely import RunFreelyTestCase
 
-__all__ = ["CodeExecutorServiceTestCase", "RunFreelyTestCase", "run_freely"]
+__all__ = [
+    "CodeExecutorServiceTestCase",
+    "JudgingQueueTestCase",
+    "RunFreelyTestCase",
+    "run_freely",
+]
 
 
 def run_freely() -> unittest.TestSuite:

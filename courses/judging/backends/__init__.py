@@ -11,12 +11,13 @@ arguments. Only ``django.conf`` is read here; the judging package never touches 
 
 from __future__ import annotations
 
+import threading
 from importlib import import_module
 
 from courses.judging.backends.base import JudgeBackend
 from courses.judging.errors import BackendConfigurationError
 
-__all__ = ["BACKENDS", "JudgeBackend", "backend_class", "get_backend"]
+__all__ = ["BACKENDS", "JudgeBackend", "backend_class", "get_backend", "shared_backend"]
 
 #: Short names and the classes they stand for.
 BACKENDS: dict[str, str] = {
@@ -60,3 +61,25 @@ def get_backend(name: str | None = None) -> JudgeBackend:
     if not isinstance(backend, JudgeBackend):
         raise BackendConfigurationError(f"judge backend {name!r} does not implement JudgeBackend")
     return backend
+
+
+_shared: dict[tuple[str, str], JudgeBackend] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_backend() -> JudgeBackend:
+    """The configured backend, built once per process and configuration.
+
+    The local backend probes the host and sweeps what killed runs left behind when it starts;
+    that belongs to process start-up, not to every judged submission. Backends are thread-safe.
+    """
+    from django.conf import settings
+
+    key = (
+        getattr(settings, "COURSES_JUDGE_BACKEND", "local"),
+        getattr(settings, "JUDGE0_URL", ""),
+    )
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = get_backend(key[0])
+        return _shared[key]

@@ -7,23 +7,29 @@ in-memory backend. Concurrency uses real threads, hence ``TransactionTestCase``.
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import socket
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management import call_command
 from django.test import TransactionTestCase, override_settings
+from django.utils import timezone
 
 from courses import demo
 from courses.judging import templates, verdicts
+from courses.judging.backends import shared_backend
 from courses.judging.backends.judge0 import Judge0Backend
+from courses.judging.errors import BackendUnavailable
 from courses.judging.types import Outcome, RunResult, Verdict
 from courses.models import Problem, ProblemProgress, Submission, SubmissionTestResult
 from courses.services.code_executor import CodeExecutorService
 from courses.services.errors import LanguageNotAllowed, PayloadTooLarge
-from courses.services.submissions import submission_claim
+from courses.services.submissions import rejudge, submission_claim, submission_create
+from courses.tasks import MAX_RETRIES, judge_submission, requeue_stale_submissions
 from courses.tests import factories
 from courses.tests.sandbox_support import local_backend, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
@@ -47,6 +53,14 @@ def add_problem(cases=((1, 2), (3, 4), (10, -10), (100, 1)), weights=None, **kwa
 
 def ok(stdout: bytes) -> RunResult:
     return RunResult(outcome=Outcome.OK, stdout=stdout, cpu_time_ms=5, memory_kb=1000)
+
+
+def embedded_python_program(launcher: str) -> str:
+    """The program a Python launcher compiles: the string literal it assigns to ``_source``."""
+    for node in ast.parse(launcher).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "_source":
+            return ast.literal_eval(node.value)
+    raise AssertionError("no _source in the launcher")
 
 
 def closed_port() -> int:
@@ -220,9 +234,10 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
         code = "def add_them(a, b):\n    return a + b  # {{entry_point}} ${user_code} %s {x}\n"
         CodeExecutorService(backend=backend).run_all_test_cases(self.user, problem, code)
         (batch,) = backend.batches
-        source = batch[0].source
-        self.assertIn(code, source)  # student code verbatim, placeholders in it untouched
-        self.assertIn("add_them", source.replace(code, ""))
+        program = embedded_python_program(batch[0].source)
+        self.assertIn(code, program)  # student code verbatim, placeholders in it untouched
+        self.assertIn("add_them(*args)", program.replace(code, ""))
+        self.assertNotIn("{{", program.replace(code, ""))
         self.assertEqual(batch[0].stdin, b"[1, 2]")
 
     def test_problem_template_override_is_used_and_runs(self):
@@ -373,3 +388,81 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
                 bad = self.judge(problem, spec.wrong, spec.language)
                 self.assertNotEqual(bad.status, Verdict.ACCEPTED)
                 self.assertLess(bad.score, Decimal("1"))
+
+
+class FailingBackend(ScriptedBackend):
+    """Named in settings by dotted path: every batch fails as an unreachable Judge0 would."""
+
+    default_script = BackendUnavailable("judge0 is unreachable: connection refused")
+
+
+class CleanBackend(ScriptedBackend):
+    """Named in settings by dotted path: every run is clean and prints ``3``."""
+
+    default_script = RunResult(outcome=Outcome.OK, stdout=b"3\n")
+
+
+class JudgingQueueTestCase(TransactionTestCase):
+    """The inline (eager) Celery path: enqueue on commit, retries, and the periodic requeue."""
+
+    def setUp(self):
+        self.user = factories.UserFactory()
+        self.problem = add_problem(cases=((1, 2),))
+
+    @override_settings(COURSES_JUDGE_BACKEND=f"{__name__}.CleanBackend")
+    def test_a_created_submission_is_judged_once_committed(self):
+        submission = submission_create(
+            user=self.user, problem=self.problem, language="python", code=ADD
+        )
+        submission.refresh_from_db()
+        self.assertEqual(submission.status, Verdict.ACCEPTED)
+        self.assertIsNotNone(submission.enqueued_at)
+
+    @override_settings(COURSES_JUDGE_BACKEND=f"{__name__}.FailingBackend")
+    def test_retryable_failures_are_retried_then_end_internal_error_with_reason(self):
+        backend = shared_backend()
+        calls_before = len(backend.batches)
+        pending = factories.SubmissionFactory(user=self.user, problem=self.problem)
+        result = judge_submission.apply(args=[pending.pk])
+        self.assertEqual(result.get(propagate=False), Verdict.INTERNAL_ERROR)
+        # The first try and every retry reached the backend; the last one gave up.
+        self.assertEqual(len(backend.batches) - calls_before, 1 + MAX_RETRIES)
+        submission = Submission.objects.get()
+        self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
+        self.assertIn("connection refused", submission.error_text)
+        self.assertFalse(submission.test_results.exists())
+
+    @override_settings(
+        COURSES_JUDGE_BACKEND=f"{__name__}.CleanBackend", COURSES_PENDING_REQUEUE_SECONDS=0
+    )
+    def test_stale_submissions_are_enqueued_again_and_judged(self):
+        lost = factories.SubmissionFactory(user=self.user, problem=self.problem)
+        expired = factories.SubmissionFactory(user=self.user, problem=self.problem)
+        Submission.objects.filter(pk=expired.pk).update(
+            status=Verdict.JUDGING, lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        judged = factories.SubmissionFactory(
+            user=self.user, problem=self.problem, status=Verdict.WRONG_ANSWER
+        )
+        self.assertEqual(requeue_stale_submissions.apply().get(), 2)
+        statuses = dict(Submission.objects.values_list("pk", "status"))
+        self.assertEqual(statuses[lost.pk], Verdict.ACCEPTED)
+        self.assertEqual(statuses[expired.pk], Verdict.ACCEPTED)
+        self.assertEqual(statuses[judged.pk], Verdict.WRONG_ANSWER)
+
+    @override_settings(COURSES_JUDGE_BACKEND=f"{__name__}.CleanBackend")
+    def test_rejudge_that_lowers_a_result_lowers_progress(self):
+        service = CodeExecutorService()
+        submission = service.run_all_test_cases(self.user, self.problem, ADD)
+        progress = ProblemProgress.objects.get(user=self.user, problem=self.problem)
+        self.assertEqual(progress.status, ProblemProgress.Status.SOLVED)
+        # The instructor fixes the expected output; the old answer is now wrong.
+        self.problem.test_cases.update(expected_output="4")
+        self.assertEqual(rejudge(problem=self.problem), [submission.pk])
+        submission.refresh_from_db()
+        self.assertEqual(submission.status, Verdict.WRONG_ANSWER)
+        progress.refresh_from_db()
+        self.assertEqual(progress.status, ProblemProgress.Status.ATTEMPTED)
+        self.assertIsNone(progress.first_solved_at)
+        self.assertEqual(progress.best_score, 0)
+        self.assertEqual(progress.attempts, 1)
