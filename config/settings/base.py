@@ -172,7 +172,9 @@ COURSES_FREE_RUN_LIMITS = {
 }
 #: How many free runs may run at once on one host; beyond it callers get ExecutorBusy (503).
 COURSES_FREE_RUN_SLOTS = env_int("COURSES_FREE_RUN_SLOTS", 4)
-#: Judging lease: longer than the longest possible judging run (compile + every case at wall limit).
-COURSES_JUDGING_LEASE_SECONDS = env_int("COURSES_JUDGING_LEASE_SECONDS", 1800)
+#: The shortest judging lease. Each submission's lease is computed to outlast its longest possible
+#: judging run (compile, then every case at its wall limit); it must stay under the broker's
+#: visibility timeout so that a message is redelivered only once its lease has expired.
+COURSES_JUDGING_LEASE_SECONDS = env_int("COURSES_JUDGING_LEASE_SECONDS", 300)
 #: A submission still pending after this long is enqueued again by the periodic task.
 COURSES_PENDING_REQUEUE_SECONDS = env_int("COURSES_PENDING_REQUEUE_SECONDS", 120)

@@ -26,6 +26,7 @@ from courses.services.errors import InvalidInput, PayloadTooLarge
 from courses.services.host_slots import HostSlots
 from courses.services.progress import progress_recompute
 from courses.services.submissions import (
+    judging_lease,
     submission_claim,
     submission_create,
     submission_fail,
@@ -95,12 +96,14 @@ class CodeExecutorService:
         queue and is raised again for the caller (the Celery task) to retry; otherwise it ends
         ``internal_error``.
         """
-        claim_id = submission_claim(submission_id=submission_id)
-        if claim_id is None:
-            return Submission.objects.get(pk=submission_id)
         submission = Submission.objects.select_related("problem").get(pk=submission_id)
         problem = submission.problem
         cases = list(problem.test_cases.order_by("order", "id"))
+        lease = judging_lease(limits=problem_limits(problem), case_count=len(cases))
+        claim_id = submission_claim(submission_id=submission_id, lease=lease)
+        if claim_id is None:
+            submission.refresh_from_db()
+            return submission
         if not cases:
             submission_fail(
                 submission_id=submission_id,

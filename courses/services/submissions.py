@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from courses.judging.languages import LANGUAGES
-from courses.judging.types import Verdict
+from courses.judging.types import COMPILE_LIMITS, Limits, Verdict
 from courses.models import Problem, Submission, SubmissionTestResult
 from courses.services.errors import InvalidInput, LanguageNotAllowed, PayloadTooLarge
 
@@ -74,11 +74,17 @@ def submission_enqueue(*, submission_id: int) -> None:
     judge_submission.delay(submission_id)
 
 
-def lease_duration() -> timedelta:
-    return timedelta(seconds=settings.COURSES_JUDGING_LEASE_SECONDS)
+def judging_lease(*, limits: Limits, case_count: int) -> timedelta:
+    """Longer than the longest possible judging run of a submission.
+
+    Worst case: the compile at its wall limit, then every case one after another at its wall
+    limit, plus a margin; never shorter than ``COURSES_JUDGING_LEASE_SECONDS``.
+    """
+    worst_ms = COMPILE_LIMITS.wall_time_ms + case_count * limits.wall_time_ms + 60_000
+    return timedelta(seconds=max(settings.COURSES_JUDGING_LEASE_SECONDS, worst_ms / 1000))
 
 
-def submission_claim(*, submission_id: int) -> uuid.UUID | None:
+def submission_claim(*, submission_id: int, lease: timedelta) -> uuid.UUID | None:
     """Claim a submission for judging; ``None`` when it is judged or another worker holds it."""
     now = timezone.now()
     claim_id = uuid.uuid4()
@@ -89,7 +95,7 @@ def submission_claim(*, submission_id: int) -> uuid.UUID | None:
             status=Verdict.JUDGING,
             claim_id=claim_id,
             judging_started_at=now,
-            lease_expires_at=now + lease_duration(),
+            lease_expires_at=now + lease,
         )
     )
     return claim_id if claimed else None

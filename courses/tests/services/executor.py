@@ -28,7 +28,12 @@ from courses.judging.types import Outcome, RunResult, Verdict
 from courses.models import Problem, ProblemProgress, Submission, SubmissionTestResult
 from courses.services.code_executor import CodeExecutorService
 from courses.services.errors import LanguageNotAllowed, PayloadTooLarge
-from courses.services.submissions import rejudge, submission_claim, submission_create
+from courses.services.submissions import (
+    rejudge,
+    submission_claim,
+    submission_create,
+    submission_fail,
+)
 from courses.tasks import MAX_RETRIES, judge_submission, requeue_stale_submissions
 from courses.tests import factories
 from courses.tests.sandbox_support import local_backend, requires_sandbox
@@ -333,14 +338,23 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
     def test_a_lost_claim_cannot_save_and_an_expired_lease_is_claimed_again(self):
         problem = add_problem()
         submission = factories.SubmissionFactory(user=self.user, problem=problem, code=ADD)
-        with override_settings(COURSES_JUDGING_LEASE_SECONDS=-1):
-            first_claim = submission_claim(submission_id=submission.pk)
+        first_claim = submission_claim(submission_id=submission.pk, lease=timedelta(minutes=5))
         self.assertIsNotNone(first_claim)
-        # The lease has already expired: the next worker claims it and judges it.
+        # While the lease holds, nobody else may claim it.
+        self.assertIsNone(submission_claim(submission_id=submission.pk, lease=timedelta(0)))
+        # The first worker is lost; once its lease expires the next worker judges it.
+        Submission.objects.filter(pk=submission.pk).update(
+            lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
         judged = CodeExecutorService(backend=local_backend()).judge_submission(submission.pk)
         self.assertEqual(judged.status, Verdict.ACCEPTED)
-        self.assertNotEqual(judged.claim_id, first_claim)
         self.assertEqual(judged.test_results.count(), 4)
+        # The lost worker comes back: its claim no longer holds, so its write is ignored.
+        self.assertFalse(
+            submission_fail(submission_id=submission.pk, claim_id=first_claim, reason="late")
+        )
+        judged.refresh_from_db()
+        self.assertEqual(judged.status, Verdict.ACCEPTED)
 
     # What a student may see ---------------------------------------------------------------------
 
