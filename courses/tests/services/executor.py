@@ -36,7 +36,7 @@ from courses.services.submissions import (
 )
 from courses.tasks import MAX_RETRIES, judge_submission, requeue_stale_submissions
 from courses.tests import factories
-from courses.tests.sandbox_support import local_backend, requires_sandbox
+from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
 
 ADD = "def solve(a, b):\n    return a + b\n"

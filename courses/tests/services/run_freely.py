@@ -10,7 +10,7 @@ from courses.models import Submission
 from courses.services.code_executor import CodeExecutorService, free_run_slots
 from courses.services.errors import InvalidInput, PayloadTooLarge
 from courses.tests import factories
-from courses.tests.sandbox_support import local_backend, requires_sandbox
+from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
 
 #: Short limits keep the suite fast; the defaults are checked separately.

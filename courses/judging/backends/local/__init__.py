@@ -1,0 +1,22 @@
+"""The local sandbox backend: bubblewrap + seccomp + cgroups + a per-run uid (sandbox.md §5).
+
+Public API:
+- ``LocalSandboxBackend(one_process=True, *, parallel=None, allow_unsandboxed=None, ...)``:
+  the ``JudgeBackend``; ``.isolation`` / ``.mode`` report what this host gives.
+- ``detect_isolation()``: the isolation mode of this host (``full``, ``rlimits``, ``none``, None).
+- ``build_harness_program(source, stdins, limits)``: a self-contained Python program running
+  ``source`` once per stdin in fresh children, printing one JSON line (for Judge0 batching);
+  ``parse_report`` and ``case_result`` read that line back into ``RunResult``s.
+"""
+
+from .backend import LocalSandboxBackend, detect_isolation
+from .harness import HarnessFailed, build_harness_program, case_result, parse_report
+
+__all__ = [
+    "HarnessFailed",
+    "LocalSandboxBackend",
+    "build_harness_program",
+    "case_result",
+    "detect_isolation",
+    "parse_report",
+]

@@ -1,0 +1,210 @@
+"""The one-process harness, seen from the caller: build its program and payload, read its report.
+
+The program itself is ``harness_program.py`` (stdlib only). Two ways to feed it, one
+implementation:
+- the local backend writes the program into the box and passes the payload as the harness's
+  stdin (a memfd), so inputs never exist as files the student code could open;
+- ``build_harness_program`` returns one self-contained program text with the payload embedded
+  (base64 comment lines at the end) for backends that take a single source file, such as Judge0;
+  it decodes the payload in a throw-away child and deletes its own file before running any case.
+Either way the harness prints one JSON line; ``parse_report`` validates it strictly and
+``case_result`` turns one case into a ``RunResult`` with the same rules as every other path.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from courses.judging.types import Limits, Outcome, RunResult
+
+from .harness_program import MAGIC, PAYLOAD_MARKER
+from .outcomes import Facts, classify
+
+PROGRAM_PATH = Path(__file__).with_name("harness_program.py")
+#: Same as the one-process-per-case path: a cgroup limit is the memory limit plus 8 MiB.
+MEMORY_SLACK_BYTES = 8 << 20
+STDERR_CAP_BYTES = 64 << 10
+FSIZE_BYTES = 16 << 20
+CASE_NOFILE = 256
+
+
+class HarnessFailed(Exception):
+    """The harness did not produce a valid report: the caller must fall back to one run per case."""
+
+
+@functools.cache
+def program_text() -> str:
+    return PROGRAM_PATH.read_text(encoding="utf-8")
+
+
+def case_limits(limits: Limits) -> dict:
+    return {
+        "cpu_ms": limits.cpu_time_ms,
+        "wall_ms": limits.wall_time_ms,
+        "memory_bytes": limits.memory_kb * 1024 + MEMORY_SLACK_BYTES,
+        "output_bytes": limits.output_bytes,
+        "stderr_bytes": STDERR_CAP_BYTES,
+        "fsize": max(FSIZE_BYTES, limits.output_bytes + 1),
+        "nofile": CASE_NOFILE,
+        "tick_ms": 10,
+    }
+
+
+def build_payload(
+    source: str,
+    stdins: Sequence[bytes],
+    limits: Limits | Sequence[Limits],
+    *,
+    filename: str = "/box/main.py",
+    argv0: str = "main.py",
+    raw: bool = False,
+) -> bytes:
+    """The binary payload the harness reads (format in ``harness_program``'s docstring).
+
+    ``raw`` asks for raw output bytes after the report line instead of base64 inside it.
+    """
+    per_case = [limits] * len(stdins) if isinstance(limits, Limits) else list(limits)
+    if len(per_case) != len(stdins):
+        raise ValueError("one Limits per stdin")
+    source_bytes = source.encode("utf-8")
+    cases, offset = [], 0
+    for data, lim in zip(stdins, per_case, strict=True):
+        cases.append({"offset": offset, "length": len(data), "limits": case_limits(lim)})
+        offset += len(data)
+    header = json.dumps(
+        {
+            "source_len": len(source_bytes),
+            "filename": filename,
+            "argv0": argv0,
+            "raw": raw,
+            "cases": cases,
+        }
+    ).encode()
+    return b"".join([MAGIC, len(header).to_bytes(8, "big"), header, source_bytes, *stdins])
+
+
+def build_harness_program(
+    source: str, stdins: list[bytes], limits: Limits, *, filename: str = "/box/main.py"
+) -> str:
+    """A self-contained Python program that runs ``source`` once per stdin, in fresh children.
+
+    Its stdout is a single JSON line (see ``parse_report``); outputs are base64. Run it with a
+    Python >= 3.8 on Linux. The program deletes its own file before the first case runs.
+    """
+    payload = base64.b64encode(build_payload(source, stdins, limits, filename=filename)).decode()
+    text = program_text().replace("\n_EMBEDDED = False\n", "\n_EMBEDDED = True\n")
+    lines = [payload[i : i + 76] for i in range(0, len(payload), 76)]
+    return text + "\n" + PAYLOAD_MARKER + "\n" + "".join(f"#{line}\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class Report:
+    compile_error: str | None
+    cases: list[dict]
+
+
+_CASE_FIELDS = {
+    "exit_code": (int, type(None)),
+    "signal": (int, type(None)),
+    "killed": (str, type(None)),
+    "cpu_ms": (int,),
+    "wall_ms": (int,),
+    "memory_kb": (int,),
+    "stdout_bytes": (int,),
+    "stderr_bytes": (int,),
+}
+
+
+def parse_report(raw: bytes, expected_cases: int) -> Report:
+    """Validate the harness's output; ``HarnessFailed`` on anything unexpected.
+
+    In the returned cases ``stdout`` and ``stderr`` are always bytes, whichever framing the
+    harness used (base64 in the JSON line, or raw bytes after it).
+    """
+    line, newline, rest = raw.partition(b"\n")
+    if not newline:
+        raise HarnessFailed("no report line from the harness")
+    try:
+        doc = json.loads(line)
+    except ValueError as exc:
+        raise HarnessFailed(f"invalid JSON from the harness: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("harness") != 1:
+        raise HarnessFailed("not a harness report")
+    compile_error = doc.get("compile_error")
+    cases = doc.get("cases")
+    if compile_error is not None:
+        if not isinstance(compile_error, str) or rest:
+            raise HarnessFailed("bad compile_error")
+        return Report(compile_error, [])
+    if not isinstance(cases, list) or len(cases) != expected_cases:
+        raise HarnessFailed(f"expected {expected_cases} case results")
+    framed = doc.get("raw") is True
+    offset = 0
+    for case in cases:
+        if not isinstance(case, dict):
+            raise HarnessFailed("bad case result")
+        fields = dict(_CASE_FIELDS)
+        fields.update(
+            {"stdout_len": (int,), "stderr_len": (int,)}
+            if framed
+            else {"stdout": (str,), "stderr": (str,)}
+        )
+        for name, types in fields.items():
+            if not isinstance(case.get(name), types) or isinstance(case.get(name), bool):
+                raise HarnessFailed(f"bad case field {name}")
+        if (case["exit_code"] is None) == (case["signal"] is None):
+            raise HarnessFailed("a case has both or neither of exit_code and signal")
+        if framed:
+            for name in ("stdout", "stderr"):
+                length = case[f"{name}_len"]
+                if length < 0 or offset + length > len(rest):
+                    raise HarnessFailed("raw outputs truncated")
+                case[name] = rest[offset : offset + length]
+                offset += length
+        else:
+            try:
+                case["stdout"] = base64.b64decode(case["stdout"], validate=True)
+                case["stderr"] = base64.b64decode(case["stderr"], validate=True)
+            except ValueError as exc:
+                raise HarnessFailed("bad base64 in a case result") from exc
+    if offset != len(rest):
+        raise HarnessFailed("unexpected bytes after the report")
+    return Report(None, cases)
+
+
+def case_result(case: dict, limits: Limits) -> RunResult:
+    """One case of ``parse_report`` as a ``RunResult``, by the same rules as the per-process path.
+
+    A SIGKILL we did not send is the kernel's OOM killer when the case had reached its memory
+    limit (the sandbox's cgroup is sized for one case at a time, and cases ask to be picked first).
+    """
+    stdout, stderr = case["stdout"], case["stderr"]
+    oom = (
+        case["killed"] is None
+        and case["signal"] == signal.SIGKILL
+        and case["memory_kb"] >= limits.memory_kb
+    )
+    facts = Facts(
+        killed=case["killed"],
+        exit_code=case["exit_code"],
+        signal=case["signal"],
+        cpu_ms=case["cpu_ms"],
+        wall_ms=case["wall_ms"],
+        memory_kb=case["memory_kb"],
+        oom=oom,
+        stdout=stdout,
+        stderr=stderr,
+        stdout_overflow=case["stdout_bytes"] > limits.output_bytes,
+        stderr_truncated=case["stderr_bytes"] > len(stderr),
+    )
+    return classify(facts, limits)
+
+
+def compile_error_result(message: str) -> RunResult:
+    return RunResult(outcome=Outcome.COMPILATION_ERROR, compile_output=message)

@@ -1,0 +1,75 @@
+"""``python manage.py judge_check``: can this host judge code, and how well isolated?
+
+Prints the backend, the isolation mode (``full``, ``rlimits``, ``none``) with what it is made
+of or what is missing, each installed language's version, and a hello-world run per language
+with its outcome and time. Exits non-zero when a required language (python, c, cpp) cannot
+run hello-world, so deployment scripts and CI can gate on it. Needs no database.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from courses.judging.backends.local import LocalSandboxBackend
+from courses.judging.errors import JudgeError
+from courses.judging.languages import LANGUAGES, REQUIRED_LANGUAGES
+from courses.judging.types import Limits, Outcome, RunRequest
+
+HELLO = {
+    "python": 'print("hello, world")\n',
+    "c": '#include <stdio.h>\nint main(void){puts("hello, world");return 0;}\n',
+    "cpp": '#include <iostream>\nint main(){std::cout<<"hello, world"<<std::endl;}\n',
+    "javascript": 'console.log("hello, world");\n',
+    "java": "public class Main { public static void main(String[] a) "
+    '{ System.out.println("hello, world"); } }\n',
+}
+LIMITS = Limits(cpu_time_ms=5000, wall_time_ms=10000, memory_kb=512 * 1024)
+
+
+def _version(argv: tuple[str, ...]) -> str:
+    try:
+        proc = subprocess.run(list(argv), capture_output=True, timeout=20, env={})
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"unavailable ({exc})"
+    text = (proc.stdout or proc.stderr).decode(errors="replace").strip()
+    return text.splitlines()[0] if text else f"exit {proc.returncode}"
+
+
+class Command(BaseCommand):
+    help = "Report the judging backend, sandbox isolation and a hello-world run per language."
+    requires_system_checks: list = []
+    requires_migrations_checks = False
+
+    def handle(self, *args, **options) -> None:
+        backend = LocalSandboxBackend(one_process=False)
+        iso = backend.isolation
+        self.stdout.write(f"backend: {backend.name}")
+        self.stdout.write(f"isolation: {iso.mode or 'unavailable'} ({iso.detail})")
+        failed = []
+        for key, lang in LANGUAGES.items():
+            if not lang.is_installed:
+                self.stdout.write(f"{key}: not installed")
+                if key in REQUIRED_LANGUAGES:
+                    failed.append(key)
+                continue
+            version = _version(lang.version_argv)
+            started = time.monotonic()
+            try:
+                (result,) = backend.run_batch([RunRequest(key, HELLO[key], b"", LIMITS)])
+                ok = result.outcome == Outcome.OK and result.stdout == b"hello, world\n"
+                verdict = result.outcome.value if not ok else "ok"
+                detail = "" if ok else " " + (result.compile_output or result.stderr.decode(
+                    errors="replace"))[:300].replace("\n", " | ")  # fmt: skip
+            except JudgeError as exc:
+                ok, verdict, detail = False, "error", f" {exc.message[:300]}"
+            elapsed_ms = (time.monotonic() - started) * 1000
+            self.stdout.write(
+                f"{key}: {version}; hello-world {verdict} in {elapsed_ms:.0f} ms{detail}"
+            )
+            if not ok and key in REQUIRED_LANGUAGES:
+                failed.append(key)
+        if failed:
+            raise CommandError("hello-world failed for: " + ", ".join(failed))

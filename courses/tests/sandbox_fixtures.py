@@ -1,0 +1,126 @@
+"""Fixtures of the sandbox test suites (``test_sandbox*.py``): real sandbox, no mocks.
+
+The suites skip, printing why, when this host has no usable sandbox; with
+``COURSES_REQUIRE_SANDBOX=1`` (set by ``.ci/run``) they fail instead, so CI cannot skip silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import unittest
+
+from courses.judging.backends.local import LocalSandboxBackend, cgroups, detect_isolation, uids
+from courses.judging.backends.local.isolation import FULL
+from courses.judging.backends.local.sweep import _processes_by_uid
+from courses.judging.types import Limits, RunRequest, RunResult
+
+#: Small limits keep the whole suite fast on 2 cores.
+SMALL = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=64 * 1024, output_bytes=64 * 1024)
+TIME = Limits(cpu_time_ms=500, wall_time_ms=1500, memory_kb=64 * 1024, output_bytes=64 * 1024)
+
+
+def require_sandbox(testcase: type) -> None:
+    """Skip (printing why) or, under COURSES_REQUIRE_SANDBOX=1, fail without full isolation."""
+    iso = detect_isolation()
+    if iso.mode == FULL:
+        return
+    reason = f"local sandbox not available here ({iso.mode}): {iso.detail}"
+    if os.environ.get("COURSES_REQUIRE_SANDBOX") == "1":
+        raise AssertionError("COURSES_REQUIRE_SANDBOX=1 but " + reason)
+    print(f"\nSKIPPED {testcase.__name__}: {reason}", file=sys.stderr)
+    raise unittest.SkipTest(reason)
+
+
+def requires_sandbox(testcase: type) -> type:
+    """Class decorator: ``require_sandbox`` runs before the class's own ``setUpClass``."""
+    original = testcase.__dict__.get("setUpClass")
+
+    def set_up_class(cls) -> None:
+        require_sandbox(cls)
+        if original is not None:
+            original.__func__(cls)
+        else:
+            super(testcase, cls).setUpClass()
+
+    testcase.setUpClass = classmethod(set_up_class)
+    return testcase
+
+
+@functools.cache
+def local_backend() -> LocalSandboxBackend:
+    """One backend per test process for service tests: start-up probes and sweeps run once."""
+    return LocalSandboxBackend()
+
+
+class SandboxTestMixin:
+    """``setUpClass`` checks the sandbox; every test ends by checking the host is unharmed."""
+
+    one_process = False
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()  # type: ignore[misc]
+        require_sandbox(cls)
+        cls.backend = LocalSandboxBackend(one_process=cls.one_process)
+
+    def tearDown(self) -> None:
+        self.assertEqual(leftovers(self.backend), [], "a run left something behind")
+        super().tearDown()  # type: ignore[misc]
+
+    def run_one(
+        self,
+        language: str,
+        source: str,
+        stdin: bytes = b"",
+        limits: Limits = SMALL,
+        backend: LocalSandboxBackend | None = None,
+    ) -> RunResult:
+        (result,) = (backend or self.backend).run_batch(
+            [RunRequest(language, source, stdin, limits)]
+        )
+        return result
+
+
+def leftovers(backend: LocalSandboxBackend) -> list[str]:
+    """Processes, cgroups and boxes of sandbox uids whose lock nobody holds (= leaked).
+
+    Items whose uid lock is held belong to live runs of other processes (parallel test runs),
+    so they are not counted; after ``run_batch`` returns, this process holds no lock.
+    """
+    found = []
+
+    def orphaned(uid: int | None) -> bool:
+        if uid is None:
+            return False
+        lease = uids.try_lock(backend.lock_dir, uid)
+        if lease is None:
+            return False
+        lease.release()
+        return True
+
+    for uid, pids in _processes_by_uid(backend.uid_first, backend.uid_count).items():
+        if orphaned(uid):
+            found.append(f"processes of uid {uid}: {pids}")
+    layout = backend.isolation.layout
+    if layout is not None:
+        for name in layout.names():
+            if orphaned(uids.uid_of_name(name)):
+                found.append(f"cgroup {name}")
+    for name in os.listdir(backend.boxes_dir):
+        if orphaned(uids.uid_of_name(name)):
+            found.append(f"box {name}")
+    return found
+
+
+__all__ = [
+    "SMALL",
+    "TIME",
+    "SandboxTestMixin",
+    "cgroups",
+    "leftovers",
+    "local_backend",
+    "require_sandbox",
+    "requires_sandbox",
+]

@@ -1,0 +1,177 @@
+"""Verdicts per language through the real local sandbox (issue 4, Tests).
+
+One process per case (the reference path). The one-process harness is checked against it in
+``test_sandbox_harness``; hostile programs are in ``test_sandbox_hostile``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.test import SimpleTestCase
+
+from courses.judging.types import Outcome
+
+from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin
+
+C_PROGRAMS = {
+    "ok": '#include <stdio.h>\nint main(void){int a,b;scanf("%d %d",&a,&b);'
+    'printf("%d\\n",a+b);return 0;}\n',
+    "cpu": "int main(void){volatile unsigned long x=0;for(;;)x++;}\n",
+    "wall": "#include <unistd.h>\nint main(void){sleep(100);return 0;}\n",
+    "memory": "#include <stdlib.h>\n#include <string.h>\nint main(void){for(int i=0;i<500;i++)"
+    "{char*p=malloc(1<<20);memset(p,1,1<<20);}return 0;}\n",
+    "output": '#include <stdio.h>\nint main(void){for(;;)fputs("yyyyyyyyyyyyyyy\\n",stdout);}\n',
+    "exit": "int main(void){return 3;}\n",
+    "segv": "int main(void){volatile int*p=0;*p=1;return 0;}\n",
+    "fpe": "int main(int c, char**v){volatile int z=c-1;return 10/z;}\n",
+    "syntax": "int main(void){ return 0 }\n",
+}
+CPP_PROGRAMS = {
+    "ok": "#include <iostream>\nint main(){long a,b;std::cin>>a>>b;std::cout<<a+b<<'\\n';}\n",
+    "cpu": "int main(){volatile unsigned long x=0;for(;;)x++;}\n",
+    "wall": "#include <thread>\n#include <chrono>\nint main(){"
+    "std::this_thread::sleep_for(std::chrono::seconds(100));}\n",
+    "memory": "#include <vector>\nint main(){std::vector<std::vector<char>> v;"
+    "for(int i=0;i<500;i++)v.emplace_back(1<<20,'x');return (int)v.size()-500;}\n",
+    "output": '#include <iostream>\nint main(){for(;;)std::cout<<"yyyyyyyyyyyyyyy\\n";}\n',
+    "exit": "int main(){return 3;}\n",
+    "abort": "#include <cstdlib>\nint main(){std::abort();}\n",
+    "syntax": "int main(){ return 0 }\n",
+    "template_bomb": "template<int N> struct F { enum { v = F<N+1>::v }; };\n"
+    "int main(){ return F<0>::v; }\n",
+}
+PY_PROGRAMS = {
+    "ok": "import sys\nprint(sum(map(int, sys.stdin.read().split())))\n",
+    "cpu": "while True:\n    pass\n",
+    "wall": "import time\ntime.sleep(10**6)\n",
+    "memory": "x = bytearray(300 << 20)\nprint(len(x))\n",
+    "output": "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)\n",
+    "exit": "import sys\nsys.exit(3)\n",
+    "exception": "raise ValueError('boom')\n",
+    "abort": "import os\nos.abort()\n",
+    "syntax": "def f(:\n    pass\n",
+}
+
+
+class VerdictAssertions:
+    def assertOutcome(self, result, outcome, **fields):
+        self.assertEqual(result.outcome, outcome, result)
+        for name, value in fields.items():
+            self.assertEqual(getattr(result, name), value, result)
+
+
+class PythonVerdictsTestCase(SandboxTestMixin, VerdictAssertions, SimpleTestCase):
+    def test_accepted_program_gets_ok_with_its_output_and_measurements(self):
+        result = self.run_one("python", PY_PROGRAMS["ok"], b"1 2 39")
+        self.assertOutcome(result, Outcome.OK, stdout=b"42\n", exit_code=0)
+        self.assertGreater(result.memory_kb, 0)
+        self.assertLess(result.cpu_time_ms, 500)
+
+    def test_busy_loop_is_time_limit_by_cpu(self):
+        result = self.run_one("python", PY_PROGRAMS["cpu"], limits=TIME)
+        self.assertOutcome(result, Outcome.TIME_LIMIT)
+        self.assertGreaterEqual(result.cpu_time_ms, TIME.cpu_time_ms)
+
+    def test_sleep_is_time_limit_by_wall_clock(self):
+        started = time.monotonic()
+        result = self.run_one("python", PY_PROGRAMS["wall"], limits=TIME)
+        self.assertOutcome(result, Outcome.TIME_LIMIT, wall_timed_out=True)
+        self.assertLess(result.cpu_time_ms, 300)
+        self.assertLess(time.monotonic() - started, TIME.wall_time_ms / 1000 + 3)
+
+    def test_big_allocation_is_memory_limit(self):
+        self.assertOutcome(self.run_one("python", PY_PROGRAMS["memory"]), Outcome.MEMORY_LIMIT)
+
+    def test_endless_output_is_output_limit(self):
+        result = self.run_one("python", PY_PROGRAMS["output"])
+        self.assertOutcome(result, Outcome.OUTPUT_LIMIT, stdout_truncated=True)
+        self.assertEqual(len(result.stdout), SMALL.output_bytes)
+
+    def test_exit_code_and_exception_are_runtime_errors(self):
+        result = self.run_one("python", PY_PROGRAMS["exit"])
+        self.assertOutcome(result, Outcome.RUNTIME_ERROR, exit_code=3, signal=None)
+        result = self.run_one("python", PY_PROGRAMS["exception"])
+        self.assertOutcome(result, Outcome.RUNTIME_ERROR, exit_code=1)
+        self.assertIn(b"ValueError: boom", result.stderr)
+
+    def test_abort_is_runtime_error_by_signal(self):
+        result = self.run_one("python", PY_PROGRAMS["abort"])
+        self.assertOutcome(result, Outcome.RUNTIME_ERROR, signal=6, exit_code=None)
+
+    def test_syntax_error_is_compilation_error(self):
+        result = self.run_one("python", PY_PROGRAMS["syntax"])
+        self.assertOutcome(result, Outcome.COMPILATION_ERROR)
+        self.assertIn("SyntaxError", result.compile_output)
+
+
+class CompiledVerdictsMixin(VerdictAssertions):
+    language = ""
+    programs: dict[str, str] = {}
+
+    def test_accepted_program_gets_ok(self):
+        result = self.run_one(self.language, self.programs["ok"], b"40 2")
+        self.assertOutcome(result, Outcome.OK, stdout=b"42\n", exit_code=0)
+
+    def test_busy_loop_is_time_limit_by_cpu(self):
+        result = self.run_one(self.language, self.programs["cpu"], limits=TIME)
+        self.assertOutcome(result, Outcome.TIME_LIMIT)
+
+    def test_sleep_is_time_limit_by_wall_clock(self):
+        result = self.run_one(self.language, self.programs["wall"], limits=TIME)
+        self.assertOutcome(result, Outcome.TIME_LIMIT, wall_timed_out=True)
+
+    def test_allocating_500_mib_is_memory_limit(self):
+        result = self.run_one(self.language, self.programs["memory"])
+        self.assertOutcome(result, Outcome.MEMORY_LIMIT)
+        self.assertLessEqual(result.memory_kb, SMALL.memory_kb + 9 * 1024)
+
+    def test_endless_output_is_output_limit(self):
+        result = self.run_one(self.language, self.programs["output"])
+        self.assertOutcome(result, Outcome.OUTPUT_LIMIT, stdout_truncated=True)
+
+    def test_exit_code_is_runtime_error(self):
+        result = self.run_one(self.language, self.programs["exit"])
+        self.assertOutcome(result, Outcome.RUNTIME_ERROR, exit_code=3)
+
+    def test_syntax_error_is_compilation_error(self):
+        result = self.run_one(self.language, self.programs["syntax"])
+        self.assertOutcome(result, Outcome.COMPILATION_ERROR)
+        self.assertIn("error", result.compile_output)
+
+
+class CVerdictsTestCase(SandboxTestMixin, CompiledVerdictsMixin, SimpleTestCase):
+    language = "c"
+    programs = C_PROGRAMS
+
+    def test_segfault_and_division_by_zero_are_runtime_errors_by_signal(self):
+        self.assertOutcome(self.run_one("c", C_PROGRAMS["segv"]), Outcome.RUNTIME_ERROR, signal=11)
+        self.assertOutcome(self.run_one("c", C_PROGRAMS["fpe"]), Outcome.RUNTIME_ERROR, signal=8)
+
+    def test_including_dev_zero_is_a_compilation_error_in_bounded_time(self):
+        for device in ("/dev/zero", "/dev/urandom"):
+            started = time.monotonic()
+            result = self.run_one("c", f'#include "{device}"\nint main(void){{return 0;}}\n')
+            self.assertOutcome(result, Outcome.COMPILATION_ERROR)
+            self.assertLess(time.monotonic() - started, 25)
+
+    def test_huge_compiler_log_is_truncated(self):
+        body = "".join(f"undeclared_variable_number_{i} = {i};\n" for i in range(20000))
+        source = "int main(void){\n" + body + "}\n"
+        result = self.run_one("c", source)
+        self.assertOutcome(result, Outcome.COMPILATION_ERROR)
+        self.assertLess(len(result.compile_output), 140 * 1024)
+        self.assertIn("truncated", result.compile_output)
+
+
+class CppVerdictsTestCase(SandboxTestMixin, CompiledVerdictsMixin, SimpleTestCase):
+    language = "cpp"
+    programs = CPP_PROGRAMS
+
+    def test_abort_is_runtime_error_by_signal(self):
+        self.assertOutcome(self.run_one("cpp", CPP_PROGRAMS["abort"]), Outcome.RUNTIME_ERROR,
+                           signal=6)  # fmt: skip
+
+    def test_template_recursion_is_a_compilation_error(self):
+        result = self.run_one("cpp", CPP_PROGRAMS["template_bomb"])
+        self.assertOutcome(result, Outcome.COMPILATION_ERROR)

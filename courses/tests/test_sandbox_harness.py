@@ -1,0 +1,217 @@
+"""The one-process harness: same verdicts as one process per case, and attacks on the harness."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+
+from django.test import SimpleTestCase
+
+from courses.judging.backends.local import (
+    LocalSandboxBackend,
+    build_harness_program,
+    case_result,
+    parse_report,
+)
+from courses.judging.types import Limits, Outcome, RunRequest
+
+from .sandbox_fixtures import SandboxTestMixin
+
+LIMITS = Limits(cpu_time_ms=500, wall_time_ms=1500, memory_kb=64 * 1024, output_bytes=4096)
+
+#: One source whose behaviour depends on its input: a batch covering every outcome.
+DISPATCH = r"""
+import os, sys, time
+cmd = sys.stdin.readline().strip()
+if cmd == "ok":
+    print(sum(range(10)))
+elif cmd == "cpu":
+    while True: pass
+elif cmd == "wall":
+    time.sleep(100)
+elif cmd == "memory":
+    x = bytearray(300 << 20)
+elif cmd == "output":
+    while True: sys.stdout.write("y" * 1000)
+elif cmd == "exit":
+    sys.exit(4)
+elif cmd == "raise":
+    raise KeyError("k")
+elif cmd == "abort":
+    os.abort()
+elif cmd == "exit137":
+    sys.exit(137)
+elif cmd == "fork":
+    if os.fork() == 0:
+        while True: pass
+    print("parent")
+elif cmd == "stderr":
+    print("to stderr", file=sys.stderr); print("out")
+elif cmd == "binary":
+    sys.stdout.buffer.write(b"\xff\x00\n")
+elif cmd == "unflushed":
+    sys.stdout.write("no newline")
+    os._exit(0)
+"""
+CASES = [
+    "ok", "cpu", "wall", "memory", "output", "exit", "raise", "abort", "exit137", "fork",
+    "stderr", "binary", "unflushed", "ok",
+]  # fmt: skip
+
+
+def batch(source, stdins, limits=LIMITS):
+    return [RunRequest("python", source, stdin, limits) for stdin in stdins]
+
+
+class HarnessEquivalenceTestCase(SandboxTestMixin, SimpleTestCase):
+    one_process = True
+
+    def test_same_batch_gives_same_outcomes_on_both_paths(self):
+        requests = batch(DISPATCH, [c.encode() + b"\n" for c in CASES])
+        harness_results = self.backend.run_batch(requests)
+        self.assertEqual(self.backend.harness_fallbacks, 0)
+        per_process = LocalSandboxBackend(one_process=False).run_batch(requests)
+        for name, one, ref in zip(CASES, harness_results, per_process, strict=True):
+            with self.subTest(case=name):
+                self.assertEqual(one.outcome, ref.outcome, (one, ref))
+                if one.outcome == Outcome.OK:
+                    self.assertEqual(one.stdout, ref.stdout)
+                    self.assertEqual(one.stderr, ref.stderr)
+                if one.outcome == Outcome.RUNTIME_ERROR and name != "exit137":
+                    self.assertEqual((one.exit_code, one.signal), (ref.exit_code, ref.signal))
+        expected = {
+            "ok": Outcome.OK, "cpu": Outcome.TIME_LIMIT, "wall": Outcome.TIME_LIMIT,
+            "memory": Outcome.MEMORY_LIMIT, "output": Outcome.OUTPUT_LIMIT,
+            "exit": Outcome.RUNTIME_ERROR, "abort": Outcome.RUNTIME_ERROR,
+        }  # fmt: skip
+        for name, result in zip(CASES, harness_results, strict=True):
+            if name in expected:
+                self.assertEqual(result.outcome, expected[name], name)
+
+    def test_exception_traceback_matches_a_fresh_interpreter(self):
+        requests = batch("def f():\n    raise KeyError('k')\nf()\n", [b""])
+        (one,) = self.backend.run_batch(requests)
+        (ref,) = LocalSandboxBackend(one_process=False).run_batch(requests)
+        self.assertEqual(one.stderr, ref.stderr)
+        self.assertNotIn(b"harness", one.stderr)
+
+    def test_syntax_error_is_a_compilation_error_on_both_paths(self):
+        requests = batch("print('a'\n", [b"", b""])
+        for backend in (self.backend, LocalSandboxBackend(one_process=False)):
+            results = backend.run_batch(requests)
+            self.assertEqual([r.outcome for r in results], [Outcome.COMPILATION_ERROR] * 2)
+            self.assertIn("SyntaxError", results[0].compile_output)
+
+
+class HarnessAttacksTestCase(SandboxTestMixin, SimpleTestCase):
+    one_process = True
+
+    def test_patching_time_functions_does_not_fool_the_harness(self):
+        source = (
+            "import time, os\n"
+            "time.time = time.monotonic = time.perf_counter = time.process_time = lambda: 0.0\n"
+            "os.times = lambda: os.times_result((0, 0, 0, 0, 0))\n"
+            "while True: pass\n"
+        )
+        results = self.backend.run_batch(batch(source, [b"", b""]))
+        self.assertEqual([r.outcome for r in results], [Outcome.TIME_LIMIT] * 2)
+
+    def test_global_state_does_not_leak_between_cases(self):
+        source = (
+            "import json, builtins\n"
+            "json.counter = getattr(json, 'counter', 0) + 1\n"
+            "builtins.seen = getattr(builtins, 'seen', 0) + 1\n"
+            "counter = globals().get('counter', 0) + 1\n"
+            "print(json.counter, builtins.seen, counter)\n"
+        )
+        results = self.backend.run_batch(batch(source, [b""] * 6))
+        self.assertEqual([r.stdout for r in results], [b"1 1 1\n"] * 6)
+
+    def test_killing_the_parent_as_init_changes_nothing(self):
+        source = (
+            "import os, signal, sys\n"
+            "for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP):\n"
+            "    try: os.kill(os.getppid(), sig)\n"
+            "    except OSError: pass\n"
+            "print(sys.stdin.read().strip())\n"
+        )
+        results = self.backend.run_batch(batch(source, [b"a", b"b", b"c"]))
+        self.assertEqual([r.stdout for r in results], [b"a\n", b"b\n", b"c\n"])
+        self.assertTrue(all(r.outcome == Outcome.OK for r in results))
+
+    def test_killing_the_parent_falls_back_to_one_process_per_case(self):
+        backend = LocalSandboxBackend(one_process=True, harness_as_init=False, parallel=1)
+        source = "import os, sys\nos.kill(os.getppid(), 9)\nprint(sys.stdin.read().strip())\n"
+        results = backend.run_batch(batch(source, [b"a", b"b", b"c"]))
+        self.assertEqual(backend.harness_fallbacks, 1)
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * 3)
+        self.assertEqual([r.stdout for r in results], [b"a\n", b"b\n", b"c\n"])
+
+    def test_fake_results_cannot_reach_the_channel(self):
+        fake = '{"harness":1,"compile_error":null,"cases":[]}'
+        source = (
+            "import os, sys\n"
+            f"fake = {fake!r}.encode() + b'\\n'\n"
+            "for fd in range(3, 300):\n"
+            "    try: os.write(fd, fake); print('wrote fd', fd)\n"
+            "    except OSError: pass\n"
+            "for path in ['/proc/1/fd/1', f'/proc/{os.getppid()}/fd/1', '/proc/1/mem']:\n"
+            "    try:\n"
+            "        with open(path, 'wb') as f: f.write(fake)\n"
+            "        print('wrote', path)\n"
+            "    except OSError: pass\n"
+            "print('case', sys.stdin.read().strip())\n"
+        )
+        results = self.backend.run_batch(batch(source, [b"1", b"2"]))
+        self.assertEqual(self.backend.harness_fallbacks, 0)
+        self.assertEqual([r.stdout for r in results], [b"case 1\n", b"case 2\n"])
+
+    def test_a_case_cannot_read_other_cases_inputs(self):
+        source = (
+            "import os, sys\n"
+            "mine = sys.stdin.read()\n"
+            "found = []\n"
+            "for root in ('/proc', '/box', '/tmp', '/dev/shm'):\n"
+            "    for dirpath, dirs, files in os.walk(root):\n"
+            "        if dirpath.count('/') > 4 or '/task' in dirpath: dirs[:] = []\n"
+            "        for name in files:\n"
+            "            try:\n"
+            "                data = open(os.path.join(dirpath, name), 'rb').read(1 << 20)\n"
+            "            except Exception: continue\n"
+            "            hit = b'HIDDEN' + b'-INPUT' in data\n"
+            "            if hit and not dirpath.startswith('/proc/self'):\n"
+            "                found.append(os.path.join(dirpath, name))\n"
+            "import ctypes\n"
+            "print(mine.strip() if 'HIDDEN' not in mine else 'self', sorted(set(found)))\n"
+        )
+        limits = Limits(cpu_time_ms=3000, wall_time_ms=6000, memory_kb=64 * 1024)
+        results = self.backend.run_batch(
+            batch(source, [b"visible", b"HIDDEN-INPUT-1", b"HIDDEN-INPUT-2"], limits)
+        )
+        self.assertEqual(results[0].outcome, Outcome.OK, results[0])
+        self.assertEqual(results[0].stdout, b"visible []\n")
+
+
+class EmbeddedHarnessProgramTestCase(SimpleTestCase):
+    """``build_harness_program`` (for Judge0): self-contained, deletes itself, one JSON line."""
+
+    def test_program_runs_standalone_and_reports_every_case(self):
+        source = "import sys\nn = int(sys.stdin.read())\nprint(n * 2)\nsys.exit(n % 2)\n"
+        stdins = [b"1", b"2", b"21"]
+        text = build_harness_program(source, stdins, LIMITS)
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "main.py")
+            with open(path, "w") as f:
+                f.write(text)
+            proc = subprocess.run(
+                ["/usr/bin/python3", path], capture_output=True, timeout=30, cwd=directory
+            )
+            self.assertFalse(os.path.exists(path), "the program must delete its own file")
+        report = parse_report(proc.stdout, len(stdins))
+        results = [case_result(case, LIMITS) for case in report.cases]
+        self.assertEqual([r.stdout for r in results], [b"2\n", b"4\n", b"42\n"])
+        self.assertEqual(
+            [r.outcome for r in results],
+            [Outcome.RUNTIME_ERROR, Outcome.OK, Outcome.RUNTIME_ERROR],
+        )

@@ -1,0 +1,387 @@
+"""Hostile programs of sandbox.md §3 through the real sandbox: verdict, and the host unharmed.
+
+Every test also ends with ``SandboxTestMixin.tearDown``: no process, cgroup or box of a dead run.
+Numbers in test names refer to the table rows of sandbox.md §3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from django.test import SimpleTestCase
+
+from courses.judging.types import Limits, Outcome, RunRequest
+
+from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin, leftovers
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SECRET = "codecourses-test-secret-0123456789abcdef"
+ALLOWED_ROOT_ENTRIES = {"usr", "lib", "lib64", "bin", "sbin", "proc", "dev", "tmp", "box"}
+C_FORK_BOMB = "#include <unistd.h>\nint main(void){for(;;)fork();}\n"
+PY_ERRNO_OF = """
+import ctypes, ctypes.util, os
+libc = ctypes.CDLL(None, use_errno=True)
+def errno_of(result):
+    return 'ok' if result >= 0 else os.strerror(ctypes.get_errno())
+"""
+
+
+class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
+    def assertHostCanFork(self):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+    def test_01_fork_bomb_is_contained(self):
+        result = self.run_one("c", C_FORK_BOMB, limits=TIME)
+        self.assertIn(result.outcome, (Outcome.TIME_LIMIT, Outcome.RUNTIME_ERROR))
+        self.assertHostCanFork()
+
+    def test_02_endless_threads_end_in_an_error(self):
+        source = (
+            "import threading, time\n"
+            "while True:\n"
+            "    threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n"
+        )
+        result = self.run_one("python", source, limits=TIME)
+        self.assertIn(result.outcome, (Outcome.RUNTIME_ERROR, Outcome.TIME_LIMIT))
+        if result.outcome == Outcome.RUNTIME_ERROR:
+            self.assertIn(b"can't start new thread", result.stderr)
+
+    def test_05_unbounded_python_recursion_is_memory_limit_or_runtime_error(self):
+        source = "import sys\nsys.setrecursionlimit(10**7)\ndef f(n): return f(n+1)+1\nf(0)\n"
+        result = self.run_one("python", source)
+        self.assertIn(result.outcome, (Outcome.MEMORY_LIMIT, Outcome.RUNTIME_ERROR))
+
+    def test_06_c_deep_recursion_is_not_a_time_limit(self):
+        source = (
+            "int f(int n){volatile char pad[64]; pad[0]=n; return n? f(n-1)+pad[0] : 0;}\n"
+            "int main(void){return f(10000000) & 1;}\n"
+        )
+        result = self.run_one("c", source)
+        self.assertIn(result.outcome, (Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT), result)
+
+    def test_09_ignoring_sigxcpu_does_not_escape_the_time_limit(self):
+        source = (
+            "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"
+        )
+        self.assertEqual(self.run_one("python", source, limits=TIME).outcome, Outcome.TIME_LIMIT)
+
+    def test_10_11_orphans_and_daemons_die_with_the_run(self):
+        source = (
+            "import os\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid()\n"
+            "    if os.fork() == 0:\n"
+            "        while True: pass\n"
+            "    os._exit(0)\n"
+            "print('parent done')\n"
+        )
+        result = self.run_one("python", source, limits=TIME)
+        self.assertEqual(result.outcome, Outcome.OK, result)
+        self.assertEqual(result.stdout, b"parent done\n")
+
+    def test_12_spinning_threads_are_timed_by_summed_cpu(self):
+        source = (
+            "#include <pthread.h>\nvoid*spin(void*a){volatile long x=0;for(;;)x++;}\n"
+            "int main(void){pthread_t t[8];for(int i=0;i<8;i++)pthread_create(&t[i],0,spin,0);"
+            "spin(0);}\n"
+        )
+        limits = Limits(cpu_time_ms=500, wall_time_ms=5000, memory_kb=64 * 1024)
+        started = time.monotonic()
+        result = self.run_one("c", source, limits=limits)
+        self.assertEqual(result.outcome, Outcome.TIME_LIMIT)
+        self.assertFalse(result.wall_timed_out)
+        self.assertLess(time.monotonic() - started, 4)
+
+    def test_25_kill_everything_hurts_nobody_outside(self):
+        result = self.run_one("python", "import os\nos.kill(-1, 9)\n")
+        self.assertEqual(result.outcome, Outcome.RUNTIME_ERROR)
+        self.assertHostCanFork()
+
+    def test_28_closing_stdout_does_not_end_the_run(self):
+        result = self.run_one("python", "import os\nos.close(1)\nwhile True: pass\n", limits=TIME)
+        self.assertEqual(result.outcome, Outcome.TIME_LIMIT)
+
+    def test_30_reading_stdin_forever_gets_eof(self):
+        source = "import sys\ndata = sys.stdin.buffer.read()\nprint(len(data), sys.stdin.read())\n"
+        result = self.run_one("python", source, stdin=b"abc")
+        self.assertEqual(result.stdout, b"3 \n")
+
+    def test_31_signals_are_runtime_errors(self):
+        result = self.run_one("python", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+        self.assertEqual((result.outcome, result.signal), (Outcome.RUNTIME_ERROR, 11))
+
+    def test_32_exit_137_is_not_a_memory_limit(self):
+        result = self.run_one("python", "import sys\nsys.exit(137)\n")
+        self.assertEqual(result.outcome, Outcome.RUNTIME_ERROR)
+
+    def test_38_busy_waiting_on_the_clock_is_judged_on_cpu(self):
+        source = "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.5: pass\n"
+        limits = Limits(cpu_time_ms=1000, wall_time_ms=4000, memory_kb=64 * 1024)
+        result = self.run_one("python", source, limits=limits)
+        self.assertEqual(result.outcome, Outcome.TIME_LIMIT)
+        self.assertFalse(result.wall_timed_out)
+
+
+class HostileOutputTestCase(SandboxTestMixin, SimpleTestCase):
+    def test_13_one_gib_of_output_is_stopped_quickly(self):
+        source = (
+            "import sys\nb = b'x' * (1 << 20)\nfor _ in range(1024): sys.stdout.buffer.write(b)\n"
+        )
+        started = time.monotonic()
+        result = self.run_one("python", source)
+        self.assertEqual(result.outcome, Outcome.OUTPUT_LIMIT)
+        self.assertLess(time.monotonic() - started, 2)
+
+    def test_14_one_huge_line_is_output_limit(self):
+        source = "import sys\nfor _ in range(100): sys.stdout.write('z' * 1_000_000)\n"
+        self.assertEqual(self.run_one("python", source).outcome, Outcome.OUTPUT_LIMIT)
+
+    def test_15_filling_tmp_fails_inside_the_sandbox(self):
+        source = "with open('/tmp/big', 'wb') as f:\n    while True: f.write(b'x' * (1 << 20))\n"
+        result = self.run_one("python", source)
+        self.assertIn(
+            result.outcome, (Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT, Outcome.OUTPUT_LIMIT)
+        )
+
+    def test_16_writing_past_the_file_size_limit(self):
+        source = (
+            '#include <stdio.h>\nint main(void){FILE*f=fopen("/tmp/f","w");static char b[1<<20];'
+            "for(int i=0;i<100;i++)fwrite(b,1,sizeof b,f);fclose(f);return 0;}\n"
+        )
+        result = self.run_one("c", source)
+        self.assertIn(
+            result.outcome, (Outcome.OUTPUT_LIMIT, Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT)
+        )
+
+    def test_17_many_small_files_fail_inside_the_sandbox(self):
+        source = "i = 0\nwhile True:\n    open(f'/tmp/{i}', 'w').close()\n    i += 1\n"
+        result = self.run_one("python", source, limits=TIME)
+        self.assertNotEqual(result.outcome, Outcome.OK)
+
+    def test_29_invalid_utf8_and_nul_bytes_come_back_as_bytes(self):
+        result = self.run_one(
+            "python", "import sys\nsys.stdout.buffer.write(b'\\xff\\x00\\xfe\\n')\n"
+        )
+        self.assertEqual((result.outcome, result.stdout), (Outcome.OK, b"\xff\x00\xfe\n"))
+
+    def test_22_23_links_planted_in_the_box_touch_nothing(self):
+        before = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
+        source = (
+            "import os\n"
+            "for make in (lambda: os.symlink('/etc/passwd', '/box/out'),\n"
+            "             lambda: os.symlink('/etc/passwd', '/tmp/out'),\n"
+            "             lambda: os.link('/usr/bin/python3', '/tmp/py'),\n"
+            "             lambda: os.link('/usr/bin/python3', '/box/py')):\n"
+            "    try: make(); print('made')\n"
+            "    except OSError as e: print(e.errno)\n"
+            "open('/tmp/out', 'w').write('pwned')\n"
+        )
+        result = self.run_one("python", source)
+        lines = result.stdout.split()
+        self.assertEqual(lines[0], b"30")  # EROFS: the box is read-only while cases run
+        self.assertEqual(lines[2], b"18")  # EXDEV: no hard link across mounts
+        self.assertEqual(hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest(), before)
+
+
+class SecretsTestCase(SandboxTestMixin, SimpleTestCase):
+    """Rows 18, 19, 26, 27: nothing of the host is readable from inside."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        os.environ["CODECOURSES_TEST_SECRET"] = SECRET
+        cls.created = []
+        for name in ("db.sqlite3", "codecourses_test_settings_secret.py", ".env"):
+            path = PROJECT_DIR / name
+            if not path.exists():
+                path.write_text(f"SECRET_KEY = '{SECRET}'\n")
+                cls.created.append(path)
+
+    @classmethod
+    def tearDownClass(cls):
+        os.environ.pop("CODECOURSES_TEST_SECRET", None)
+        for path in cls.created:
+            path.unlink(missing_ok=True)
+        super().tearDownClass()
+
+    def test_18_host_files_are_not_visible(self):
+        paths = [
+            "/etc/shadow", "/etc/passwd", "/root/.ssh/id_rsa", "/root/.bash_history",
+            str(PROJECT_DIR / "db.sqlite3"),
+            str(PROJECT_DIR / "codecourses_test_settings_secret.py"),
+            str(PROJECT_DIR / ".env"), str(PROJECT_DIR / "config/settings/base.py"),
+            "/proc/1/root/etc/shadow", "/var/lib/codecourses/boxes",
+        ]  # fmt: skip
+        source = (
+            "import sys\n"
+            f"for p in {paths!r}:\n"
+            "    try:\n"
+            "        print(p, 'READ', open(p, 'rb').read()[:100])\n"
+            "    except OSError as e:\n"
+            "        print(p, 'denied', e.errno)\n"
+        )
+        result = self.run_one("python", source)
+        self.assertEqual(result.outcome, Outcome.OK, result)
+        self.assertNotIn(b"READ", result.stdout)
+        self.assertNotIn(SECRET.encode(), result.stdout)
+
+    def test_19_root_holds_only_the_sandbox_entries(self):
+        result = self.run_one("python", "import os\nprint(sorted(os.listdir('/')))\n")
+        self.assertLessEqual(set(eval(result.stdout)), ALLOWED_ROOT_ENTRIES)
+
+    def test_26_27_environment_is_empty_everywhere(self):
+        source = (
+            "import os\nprint(sorted(os.environ))\n"
+            "for pid in os.listdir('/proc'):\n"
+            "    if pid.isdigit():\n"
+            "        for f in ('environ', 'cmdline'):\n"
+            "            try: print(open(f'/proc/{pid}/{f}', 'rb').read())\n"
+            "            except OSError: pass\n"
+        )
+        result = self.run_one("python", source)
+        self.assertEqual(result.outcome, Outcome.OK, result)
+        self.assertNotIn(SECRET.encode(), result.stdout)
+        self.assertNotIn(b"SECRET", result.stdout)
+        first_line = result.stdout.split(b"\n", 1)[0]
+        # bwrap sets PWD (/box) after --chdir; nothing else may be there.
+        self.assertLessEqual(set(eval(first_line)), {"PATH", "HOME", "LANG", "PWD"})
+
+    def test_19_concurrent_runs_do_not_see_each_other(self):
+        writer = "open('/tmp/marker-of-run-a', 'w').write('a')\nimport time\ntime.sleep(1)\n"
+        reader = (
+            "import os, time\ntime.sleep(0.3)\n"
+            "print(os.path.exists('/tmp/marker-of-run-a'), os.listdir('/tmp'),\n"
+            "      os.listdir('/box'))\n"
+        )
+        with ThreadPoolExecutor(2) as pool:
+            a = pool.submit(self.run_one, "python", writer)
+            b = pool.submit(self.run_one, "python", reader)
+            self.assertEqual(a.result().outcome, Outcome.OK)
+            self.assertEqual(b.result().stdout, b"False [] ['main.py']\n")
+
+
+class NetworkTestCase(SandboxTestMixin, SimpleTestCase):
+    """Rows 20, 21: no network at all, not even loopback or the host's Unix sockets."""
+
+    def test_20_loopback_to_a_listening_host_socket_is_unreachable(self):
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen()
+            port = server.getsockname()[1]
+            source = (
+                "import socket\n"
+                f"for host in ('127.0.0.1', 'localhost', 'example.com'):\n"
+                "    try:\n"
+                f"        socket.create_connection((host, {port}), timeout=1); print('CONNECTED')\n"
+                "    except OSError as e: print(type(e).__name__)\n"
+            )
+            result = self.run_one("python", source)
+            server.setblocking(False)
+            with self.assertRaises(BlockingIOError):
+                server.accept()
+        self.assertEqual(result.outcome, Outcome.OK, result)
+        self.assertNotIn(b"CONNECTED", result.stdout)
+
+    def test_21_unix_sockets_of_the_host_are_unreachable(self):
+        directory = tempfile.mkdtemp(prefix="codecourses-test-", dir="/run")
+        path = os.path.join(directory, "redis.sock")
+        try:
+            with socket.socket(socket.AF_UNIX) as server:
+                server.bind(path)
+                os.chmod(directory, 0o755)
+                os.chmod(path, 0o777)
+                server.listen()
+                candidates = [path, "/run/postgresql/.s.PGSQL.5432", "/var/run/redis/redis.sock"]
+                source = (
+                    "import socket\n"
+                    f"for p in {candidates!r}:\n"
+                    "    s = socket.socket(socket.AF_UNIX)\n"
+                    "    try: s.connect(p); print('CONNECTED')\n"
+                    "    except OSError as e: print(type(e).__name__)\n"
+                )
+                result = self.run_one("python", source)
+                server.setblocking(False)
+                with self.assertRaises(BlockingIOError):
+                    server.accept()
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        self.assertEqual(result.outcome, Outcome.OK, result)
+        self.assertNotIn(b"CONNECTED", result.stdout)
+
+
+class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
+    """Rows 24, 36, 37, 39 and the rest of the seccomp policy."""
+
+    def test_seccomp_denies_dangerous_syscalls(self):
+        source = PY_ERRNO_OF + (
+            "import socket\n"
+            "print('ptrace', errno_of(libc.ptrace(16, 1, 0, 0)))\n"
+            "print('unshare', errno_of(libc.unshare(0x10000000)))\n"
+            "print('mount', errno_of(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)))\n"
+            "print('clone3', errno_of(libc.syscall(435, 0, 0)))\n"
+            "print('io_uring', errno_of(libc.syscall(425, 1, 0)))\n"
+            "print('bpf', errno_of(libc.syscall(321, 0, 0, 0)))\n"
+            "print('keyctl', errno_of(libc.syscall(250, 0, 0)))\n"
+            "print('userfaultfd', errno_of(libc.syscall(323, 0)))\n"
+            "print('perf', errno_of(libc.syscall(298, 0, 0, -1, -1, 0)))\n"
+            "print('tiocsti', errno_of(libc.ioctl(0, 0x5412, b'x')))\n"
+            "print('tiocsti_high', errno_of(libc.ioctl(0, 0x100005412, b'x')))\n"
+            "print('flock', errno_of(libc.flock(os.open('/usr/bin/python3', os.O_RDONLY), 2)))\n"
+            "try: socket.socket(40, socket.SOCK_STREAM); print('vsock ok')\n"
+            "except OSError as e: print('vsock', os.strerror(e.errno))\n"
+            "print('fork', 'ok' if os.fork() or os._exit(0) else '')\n"
+        )
+        result = self.run_one("python", source)
+        self.assertEqual(result.outcome, Outcome.OK, result)
+        lines = dict(line.split(" ", 1) for line in result.stdout.decode().splitlines())
+        denied = "Operation not permitted"
+        for name in ("ptrace", "unshare", "mount", "io_uring", "bpf", "keyctl", "userfaultfd",
+                     "perf", "tiocsti", "tiocsti_high", "flock", "vsock"):  # fmt: skip
+            self.assertEqual(lines[name], denied, name)
+        self.assertEqual(lines["clone3"], "Function not implemented")
+        self.assertEqual(lines["fork"], "ok")
+
+    def test_24_ptrace_of_the_sandbox_init_from_c(self):
+        source = (
+            "#include <sys/ptrace.h>\n#include <errno.h>\n#include <stdio.h>\n"
+            'int main(void){long r=ptrace(PTRACE_ATTACH,1,0,0);printf("%ld %d\\n",r,errno);}\n'
+        )
+        result = self.run_one("c", source)
+        self.assertEqual(result.stdout, b"-1 1\n")  # EPERM
+
+
+class ConcurrentHostileRunsTestCase(SandboxTestMixin, SimpleTestCase):
+    def test_twenty_hostile_runs_at_once_leave_host_and_later_runs_intact(self):
+        hostile = [
+            ("c", C_FORK_BOMB),
+            ("python", "x = bytearray(300 << 20)\n"),
+            ("python", "while True: pass\n"),
+            ("python", "import sys\nwhile True: sys.stdout.write('y' * 65536)\n"),
+            ("python", "import time\ntime.sleep(100)\n"),
+        ]
+        limits = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_kb=64 * 1024)
+        batches = [hostile[i % len(hostile)] for i in range(20)]
+        with ThreadPoolExecutor(20) as pool:
+            results = list(
+                pool.map(
+                    lambda item: self.backend.run_batch(
+                        [RunRequest(item[0], item[1], b"", limits)]
+                    ),
+                    batches,
+                )
+            )
+        for (_lang, _src), (result,) in zip(batches, results, strict=True):
+            self.assertNotEqual(result.outcome, Outcome.OK)
+        self.assertEqual(leftovers(self.backend), [])
+        later = self.run_one("python", "print('still fine')\n", limits=SMALL)
+        self.assertEqual((later.outcome, later.stdout), (Outcome.OK, b"still fine\n"))
