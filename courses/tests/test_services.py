@@ -7,10 +7,12 @@ collects each class exactly once, here: the modules behind them are not named ``
 import unittest
 
 from courses.tests.services.executor import CodeExecutorServiceTestCase, JudgingQueueTestCase
+from courses.tests.services.judge0_integration import ExternalIntegrationTestCase
 from courses.tests.services.run_freely import RunFreelyTestCase
 
 __all__ = [
     "CodeExecutorServiceTestCase",
+    "ExternalIntegrationTestCase",
     "JudgingQueueTestCase",
     "RunFreelyTestCase",
     "run_freely",

@@ -36,6 +36,7 @@ from courses.services.submissions import (
 )
 from courses.tasks import MAX_RETRIES, judge_submission, requeue_stale_submissions
 from courses.tests import factories
+from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
 from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
 
@@ -66,12 +67,6 @@ def embedded_python_program(launcher: str) -> str:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "_source":
             return ast.literal_eval(node.value)
     raise AssertionError("no _source in the launcher")
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @requires_sandbox
@@ -141,8 +136,8 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
         self.assert_internal_error(backend, "connect")
 
     def test_dns_failure_ends_internal_error_with_reason(self):
-        backend = Judge0Backend("http://judge0.codecourses.invalid", max_retry_time_s=0.5)
-        self.assert_internal_error(backend, "judge0.codecourses.invalid")
+        backend = Judge0Backend(f"http://{UNRESOLVABLE_HOST}", max_retry_time_s=0.5)
+        self.assert_internal_error(backend, ".invalid")
 
     def test_network_timeout_ends_internal_error_with_reason(self):
         with socket.socket() as silent:

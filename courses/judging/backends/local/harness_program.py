@@ -173,6 +173,18 @@ def _stream(fd, mode, settings):
     )
 
 
+def _lower_rlimit(kind, soft, hard):
+    """Set a limit no higher than the hard limit the box already imposes.
+
+    Unprivileged code cannot raise a hard limit: Judge0's isolate sets RLIMIT_FSIZE soft and
+    hard to its max_file_size, and asking for more would fail every case before student code.
+    """
+    current_hard = resource.getrlimit(kind)[1]
+    if current_hard != resource.RLIM_INFINITY:
+        hard = min(hard, current_hard)
+    resource.setrlimit(kind, (min(soft, hard), hard))
+
+
 def _child(code, header, limits, startup, fds):
     """Never returns. Mirrors CPython's start-up and shutdown around running ``code``."""
     status = 1
@@ -192,10 +204,9 @@ def _child(code, header, limits, startup, fds):
         except OSError:
             pass
         cpu = math.ceil(limits["cpu_ms"] / 1000) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["fsize"], limits["fsize"]))
-        nofile = min(limits["nofile"], resource.getrlimit(resource.RLIMIT_NOFILE)[1])
-        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        _lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
+        _lower_rlimit(resource.RLIMIT_FSIZE, limits["fsize"], limits["fsize"])
+        _lower_rlimit(resource.RLIMIT_NOFILE, limits["nofile"], limits["nofile"])
         sys.stdin = sys.__stdin__ = _stream(0, "r", startup.streams[0])
         sys.stdout = sys.__stdout__ = _stream(1, "w", startup.streams[1])
         sys.stderr = sys.__stderr__ = _stream(2, "w", startup.streams[2])
