@@ -122,6 +122,15 @@ class CodeExecutorService:
             submission_fail(submission_id=submission_id, claim_id=claim_id, reason=str(exc))
             submission.refresh_from_db()
             return submission
+        except Exception:
+            # A bug, not a verdict: end the submission now rather than let every later lease
+            # expiry run into it again, and let the error reach the logs and the caller.
+            submission_fail(
+                submission_id=submission_id,
+                claim_id=claim_id,
+                reason="An unexpected error stopped judging; it has been logged.",
+            )
+            raise
         self._save(submission, claim_id, judged)
         submission.refresh_from_db()
         return submission
