@@ -130,6 +130,27 @@ SOURCE_NAMES = {
 }
 
 
+#: Runs the program as its own child and reports the child's rusage on fd ``argv[1]``.
+#: ``ru_maxrss`` is a high-water mark that survives exec and includes the memory of the process
+#: that forked (or vforked) it: spawned straight from the test process, a 1 MB C program would
+#: report the test process's hundreds of MB. Forked from this small launcher instead, it reports
+#: what Judge0's cgroup would: its own peak. The launcher ends as its child did.
+LAUNCHER = """
+import os, signal, sys
+fd = int(sys.argv[1])
+os.set_inheritable(fd, False)
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+os.write(fd, ("%d %d" % (usage.ru_maxrss, usage.ru_utime * 1e6 + usage.ru_stime * 1e6)).encode())
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.WEXITSTATUS(status))
+"""
+
+
 def execute(spec: RunSpec) -> dict:
     """Run one submission for real; the dict holds Judge0's result fields (outputs as bytes)."""
     box = tempfile.mkdtemp(prefix="fake-judge0-")
@@ -149,7 +170,19 @@ def _execute(spec: RunSpec, box: str) -> dict:
     for name in os.listdir(box):
         os.chmod(os.path.join(box, name), 0o777)
     fsize = spec.max_file_kb * 1024
-    prefix = [*(UNPRIVILEGED if os.geteuid() == 0 else ()), "prlimit", f"--fsize={fsize}", "--"]
+    report_read, report_write = os.pipe()
+    prefix = [
+        *(UNPRIVILEGED if os.geteuid() == 0 else ()),
+        "prlimit",
+        f"--fsize={fsize}",
+        "--",
+        "/usr/bin/python3",
+        "-I",
+        "-S",
+        "-c",
+        LAUNCHER,
+        str(report_write),
+    ]
     paths = {name: os.path.join(box, name) for name in ("stdin", "stdout", "stderr")}
     with open(paths["stdin"], "wb") as f:
         f.write(spec.stdin)
@@ -167,7 +200,9 @@ def _execute(spec: RunSpec, box: str) -> dict:
             stderr=stderr,
             start_new_session=True,
             env={"PATH": "/usr/bin:/bin", "HOME": box, "LANG": "C.UTF-8"},
+            pass_fds=[report_write],
         )
+    os.close(report_write)
     pid = process.pid
     killed = None
     peak_kb = 0
@@ -198,8 +233,12 @@ def _execute(spec: RunSpec, box: str) -> dict:
     process.returncode = -1  # reaped here; keep Popen from waiting again
     wall = time.monotonic() - started
     _kill_group(pid)
-    cpu = usage.ru_utime + usage.ru_stime
-    memory = max(peak_kb, usage.ru_maxrss)
+    with os.fdopen(report_read, "rb") as report:
+        reported = report.read().split()
+    if len(reported) == 2:  # the program's own figures; absent when we killed the group
+        memory, cpu = max(peak_kb, int(reported[0])), int(float(reported[1])) / 1e6
+    else:
+        memory, cpu = peak_kb, usage.ru_utime + usage.ru_stime
     with open(paths["stdout"], "rb") as f:
         out = f.read()
     with open(paths["stderr"], "rb") as f:
