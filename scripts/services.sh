@@ -22,6 +22,12 @@ install() {
 start() {
   install
   pg_lsclusters -h | grep -q "^$PG_VERSION main" || pg_createcluster "$PG_VERSION" main -p "$PG_PORT"
+  # A server started before apt upgraded its package runs a deleted binary that can no longer
+  # load the new libraries (plpgsql): restart it.
+  local pid_file="/var/lib/postgresql/$PG_VERSION/main/postmaster.pid"
+  if [ -f "$pid_file" ] && readlink "/proc/$(head -n1 "$pid_file")/exe" | grep -q '(deleted)'; then
+    pg_ctlcluster "$PG_VERSION" main restart
+  fi
   pg_ctlcluster "$PG_VERSION" main start 2>/dev/null || pg_ctlcluster "$PG_VERSION" main status >/dev/null
   for _ in $(seq 50); do
     su postgres -c "psql -p $PG_PORT -tAc 'select 1'" >/dev/null 2>&1 && break
