@@ -6,10 +6,15 @@ One process per case (the reference path). The one-process harness is checked ag
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
 import time
 
 from django.test import SimpleTestCase
 
+from courses.judging.backends.local import uids
+from courses.judging.backends.local.boxes import Box
 from courses.judging.types import Outcome
 
 from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin
@@ -175,3 +180,51 @@ class CppVerdictsTestCase(SandboxTestMixin, CompiledVerdictsMixin, SimpleTestCas
     def test_template_recursion_is_a_compilation_error(self):
         result = self.run_one("cpp", CPP_PROGRAMS["template_bomb"])
         self.assertOutcome(result, Outcome.COMPILATION_ERROR)
+
+
+class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
+    """What a killed worker left behind is removed at start-up; a live run's things are not."""
+
+    def leave_behind(self, uid: int) -> tuple[subprocess.Popen, str, str]:
+        """A dead run's remains: a process running as ``uid``, its cgroup and its box."""
+        layout = self.backend.isolation.layout
+        name = f"u{uid}-{secrets.token_hex(6)}"
+        layout.run(name).create(memory_bytes=64 << 20, pids=8)
+        box = Box(self.backend.boxes_dir, uid, size_bytes=1 << 20)
+        box.write("main.py", b"print(1)\n")
+        orphan = subprocess.Popen(
+            [
+                "/usr/bin/setpriv",
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "/bin/sleep",
+                "300",
+            ],
+        )
+        layout.run(name).attach(orphan.pid)
+        return orphan, name, box.path
+
+    def test_sweep_removes_a_dead_runs_processes_cgroups_and_box(self):
+        uid = self.backend.uid_first + self.backend.uid_count - 1
+        orphan, name, box_path = self.leave_behind(uid)
+        removed = self.backend.sweep()
+        self.assertIsNotNone(orphan.wait(timeout=5))  # killed
+        self.assertGreaterEqual(removed["processes"], 1)
+        self.assertNotIn(name, self.backend.isolation.layout.names())
+        self.assertFalse(os.path.exists(box_path))
+
+    def test_sweep_leaves_a_live_runs_things_alone(self):
+        uid = self.backend.uid_first + self.backend.uid_count - 2
+        lease = uids.try_lock(self.backend.lock_dir, uid)
+        self.assertIsNotNone(lease)
+        orphan, name, box_path = self.leave_behind(uid)
+        try:
+            self.backend.sweep()
+            self.assertIsNone(orphan.poll())
+            self.assertIn(name, self.backend.isolation.layout.names())
+            self.assertTrue(os.path.exists(box_path))
+        finally:
+            lease.release()
+            self.backend.sweep()
+            orphan.wait(timeout=5)

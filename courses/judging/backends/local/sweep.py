@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Iterator
 
 from . import cgroups, uids
 from .boxes import remove_box
@@ -51,6 +52,25 @@ def kill_uid(uid: int, timeout_s: float = 5.0) -> None:
         time.sleep(0.002)
 
 
+def _orphans(lock_dir: str, items: dict[int, list]) -> Iterator[tuple[int, list]]:
+    """The items of uids whose lock nobody holds (a dead run's), each yielded under that lock."""
+    for uid, things in items.items():
+        lease = uids.try_lock(lock_dir, uid)
+        if lease is None:
+            continue
+        with lease:
+            yield uid, things
+
+
+def _by_uid(names: list[str]) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for name in names:
+        uid = uids.uid_of_name(name)
+        if uid is not None:
+            grouped.setdefault(uid, []).append(name)
+    return grouped
+
+
 def sweep(
     *,
     lock_dir: str,
@@ -61,22 +81,12 @@ def sweep(
 ) -> dict[str, int]:
     """Remove leftovers of dead runs; returns counts of what was removed."""
     removed = {"processes": 0, "cgroups": 0, "boxes": 0}
-    for uid, pids in _processes_by_uid(first, count).items():
-        lease = uids.try_lock(lock_dir, uid)
-        if lease is None:
-            continue
-        with lease:
-            kill_uid(uid)
-            removed["processes"] += len(pids)
-    names = layout.names() if layout is not None else []
-    for name in names:
-        uid = uids.uid_of_name(name)
-        if uid is None:
-            continue
-        lease = uids.try_lock(lock_dir, uid)
-        if lease is None:
-            continue
-        with lease:
+    for uid, pids in _orphans(lock_dir, _processes_by_uid(first, count)):
+        kill_uid(uid)
+        removed["processes"] += len(pids)
+    cgroup_names = layout.names() if layout is not None else []
+    for _, names in _orphans(lock_dir, _by_uid(cgroup_names)):
+        for name in names:
             run = layout.run(name)
             run.kill_all()
             if run.remove():
@@ -85,19 +95,11 @@ def sweep(
         boxes = os.listdir(boxes_dir)
     except OSError:
         boxes = []
-    for name in boxes:
-        uid = uids.uid_of_name(name)
-        if uid is None:
-            continue
-        lease = uids.try_lock(lock_dir, uid)
-        if lease is None:
-            continue
-        with lease:
+    for _, names in _orphans(lock_dir, _by_uid(boxes)):
+        for name in names:
             try:
                 remove_box(os.path.join(boxes_dir, name))
                 removed["boxes"] += 1
             except OSError as exc:
                 logger.warning("cannot remove stale box %s: %s", name, exc)
-    if any(removed.values()):
-        logger.warning("sandbox sweep removed leftovers of dead runs: %s", removed)
     return removed
