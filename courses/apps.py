@@ -1,6 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class CoursesConfig(AppConfig):
     name = "courses"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Connect ``courses.signals``; with dispatch_uid, a second call connects nothing twice."""
+        from courses import models, signals
+
+        for signal, name, receiver, sender in (
+            (post_save, "save", signals.reply_saved, models.DiscussionReply),
+            (post_save, "save", signals.progress_saved, models.ProblemProgress),
+            (post_save, "save", signals.exam_problem_saved, models.ExamProblem),
+            (post_delete, "delete", signals.exam_problem_deleted, models.ExamProblem),
+            (post_save, "save", signals.enrollment_changed, models.Enrollment),
+            (post_delete, "delete", signals.enrollment_changed, models.Enrollment),
+        ):
+            uid = f"courses.signals.{receiver.__name__}.{name}"
+            signal.connect(receiver, sender=sender, dispatch_uid=uid)

@@ -178,3 +178,8 @@ COURSES_FREE_RUN_SLOTS = env_int("COURSES_FREE_RUN_SLOTS", 4)
 COURSES_JUDGING_LEASE_SECONDS = env_int("COURSES_JUDGING_LEASE_SECONDS", 300)
 #: A submission still pending after this long is enqueued again by the periodic task.
 COURSES_PENDING_REQUEUE_SECONDS = env_int("COURSES_PENDING_REQUEUE_SECONDS", 120)
+
+# --- Cache ---------------------------------------------------------------------------------------
+#: How long a cached read (progress, summaries, rosters; courses/selectors.py) lives. Signals
+#: invalidate entries after commit, so this bounds staleness only when an invalidation is lost.
+COURSES_CACHE_TTL_SECONDS = env_int("COURSES_CACHE_TTL_SECONDS", 300)

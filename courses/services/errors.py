@@ -32,3 +32,13 @@ class PayloadTooLarge(ServiceError):
 
 class LanguageNotAllowed(ServiceError):
     code = "language_not_allowed"
+
+
+class AlreadyEnrolled(ServiceError):
+    code = "already_enrolled"
+    http_status = 409
+
+
+class ThreadClosed(ServiceError):
+    code = "thread_closed"
+    http_status = 409

@@ -26,6 +26,10 @@ REQUIRED_LABELS: list[str] = [
     "courses.tests.test_services.CodeExecutorServiceTestCase",
     "courses.tests.test_services.run_freely",
     "courses.tests.test_services.ExternalIntegrationTestCase",
+    "courses.tests.test_signals.DiscussionSignalTestCase",
+    "courses.tests.test_signals.ProgressSignalTestCase",
+    "courses.tests.test_signals.ExamSignalTestCase",
+    "courses.tests.test_signals.EnrollmentSignalTestCase",
 ]
 
 TEST_PLAN = Path(__file__).resolve().parents[3] / "shared" / "spec" / "test-plan.md"

@@ -14,7 +14,6 @@ from courses import demo
 from courses.models import (
     Chapter,
     Course,
-    DiscussionReply,
     DiscussionThread,
     Enrollment,
     Exam,
@@ -23,6 +22,7 @@ from courses.models import (
     ProblemTestCase,
     ReferenceSolution,
 )
+from courses.services.discussions import reply_create
 from courses.services.exams import exam_recompute_scores
 
 #: A fixed exam window, long enough to stay open for years.
@@ -122,13 +122,12 @@ class Command(BaseCommand):
             },
         )
         if created:
+            # The reply signal keeps the thread's reply_count and last_activity_at.
             for author, body in (
                 (instructor, "Use `n = int(input())`."),
                 (student, "Thanks, that worked!"),
             ):
-                DiscussionReply.objects.create(thread=thread, author=author, body=body)
-            thread.reply_count = thread.replies.count()
-            thread.save(update_fields=["reply_count"])
+                reply_create(thread=thread, author=author, body=body)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo course '{course.title}': {len(problems)} problems, exam '{exam.title}'. "

@@ -1,0 +1,65 @@
+"""Thin receivers: counters and cache invalidation, nothing else (DESIGN.md, "Signals").
+
+Receivers that write the database run inside the transaction of the save that fired them and let
+its errors propagate, so both fail together. Receivers that touch only the cache never raise: the
+helpers of ``courses.cache`` log a failure and the entry heals on its next read.
+Bulk paths (``bulk_create``, ``QuerySet.update``) send no signals; their services invalidate or
+recompute themselves and say so. Connected in ``CoursesConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from courses import cache, selectors
+from courses.models import DiscussionReply, Enrollment, ExamProblem, ProblemProgress
+from courses.services.discussions import thread_record_reply
+from courses.services.exams import exam_recompute_scores
+
+
+def reply_saved(sender, instance: DiscussionReply, created: bool, raw: bool = False, **kwargs):
+    """A new reply counts on its thread; an edit does not."""
+    if created and not raw:
+        thread_record_reply(thread_id=instance.thread_id, created_at=instance.created_at)
+
+
+def progress_saved(sender, instance: ProblemProgress, raw: bool = False, **kwargs):
+    """Drop that user's entry for that problem and their summaries in its course, after commit."""
+    if raw:
+        return
+    cache.progress_invalidate_on_commit(
+        user_id=instance.user_id,
+        problem_id=instance.problem_id,
+        course_id=selectors.problem_course_id(problem_id=instance.problem_id),
+    )
+
+
+def exam_problem_saved(sender, instance: ExamProblem, raw: bool = False, **kwargs):
+    if raw or getattr(instance, "skip_signal", False):
+        return
+    exam_recompute_scores(exam_id=instance.exam_id, missing_ok=True)
+
+
+def exam_problem_deleted(sender, instance: ExamProblem, origin=None, **kwargs):
+    """Recompute, unless bulk work asked not to or the exam goes in the same deletion.
+
+    Exam problems are removed only by deleting them (origin: an ExamProblem or a queryset of
+    them) or by deleting their exam (directly or through its course: ``problem`` is RESTRICT, so
+    nothing else can cascade to them). In the second case the exam still exists at this point,
+    about to be deleted, and recomputing it would be wasted work.
+    """
+    if getattr(instance, "skip_signal", False):
+        return
+    origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
+    if origin is not None and origin_model is not ExamProblem:
+        return
+    exam_recompute_scores(exam_id=instance.exam_id, missing_ok=True)
+
+
+def enrollment_changed(sender, instance: Enrollment, raw: bool = False, **kwargs):
+    """The course's roster and the user's course list go, after commit."""
+    if raw:
+        return
+    cache.enrollments_invalidate_on_commit(
+        course_ids=[instance.course_id], user_ids=[instance.user_id]
+    )
