@@ -114,11 +114,19 @@ def current_version(version_key: str) -> int | None:
     """The group's version number, minted when missing; ``None`` when the cache cannot say.
 
     ``add`` is atomic on every backend, so readers racing to mint end up reading one number.
+    A value that cannot even be decoded (a truncated or foreign pickle) is garbage too: the
+    failing ``get`` cannot tell it from a cache that is down, so a new version is written over
+    it, which heals the first case and fails again, as a miss, in the second.
     """
     timeout = max(MIN_VERSION_TIMEOUT_SECONDS, entry_timeout())
     try:
         backend = _backend()
-        version = backend.get(version_key)
+        try:
+            version = backend.get(version_key)
+        except Exception as exc:
+            backend.set(version_key, time.time_ns(), timeout)
+            logger.error("cache version %s unreadable (%r), minted a new one", version_key, exc)
+            version = backend.get(version_key)
         if not _is_version(version):
             if version is None:
                 backend.add(version_key, time.time_ns(), timeout)

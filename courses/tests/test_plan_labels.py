@@ -30,6 +30,7 @@ REQUIRED_LABELS: list[str] = [
     "courses.tests.test_signals.ProgressSignalTestCase",
     "courses.tests.test_signals.ExamSignalTestCase",
     "courses.tests.test_signals.EnrollmentSignalTestCase",
+    "courses.tests.test_signals.ErrorRecoveryTestCase",
 ]
 
 TEST_PLAN = Path(__file__).resolve().parents[3] / "shared" / "spec" / "test-plan.md"

@@ -6,12 +6,14 @@ collects each class exactly once, here: the modules behind them are not named ``
 
 from courses.tests.signals.discussion import DiscussionSignalTestCase
 from courses.tests.signals.enrollment import EnrollmentSignalTestCase
+from courses.tests.signals.error_recovery import ErrorRecoveryTestCase
 from courses.tests.signals.exam import ExamSignalTestCase
 from courses.tests.signals.progress import ProgressSignalTestCase
 
 __all__ = [
     "DiscussionSignalTestCase",
     "EnrollmentSignalTestCase",
+    "ErrorRecoveryTestCase",
     "ExamSignalTestCase",
     "ProgressSignalTestCase",
 ]
