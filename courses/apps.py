@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 
 class CoursesConfig(AppConfig):
@@ -13,6 +13,8 @@ class CoursesConfig(AppConfig):
         for signal, name, receiver, sender in (
             (post_save, "save", signals.reply_saved, models.DiscussionReply),
             (post_save, "save", signals.progress_saved, models.ProblemProgress),
+            (pre_save, "pre-save", signals.exam_problem_will_change, models.ExamProblem),
+            (pre_delete, "pre-delete", signals.exam_problem_will_change, models.ExamProblem),
             (post_save, "save", signals.exam_problem_saved, models.ExamProblem),
             (post_delete, "delete", signals.exam_problem_deleted, models.ExamProblem),
             (post_save, "save", signals.enrollment_changed, models.Enrollment),

@@ -12,8 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Prefetch
+
 from courses import cache
-from courses.models import Enrollment, Problem, ProblemProgress
+from courses.models import (
+    Course,
+    DiscussionThread,
+    Enrollment,
+    Problem,
+    ProblemProgress,
+    Submission,
+    SubmissionTestResult,
+)
+from courses.services.errors import NotEnrolled, NotFound
 
 Status = ProblemProgress.Status
 
@@ -138,3 +149,91 @@ def problem_course_id(*, problem_id: int) -> int | None:
     return (
         Problem.objects.filter(pk=problem_id).values_list("chapter__course_id", flat=True).first()
     )
+
+
+# --- Access: what a user may see and act on through the API -----------------------------------
+#
+# Absent and hidden objects are both ``NotFound``: a student cannot learn that a draft problem or
+# someone else's submission exists. A visible object in a course the user is not actively
+# enrolled in is ``NotEnrolled``. Enrollment is read from the cached ``user_course_ids``.
+
+
+def _require_enrollment(*, user, course_id: int) -> None:
+    if course_id not in user_course_ids(user_id=user.pk):
+        raise NotEnrolled(
+            "You need to be enrolled in this course.", fields={"course": "not enrolled"}
+        )
+
+
+def problem_for_submission(*, user, problem_id: int) -> Problem:
+    """A problem the user may submit practice solutions to.
+
+    Visible, not archived, not exam-only (exam problems are submitted through an exam attempt),
+    in a published course where the user is actively enrolled.
+    """
+    problem = (
+        Problem.objects.select_related("chapter__course")
+        .filter(
+            pk=problem_id,
+            is_visible=True,
+            is_archived=False,
+            is_exam_only=False,
+            chapter__course__is_published=True,
+        )
+        .first()
+    )
+    if problem is None:
+        raise NotFound("No such problem.")
+    _require_enrollment(user=user, course_id=problem.chapter.course_id)
+    return problem
+
+
+def submission_for_owner(*, user, submission_id: int) -> Submission:
+    """One of the user's own submissions with its per-case results (and their test cases)."""
+    submission = (
+        Submission.objects.select_related("problem")
+        .prefetch_related(
+            Prefetch(
+                "test_results",
+                queryset=SubmissionTestResult.objects.select_related("test_case").order_by("order"),
+            )
+        )
+        .filter(pk=submission_id, user_id=user.pk)
+        .first()
+    )
+    if submission is None:
+        raise NotFound("No such submission.")
+    return submission
+
+
+def course_for_member(*, user, course_id: int) -> Course:
+    """A course the user is actively enrolled in; an unpublished one is not found for others."""
+    course = Course.objects.filter(pk=course_id).first()
+    if course is None:
+        raise NotFound("No such course.")
+    if course.pk not in user_course_ids(user_id=user.pk):
+        if not course.is_published:
+            raise NotFound("No such course.")
+        raise NotEnrolled(
+            "You need to be enrolled in this course.", fields={"course": "not enrolled"}
+        )
+    return course
+
+
+def course_open_for_enrollment(*, course_id: int) -> Course:
+    """A published course; drafts are not found."""
+    course = Course.objects.filter(pk=course_id, is_published=True).first()
+    if course is None:
+        raise NotFound("No such course.")
+    return course
+
+
+def thread_for_member(*, user, thread_id: int) -> DiscussionThread:
+    """A discussion thread in a course the user is actively enrolled in."""
+    thread = DiscussionThread.objects.select_related("course").filter(pk=thread_id).first()
+    if thread is None or not (
+        thread.course.is_published or thread.course_id in user_course_ids(user_id=user.pk)
+    ):
+        raise NotFound("No such thread.")
+    _require_enrollment(user=user, course_id=thread.course_id)
+    return thread

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from courses import cache, selectors
 from courses.models import DiscussionReply, Enrollment, ExamProblem, ProblemProgress
 from courses.services.discussions import thread_record_reply
-from courses.services.exams import exam_recompute_scores
+from courses.services.exams import exam_lock, exam_recompute_scores
 
 
 def reply_saved(sender, instance: DiscussionReply, created: bool, raw: bool = False, **kwargs):
@@ -32,6 +32,12 @@ def progress_saved(sender, instance: ProblemProgress, raw: bool = False, **kwarg
         problem_id=instance.problem_id,
         course_id=selectors.problem_course_id(problem_id=instance.problem_id),
     )
+
+
+def exam_problem_will_change(sender, instance: ExamProblem, raw: bool = False, **kwargs):
+    """Lock the exam before the problem row, the one lock order (``exam_lock``)."""
+    if not raw:
+        exam_lock(exam_id=instance.exam_id)
 
 
 def exam_problem_saved(sender, instance: ExamProblem, raw: bool = False, **kwargs):

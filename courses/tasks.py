@@ -9,6 +9,7 @@ from celery import shared_task
 
 from courses.judging.errors import JudgeError
 from courses.services.code_executor import CodeExecutorService
+from courses.services.exam_attempts import exam_attempts_finish_expired
 from courses.services.submissions import (
     submission_enqueue,
     submissions_stale,
@@ -50,3 +51,12 @@ def requeue_stale_submissions() -> int:
     if ids:
         logger.warning("re-enqueued %d stale submissions", len(ids))
     return len(ids)
+
+
+@shared_task
+def finish_expired_attempts() -> int:
+    """Finish and score every exam attempt whose deadline has passed (run by beat each minute).
+
+    Each attempt's ``finished_at`` is its deadline, so how late this runs changes nothing.
+    """
+    return exam_attempts_finish_expired()

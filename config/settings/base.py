@@ -100,6 +100,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "codecourses"),
+            # A Redis that stops answering must be a miss, not a hung request (DESIGN.md, Cache).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -125,7 +127,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["courses.api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Every failure in one shape: {"error": {"code", "message", "fields"}} (courses/api/errors.py).
+    "EXCEPTION_HANDLER": "courses.api.errors.exception_handler",
 }
+#: The largest API request body; larger ones get 413 ``payload_too_large`` before parsing. Room
+#: for the 64 KiB source and 64 KiB stdin limits even when JSON escaping inflates them.
+COURSES_API_MAX_BODY_BYTES = env_int("COURSES_API_MAX_BODY_BYTES", 256 * 1024)
+#: Form bodies (the admin, where instructors paste test data) stay at Django's own bound: test
+#: inputs can be larger than any API body. DRF's JSON parsing never reads this one.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024 // 2)
+#: Free runs ("Run code") per user, as DRF writes rates; each occupies a sandbox slot.
+COURSES_API_RUN_RATE = os.environ.get("COURSES_API_RUN_RATE", "30/min")
 
 LOGGING = {
     "version": 1,
@@ -172,6 +186,9 @@ COURSES_FREE_RUN_LIMITS = {
 }
 #: How many free runs may run at once on one host; beyond it callers get ExecutorBusy (503).
 COURSES_FREE_RUN_SLOTS = env_int("COURSES_FREE_RUN_SLOTS", 4)
+#: Where the slots' lock files live; every process of the host must share it. Default: the
+#: system temporary directory.
+COURSES_FREE_RUN_SLOTS_DIR = os.environ.get("COURSES_FREE_RUN_SLOTS_DIR") or None
 #: The shortest judging lease. Each submission's lease is computed to outlast its longest possible
 #: judging run (compile, then every case at its wall limit); it must stay under the broker's
 #: visibility timeout so that a message is redelivered only once its lease has expired.
@@ -183,3 +200,11 @@ COURSES_PENDING_REQUEUE_SECONDS = env_int("COURSES_PENDING_REQUEUE_SECONDS", 120
 #: How long a cached read (progress, summaries, rosters; courses/selectors.py) lives. Signals
 #: invalidate entries after commit, so this bounds staleness only when an invalidation is lost.
 COURSES_CACHE_TTL_SECONDS = env_int("COURSES_CACHE_TTL_SECONDS", 300)
+
+# --- Exams ---------------------------------------------------------------------------------------
+#: Attempts whose deadline passed are finished and scored by this periodic task. finished_at is
+#: the deadline itself, so the interval only bounds how soon a score appears.
+CELERY_BEAT_SCHEDULE["finish-expired-exam-attempts"] = {
+    "task": "courses.tasks.finish_expired_attempts",
+    "schedule": 60.0,
+}

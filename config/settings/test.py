@@ -1,6 +1,7 @@
 """Test settings: the same as base, with a fixed key and fast password hashing."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
@@ -15,8 +16,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not Django's shared-cache in-memory database: shared cache has table locks that
     # fail at once ("database table is locked") instead of waiting, so tests with real threads
     # could not show how the file-based SQLite of the embedded default behaves.
-    import tempfile
-
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"codecourses-test-{os.getpid()}.sqlite3")
     }
+
+# Each test process counts its own "Run code" slots: a test that fills them must not make another
+# test run on the same host answer "busy".
+COURSES_FREE_RUN_SLOTS_DIR = os.path.join(
+    tempfile.gettempdir(), f"codecourses-test-slots-{os.getpid()}"
+)

@@ -23,6 +23,7 @@ from courses.judging.languages import get_language
 from courses.judging.types import Limits, RunRequest, RunResult, Verdict
 from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult
 from courses.services.errors import InvalidInput, PayloadTooLarge
+from courses.services.exam_attempts import exam_attempt_rescore
 from courses.services.host_slots import HostSlots
 from courses.services.progress import progress_recompute
 from courses.services.submissions import (
@@ -131,7 +132,18 @@ class CodeExecutorService:
                 reason="An unexpected error stopped judging; it has been logged.",
             )
             raise
-        self._save(submission, claim_id, judged)
+        try:
+            self._save(submission, claim_id, judged)
+        except Exception:
+            # Nothing of the save remains (one transaction). End the submission now, in a write
+            # of its own, rather than leave it to loop through lease expiries; if the database
+            # is down this write fails too and the periodic requeue takes it up later.
+            submission_fail(
+                submission_id=submission_id,
+                claim_id=claim_id,
+                reason="The results could not be saved; the error has been logged.",
+            )
+            raise
         submission.refresh_from_db()
         return submission
 
@@ -213,6 +225,8 @@ class CodeExecutorService:
                 ]
             )
             progress_recompute(user_id=locked.user_id, problem_id=locked.problem_id)
+            if locked.exam_attempt_id is not None:
+                exam_attempt_rescore(attempt_id=locked.exam_attempt_id)
 
     # --- the "Run code" button ---------------------------------------------------------------
 
@@ -257,7 +271,9 @@ class CodeExecutorService:
 
 
 def free_run_slots() -> HostSlots:
-    return HostSlots("free-run", settings.COURSES_FREE_RUN_SLOTS)
+    return HostSlots(
+        "free-run", settings.COURSES_FREE_RUN_SLOTS, settings.COURSES_FREE_RUN_SLOTS_DIR
+    )
 
 
 def visible_text(data: bytes, limit: int | None = None) -> str:

@@ -42,3 +42,51 @@ class AlreadyEnrolled(ServiceError):
 class ThreadClosed(ServiceError):
     code = "thread_closed"
     http_status = 409
+
+
+# --- Exam attempts (courses/services/exam_attempts.py): refusals of the exam's state, HTTP 409 --
+
+
+class ExamNotOpen(ServiceError):
+    code = "exam_not_open"
+    http_status = 409
+
+
+class ExamClosed(ServiceError):
+    """The exam (or, as ``AttemptExpired``, the student's own attempt) no longer takes work."""
+
+    code = "exam_closed"
+    http_status = 409
+
+
+class AttemptExpired(ExamClosed):
+    code = "attempt_expired"
+
+
+class AttemptFinished(ServiceError):
+    code = "attempt_finished"
+    http_status = 409
+
+
+class AttemptLimitReached(ServiceError):
+    code = "attempt_limit_reached"
+    http_status = 409
+
+
+class AttemptAlreadyRunning(ServiceError):
+    code = "attempt_already_running"
+    http_status = 409
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or this user may not know that it does (404, not 403)."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class NotEnrolled(ServiceError):
+    """The object is visible, but acting on it needs an active enrollment in its course."""
+
+    code = "not_enrolled"
+    http_status = 403

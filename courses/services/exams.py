@@ -15,6 +15,20 @@ from courses.services.errors import InvalidInput
 TWO_PLACES = Decimal("0.01")
 
 
+def exam_lock(*, exam_id: int) -> None:
+    """Lock the exam row for the rest of the current transaction, if there is one.
+
+    Every writer of an exam's problems takes its locks in one order, the exam first, then the
+    problem rows: ``exam_problems_set`` and the admin do so by design, and a plain
+    ``ExamProblem.save()`` inside a transaction does so through the pre_save receiver that calls
+    this. Otherwise such a save (row lock, then the exam lock of the recompute) racing
+    ``exam_problems_set`` (exam, then rows) deadlocks on PostgreSQL. Outside a transaction each
+    statement commits alone and holds nothing, so there is nothing to order.
+    """
+    if transaction.get_connection().in_atomic_block:
+        list(Exam.objects.select_for_update().filter(pk=exam_id).values_list("pk", flat=True))
+
+
 def exam_recompute_scores(*, exam_id: int, missing_ok: bool = False) -> Exam | None:
     """Recompute ``total_score`` with one aggregate, and the passing score from the percentage.
 

@@ -19,6 +19,7 @@ from courses.judging.languages import LANGUAGES
 from courses.judging.types import COMPILE_LIMITS, Limits, Verdict
 from courses.models import Problem, Submission, SubmissionTestResult
 from courses.services.errors import InvalidInput, LanguageNotAllowed, PayloadTooLarge
+from courses.services.exam_attempts import exam_attempt_admit_submission
 
 
 def submission_validate(*, problem: Problem, language: str, code: str) -> None:
@@ -51,9 +52,18 @@ def validate_source(code: str) -> None:
 def submission_create(
     *, user, problem: Problem, language: str, code: str, exam_attempt=None, enqueue: bool = True
 ) -> Submission:
-    """Validate, save as ``pending``, and enqueue judging once the row is committed."""
+    """Validate, save as ``pending``, and enqueue judging once the row is committed.
+
+    With an ``exam_attempt``, the attempt must be the user's, include the problem, and still be
+    open (``AttemptExpired`` from its deadline on, ``AttemptFinished`` once finished); it stays
+    locked until the submission is committed, so a concurrent finish cannot miss it.
+    """
     submission_validate(problem=problem, language=language, code=code)
     with transaction.atomic():
+        if exam_attempt is not None:
+            exam_attempt = exam_attempt_admit_submission(
+                attempt=exam_attempt, user=user, problem=problem
+            )
         submission = Submission.objects.create(
             user=user,
             problem=problem,

@@ -26,11 +26,14 @@ REQUIRED_LABELS: list[str] = [
     "courses.tests.test_services.CodeExecutorServiceTestCase",
     "courses.tests.test_services.run_freely",
     "courses.tests.test_services.ExternalIntegrationTestCase",
+    "courses.tests.test_services.DatabaseUpdateTestCase",
+    "courses.tests.test_services.TimeBasedTestCase",
     "courses.tests.test_signals.DiscussionSignalTestCase",
     "courses.tests.test_signals.ProgressSignalTestCase",
     "courses.tests.test_signals.ExamSignalTestCase",
     "courses.tests.test_signals.EnrollmentSignalTestCase",
     "courses.tests.test_signals.ErrorRecoveryTestCase",
+    "courses.tests.test_signals.ConcurrencyTestCase",
 ]
 
 TEST_PLAN = Path(__file__).resolve().parents[3] / "shared" / "spec" / "test-plan.md"

@@ -6,15 +6,19 @@ collects each class exactly once, here: the modules behind them are not named ``
 
 import unittest
 
+from courses.tests.services.database import DatabaseUpdateTestCase
 from courses.tests.services.executor import CodeExecutorServiceTestCase, JudgingQueueTestCase
 from courses.tests.services.judge0_integration import ExternalIntegrationTestCase
 from courses.tests.services.run_freely import RunFreelyTestCase
+from courses.tests.services.time_based import TimeBasedTestCase
 
 __all__ = [
     "CodeExecutorServiceTestCase",
+    "DatabaseUpdateTestCase",
     "ExternalIntegrationTestCase",
     "JudgingQueueTestCase",
     "RunFreelyTestCase",
+    "TimeBasedTestCase",
     "run_freely",
 ]
 

@@ -4,6 +4,7 @@
 collects each class exactly once, here: the modules behind them are not named ``test_*``.
 """
 
+from courses.tests.signals.concurrency import ConcurrencyTestCase
 from courses.tests.signals.discussion import DiscussionSignalTestCase
 from courses.tests.signals.enrollment import EnrollmentSignalTestCase
 from courses.tests.signals.error_recovery import ErrorRecoveryTestCase
@@ -11,6 +12,7 @@ from courses.tests.signals.exam import ExamSignalTestCase
 from courses.tests.signals.progress import ProgressSignalTestCase
 
 __all__ = [
+    "ConcurrencyTestCase",
     "DiscussionSignalTestCase",
     "EnrollmentSignalTestCase",
     "ErrorRecoveryTestCase",

@@ -18,14 +18,12 @@ Re-exported by ``courses/tests/test_signals.py``, so that
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import DatabaseError, IntegrityError, connection
 from django.test import TransactionTestCase, override_settings
-from django.utils import timezone
 
 from courses import cache
 from courses.judging.backends.judge0 import (
@@ -304,8 +302,13 @@ class ErrorRecoveryTestCase(FreshCacheMixin, TransactionTestCase):
             submission, cached = self.fail_final_save()
         self.assertEqual(calls.counts["delete_many"], 1, "only the first judging invalidated")
         submission.refresh_from_db()
-        self.assertIsNotNone(submission.claim_id, "still claimed: its lease decides what next")
-        self.assert_untouched(submission, Verdict.JUDGING)
+        # The failed save left nothing; a write of its own then ended the submission.
+        self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
+        self.assertIn("could not be saved", submission.error_text)
+        self.assertIsNone(submission.claim_id)
+        self.assertEqual(submission.score, 0)
+        self.assertIsNone(submission.max_cpu_time_ms)
+        self.assertFalse(SubmissionTestResult.objects.filter(submission=submission).exists())
         progress = self.progress()
         self.assertEqual(
             (progress.status, progress.attempts, progress.best_score),
@@ -314,16 +317,13 @@ class ErrorRecoveryTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual(self.raw(cache.progress_key(self.user.pk, self.problem.pk)), cached)
         self.assertEqual(SubmissionTestResult.objects.count(), 2, "the first submission's only")
 
-    def test_after_a_failed_final_transaction_the_expired_lease_and_a_rejudge_both_recover(self):
-        """Once the database accepts the write again, the periodic requeue claims the submission
-        when its lease expires and judges it; an instructor's rejudge works as well."""
+    def test_after_a_failed_final_transaction_a_rejudge_recovers(self):
+        """The failed submission is final (``internal_error``), so the periodic requeue leaves it
+        alone; once the database accepts the write again, a rejudge judges it fully."""
         submission, _ = self.fail_final_save()
         self.allow(ProblemProgress, "courses_test_refuse_progress")
-        self.assertEqual(requeue_stale_submissions.apply().get(), 0, "the lease still holds")
-        Submission.objects.filter(pk=submission.pk).update(
-            lease_expires_at=timezone.now() - timedelta(seconds=1)
-        )
-        self.assertEqual(requeue_stale_submissions.apply().get(), 1)
+        self.assertEqual(requeue_stale_submissions.apply().get(), 0)
+        self.assertEqual(rejudge(submission=submission), [submission.pk])
         submission.refresh_from_db()
         self.assertEqual((submission.status, submission.score), (Verdict.ACCEPTED, 1))
         self.assertEqual(submission.test_results.count(), 2)

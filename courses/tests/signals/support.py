@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections import Counter
 
+from celery import _state as celery_state
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
@@ -102,11 +103,16 @@ def run_concurrently(target, jobs, timeout: float = 60) -> list[BaseException]:
         finally:
             connections.close_all()
 
+    # Celery's eager apply() saves and restores a process-wide "joining would block" flag around
+    # each task; threads applying tasks at once can leave it set, and a later test's
+    # result.get() then refuses to run. Put it back as it was.
+    join_will_block = celery_state.task_join_will_block()
     threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout)
+    celery_state._set_task_join_will_block(join_will_block)
     if any(thread.is_alive() for thread in threads):
         errors.append(TimeoutError("a thread did not finish"))
     return errors

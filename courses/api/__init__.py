@@ -1,0 +1,1 @@
+"""The HTTP interface: one APIView per operation; errors rendered by ``courses.api.errors``."""

@@ -1,0 +1,37 @@
+"""Request body parsing for the API: JSON only, bounded in size."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.utils import json
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing bodies over ``COURSES_API_MAX_BODY_BYTES`` with a 413.
+
+    DRF 3.18 parses JSON from the request stream, so Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (enforced when ``request.body`` is read) never applies to it. This parser reads at most one
+    byte past the limit, whatever ``Content-Length`` claims, so a huge body is never held in
+    memory. Bodies must be UTF-8 JSON (RFC 8259) without NaN or Infinity; anything else is a
+    ``ParseError``.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.COURSES_API_MAX_BODY_BYTES
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        try:
+            text = raw.decode("utf-8")
+            return json.loads(text)  # DRF's: NaN and Infinity are refused
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError
+            raise ParseError(f"The body is not valid JSON: {exc}") from exc

@@ -1,0 +1,218 @@
+"""Exam attempts: start, extra time, admitting submissions, finishing and scoring.
+
+The deadline is computed once, when the attempt starts, and stored (DESIGN.md, Time); the only
+thing that moves it afterwards is extra time granted to that attempt. Editing the exam's
+duration or window later does not change attempts already running.
+
+Every write locks the attempt row first (``select_for_update``; on SQLite, BEGIN IMMEDIATE
+serializes writers), so finishing, granting extra time, admitting a submission and re-scoring
+after a late verdict are serialized per attempt. "At most one unfinished attempt per student and
+exam" is the database's partial unique constraint; a lost race maps to ``AttemptAlreadyRunning``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from courses.exam_time import attempt_deadline, is_past, utc
+from courses.models import Exam, ExamAttempt, ExamProblem, Problem, Submission
+from courses.services.errors import (
+    AttemptAlreadyRunning,
+    AttemptExpired,
+    AttemptFinished,
+    AttemptLimitReached,
+    ExamClosed,
+    ExamNotOpen,
+    InvalidInput,
+)
+
+TWO_PLACES = Decimal("0.01")
+
+
+def exam_attempt_start(*, exam: Exam, user, now: datetime | None = None) -> ExamAttempt:
+    """Start an attempt at ``now`` with its deadline fixed: ``min(now + duration, closes_at)``.
+
+    The exam is open from ``opens_at`` (included) to ``closes_at`` (excluded). Refuses with
+    ``ExamNotOpen``, ``ExamClosed``, ``AttemptAlreadyRunning`` (an unfinished attempt whose
+    deadline has not passed) or ``AttemptLimitReached`` (``max_attempts`` counts every attempt,
+    the running one included). An unfinished attempt whose deadline has passed is finished here,
+    as the periodic task would have, so the student need not wait for it.
+    """
+    now = utc(now or timezone.now())
+    with transaction.atomic():
+        exam = Exam.objects.get(pk=exam.pk)  # the window and limits as they are now
+        if now >= exam.closes_at:
+            raise ExamClosed(f"The exam {exam.title!r} closed at {exam.closes_at.isoformat()}.")
+        if now < exam.opens_at:
+            raise ExamNotOpen(f"The exam {exam.title!r} opens at {exam.opens_at.isoformat()}.")
+        attempts = ExamAttempt.objects.filter(exam=exam, user=user)
+        running = attempts.select_for_update().filter(finished_at__isnull=True).first()
+        if running is not None:
+            if not is_past(running.deadline, now):
+                raise AttemptAlreadyRunning("Finish the attempt in progress first.")
+            _finish_locked(running, now)
+        if attempts.count() >= exam.max_attempts:
+            raise AttemptLimitReached(
+                f"All {exam.max_attempts} attempt(s) at {exam.title!r} have been used."
+            )
+        deadline = attempt_deadline(
+            started_at=now, duration_minutes=exam.duration_minutes, closes_at=exam.closes_at
+        )
+        try:
+            with transaction.atomic():
+                return ExamAttempt.objects.create(
+                    exam=exam, user=user, started_at=now, deadline=deadline
+                )
+        except IntegrityError as exc:
+            # A concurrent start won the race for the one unfinished attempt (PostgreSQL makes
+            # the loser wait for the winner's commit, then refuses the duplicate).
+            if attempts.filter(finished_at__isnull=True).exists():
+                raise AttemptAlreadyRunning("Finish the attempt in progress first.") from exc
+            raise
+
+
+def exam_attempt_grant_extra_time(*, attempt: ExamAttempt, minutes: int) -> ExamAttempt:
+    """Give an unfinished attempt ``minutes`` more: the stored deadline moves by exactly that.
+
+    Grants add up. The deadline may pass ``closes_at`` (docs/decisions.md). An attempt whose
+    deadline has passed but that is not finished yet may still be given time (a crash during the
+    exam); a finished one cannot (``AttemptFinished``).
+    """
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+        raise InvalidInput(
+            "Extra time is a positive number of minutes.", fields={"minutes": "positive integer"}
+        )
+    with transaction.atomic():
+        locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.finished_at is not None:
+            raise AttemptFinished("This attempt is finished; extra time can no longer be given.")
+        locked.extra_time_minutes += minutes
+        # The stored deadline moves, rather than being derived again from the exam, so that
+        # edits of the exam's duration or window after the start never leak into the attempt.
+        locked.deadline = utc(locked.deadline) + timedelta(minutes=minutes)
+        locked.save(update_fields=["extra_time_minutes", "deadline"])
+    return locked
+
+
+def exam_attempt_check_open(*, attempt: ExamAttempt, now: datetime) -> None:
+    """Raise unless ``attempt`` takes submissions at ``now``: unfinished and before its deadline.
+
+    ``AttemptFinished`` once finished, ``AttemptExpired`` (an ``ExamClosed``) from the deadline.
+    """
+    if attempt.finished_at is not None:
+        raise AttemptFinished("This exam attempt is finished.")
+    if is_past(attempt.deadline, now):
+        raise AttemptExpired(
+            f"The time for this attempt ran out at {attempt.deadline.isoformat()}."
+        )
+
+
+def exam_attempt_admit_submission(
+    *, attempt: ExamAttempt, user, problem: Problem, now: datetime | None = None
+) -> ExamAttempt:
+    """Lock ``attempt`` and check that ``user`` may submit ``problem`` in it at ``now``.
+
+    Call inside the transaction that saves the submission: with the row locked, a concurrent
+    finish either comes first (and the submission is refused) or waits until the submission is
+    committed (and then counts it).
+    """
+    locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
+    if locked.user_id != user.pk:
+        raise InvalidInput(
+            "This exam attempt belongs to another student.", fields={"exam_attempt": "not yours"}
+        )
+    if not ExamProblem.objects.filter(exam_id=locked.exam_id, problem=problem).exists():
+        raise InvalidInput(
+            "This problem is not part of the exam.", fields={"problem": "not in this exam"}
+        )
+    exam_attempt_check_open(attempt=locked, now=utc(now or timezone.now()))
+    return locked
+
+
+def exam_attempt_finish(*, attempt: ExamAttempt, now: datetime | None = None) -> ExamAttempt:
+    """Finish and score an attempt; finishing a finished attempt returns it unchanged.
+
+    ``finished_at`` is ``now``, or the deadline if that came first: an attempt that ran out ended
+    at its deadline, however late the periodic task notices. The score is recomputed later if a
+    submission made during the attempt is judged after it finished (``exam_attempt_rescore``).
+    """
+    now = utc(now or timezone.now())
+    with transaction.atomic():
+        locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.finished_at is None:
+            _finish_locked(locked, now)
+    return locked
+
+
+def exam_attempts_finish_expired(*, now: datetime | None = None) -> int:
+    """Finish every unfinished attempt whose deadline is at or before ``now``; how many it did.
+
+    Each attempt is finished in its own short transaction; running this twice at once, or
+    alongside a student's own finish, finishes each attempt once.
+    """
+    now = utc(now or timezone.now())
+    ids = list(
+        ExamAttempt.objects.filter(finished_at__isnull=True, deadline__lte=now)
+        .order_by("deadline")
+        .values_list("pk", flat=True)
+    )
+    finished = 0
+    for attempt_id in ids:
+        with transaction.atomic():
+            locked = ExamAttempt.objects.select_for_update().filter(pk=attempt_id).first()
+            if locked is not None and locked.finished_at is None:
+                _finish_locked(locked, now)
+                finished += 1
+    return finished
+
+
+def exam_attempt_rescore(*, attempt_id: int) -> ExamAttempt | None:
+    """Recompute a *finished* attempt's score and pass (an unfinished one is scored at finish).
+
+    Called in the transaction that saves a verdict, so a submission made in time but judged after
+    the attempt finished, or rejudged later, still counts: like progress, the score is always
+    derived from the submissions, never incremented.
+    """
+    with transaction.atomic():
+        locked = ExamAttempt.objects.select_for_update().filter(pk=attempt_id).first()
+        if locked is None or locked.finished_at is None:
+            return locked
+        _score_locked(locked)
+    return locked
+
+
+def exam_attempt_score(*, attempt: ExamAttempt) -> Decimal:
+    """Σ over the exam's problems of (best submission score in the attempt × problem's score).
+
+    Submissions not judged yet count 0 until they are. Rounded half up to cents, the precision
+    of ``passing_score``; ``passed`` compares these rounded values, the ones people see.
+    """
+    weights = dict(
+        ExamProblem.objects.filter(exam_id=attempt.exam_id).values_list("problem_id", "score")
+    )
+    best = (
+        Submission.objects.filter(exam_attempt_id=attempt.pk, problem_id__in=list(weights))
+        .order_by()
+        .values("problem_id")
+        .annotate(best=Max("score"))
+        .values_list("problem_id", "best")
+    )
+    total = sum((weights[problem_id] * share for problem_id, share in best), Decimal("0"))
+    return total.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _finish_locked(attempt: ExamAttempt, now: datetime) -> None:
+    attempt.finished_at = max(attempt.started_at, min(now, attempt.deadline))
+    _score_locked(attempt, extra_fields=("finished_at",))
+
+
+def _score_locked(attempt: ExamAttempt, extra_fields: tuple[str, ...] = ()) -> None:
+    passing_score = Exam.objects.values_list("passing_score", flat=True).get(pk=attempt.exam_id)
+    attempt.score = exam_attempt_score(attempt=attempt)
+    attempt.passed = attempt.score >= passing_score
+    attempt.save(update_fields=["score", "passed", *extra_fields])

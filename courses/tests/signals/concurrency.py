@@ -1,0 +1,546 @@
+"""Test plan Task 10.1: concurrency, with real threads on the real database and cache.
+
+A ``TransactionTestCase``: every thread has its own connection and its own transactions. On SQLite
+the test database is a file and transactions start with ``BEGIN IMMEDIATE``, so writers wait for
+each other (up to the connection's busy timeout) instead of failing; on PostgreSQL rows are locked
+one by one under read committed. Where the two databases behave differently by design (isolation
+level, whether a circular wait can even form), each test asserts what its database guarantees.
+Judging runs inline through a scripted backend named in settings: no code runs here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import OperationalError, connection, transaction
+from django.db.models import Max
+from django.test import TransactionTestCase, override_settings
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from courses import selectors
+from courses.judging.types import Outcome, RunRequest, RunResult, Verdict
+from courses.models import (
+    DiscussionReply,
+    DiscussionThread,
+    Enrollment,
+    Exam,
+    ExamProblem,
+    ProblemProgress,
+    Submission,
+)
+from courses.services.discussions import reply_create
+from courses.services.enrollments import enrollment_create
+from courses.services.exams import ExamProblemItem, exam_problems_set, exam_recompute_scores
+from courses.services.progress import progress_recompute
+from courses.services.submissions import submission_create
+from courses.tests import factories
+from courses.tests.scripted_backend import ScriptedBackend
+from courses.tests.signals.support import FreshCacheMixin, run_concurrently
+
+D = Decimal
+RIGHT = "def solve(a, b):\n    return a + b\n"
+WRONG = "def solve(a, b):\n    return a - b  # WRONG\n"
+#: Every concurrent test must finish well inside this; a deadlock would hit it.
+JOIN_TIMEOUT_S = 30
+
+
+def _answer(request: RunRequest) -> RunResult:
+    """``3`` (right for the ``[1, 2]`` case) unless the student's code says WRONG."""
+    stdout = b"-1\n" if "WRONG" in request.source else b"3\n"
+    return RunResult(outcome=Outcome.OK, stdout=stdout, cpu_time_ms=3, memory_kb=800)
+
+
+class ConcurrentJudgeBackend(ScriptedBackend):
+    """Thread-safe (``ScriptedBackend`` locks around every batch)."""
+
+    default_script = staticmethod(_answer)
+
+
+def judged_problem(**kwargs):
+    problem = factories.ProblemFactory(**kwargs)
+    factories.ProblemTestCaseFactory(
+        problem=problem, order=0, input="[1, 2]", expected_output="3", is_sample=True
+    )
+    return problem
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@override_settings(COURSES_JUDGE_BACKEND=f"{__name__}.ConcurrentJudgeBackend")
+class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
+    def run_threads(self, target, jobs) -> float:
+        """Run the jobs together; fail on any error or a thread still alive. Returns seconds."""
+        started = time.monotonic()
+        errors = run_concurrently(target, jobs, timeout=JOIN_TIMEOUT_S)
+        elapsed = time.monotonic() - started
+        self.assertEqual(errors, [])
+        self.assertLess(elapsed, JOIN_TIMEOUT_S)
+        return elapsed
+
+    # Step 1: signal handler race conditions ----------------------------------------------------
+
+    def test_replies_from_many_threads_at_once_are_each_counted_exactly(self):
+        thread = factories.DiscussionThreadFactory()
+        authors = [factories.UserFactory() for _ in range(8)]
+
+        def post_replies(author):
+            for n in range(5):
+                fresh = DiscussionThread.objects.get(pk=thread.pk)
+                reply_create(thread=fresh, author=author, body=f"reply {n}")
+
+        self.run_threads(post_replies, [(author,) for author in authors])
+        thread.refresh_from_db()
+        self.assertEqual(DiscussionReply.objects.filter(thread=thread).count(), 40)
+        self.assertEqual(thread.reply_count, 40)
+        latest = DiscussionReply.objects.aggregate(latest=Max("created_at"))["latest"]
+        self.assertEqual(thread.last_activity_at, latest)
+
+    def test_exam_problem_saves_from_many_threads_give_the_exact_total(self):
+        exam = factories.ExamFactory(passing_percentage=D("50"))
+        problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(12)]
+        existing = [
+            factories.ExamProblemFactory(exam=exam, problem=problem, score=D("1"))
+            for problem in problems[:6]
+        ]
+
+        def add(problem, score):  # autocommit: the insert, then its own recompute transaction
+            ExamProblem.objects.create(exam=exam, problem=problem, score=score)
+
+        def change(row, score):
+            with transaction.atomic():  # the update and its recompute commit together
+                row.score = score
+                row.save(update_fields=["score"])
+
+        jobs = [(add, problem, D("2.5")) for problem in problems[6:]]
+        jobs += [(change, row, D("10.01")) for row in existing]
+        self.run_threads(lambda fn, *args: fn(*args), jobs)
+        exam.refresh_from_db()
+        self.assertEqual(exam.total_score, D("75.06"))  # 6 × 2.5 + 6 × 10.01
+        self.assertEqual(exam.passing_score, D("37.53"))
+        self.assertEqual(ExamProblem.objects.filter(exam=exam).count(), 12)
+
+    # Step 2: concurrent API calls ---------------------------------------------------------------
+
+    def test_many_users_enroll_submit_and_reply_through_the_api_at_once(self):
+        problem = judged_problem()
+        course = problem.chapter.course
+        thread = factories.DiscussionThreadFactory(course=course)
+        users = [factories.UserFactory() for _ in range(6)]
+        clients = []
+        for user in users:
+            client = APIClient()
+            client.force_login(user)
+            clients.append(client)
+        statuses: list[tuple[int, int, int, str]] = []
+
+        def act(client):
+            enrolled = client.post(reverse("api:enrollment-create", args=[course.pk]))
+            submitted = client.post(
+                reverse("api:submission-create", args=[problem.pk]),
+                {"language": "python", "code": RIGHT},
+                format="json",
+            )
+            replied = client.post(
+                reverse("api:thread-reply-create", args=[thread.pk]),
+                {"body": "Same here."},
+                format="json",
+            )
+            statuses.append(
+                (
+                    enrolled.status_code,
+                    submitted.status_code,
+                    replied.status_code,
+                    submitted.json().get("status"),
+                )
+            )
+
+        self.run_threads(act, [(client,) for client in clients])
+        self.assertEqual(statuses, [(201, 201, 201, Verdict.ACCEPTED.value)] * len(users))
+        self.assertEqual(Enrollment.objects.filter(course=course).count(), 6)
+        self.assertEqual(Submission.objects.filter(status=Verdict.ACCEPTED).count(), 6)
+        self.assertEqual(
+            ProblemProgress.objects.filter(problem=problem, status="solved", attempts=1).count(),
+            6,
+        )
+        thread.refresh_from_db()
+        self.assertEqual(thread.reply_count, 6)
+        roster = selectors.course_roster(course_id=course.pk)
+        self.assertEqual(sorted(e.user_id for e in roster), sorted(u.pk for u in users))
+        for client in clients:
+            progress = client.get(reverse("api:course-progress", args=[course.pk])).json()
+            self.assertEqual((progress["solved"], progress["attempted"]), (1, 1))
+
+    # Step 3: transaction isolation --------------------------------------------------------------
+
+    def test_the_isolation_level_is_read_committed_on_postgresql_and_stricter_on_sqlite(self):
+        """PostgreSQL runs at read committed; SQLite has no such level: it is serializable
+        (one writer at a time) and never reads uncommitted data (``read_uncommitted`` is off)."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            if is_postgresql():
+                cursor.execute("SHOW transaction_isolation")
+                self.assertEqual(cursor.fetchone()[0], "read committed")
+            else:
+                cursor.execute("PRAGMA read_uncommitted")
+                self.assertEqual(cursor.fetchone()[0], 0)
+                self.assertEqual(
+                    settings.DATABASES["default"]["OPTIONS"]["transaction_mode"], "IMMEDIATE"
+                )
+
+    def test_an_uncommitted_write_is_never_seen_by_another_connection(self):
+        thread = factories.DiscussionThreadFactory(title="Before")
+        author = factories.UserFactory()
+
+        def seen_elsewhere() -> tuple[str, int]:
+            """What a second connection, in another thread, reads right now."""
+            result: list[tuple[str, int]] = []
+
+            def read():
+                row = DiscussionThread.objects.get(pk=thread.pk)
+                result.append((row.title, DiscussionReply.objects.count()))
+
+            self.run_threads(read, [()])
+            return result[0]
+
+        for outcome in ("rollback", "commit"):
+            with self.subTest(outcome), transaction.atomic():
+                DiscussionThread.objects.filter(pk=thread.pk).update(title=f"After {outcome}")
+                reply_create(thread=thread, author=author, body="uncommitted")
+                self.assertEqual(seen_elsewhere(), ("Before", 0))  # no dirty read
+                if outcome == "rollback":
+                    transaction.set_rollback(True)
+            expected = ("Before", 0) if outcome == "rollback" else ("After commit", 1)
+            self.assertEqual(seen_elsewhere(), expected)
+
+    def test_a_transaction_sees_what_others_committed_since_its_last_statement(self):
+        """Read committed on PostgreSQL: the next statement sees a concurrent commit
+        (non-repeatable read). On SQLite the writer waits until our transaction ends."""
+        thread = factories.DiscussionThreadFactory(title="Before")
+        writer_done = threading.Event()
+
+        def write():
+            DiscussionThread.objects.filter(pk=thread.pk).update(title="After")
+            writer_done.set()
+
+        writer = threading.Thread(target=run_concurrently, args=(write, [()], 10))
+        with transaction.atomic():
+            self.assertEqual(DiscussionThread.objects.get(pk=thread.pk).title, "Before")
+            writer.start()
+            finished_inside = writer_done.wait(timeout=1.0 if is_postgresql() else 0.5)
+            title_inside = DiscussionThread.objects.get(pk=thread.pk).title
+        writer.join(JOIN_TIMEOUT_S)
+        self.assertTrue(writer_done.is_set())
+        if is_postgresql():
+            self.assertTrue(finished_inside)
+            self.assertEqual(title_inside, "After")
+        else:
+            self.assertFalse(finished_inside)  # the writer waited for our transaction
+            self.assertEqual(title_inside, "Before")
+        self.assertEqual(DiscussionThread.objects.get(pk=thread.pk).title, "After")
+
+    # Step 4: cache coherency --------------------------------------------------------------------
+
+    def test_the_cached_progress_summary_matches_the_database_after_concurrent_judging(self):
+        student = factories.UserFactory()
+        chapter = factories.ChapterFactory()
+        problems = [judged_problem(chapter=chapter, points=10 * (i + 1)) for i in range(6)]
+        factories.EnrollmentFactory(user=student, course=chapter.course)
+        writers_done = threading.Event()
+        writers_left = [len(problems) * 2]
+        lock = threading.Lock()
+
+        def job(kind, index):
+            if kind == "read":
+                while not writers_done.is_set():
+                    selectors.course_progress_summary(
+                        user_id=student.pk, course_id=chapter.course_id
+                    )
+                return
+            try:
+                code = WRONG if index % 2 else RIGHT
+                submission_create(
+                    user=student, problem=problems[index], language="python", code=code
+                )
+            finally:
+                with lock:
+                    writers_left[0] -= 1
+                    if writers_left[0] == 0:
+                        writers_done.set()
+
+        jobs = [("write", i % len(problems)) for i in range(len(problems) * 2)]
+        jobs += [("read", 0)] * 4
+        self.run_threads(job, jobs)
+        cached = selectors.course_progress_summary(user_id=student.pk, course_id=chapter.course_id)
+        self.assertEqual(cached, self.summary_from_submissions(student, chapter.course_id))
+        self.assertEqual((cached.solved, cached.attempted), (3, 6))
+        self.assertEqual(cached.total_points, D("90.00"))  # problems 0, 2, 4: 10 + 30 + 50
+
+    def summary_from_submissions(self, user, course_id) -> selectors.ProgressSummary:
+        """The summary computed afresh from the submissions themselves, bypassing the cache."""
+        solved = attempted = 0
+        points = D("0")
+        for problem_id in (
+            Submission.objects.filter(user=user, problem__chapter__course_id=course_id)
+            .order_by()
+            .values_list("problem_id", flat=True)
+            .distinct()
+        ):
+            rows = Submission.objects.filter(user=user, problem_id=problem_id)
+            solved += rows.filter(status=Verdict.ACCEPTED).exists()
+            attempted += 1
+            best = rows.aggregate(best=Max("score"))["best"]
+            points += best * rows.first().problem.points
+        return selectors.ProgressSummary(solved, attempted, points.quantize(D("0.01")))
+
+    def test_the_cached_roster_matches_the_database_after_concurrent_enrollments(self):
+        course = factories.CourseFactory()
+        leaving = [factories.EnrollmentFactory(course=course) for _ in range(3)]
+        joining = [factories.UserFactory() for _ in range(8)]
+        selectors.course_roster(course_id=course.pk)  # cached before the storm
+        writers_done = threading.Event()
+        writers_left = [len(leaving) + len(joining)]
+        lock = threading.Lock()
+
+        def job(kind, subject):
+            if kind == "read":
+                while not writers_done.is_set():
+                    selectors.course_roster(course_id=course.pk)
+                return
+            try:
+                if kind == "join":
+                    enrollment_create(user=subject, course=course)
+                else:
+                    subject.status = Enrollment.Status.DROPPED
+                    subject.save(update_fields=["status"])
+            finally:
+                with lock:
+                    writers_left[0] -= 1
+                    if writers_left[0] == 0:
+                        writers_done.set()
+
+        jobs = [("join", user) for user in joining] + [("drop", e) for e in leaving]
+        jobs += [("read", None)] * 4
+        self.run_threads(job, jobs)
+        cached = [entry.user_id for entry in selectors.course_roster(course_id=course.pk)]
+        fresh = list(
+            Enrollment.objects.filter(course=course, status=Enrollment.Status.ACTIVE)
+            .order_by("user__username")
+            .values_list("user_id", flat=True)
+        )
+        self.assertEqual(cached, fresh)
+        self.assertEqual(sorted(fresh), sorted(user.pk for user in joining))
+
+    # Step 5: lock contention --------------------------------------------------------------------
+
+    def test_many_threads_recomputing_one_exam_finish_in_time_with_the_right_scores(self):
+        exam = factories.ExamFactory(passing_percentage=D("40"))
+        problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(4)]
+        items = [ExamProblemItem(problem, D("7.5")) for problem in problems]
+        exam_problems_set(exam=exam, items=[ExamProblemItem(p, D("1")) for p in problems])
+        rows = list(ExamProblem.objects.filter(exam=exam))
+
+        def job(kind, index):
+            if kind == "recompute":
+                exam_recompute_scores(exam_id=exam.pk)
+            elif kind == "set":
+                exam_problems_set(exam=Exam.objects.get(pk=exam.pk), items=items)
+            else:  # a single row through its signal, in autocommit
+                row = ExamProblem.objects.get(pk=rows[index % len(rows)].pk)
+                row.score = D("7.5")
+                row.save(update_fields=["score"])
+
+        jobs = [(kind, i) for i in range(6) for kind in ("recompute", "set", "row")]
+        self.run_threads(job, jobs)
+        exam.refresh_from_db()
+        self.assertEqual((exam.total_score, exam.passing_score), (D("30.00"), D("12.00")))
+
+    def test_many_threads_recomputing_one_users_progress_on_one_problem(self):
+        student = factories.UserFactory()
+        problem = judged_problem()
+
+        def job(kind, index):
+            if kind == "judge":
+                code = WRONG if index % 2 else RIGHT
+                submission_create(user=student, problem=problem, language="python", code=code)
+            else:
+                progress_recompute(user_id=student.pk, problem_id=problem.pk)
+
+        jobs = [("judge", i) for i in range(4)] + [("recompute", i) for i in range(12)]
+        self.run_threads(job, jobs)
+        (progress,) = ProblemProgress.objects.filter(user=student, problem=problem)
+        self.assertEqual(progress.attempts, 4)
+        self.assertEqual(progress.status, ProblemProgress.Status.SOLVED)
+        self.assertEqual(progress.best_score, D("1"))
+        first_right = Submission.objects.filter(status=Verdict.ACCEPTED).earliest("created_at")
+        self.assertEqual(progress.first_solved_at, first_right.created_at)
+
+    # Step 6: deadlock prevention and timeouts ---------------------------------------------------
+
+    def test_opposite_lock_orders_deadlock_is_detected_on_postgresql_impossible_on_sqlite(self):
+        """Two transactions lock rows A and B in opposite orders. PostgreSQL detects the
+        circular wait and aborts exactly one (``deadlock detected``); the other commits. On
+        SQLite a transaction holds the database's one write lock from BEGIN, so the second never
+        holds its first row while the first waits: no circle can form, and both commit."""
+        exams = [factories.ExamFactory(title="A"), factories.ExamFactory(title="B")]
+        holders: set[int] = set()  # who holds its first row lock, in an open transaction
+        changed = threading.Condition()
+        saw_other_holding = [False, False]
+        failures: list[BaseException] = []
+
+        def lock_both(me: int):
+            first, second = (exams[0], exams[1]) if me == 0 else (exams[1], exams[0])
+            try:
+                with transaction.atomic():
+                    if is_postgresql():
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL lock_timeout = '10s'")  # a safety net
+                    Exam.objects.select_for_update().get(pk=first.pk)
+                    Exam.objects.filter(pk=first.pk).update(title=f"{first.title} by {me}")
+                    with changed:
+                        holders.add(me)
+                        changed.notify_all()
+                        saw_other_holding[me] = changed.wait_for(
+                            lambda: 1 - me in holders, timeout=1.0
+                        )
+                    try:
+                        Exam.objects.select_for_update().get(pk=second.pk)
+                        Exam.objects.filter(pk=second.pk).update(title=f"{second.title} by {me}")
+                    finally:
+                        with changed:  # still inside the transaction: before its locks go
+                            holders.discard(me)
+            except OperationalError as exc:
+                failures.append(exc)
+
+        self.run_threads(lock_both, [(0,), (1,)])
+        titles = sorted(Exam.objects.values_list("title", flat=True))
+        if is_postgresql():
+            self.assertEqual(saw_other_holding, [True, True])
+            self.assertEqual(len(failures), 1, failures)
+            self.assertIn("deadlock detected", str(failures[0]))
+            winner = titles[0].rsplit(" ", 1)[1]
+            self.assertEqual(titles, [f"A by {winner}", f"B by {winner}"])
+        else:
+            self.assertEqual(failures, [])
+            self.assertFalse(any(saw_other_holding))
+            self.assertEqual(len({title.rsplit(" ", 1)[1] for title in titles}), 1)
+
+    def test_exam_services_lock_the_exam_first_so_opposite_row_orders_never_deadlock(self):
+        """Writers that save the same exam's rows in opposite orders would deadlock on the rows;
+        ``exam_problems_set`` locks the exam row first, so they queue on it instead."""
+        exam = factories.ExamFactory()
+        problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(5)]
+        exam_problems_set(exam=exam, items=[ExamProblemItem(p, D("1")) for p in problems])
+
+        def replace(index):
+            ordered = problems if index % 2 else list(reversed(problems))
+            score = D(str(index + 2))
+            exam_problems_set(
+                exam=Exam.objects.get(pk=exam.pk),
+                items=[ExamProblemItem(p, score) for p in ordered],
+            )
+
+        self.run_threads(replace, [(i,) for i in range(8)])
+        exam.refresh_from_db()
+        scores = set(ExamProblem.objects.filter(exam=exam).values_list("score", flat=True))
+        self.assertEqual(len(scores), 1)  # one writer's whole set won, not a mix
+        self.assertEqual(exam.total_score, 5 * scores.pop())
+
+    def test_a_lock_wait_gives_up_at_its_timeout_instead_of_hanging(self):
+        """PostgreSQL: ``SET LOCAL lock_timeout``. SQLite: the connection's busy timeout (20 s
+        in settings), lowered for the waiting connection; it fails with "database is locked"."""
+        exam = factories.ExamFactory()
+        held, release = threading.Event(), threading.Event()
+        outcome: dict[str, object] = {}
+
+        def hold():
+            with transaction.atomic():
+                Exam.objects.select_for_update().get(pk=exam.pk)
+                Exam.objects.filter(pk=exam.pk).update(title="held")
+                held.set()
+                release.wait(timeout=10)
+
+        def wait_for_it():
+            held.wait(timeout=5)
+            started = time.monotonic()
+            try:
+                if is_postgresql():
+                    with transaction.atomic():
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET LOCAL lock_timeout = '300ms'")
+                        Exam.objects.select_for_update().get(pk=exam.pk)
+                else:
+                    connection.ensure_connection()
+                    connection.connection.execute("PRAGMA busy_timeout = 300")
+                    with transaction.atomic():
+                        Exam.objects.filter(pk=exam.pk).update(title="waited")
+            except OperationalError as exc:
+                outcome["error"] = exc
+            finally:
+                outcome["seconds"] = time.monotonic() - started
+                release.set()
+
+        self.run_threads(lambda fn: fn(), [(hold,), (wait_for_it,)])
+        self.assertIsInstance(outcome.get("error"), OperationalError)
+        expected = "lock timeout" if is_postgresql() else "database is locked"
+        self.assertIn(expected, str(outcome["error"]))
+        self.assertGreaterEqual(outcome["seconds"], 0.25)
+        self.assertLess(outcome["seconds"], 2)
+        self.assertEqual(Exam.objects.get(pk=exam.pk).title, "held")
+
+    # Step 7: parallel test execution ------------------------------------------------------------
+
+    def test_each_test_starts_empty_and_has_its_own_cache_namespace(self):
+        for model in (Submission, Enrollment, DiscussionReply, ExamProblem, ProblemProgress):
+            self.assertFalse(model.objects.exists(), model.__name__)
+        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        self.assertTrue(prefix.startswith("test-"))
+        key = "courses:concurrency-probe"
+        caches["default"].set(key, "mine", 60)
+        # Another test (or another process of a parallel run) gets another namespace.
+        other = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        if other["BACKEND"].endswith("LocMemCache"):
+            other["LOCATION"] = other["KEY_PREFIX"]
+        with override_settings(CACHES={**settings.CACHES, "default": other}):
+            self.assertIsNone(caches["default"].get(key))
+            caches["default"].set(key, "theirs", 60)
+        self.assertEqual(caches["default"].get(key), "mine")
+
+    def test_a_subset_of_the_suite_passes_in_two_parallel_processes_on_sqlite(self):
+        """``manage.py test --parallel 2``: each worker gets its own clone of the SQLite test
+        database and its own cache namespaces; tests that write the same rows and cache keys
+        (rosters, reply counters) pass side by side."""
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+        labels = [
+            "courses.tests.test_api.EnrollmentCreateApiTestCase",
+            "courses.tests.test_api.ThreadReplyCreateApiTestCase",
+        ]
+        started = time.monotonic()
+        completed = subprocess.run(
+            [sys.executable, "manage.py", "test", "--parallel", "2", "--noinput", *labels],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        elapsed = time.monotonic() - started
+        output = completed.stdout + completed.stderr
+        self.assertEqual(completed.returncode, 0, output[-3000:])
+        self.assertIn("Cloning test database", output)  # the workers really ran in parallel
+        ran = re.search(r"Ran (\d+) tests", output)
+        self.assertIsNotNone(ran, output[-3000:])
+        self.assertGreaterEqual(int(ran.group(1)), 8)
+        self.assertRegex(output, r"\nOK\b")
+        self.assertLess(elapsed, 30)
