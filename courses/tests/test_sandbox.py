@@ -228,3 +228,25 @@ class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
             lease.release()
             self.backend.sweep()
             orphan.wait(timeout=5)
+
+
+class BusyWorkerTestCase(SandboxTestMixin, SimpleTestCase):
+    """A worker with many open files (connections, sockets) hands the supervisor high fd numbers.
+
+    The supervisor rearranges its fds before exec; whatever numbers it inherits, none may be
+    overwritten before it is copied (a clobbered seccomp fd failed as "Illegal seek").
+    """
+
+    def test_runs_work_whatever_fd_numbers_the_worker_has_open(self):
+        for next_free in range(94, 106):
+            with self.subTest(next_free=next_free):
+                opened = []
+                try:
+                    while (fd := os.open(os.devnull, os.O_RDONLY)) < next_free:
+                        opened.append(fd)
+                    os.close(fd)
+                    result = self.run_one("python", "print('ok')\n")
+                finally:
+                    for fd in opened:
+                        os.close(fd)
+                self.assertEqual((result.outcome, result.stdout), (Outcome.OK, b"ok\n"))

@@ -128,9 +128,12 @@ def _exec_child(req: dict, cg, out_w: int, err_w: int, status_w: int) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         # Arrange fds: 0 stdin (as inherited), 1/2 pipes, 3 seccomp, 4 status; nothing else.
         seccomp_src = req.get("seccomp_fd")
-        high = 100
+        sources = (("out", out_w), ("err", err_w), ("status", status_w), ("sc", seccomp_src))
+        # Park every source above all of them first: the fds inherited from a busy worker can
+        # have any number, and a copy must never land on a source not yet copied.
+        high = max([100, *(fd for _, fd in sources if fd is not None)]) + 1
         moved = {}
-        for name, fd in (("out", out_w), ("err", err_w), ("status", status_w), ("sc", seccomp_src)):
+        for name, fd in sources:
             if fd is not None:
                 moved[name] = os.dup2(fd, high + len(moved), inheritable=True)
         os.dup2(moved["out"], 1)
