@@ -34,48 +34,48 @@ class LanguageNotAllowed(ServiceError):
     code = "language_not_allowed"
 
 
-class AlreadyEnrolled(ServiceError):
+class Conflict(ServiceError):
+    """The request is valid, but the current state of the data refuses it (HTTP 409)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class AlreadyEnrolled(Conflict):
     code = "already_enrolled"
-    http_status = 409
 
 
-class ThreadClosed(ServiceError):
+class ThreadClosed(Conflict):
     code = "thread_closed"
-    http_status = 409
 
 
 # --- Exam attempts (courses/services/exam_attempts.py): refusals of the exam's state, HTTP 409 --
 
 
-class ExamNotOpen(ServiceError):
+class ExamNotOpen(Conflict):
     code = "exam_not_open"
-    http_status = 409
 
 
-class ExamClosed(ServiceError):
+class ExamClosed(Conflict):
     """The exam (or, as ``AttemptExpired``, the student's own attempt) no longer takes work."""
 
     code = "exam_closed"
-    http_status = 409
 
 
 class AttemptExpired(ExamClosed):
     code = "attempt_expired"
 
 
-class AttemptFinished(ServiceError):
+class AttemptFinished(Conflict):
     code = "attempt_finished"
-    http_status = 409
 
 
-class AttemptLimitReached(ServiceError):
+class AttemptLimitReached(Conflict):
     code = "attempt_limit_reached"
-    http_status = 409
 
 
-class AttemptAlreadyRunning(ServiceError):
+class AttemptAlreadyRunning(Conflict):
     code = "attempt_already_running"
-    http_status = 409
 
 
 class NotFound(ServiceError):
