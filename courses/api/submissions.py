@@ -7,8 +7,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
+from courses.judging.types import Verdict
 from courses.judging.verdicts import api_status_for
 from courses.services.submissions import submission_create
+
+INTERNAL_ERROR_TEXT = "Judging failed for a reason that is not your code. It has been logged."
 
 
 class SubmissionOutputSerializer(serializers.Serializer):
@@ -29,10 +32,17 @@ class SubmissionOutputSerializer(serializers.Serializer):
     max_cpu_time_ms = serializers.IntegerField(allow_null=True)
     peak_memory_kb = serializers.IntegerField(allow_null=True)
     compile_output = serializers.CharField()
-    error_text = serializers.CharField()
+    error_text = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     judged_at = serializers.DateTimeField(allow_null=True)
     results = serializers.SerializerMethodField()
+
+    def get_error_text(self, submission) -> str:
+        """An infrastructure failure's reason names hosts and services: it is for the staff (the
+        admin shows it), not for the student, who is told only that it was not their code."""
+        if submission.status == Verdict.INTERNAL_ERROR:
+            return INTERNAL_ERROR_TEXT
+        return submission.error_text
 
     def get_status(self, submission) -> str:
         return api_status_for(submission.status).code

@@ -154,8 +154,11 @@ class SubmissionCreateApiTestCase(ApiTestMixin, TransactionTestCase):
         self.assertEqual(response.status_code, 201)
         body = response.json()
         self.assertEqual(body["status"], Verdict.INTERNAL_ERROR.value)
-        self.assertIn("connection refused", body["error_text"])
         self.assertEqual(body["results"], [])
+        # The student learns it was not their code; the reason, naming hosts, is for the staff.
+        self.assertIn("not your code", body["error_text"])
+        self.assertNotIn("connection refused", body["error_text"])
+        self.assertIn("connection refused", Submission.objects.get().error_text)
 
     def test_logged_out_users_get_403_not_authenticated_and_nothing_is_saved(self):
         self.client = self.client_for(None)
