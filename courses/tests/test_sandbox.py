@@ -13,8 +13,9 @@ import time
 
 from django.test import SimpleTestCase
 
-from courses.judging.backends.local import uids
+from courses.judging.backends.local import LocalSandboxBackend, detect_isolation, isolation, uids
 from courses.judging.backends.local.boxes import Box
+from courses.judging.errors import SandboxUnavailable
 from courses.judging.types import Outcome
 
 from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin
@@ -182,6 +183,17 @@ class CppVerdictsTestCase(SandboxTestMixin, CompiledVerdictsMixin, SimpleTestCas
         self.assertOutcome(result, Outcome.COMPILATION_ERROR)
 
 
+def wait_until_running_as(pid: int, uid: int, timeout_s: float = 5.0) -> None:
+    """Until ``setpriv`` has switched ``pid`` to ``uid`` (it starts as root)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/status") as status:
+            if any(line.split()[1:2] == [str(uid)] for line in status if line.startswith("Uid:")):
+                return
+        time.sleep(0.005)
+    raise AssertionError(f"process {pid} never ran as uid {uid}")
+
+
 class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
     """What a killed worker left behind is removed at start-up; a live run's things are not."""
 
@@ -203,6 +215,7 @@ class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
             ],
         )
         layout.run(name).attach(orphan.pid)
+        wait_until_running_as(orphan.pid, uid)
         return orphan, name, box.path
 
     def test_sweep_removes_a_dead_runs_processes_cgroups_and_box(self):
@@ -250,3 +263,65 @@ class BusyWorkerTestCase(SandboxTestMixin, SimpleTestCase):
                     for fd in opened:
                         os.close(fd)
                 self.assertEqual((result.outcome, result.stdout), (Outcome.OK, b"ok\n"))
+
+
+def isolation_without(**lacking) -> isolation.Isolation:
+    """The mode this host would get if it lacked what ``lacking`` says (the rest as detected)."""
+    full = detect_isolation()
+    facts = {
+        "bwrap": full.bwrap,
+        "seccomp_ok": True,
+        "root": True,
+        "layout": full.layout,
+        "cg_detail": "cgroup v1 (memory, pids, cpuacct)",
+        "allow_unsandboxed": False,
+        "python": full.python,
+        "missing": [],
+    }
+    facts.update(lacking)
+    return isolation.choose(**facts)
+
+
+class IsolationModesTestCase(SandboxTestMixin, SimpleTestCase):
+    """full, rlimits, none only when allowed, and otherwise a clear refusal (issue 4)."""
+
+    def test_the_mode_follows_what_the_host_offers(self):
+        self.assertEqual(isolation_without().mode, isolation.FULL)
+        no_cgroups = isolation_without(layout=None, cg_detail="no memory cgroup controller")
+        self.assertEqual(no_cgroups.mode, isolation.RLIMITS)
+        self.assertIn("no memory cgroup controller", no_cgroups.detail)
+        not_root = isolation_without(root=False)
+        self.assertEqual((not_root.mode, not_root.switch_uid), (isolation.RLIMITS, False))
+        self.assertIn("not running as root", not_root.detail)
+        missing_bwrap = ["bubblewrap is not installed (apt-get install bubblewrap)"]
+        refused = isolation_without(bwrap=None, missing=missing_bwrap)
+        self.assertIsNone(refused.mode)
+        allowed = isolation_without(bwrap=None, missing=missing_bwrap, allow_unsandboxed=True)
+        self.assertEqual(allowed.mode, isolation.NONE)
+        self.assertIn("COURSES_ALLOW_UNSANDBOXED", allowed.detail)
+
+    def test_without_a_sandbox_running_code_fails_and_says_what_is_missing(self):
+        refused = isolation_without(
+            bwrap=None, missing=["bubblewrap is not installed (apt-get install bubblewrap)"]
+        )
+        backend = LocalSandboxBackend(isolation_override=refused)
+        with self.assertRaises(SandboxUnavailable) as caught:
+            self.run_one("python", "print(1)\n", backend=backend)
+        self.assertIn("apt-get install bubblewrap", str(caught.exception))
+
+    def test_rlimits_mode_runs_code_and_enforces_its_limits(self):
+        rlimits = isolation_without(layout=None, cg_detail="cgroups left out for this test")
+        backend = LocalSandboxBackend(one_process=False, isolation_override=rlimits)
+        ok = self.run_one("python", "print('hi')\n", backend=backend)
+        self.assertEqual((ok.outcome, ok.stdout), (Outcome.OK, b"hi\n"))
+        hog = self.run_one("python", "x = bytearray(300 << 20)\nprint(len(x))\n", backend=backend)
+        self.assertEqual(hog.outcome, Outcome.MEMORY_LIMIT)
+        loop = self.run_one("python", "while True:\n    pass\n", limits=TIME, backend=backend)
+        self.assertEqual(loop.outcome, Outcome.TIME_LIMIT)
+        self.assertGreaterEqual(loop.cpu_time_ms, TIME.cpu_time_ms * 0.9)
+        bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        0"
+        self.assertIn(
+            self.run_one("python", bomb, limits=TIME, backend=backend).outcome,
+            {Outcome.TIME_LIMIT, Outcome.RUNTIME_ERROR},
+        )
+        self.assertEqual(self.run_one("python", "print(2)\n", backend=backend).stdout, b"2\n")

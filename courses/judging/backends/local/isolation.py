@@ -99,6 +99,36 @@ def detect(allow_unsandboxed: bool | None = None) -> Isolation:
         seccomp_ok = False
         missing.append(str(exc))
     layout, cg_detail = cgroups.detect()
+    return choose(
+        bwrap=bwrap if bwrap_ok else None,
+        seccomp_ok=seccomp_ok,
+        root=root,
+        layout=layout,
+        cg_detail=cg_detail,
+        allow_unsandboxed=allow_unsandboxed,
+        python=python,
+        missing=missing,
+    )
+
+
+def choose(
+    *,
+    bwrap: str | None,
+    seccomp_ok: bool,
+    root: bool,
+    layout: cgroups.Layout | None,
+    cg_detail: str,
+    allow_unsandboxed: bool,
+    python: str,
+    missing: list[str],
+) -> Isolation:
+    """The isolation mode from what the host offers (``missing`` says what it lacks so far).
+
+    ``full`` needs everything; ``rlimits`` needs bubblewrap and seccomp; ``none`` is only ever
+    chosen when explicitly allowed; otherwise there is no usable sandbox and the detail says why.
+    """
+    missing = list(missing)
+    bwrap_ok = bwrap is not None
     if layout is None:
         missing.append(cg_detail)
     if not root:

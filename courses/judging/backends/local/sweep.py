@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 def _processes_by_uid(first: int, count: int) -> dict[int, list[int]]:
+    """Live processes of the sandbox uids; zombies are dead already and only await their reaper."""
     found: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -29,6 +30,8 @@ def _processes_by_uid(first: int, count: int) -> dict[int, list[int]]:
         try:
             with open(f"/proc/{entry}/status", encoding="utf-8", errors="replace") as f:
                 for line in f:
+                    if line.startswith("State:") and line.split()[1] == "Z":
+                        break
                     if line.startswith("Uid:"):
                         uid = int(line.split()[1])
                         if first <= uid < first + count:
