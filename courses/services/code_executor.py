@@ -48,7 +48,6 @@ def problem_limits(problem: Problem) -> Limits:
         wall_time_ms=2 * problem.time_limit_ms + 1000,
         memory_kb=problem.memory_limit_kb,
         output_bytes=problem.output_limit_kb * 1024,
-        processes=settings.COURSES_FREE_RUN_LIMITS["processes"],
     )
 
 

@@ -30,8 +30,7 @@ from courses.services.errors import (
     ExamNotOpen,
     InvalidInput,
 )
-
-TWO_PLACES = Decimal("0.01")
+from courses.services.exams import TWO_PLACES
 
 
 def exam_attempt_start(*, exam: Exam, user, now: datetime | None = None) -> ExamAttempt:

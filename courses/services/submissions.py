@@ -151,9 +151,10 @@ def submissions_stale(*, now=None) -> list[int]:
     return list(
         Submission.objects.filter(
             Q(status=Verdict.JUDGING, lease_expires_at__lt=now)
-            | Q(status=Verdict.PENDING)
-            & (Q(enqueued_at__lt=pending_before) | Q(enqueued_at__isnull=True))
-            & Q(created_at__lt=pending_before)
+            | (
+                Q(status=Verdict.PENDING, created_at__lt=pending_before)
+                & (Q(enqueued_at__lt=pending_before) | Q(enqueued_at__isnull=True))
+            )
         ).values_list("pk", flat=True)
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from django.test import TestCase, override_settings
 
 from courses.judging.errors import BackendUnavailable, ExecutorBusy, UnknownLanguage
@@ -140,14 +142,19 @@ class RunFreelyTestCase(TestCase):
         self.assertEqual(result["status"], Verdict.OUTPUT_LIMIT_EXCEEDED)
 
     def test_network_is_unreachable(self):
-        code = (
-            "import socket\n"
-            "s = socket.socket()\n"
-            "s.settimeout(1)\n"
-            "s.connect(('127.0.0.1', 5432))\n"
-            "print('connected')\n"
-        )
-        result = self.run_code(code)
+        """A server listening on the host's loopback (as PostgreSQL or Redis would) is out of
+        reach: the code has a network namespace of its own."""
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            code = (
+                "import socket\n"
+                "s = socket.socket()\n"
+                "s.settimeout(1)\n"
+                f"s.connect(('127.0.0.1', {server.getsockname()[1]}))\n"
+                "print('connected')\n"
+            )
+            result = self.run_code(code)
         self.assertEqual(result["status"], Verdict.RUNTIME_ERROR)
         self.assertNotIn("connected", result["stdout"])
 

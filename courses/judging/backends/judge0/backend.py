@@ -122,10 +122,10 @@ class Judge0Backend:
         retry = retry or RetryPolicy()
         if max_retry_time_s is not None:
             retry = dataclasses.replace(retry, budget_s=max_retry_time_s)
-        if circuit is None:
+        if circuit is None or circuit is True:
             circuit = CircuitBreaker(base_url)
-        elif circuit is False or circuit is True:
-            circuit = CircuitBreaker(base_url) if circuit else None
+        elif circuit is False:
+            circuit = None
         self.client = Judge0Client(
             base_url,
             auth_token=auth_token,

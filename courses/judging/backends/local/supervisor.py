@@ -169,8 +169,12 @@ def _exec_child(req: dict, cg, out_w: int, err_w: int, status_w: int) -> None:
 
 
 def _uid_processes(uid: int) -> list[int]:
-    """Live processes of ``uid``. Zombies are dead already: killing them again would wait for
-    whoever reaps them (here, ourselves, after the kill loop)."""
+    """Live processes of ``uid``.
+
+    This program runs with ``-I -S`` and imports nothing of the project, hence its own copy of
+    ``sweep._processes_by_uid``. Zombies are dead already: killing them again would only wait
+    for whoever reaps them (here, ourselves, after the kill loop).
+    """
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
