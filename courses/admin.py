@@ -182,7 +182,15 @@ class SubmissionTestResultInline(ScopedInline):
     model = SubmissionTestResult
     course_path = "submission__problem__chapter__course"
     can_delete = False
-    readonly_fields = ["order", "verdict", "cpu_time_ms", "memory_kb", "output", "test_case"]
+    readonly_fields = [
+        "order",
+        "verdict",
+        "cpu_time_ms",
+        "memory_kb",
+        "output",
+        "error_output",
+        "test_case",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -210,6 +218,8 @@ class SubmissionAdmin(ScopedModelAdmin):
         "judged_at",
         "claim_id",
         "lease_expires_at",
+        "is_late",
+        "late_days",
     ]
     inlines = [SubmissionTestResultInline]
 

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "courses",
 ]
 
@@ -123,14 +126,40 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 REST_FRAMEWORK = {
+    # Browsers use the session (with CSRF on unsafe methods); scripts use a token
+    # (``Authorization: Token <key>`` from POST /api/v1/auth/token/). README, "API".
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["courses.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "courses.api.pagination.PagePagination",
+    "DEFAULT_SCHEMA_CLASS": "courses.api.schema.ApiAutoSchema",
     # Every failure in one shape: {"error": {"code", "message", "fields"}} (courses/api/errors.py).
     "EXCEPTION_HANDLER": "courses.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CodeCourses API",
+    "DESCRIPTION": (
+        "Programming courses with automatically judged exercises. Every failure has one shape: "
+        '{"error": {"code", "message", "fields"}}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The interactive docs' assets come from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "VerdictEnum": "courses.judging.types.Verdict",
+        "EnrollmentRoleEnum": "courses.models.enrollment.Enrollment.Role",
+        "EnrollmentStatusEnum": "courses.models.enrollment.Enrollment.Status",
+        "ProgressStatusEnum": "courses.models.progress.ProblemProgress.Status",
+    },
 }
 #: The largest API request body; larger ones get 413 ``payload_too_large`` before parsing. Room
 #: for the 64 KiB source and 64 KiB stdin limits even when JSON escaping inflates them.
@@ -140,6 +169,22 @@ COURSES_API_MAX_BODY_BYTES = env_int("COURSES_API_MAX_BODY_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024 // 2)
 #: Free runs ("Run code") per user, as DRF writes rates; each occupies a sandbox slot.
 COURSES_API_RUN_RATE = os.environ.get("COURSES_API_RUN_RATE", "30/min")
+#: Sign-ups and password-reset requests per client address (DRF rate syntax).
+COURSES_API_SIGNUP_RATE = os.environ.get("COURSES_API_SIGNUP_RATE", "10/hour")
+#: Failed and successful logins per client address (session and token), against guessing.
+COURSES_API_LOGIN_RATE = os.environ.get("COURSES_API_LOGIN_RATE", "30/min")
+#: Whether anyone may create a student account (POST /api/v1/auth/signup/, the sign-up page).
+COURSES_SIGNUP_OPEN = env_bool("COURSES_SIGNUP_OPEN", False)
+#: Submissions one user may have pending or judging at once (429 beyond; never in an exam).
+COURSES_MAX_PENDING_SUBMISSIONS = env_int("COURSES_MAX_PENDING_SUBMISSIONS", 3)
+#: How much of each case's output and error text is stored for the course's staff, in bytes.
+COURSES_STORED_OUTPUT_BYTES = env_int("COURSES_STORED_OUTPUT_BYTES", 64 * 1024)
+
+# --- Mail (password reset) -----------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CodeCourses <noreply@localhost>")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 
 LOGGING = {
     "version": 1,

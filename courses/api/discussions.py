@@ -11,7 +11,7 @@ from courses.services.discussions import reply_create
 
 
 class ThreadReplyCreateApi(APIView):
-    """``POST /api/threads/<id>/replies/``: reply in a thread of a course you are in.
+    """``POST /api/v1/threads/<id>/replies/``: reply in a thread of a course you are in.
 
     A closed thread answers 409 ``thread_closed``; the thread's counters follow in the reply's
     transaction (the post_save signal).

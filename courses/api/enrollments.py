@@ -11,7 +11,7 @@ from courses.services.enrollments import enrollment_create
 
 
 class EnrollmentCreateApi(APIView):
-    """``POST /api/courses/<id>/enrollments/``: enroll yourself as a student.
+    """``POST /api/v1/courses/<id>/enrollments/``: enroll yourself as a student.
 
     Drafts are not found; enrolling twice (whatever the first enrollment's status) is 409
     ``already_enrolled``. The body is ignored: the role is always ``student``.

@@ -12,7 +12,7 @@ from courses import selectors
 
 
 class CourseProgressApi(APIView):
-    """``GET /api/courses/<id>/progress/``: your cached progress summary in a course you are in."""
+    """``GET /api/v1/courses/<id>/progress/``: your cached progress summary in a course."""
 
     class OutputSerializer(serializers.Serializer):
         course = serializers.IntegerField()

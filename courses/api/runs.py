@@ -11,7 +11,7 @@ from courses.services.code_executor import CodeExecutorService
 
 
 class CodeRunApi(APIView):
-    """``POST /api/run/``: ``CodeExecutorService().run_freely``.
+    """``POST /api/v1/run/``: ``CodeExecutorService().run_freely``.
 
     Oversized code or stdin is refused before anything runs (413); a host whose run slots are
     all taken answers 503 ``busy`` with ``Retry-After``; an unreachable judge 503

@@ -77,7 +77,7 @@ class SampleResultSerializer(HiddenResultSerializer):
 
 
 class SubmissionCreateApi(APIView):
-    """``POST /api/problems/<id>/submissions/``: submit code for a visible problem.
+    """``POST /api/v1/problems/<id>/submissions/``: submit code for a visible problem.
 
     For users actively enrolled in the problem's course. Judging starts once the submission is
     committed: inline in the embedded setup (the 201 then already carries the verdict), on a
@@ -104,7 +104,7 @@ class SubmissionCreateApi(APIView):
 
 
 class SubmissionDetailApi(APIView):
-    """``GET /api/submissions/<id>/``: one of your own submissions; others' are not found."""
+    """``GET /api/v1/submissions/<id>/``: one of your own submissions; others' are not found."""
 
     OutputSerializer = SubmissionOutputSerializer
 

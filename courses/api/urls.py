@@ -1,8 +1,13 @@
-"""``/api/`` routes. Unknown paths under ``/api/`` answer 404 in the one error shape too."""
+"""``/api/v1/`` routes, one ``APIView`` per operation (README, "API").
+
+Unknown paths anywhere under ``/api/`` (the removed unversioned routes included) answer 404 in
+the one error shape: ``config/urls.py`` routes them to ``NoSuchEndpointApi`` after these.
+"""
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
@@ -18,15 +23,32 @@ class NoSuchEndpointApi(APIView):
 
     authentication_classes = []
     permission_classes = []
+    schema = None  # not an operation of the API
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         raise NotFound("No such API endpoint.")
 
 
+class SchemaApi(SpectacularAPIView):
+    """``GET /api/v1/schema/``: the OpenAPI 3 document (YAML, or JSON with ``?format=json``)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+
+class DocsPage(SpectacularSwaggerView):
+    """``GET /api/v1/docs/``: interactive documentation (Swagger UI, served from a package)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+
 app_name = "api"
 
 urlpatterns = [
+    path("schema/", SchemaApi.as_view(), name="schema"),
+    path("docs/", DocsPage.as_view(url_name="api:schema"), name="docs"),
     path(
         "problems/<int:problem_id>/submissions/",
         SubmissionCreateApi.as_view(),
@@ -49,5 +71,4 @@ urlpatterns = [
         EnrollmentCreateApi.as_view(),
         name="enrollment-create",
     ),
-    re_path(r"^.*$", NoSuchEndpointApi.as_view(), name="not-found"),
 ]

@@ -14,7 +14,10 @@ class Enrollment(models.Model):
 
     class Status(models.TextChoices):
         ACTIVE = "active"
+        #: The student left; enrolling again reactivates the enrollment.
         DROPPED = "dropped"
+        #: The course's staff removed the user; only staff can bring them back.
+        REMOVED = "removed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"

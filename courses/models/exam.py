@@ -10,8 +10,16 @@ from courses.models.problem import Problem
 
 
 class Exam(models.Model):
+    class Feedback(models.TextChoices):
+        """What a student sees of their exam submissions' verdicts before results are released."""
+
+        FULL = "full", "Full results"
+        SAMPLES = "samples", "Sample cases only"
+        NONE = "none", "Nothing until results are released"
+
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="exams")
     title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True, help_text="Rules shown before an attempt starts.")
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField()
@@ -22,6 +30,12 @@ class Exam(models.Model):
     passing_percentage = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     results_released_at = models.DateTimeField(null=True, blank=True)
     max_attempts = models.PositiveIntegerField(default=1)
+    feedback = models.CharField(
+        max_length=16,
+        choices=Feedback.choices,
+        default=Feedback.FULL,
+        help_text="What students see of their verdicts while the exam runs.",
+    )
 
     class Meta:
         ordering = ["opens_at"]

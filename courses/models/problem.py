@@ -36,6 +36,8 @@ class Problem(models.Model):
     is_archived = models.BooleanField(
         default=False, help_text="Archive instead of deleting a problem that has submissions."
     )
+    #: Homework due date; when empty the chapter's applies (``effective_due_at``).
+    due_at = models.DateTimeField(null=True, blank=True)
     allowed_languages = models.JSONField(default=default_allowed_languages)
     io_mode = models.CharField(max_length=16, choices=IoMode.choices, default=IoMode.FUNCTION)
     entry_point = models.CharField(max_length=100, blank=True, default="solve")
@@ -70,6 +72,11 @@ class Problem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def effective_due_at(self):
+        """The problem's own due date, else its chapter's; ``None`` when there is none."""
+        return self.due_at or self.chapter.due_at
 
     def clean(self) -> None:
         from courses.judging.templates import TemplateError, validate_template
@@ -123,13 +130,24 @@ class ProblemTestCase(models.Model):
 
 
 class ReferenceSolution(models.Model):
-    """An instructor's solution, judged by tests to prove the problem and the judge agree."""
+    """An instructor's solution, judged to prove the problem and the judge agree.
+
+    Saving a problem or its cases judges every reference solution in the background
+    (``courses.services.validation``); the outcome is kept here for the course's staff.
+    ``validation_status`` is a verdict, or empty when the solution has not been judged since
+    its problem last changed.
+    """
 
     problem = models.ForeignKey(
         Problem, on_delete=models.CASCADE, related_name="reference_solutions"
     )
     language = models.CharField(max_length=32)
     code = models.TextField()
+    validation_status = models.CharField(max_length=32, blank=True, default="")
+    validation_score = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    #: Per case: ``[{"order", "verdict", "time_ms", "memory_kb"}]`` and any error text.
+    validation_details = models.JSONField(default=dict, blank=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -47,6 +47,10 @@ class Submission(models.Model):
     judged_at = models.DateTimeField(null=True, blank=True)
     claim_id = models.UUIDField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Made after the problem's due date (homework); fixed when the submission is created.
+    is_late = models.BooleanField(default=False)
+    #: Started days past the due date (1 for a minute late); 0 when on time.
+    late_days = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -71,7 +75,12 @@ class Submission(models.Model):
 
 
 class SubmissionTestResult(models.Model):
-    """One case of a judged submission. For hidden cases only verdict, time and memory are kept."""
+    """One case of a judged submission.
+
+    The program's output and error text are stored for every case, hidden ones included, cut at
+    ``COURSES_STORED_OUTPUT_BYTES``, so that the course's staff can see why a case failed. Only
+    staff serializers and pages return them for hidden cases (DESIGN.md, Judging).
+    """
 
     submission = models.ForeignKey(
         Submission, on_delete=models.CASCADE, related_name="test_results"
@@ -83,8 +92,10 @@ class SubmissionTestResult(models.Model):
     verdict = models.CharField(max_length=32, choices=VerdictChoices.choices)
     cpu_time_ms = models.PositiveIntegerField(default=0)
     memory_kb = models.PositiveIntegerField(default=0)
-    #: Program output, truncated; empty for hidden cases.
+    #: The program's standard output, cut at ``COURSES_STORED_OUTPUT_BYTES``.
     output = models.TextField(blank=True)
+    #: The program's standard error, cut likewise.
+    error_output = models.TextField(blank=True)
 
     class Meta:
         ordering = ["submission", "order"]

@@ -85,6 +85,13 @@ class NotFound(ServiceError):
     http_status = 404
 
 
+class Forbidden(ServiceError):
+    """The user can see the object but their role does not allow this action."""
+
+    code = "permission_denied"
+    http_status = 403
+
+
 class NotEnrolled(ServiceError):
     """The object is visible, but acting on it needs an active enrollment in its course."""
 

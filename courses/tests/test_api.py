@@ -21,89 +21,30 @@ from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework import exceptions
-from rest_framework.test import APIClient
 
 from courses import selectors
 from courses.api.errors import DEFAULT_RETRY_AFTER_S, exception_handler
 from courses.judging.errors import (
     BackendRejected,
     BackendUnavailable,
-    ExecutorBusy,
     UnknownLanguage,
 )
-from courses.judging.types import Outcome, RunResult, Verdict
+from courses.judging.types import Verdict
 from courses.models import DiscussionReply, DiscussionThread, Enrollment, Submission
 from courses.tests import factories
-from courses.tests.scripted_backend import ScriptedBackend
-from courses.tests.signals.support import FreshCacheMixin
+from courses.tests.api_support import (
+    ADD,
+    AcceptingBackend,
+    ApiAssertions,
+    ApiTestMixin,
+    BusyBackend,
+    UnreachableBackend,
+    WrongBackend,
+    backend_path,
+    problem_with_cases,
+)
 
-ADD = "def solve(a, b):\n    return a + b\n"
-
-
-class AcceptingBackend(ScriptedBackend):
-    """Every run is clean and prints ``3`` (the answer of the ``[1, 2]`` cases below)."""
-
-    default_script = RunResult(outcome=Outcome.OK, stdout=b"3\n", cpu_time_ms=7, memory_kb=900)
-
-
-class WrongBackend(ScriptedBackend):
-    default_script = RunResult(outcome=Outcome.OK, stdout=b"4\n", cpu_time_ms=7, memory_kb=900)
-
-
-class UnreachableBackend(ScriptedBackend):
-    default_script = BackendUnavailable("judge0 is unreachable: connection refused")
-
-
-class BusyBackend(ScriptedBackend):
-    """Every sandbox slot of the host is taken (the local backend's own ``ExecutorBusy``)."""
-
-    default_script = ExecutorBusy("all 64 sandbox uids from 60000 are in use")
-
-
-def backend_path(cls: type) -> str:
-    return f"{__name__}.{cls.__name__}"
-
-
-class ApiAssertions:
-    def assertError(self, response, http_status: int, code: str, fields=None):
-        """The one error shape, exactly; ``fields`` (when given) the exact field names."""
-        self.assertEqual(response.status_code, http_status, response.content)
-        self.assertEqual(response["Content-Type"], "application/json")
-        body = response.json()
-        self.assertEqual(set(body), {"error"})
-        self.assertEqual(set(body["error"]), {"code", "message", "fields"})
-        self.assertEqual(body["error"]["code"], code)
-        self.assertIsInstance(body["error"]["message"], str)
-        self.assertTrue(body["error"]["message"])
-        self.assertIsInstance(body["error"]["fields"], dict)
-        if fields is not None:
-            self.assertEqual(set(body["error"]["fields"]), set(fields))
-        return body["error"]
-
-    def client_for(self, user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-
-class ApiTestMixin(FreshCacheMixin, ApiAssertions):
-    pass
-
-
-def problem_with_cases(**kwargs):
-    """A problem with a sample case and a hidden case, both ``[1, 2] -> 3``."""
-    problem = factories.ProblemFactory(**kwargs)
-    factories.ProblemTestCaseFactory(
-        problem=problem, order=0, input="[1, 2]", expected_output="3", is_sample=True
-    )
-    factories.ProblemTestCaseFactory(
-        problem=problem, order=1, input="[1, 2] hidden", expected_output="3", is_sample=False
-    )
-    return problem
-
-
-# --- POST /api/problems/<id>/submissions/ -------------------------------------------------------
+# --- POST /api/v1/problems/<id>/submissions/
 
 
 @override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
@@ -256,7 +197,7 @@ class SubmissionCreateApiTestCase(ApiTestMixin, TransactionTestCase):
         self.assertFalse(Submission.objects.exists())
 
 
-# --- GET /api/submissions/<id>/ ------------------------------------------------------------------
+# --- GET /api/v1/submissions/<id>/
 
 
 class SubmissionDetailApiTestCase(ApiTestMixin, TestCase):
@@ -349,12 +290,12 @@ class SubmissionDetailApiTestCase(ApiTestMixin, TestCase):
         self.assertError(self.client_for(None).get(self.url()), 403, "not_authenticated")
 
 
-# --- POST /api/run/ ------------------------------------------------------------------------------
+# --- POST /api/v1/run/
 
 
 @override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
 class CodeRunApiTestCase(ApiTestMixin, TestCase):
-    url = "/api/run/"
+    url = "/api/v1/run/"
 
     def setUp(self):
         super().setUp()
@@ -467,7 +408,7 @@ class CodeRunApiTestCase(ApiTestMixin, TestCase):
         self.assertEqual(self.run_code({"code": "print(1)"}).status_code, 200)
 
 
-# --- GET /api/courses/<id>/progress/ --------------------------------------------------------------
+# --- GET /api/v1/courses/<id>/progress/
 
 
 class CourseProgressApiTestCase(ApiTestMixin, TransactionTestCase):
@@ -519,7 +460,7 @@ class CourseProgressApiTestCase(ApiTestMixin, TransactionTestCase):
         self.assertError(self.client_for(None).get(self.url()), 403, "not_authenticated")
 
 
-# --- POST /api/threads/<id>/replies/ --------------------------------------------------------------
+# --- POST /api/v1/threads/<id>/replies/
 
 
 class ThreadReplyCreateApiTestCase(ApiTestMixin, TestCase):
@@ -572,7 +513,7 @@ class ThreadReplyCreateApiTestCase(ApiTestMixin, TestCase):
         self.assertFalse(DiscussionReply.objects.exists())
 
 
-# --- POST /api/courses/<id>/enrollments/ ----------------------------------------------------------
+# --- POST /api/v1/courses/<id>/enrollments/
 
 
 class EnrollmentCreateApiTestCase(ApiTestMixin, TestCase):
