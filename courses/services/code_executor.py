@@ -37,8 +37,8 @@ from courses.services.submissions import (
 
 logger = logging.getLogger(__name__)
 
-#: How much of a sample case's output is kept for display.
-STORED_OUTPUT_CHARS = 4096
+#: How much of a failing sample's error text a student sees in the submission's ``error_text``.
+ERROR_TEXT_CHARS = 4096
 
 
 def problem_limits(problem: Problem) -> Limits:
@@ -68,6 +68,18 @@ class JudgedCase:
     test_case: ProblemTestCase
     result: RunResult
     verdict: Verdict
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Code run on a problem's cases and checked: each case, then the verdict and score."""
+
+    judged: list[JudgedCase]
+    summary: aggregation.Aggregate
+
+    @property
+    def first_failing(self) -> JudgedCase | None:
+        return next((j for j in self.judged if j.verdict is not Verdict.ACCEPTED), None)
 
 
 class CodeExecutorService:
@@ -113,7 +125,7 @@ class CodeExecutorService:
             submission.refresh_from_db()
             return submission
         try:
-            judged = self._run_cases(problem, submission.language, submission.code, cases)
+            evaluation = self.evaluate(problem, submission.language, submission.code, cases)
         except JudgeError as exc:
             if exc.retryable and retry_allowed:
                 submission_release(submission_id=submission_id, claim_id=claim_id)
@@ -132,7 +144,7 @@ class CodeExecutorService:
             )
             raise
         try:
-            self._save(submission, claim_id, judged)
+            self._save(submission, claim_id, evaluation)
         except Exception:
             # Nothing of the save remains (one transaction). End the submission now, in a write
             # of its own, rather than leave it to loop through lease expiries; if the database
@@ -146,9 +158,14 @@ class CodeExecutorService:
         submission.refresh_from_db()
         return submission
 
-    def _run_cases(
+    def evaluate(
         self, problem: Problem, language: str, code: str, cases: list[ProblemTestCase]
-    ) -> list[JudgedCase]:
+    ) -> Evaluation:
+        """Run ``code`` on ``cases`` of ``problem`` and check each; nothing is written.
+
+        The one path from code to verdict, for submissions and for instructors' reference
+        solutions alike. ``JudgeError`` for infrastructure failures; ``cases`` must not be empty.
+        """
         source = problem_program(problem, language, code)
         limits = problem_limits(problem)
         requests = [
@@ -171,13 +188,13 @@ class CodeExecutorService:
             result = templates.postprocess(language, result)
             verdict = aggregation.case_verdict(result, case.expected_output.encode(), checker)
             judged.append(JudgedCase(case, result, verdict))
-        return judged
-
-    def _save(self, submission: Submission, claim_id: uuid.UUID, judged: list[JudgedCase]) -> None:
         summary = aggregation.aggregate(
             [aggregation.CaseResult(j.verdict, j.test_case.weight, j.result) for j in judged]
         )
-        failing = next((j for j in judged if j.verdict is not Verdict.ACCEPTED), None)
+        return Evaluation(judged, summary)
+
+    def _save(self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation) -> None:
+        judged, summary = evaluation.judged, evaluation.summary
         with transaction.atomic():
             locked = Submission.objects.select_for_update().get(pk=submission.pk)
             if locked.claim_id != claim_id or locked.status != Verdict.JUDGING:
@@ -193,10 +210,10 @@ class CodeExecutorService:
                         verdict=j.verdict,
                         cpu_time_ms=j.result.cpu_time_ms,
                         memory_kb=j.result.memory_kb,
-                        # Hidden cases keep only verdict, time and memory (DESIGN.md).
-                        output=visible_text(j.result.stdout, STORED_OUTPUT_CHARS)
-                        if j.test_case.is_sample
-                        else "",
+                        # Kept for every case, for the staff; students see a hidden case's
+                        # verdict, time and memory only (the serializers decide, DESIGN.md).
+                        output=stored_text(j.result.stdout),
+                        error_output=stored_text(j.result.stderr),
                     )
                     for j in judged
                 ]
@@ -206,7 +223,7 @@ class CodeExecutorService:
             locked.max_cpu_time_ms = summary.max_cpu_time_ms
             locked.peak_memory_kb = summary.peak_memory_kb
             locked.compile_output = judged[0].result.compile_output
-            locked.error_text = error_text_for(failing)
+            locked.error_text = error_text_for(evaluation.first_failing)
             locked.judged_at = timezone.now()
             locked.claim_id = None
             locked.lease_expires_at = None
@@ -281,11 +298,20 @@ def visible_text(data: bytes, limit: int | None = None) -> str:
     return text if limit is None else text[:limit]
 
 
+def stored_text(data: bytes) -> str:
+    """A case's output as stored: its first ``COURSES_STORED_OUTPUT_BYTES`` bytes, as text.
+
+    NUL characters are dropped (PostgreSQL text cannot hold them); invalid UTF-8 is replaced.
+    """
+    cut = data[: settings.COURSES_STORED_OUTPUT_BYTES]
+    return cut.decode("utf-8", errors="replace").replace("\x00", "")
+
+
 def error_text_for(failing: JudgedCase | None) -> str:
     """What the student sees of the first failing case: stderr of a sample, never of hidden."""
     if failing is None or failing.verdict is Verdict.COMPILATION_ERROR:
         return ""
     if failing.test_case.is_sample:
-        return visible_text(failing.result.stderr, STORED_OUTPUT_CHARS)
+        return visible_text(failing.result.stderr, ERROR_TEXT_CHARS).replace("\x00", "")
     label = failing.verdict.value.replace("_", " ")
     return f"{label} on hidden test case {failing.test_case.order}"

@@ -9,15 +9,18 @@ the real one). Each test reads the configured cache (local memory, or Redis unde
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from courses.judging.errors import BackendUnavailable, ExecutorBusy
-from courses.judging.types import Outcome, RunResult
-from courses.models import Enrollment
+from courses.judging.types import Outcome, RunResult, Verdict
+from courses.models import Enrollment, Submission, SubmissionTestResult
 from courses.tests import factories
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.signals.support import FreshCacheMixin
@@ -111,6 +114,32 @@ def problem_with_cases(**kwargs):
     return problem
 
 
+def judged_submission(user, problem, *, verdict=Verdict.ACCEPTED, **kwargs) -> Submission:
+    """A submission already judged ``verdict`` on every case of ``problem``, with outputs."""
+    submission = factories.SubmissionFactory(
+        user=user,
+        problem=problem,
+        status=verdict,
+        score=Decimal("1") if verdict == Verdict.ACCEPTED else Decimal("0"),
+        judged_at=timezone.now(),
+        **kwargs,
+    )
+    SubmissionTestResult.objects.bulk_create(
+        SubmissionTestResult(
+            submission=submission,
+            test_case=case,
+            order=case.order,
+            verdict=verdict,
+            cpu_time_ms=5,
+            memory_kb=1000,
+            output=f"output of case {case.order}",
+            error_output=f"stderr of case {case.order}",
+        )
+        for case in problem.test_cases.all()
+    )
+    return submission
+
+
 #: Every role the authorization matrix checks, in its column order.
 ROLES = (
     "anonymous",
@@ -125,7 +154,9 @@ ROLES = (
 
 
 class RoleWorld:
-    """A published course with a problem (a sample and a hidden case) and a user of every role.
+    """A published course with one of everything, and a user of every role.
+
+    Users:
 
     - ``student`` and ``other_student``: active students of the course;
     - ``non_member``: a user with no enrollment anywhere;
@@ -134,6 +165,13 @@ class RoleWorld:
     - ``superuser``.
 
     ``user(role)`` gives the user of a role (``None`` for ``anonymous``).
+
+    Objects: ``chapter``; ``problem`` (visible, a sample and a hidden case, a Python reference
+    solution ``reference``); ``draft_problem`` (not visible); ``exam_only_problem``; ``exam``
+    (open now, with ``exam_problem`` for ``exam_only_problem``); ``attempt`` (the student's,
+    running); ``submission`` (the student's, accepted, with a result per case);
+    ``exam_submission`` (the student's, in the attempt); ``thread`` (the student's, on
+    ``problem``) and ``reply`` (the student's, in it); ``enrollment`` (the student's).
     """
 
     def __init__(self, *, name: str = "w", published: bool = True):
@@ -168,6 +206,29 @@ class RoleWorld:
         creator = Permission.objects.get(codename="add_course", content_type__app_label="courses")
         for role_name in ("instructor", "other_instructor"):
             self.users[role_name].user_permissions.add(creator)
+        self._add_objects()
+
+    def _add_objects(self) -> None:
+        student = self.users["student"]
+        self.enrollment = Enrollment.objects.get(user=student, course=self.course)
+        self.reference = factories.ReferenceSolutionFactory(problem=self.problem, code=ADD)
+        self.draft_problem = problem_with_cases(chapter=self.chapter, order=1, is_visible=False)
+        self.exam_only_problem = problem_with_cases(
+            chapter=self.chapter, order=2, is_exam_only=True
+        )
+        self.exam = factories.ExamFactory(course=self.course)
+        self.exam_problem = factories.ExamProblemFactory(
+            exam=self.exam, problem=self.exam_only_problem
+        )
+        self.attempt = factories.ExamAttemptFactory(exam=self.exam, user=student)
+        self.submission = judged_submission(student, self.problem)
+        self.exam_submission = judged_submission(
+            student, self.exam_only_problem, exam_attempt=self.attempt
+        )
+        self.thread = factories.DiscussionThreadFactory(
+            course=self.course, problem=self.problem, author=student
+        )
+        self.reply = factories.DiscussionReplyFactory(thread=self.thread, author=student)
 
     def user(self, role: str):
         return None if role == "anonymous" else self.users[role]

@@ -78,6 +78,15 @@ class ProblemTestCaseFactory(factory.django.DjangoModelFactory):
     weight = 1
 
 
+class ReferenceSolutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ReferenceSolution
+
+    problem = factory.SubFactory(ProblemFactory)
+    language = "python"
+    code = "def solve(a, b):\n    return a + b\n"
+
+
 class SubmissionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Submission
