@@ -25,6 +25,7 @@ from courses.selectors.access import (
     thread_for_member,
 )
 from courses.selectors.courses import problem_course_id
+from courses.selectors.feedback import submission_feedback
 from courses.selectors.enrollments import (
     RosterEntry,
     course_roster,
@@ -65,6 +66,7 @@ __all__ = [
     "require_member",
     "require_staff",
     "staffed_course_ids",
+    "submission_feedback",
     "submission_for_owner",
     "submissions_with_results",
     "thread_for_member",

@@ -8,8 +8,8 @@ from courses.models import Submission, SubmissionTestResult
 
 
 def submissions_with_results() -> QuerySet[Submission]:
-    """Submissions with their problem, and their per-case results with each result's case."""
-    return Submission.objects.select_related("problem").prefetch_related(
+    """Submissions with their problem and exam, and per-case results with each result's case."""
+    return Submission.objects.select_related("problem", "exam_attempt__exam").prefetch_related(
         Prefetch(
             "test_results",
             queryset=SubmissionTestResult.objects.select_related("test_case").order_by("order"),
