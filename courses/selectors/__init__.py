@@ -25,13 +25,13 @@ from courses.selectors.access import (
     thread_for_member,
 )
 from courses.selectors.courses import problem_course_id
-from courses.selectors.feedback import submission_feedback
 from courses.selectors.enrollments import (
     RosterEntry,
     course_roster,
     user_course_ids,
     user_course_roles,
 )
+from courses.selectors.feedback import submission_feedback
 from courses.selectors.progress import (
     NOT_STARTED,
     ProgressEntry,
