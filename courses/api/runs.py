@@ -19,6 +19,7 @@ class CodeRunApi(APIView):
     """
 
     throttle_classes = [CodeRunThrottle]
+    success_statuses = {"POST": 200}
 
     class InputSerializer(serializers.Serializer):
         language = serializers.CharField(max_length=32, default="python")
