@@ -19,8 +19,8 @@ import uuid
 import schemathesis
 from django.conf import settings
 from django.core.management import call_command
-from django.core.wsgi import get_wsgi_application
 from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import SimpleTestCase, TestCase, override_settings
 from drf_spectacular.generators import SchemaGenerator
