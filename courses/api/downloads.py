@@ -50,17 +50,18 @@ class CSVRenderer(BaseRenderer):
 
 
 class CSVDownloadMixin:
-    """For a view whose success is a CSV file: failures are still rendered as JSON.
+    """For a view whose success is a CSV file: everything else is still rendered as JSON.
 
     DRF renders an error with the renderer negotiated for the request (CSV here); this swaps in
-    the JSON renderer for every response that comes from an exception, a 406 included.
+    the JSON renderer for every response that is not CSV text: failures (a 406 included) and
+    the metadata of ``OPTIONS``.
     """
 
     renderer_classes = [CSVRenderer]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(response, "exception", False):
+        if not isinstance(getattr(response, "data", None), str | bytes):
             response.accepted_renderer = JSONRenderer()
             response.accepted_media_type = JSONRenderer.media_type
         return response

@@ -887,6 +887,10 @@ class GradebookCsvApiTestCase(ApiTestMixin, TestCase):
         self.assertError(self.client_for(self.g.instructor).get(missing), 404, "not_found")
         response = self.client_for(self.g.instructor).post(self.url)
         self.assertError(response, 405, "method_not_allowed")
+        response = self.client_for(self.g.instructor).options(self.url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response.json()["renders"], ["text/csv"])
 
     def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(self):
         g = self.g
