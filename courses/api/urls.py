@@ -13,6 +13,15 @@ from rest_framework.views import APIView
 
 from courses.api.discussions import ThreadReplyCreateApi
 from courses.api.enrollments import EnrollmentCreateApi
+from courses.api.grading import (
+    StaffCourseRejudgeApi,
+    StaffGradebookApi,
+    StaffGradebookCsvApi,
+    StaffProblemRejudgeApi,
+    StaffSubmissionDetailApi,
+    StaffSubmissionListApi,
+    StaffSubmissionRejudgeApi,
+)
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
 from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi
@@ -70,5 +79,41 @@ urlpatterns = [
         "courses/<int:course_id>/enrollments/",
         EnrollmentCreateApi.as_view(),
         name="enrollment-create",
+    ),
+    # --- grading (G): the course's staff ---
+    path(
+        "staff/courses/<int:course_id>/submissions/",
+        StaffSubmissionListApi.as_view(),
+        name="staff-submission-list",
+    ),
+    path(
+        "staff/submissions/<int:submission_id>/",
+        StaffSubmissionDetailApi.as_view(),
+        name="staff-submission-detail",
+    ),
+    path(
+        "staff/submissions/<int:submission_id>/rejudge/",
+        StaffSubmissionRejudgeApi.as_view(),
+        name="staff-submission-rejudge",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/rejudge/",
+        StaffProblemRejudgeApi.as_view(),
+        name="staff-problem-rejudge",
+    ),
+    path(
+        "staff/courses/<int:course_id>/rejudge/",
+        StaffCourseRejudgeApi.as_view(),
+        name="staff-course-rejudge",
+    ),
+    path(
+        "staff/courses/<int:course_id>/gradebook/",
+        StaffGradebookApi.as_view(),
+        name="staff-gradebook",
+    ),
+    path(
+        "staff/courses/<int:course_id>/gradebook.csv",
+        StaffGradebookCsvApi.as_view(),
+        name="staff-gradebook-csv",
     ),
 ]

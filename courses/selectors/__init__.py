@@ -32,6 +32,13 @@ from courses.selectors.enrollments import (
     user_course_roles,
 )
 from courses.selectors.feedback import submission_feedback
+from courses.selectors.grading import (
+    Gradebook,
+    counted_points,
+    course_gradebook,
+    course_submissions,
+    submission_for_staff,
+)
 from courses.selectors.progress import (
     NOT_STARTED,
     ProgressEntry,
@@ -43,16 +50,20 @@ from courses.selectors.submissions import submissions_with_results
 
 __all__ = [
     "NOT_STARTED",
+    "Gradebook",
     "ProgressEntry",
     "ProgressSummary",
     "RosterEntry",
     "can_create_courses",
+    "counted_points",
     "course_for_member",
     "course_for_staff",
+    "course_gradebook",
     "course_open_for_enrollment",
     "course_progress_summary",
     "course_role",
     "course_roster",
+    "course_submissions",
     "course_visible",
     "courses_visible_to",
     "instructed_course_ids",
@@ -68,6 +79,7 @@ __all__ = [
     "staffed_course_ids",
     "submission_feedback",
     "submission_for_owner",
+    "submission_for_staff",
     "submissions_with_results",
     "thread_for_member",
     "user_course_ids",

@@ -8,11 +8,12 @@ save a verdict, so a lost worker's late save is ignored and no submission is jud
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from courses.judging.languages import LANGUAGES
@@ -159,34 +160,55 @@ def submissions_stale(*, now=None) -> list[int]:
     )
 
 
-def rejudge(*, submission: Submission | None = None, problem: Problem | None = None) -> list[int]:
-    """Put one submission, or every submission of a problem, back to ``pending`` and enqueue it.
+#: Ids per UPDATE/DELETE of a rejudge: far under every database's limit of bound parameters.
+REJUDGE_CHUNK = 500
 
-    Progress is recomputed from the submissions when each is judged again, so a rejudge that
-    lowers a result lowers the progress too.
+
+def rejudge(
+    *,
+    submission: Submission | None = None,
+    problem: Problem | None = None,
+    submission_ids: Iterable[int] | QuerySet | None = None,
+) -> list[int]:
+    """Put submissions back to ``pending`` and enqueue each once committed; their ids, ascending.
+
+    Exactly one of: one ``submission``, every submission of a ``problem`` (exam ones included),
+    or a set of ``submission_ids`` (a list, or a ``values("pk")`` queryset, read as a subquery).
+    Set-based in one transaction: the rows are locked, then their results deleted and their
+    judging fields reset a chunk of ids at a time. ``is_late`` and ``late_days`` stay: lateness
+    is fixed when a submission is made. A submission being judged loses its claim, so that
+    worker's save is dropped and the new judging counts.
+
+    Progress and exam attempts are derived from the submissions when each is judged again, so
+    a rejudge that lowers a result lowers them too; until then they keep the earlier result.
     """
-    if (submission is None) == (problem is None):
-        raise InvalidInput("Rejudge one submission or one problem.")
+    if sum(given is not None for given in (submission, problem, submission_ids)) != 1:
+        raise InvalidInput("Rejudge one submission, one problem or one set of submissions.")
     if submission is not None:
         rows = Submission.objects.filter(pk=submission.pk)
-    else:
+    elif problem is not None:
         rows = Submission.objects.filter(problem=problem)
+    else:
+        rows = Submission.objects.filter(pk__in=submission_ids)
     with transaction.atomic():
-        ids = list(rows.select_for_update().values_list("pk", flat=True))
-        SubmissionTestResult.objects.filter(submission_id__in=ids).delete()
-        Submission.objects.filter(pk__in=ids).update(
-            status=Verdict.PENDING,
-            score=0,
-            max_cpu_time_ms=None,
-            peak_memory_kb=None,
-            compile_output="",
-            error_text="",
-            judged_at=None,
-            judging_started_at=None,
-            claim_id=None,
-            lease_expires_at=None,
-            enqueued_at=timezone.now(),
-        )
+        ids = list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+        now = timezone.now()
+        for start in range(0, len(ids), REJUDGE_CHUNK):
+            chunk = ids[start : start + REJUDGE_CHUNK]
+            SubmissionTestResult.objects.filter(submission_id__in=chunk).delete()
+            Submission.objects.filter(pk__in=chunk).update(
+                status=Verdict.PENDING,
+                score=0,
+                max_cpu_time_ms=None,
+                peak_memory_kb=None,
+                compile_output="",
+                error_text="",
+                judged_at=None,
+                judging_started_at=None,
+                claim_id=None,
+                lease_expires_at=None,
+                enqueued_at=now,
+            )
         for submission_id in ids:
             transaction.on_commit(
                 lambda submission_id=submission_id: submission_enqueue(submission_id=submission_id)
