@@ -116,25 +116,25 @@ def thread_update(
     is_pinned: bool | None = None,
     is_closed: bool | None = None,
 ) -> DiscussionThread:
-    """Change what is given (``None``: unchanged). The counters and the activity time stay.
+    """Change what is given (``None``: unchanged); ``NotFound`` if the thread is gone meanwhile.
 
-    Only the named columns are written, so a reply counted meanwhile is not overwritten.
+    Only the given columns are written, in one ``UPDATE``: a reply counted meanwhile is not
+    overwritten, and the counters and the activity time stay as they are.
     """
-    changed = []
+    changes = {}
     if title is not None:
-        thread.title = _clean_text(title, field="title", max_chars=TITLE_MAX_CHARS)
-        changed.append("title")
+        changes["title"] = _clean_text(title, field="title", max_chars=TITLE_MAX_CHARS)
     if body is not None:
-        thread.body = _clean_body(body)
-        changed.append("body")
+        changes["body"] = _clean_body(body)
     if is_pinned is not None:
-        thread.is_pinned = is_pinned
-        changed.append("is_pinned")
+        changes["is_pinned"] = is_pinned
     if is_closed is not None:
-        thread.is_closed = is_closed
-        changed.append("is_closed")
-    if changed:
-        thread.save(update_fields=changed)
+        changes["is_closed"] = is_closed
+    if changes:
+        if not DiscussionThread.objects.filter(pk=thread.pk).update(**changes):
+            raise NotFound("No such thread.")
+        for field, value in changes.items():
+            setattr(thread, field, value)
     return thread
 
 
@@ -174,10 +174,16 @@ def reply_create(*, thread: DiscussionThread, author, body: str) -> DiscussionRe
 
 
 def reply_edit(*, reply: DiscussionReply, body: str) -> DiscussionReply:
-    """Change a reply's text; it is marked edited, and the thread's counters do not move."""
-    reply.body = _clean_body(body)
-    reply.edited_at = timezone.now()
-    reply.save(update_fields=["body", "edited_at"])
+    """Change a reply's text; it is marked edited, and the thread's counters do not move.
+
+    One ``UPDATE`` of the reply's row (no save signal: an edit counts nothing); ``NotFound`` if
+    the reply was deleted meanwhile.
+    """
+    body = _clean_body(body)
+    edited_at = timezone.now()
+    if not DiscussionReply.objects.filter(pk=reply.pk).update(body=body, edited_at=edited_at):
+        raise NotFound("No such reply.")
+    reply.body, reply.edited_at = body, edited_at
     return reply
 
 

@@ -10,11 +10,17 @@ deletion of one reply: both callers hold the reply loaded before either transact
 from __future__ import annotations
 
 from django.db import DatabaseError, connection
-from django.test import TransactionTestCase
+from django.test import TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 
 from courses.models import Course, DiscussionReply, DiscussionThread
-from courses.services.discussions import reply_create, reply_delete, thread_delete
+from courses.services.discussions import (
+    reply_create,
+    reply_delete,
+    reply_edit,
+    thread_delete,
+    thread_update,
+)
 from courses.services.errors import NotFound, ThreadHasReplies
 from courses.tests import factories
 from courses.tests.signals.support import run_concurrently
@@ -153,3 +159,33 @@ class ThreadDeletionRaceTestCase(TransactionTestCase):
                     self.assertFalse(DiscussionReply.objects.filter(thread_id=thread.pk).exists())
                 outcomes.add(exists)
         self.assertTrue(outcomes)
+
+
+class GoneMeanwhileTestCase(TestCase):
+    """A thread or reply deleted between the request's lookup and its write: 404, not a 500."""
+
+    def test_editing_a_thread_or_reply_deleted_meanwhile_is_not_found(self):
+        thread = factories.DiscussionThreadFactory()
+        reply = factories.DiscussionReplyFactory(thread=thread)
+        DiscussionReply.objects.filter(pk=reply.pk).delete()
+        with self.assertRaises(NotFound):
+            reply_edit(reply=reply, body="late")
+        DiscussionThread.objects.filter(pk=thread.pk).delete()
+        with self.assertRaises(NotFound):
+            thread_update(thread=thread, is_pinned=True)
+        for call in (
+            lambda: reply_create(thread=thread, author=reply.author, body="late"),
+            lambda: reply_delete(reply=reply),
+            lambda: thread_delete(thread=thread, only_if_unanswered=False),
+        ):
+            with self.assertRaises(NotFound):
+                call()
+
+    def test_an_update_writes_only_the_given_columns(self):
+        thread = factories.DiscussionThreadFactory()
+        stale = DiscussionThread.objects.get(pk=thread.pk)
+        reply_create(thread=thread, author=thread.author, body="counted meanwhile")
+        thread_update(thread=stale, title=" New ", is_closed=True)
+        fresh = DiscussionThread.objects.get(pk=thread.pk)
+        self.assertEqual((fresh.title, fresh.is_closed, fresh.reply_count), ("New", True, 1))
+        self.assertEqual((stale.title, stale.is_closed), ("New", True))
