@@ -12,6 +12,7 @@ class CoursesConfig(AppConfig):
 
         for signal, name, receiver, sender in (
             (post_save, "save", signals.reply_saved, models.DiscussionReply),
+            (post_delete, "delete", signals.reply_deleted, models.DiscussionReply),
             (post_save, "save", signals.progress_saved, models.ProblemProgress),
             (pre_save, "pre-save", signals.exam_problem_will_change, models.ExamProblem),
             (pre_delete, "pre-delete", signals.exam_problem_will_change, models.ExamProblem),

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from courses import cache, selectors
 from courses.models import DiscussionReply, Enrollment, ExamProblem, ProblemProgress
-from courses.services.discussions import thread_record_reply
+from courses.services.discussions import thread_record_reply, thread_record_reply_removed
 from courses.services.exams import exam_lock, exam_recompute_scores
 
 
@@ -21,6 +21,21 @@ def reply_saved(sender, instance: DiscussionReply, created: bool, raw: bool = Fa
     """A new reply counts on its thread; an edit does not."""
     if created and not raw:
         thread_record_reply(thread_id=instance.thread_id, created_at=instance.created_at)
+
+
+def reply_deleted(sender, instance: DiscussionReply, origin=None, **kwargs):
+    """A deleted reply is counted out of its thread, unless the thread goes in the same deletion.
+
+    Replies are removed only by deleting them (origin: a reply or a queryset of replies: the API's
+    ``reply_delete``, the admin) or by deleting their thread, directly or through its course; in
+    the second case the thread is about to go and counting down would be wasted work. Django sends
+    this for every collected instance, even one a concurrent deletion already removed, so callers
+    that can race lock the reply first (``reply_delete`` does).
+    """
+    origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
+    if origin is not None and origin_model is not DiscussionReply:
+        return
+    thread_record_reply_removed(thread_id=instance.thread_id)
 
 
 def progress_saved(sender, instance: ProblemProgress, raw: bool = False, **kwargs):

@@ -11,7 +11,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
-from courses.api.discussions import ThreadReplyCreateApi
+from courses.api.discussions import (
+    ReplyDetailApi,
+    ThreadDetailApi,
+    ThreadListApi,
+    ThreadRepliesApi,
+)
 from courses.api.enrollments import EnrollmentCreateApi
 from courses.api.grading import (
     StaffCourseRejudgeApi,
@@ -70,11 +75,12 @@ urlpatterns = [
     ),
     path("run/", CodeRunApi.as_view(), name="code-run"),
     path("courses/<int:course_id>/progress/", CourseProgressApi.as_view(), name="course-progress"),
-    path(
-        "threads/<int:thread_id>/replies/",
-        ThreadReplyCreateApi.as_view(),
-        name="thread-reply-create",
-    ),
+    # --- discussions (D)
+    path("courses/<int:course_id>/threads/", ThreadListApi.as_view(), name="thread-list"),
+    path("threads/<int:thread_id>/", ThreadDetailApi.as_view(), name="thread-detail"),
+    path("threads/<int:thread_id>/replies/", ThreadRepliesApi.as_view(), name="thread-replies"),
+    path("replies/<int:reply_id>/", ReplyDetailApi.as_view(), name="reply-detail"),
+    # --- end of discussions (D)
     path(
         "courses/<int:course_id>/enrollments/",
         EnrollmentCreateApi.as_view(),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from courses.models import Course, DiscussionThread, Enrollment, Problem, Submission
+from courses.models import Course, Enrollment, Problem, Submission
 from courses.selectors.enrollments import user_course_roles
 from courses.selectors.submissions import submissions_with_results
 from courses.services.errors import Forbidden, NotEnrolled, NotFound
@@ -131,7 +131,7 @@ def require_staff(*, user, course_id: int, instructor_only: bool = False) -> Non
         raise Forbidden(f"Only {who} may do this.")
 
 
-# --- Problems, submissions, threads ----------------------------------------------------------
+# --- Problems and submissions ----------------------------------------------------------------
 
 
 def problem_for_staff(*, user, problem_id: int, instructor_only: bool = False) -> Problem:
@@ -173,14 +173,3 @@ def submission_for_owner(*, user, submission_id: int) -> Submission:
     if submission is None:
         raise NotFound("No such submission.")
     return submission
-
-
-def thread_for_member(*, user, thread_id: int) -> DiscussionThread:
-    """A discussion thread in a course the user is actively enrolled in."""
-    thread = DiscussionThread.objects.select_related("course").filter(pk=thread_id).first()
-    if thread is None or not (
-        thread.course.is_published or is_course_member(user, thread.course_id)
-    ):
-        raise NotFound("No such thread.")
-    require_member(user=user, course_id=thread.course_id)
-    return thread

@@ -1,4 +1,11 @@
-"""Discussion services: replies, and the thread counters that the reply signal keeps."""
+"""Discussion services: threads, replies, and the thread counters that the reply signals keep.
+
+Lock order: the thread's row, then its replies' rows. ``reply_create``, ``reply_delete`` and
+``thread_delete`` take the thread's row first, so a reply cannot slip into a thread while its
+author deletes it, a reply cannot be counted out twice, and none of them can deadlock with
+another on PostgreSQL. Who may call which is the selectors' to decide
+(``courses.selectors.discussions``); these functions enforce the rules of the data.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,15 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from courses.models import DiscussionReply, DiscussionThread
-from courses.services.errors import InvalidInput, ThreadClosed
+from courses.models import DiscussionReply, DiscussionThread, Problem
+from courses.services.errors import InvalidInput, NotFound, ThreadClosed, ThreadHasReplies
+
+TITLE_MAX_CHARS = DiscussionThread._meta.get_field("title").max_length
+#: Thread and reply bodies: a long question with its code fits; a pasted log does not.
+BODY_MAX_CHARS = 20_000
+
+
+# --- Counters (called by the receivers of courses/signals.py) --------------------------------
 
 
 def thread_record_reply(*, thread_id: int, created_at: datetime) -> bool:
@@ -30,24 +44,158 @@ def thread_record_reply(*, thread_id: int, created_at: datetime) -> bool:
     return bool(updated)
 
 
+def thread_record_reply_removed(*, thread_id: int) -> bool:
+    """Count a deleted reply out of its thread, in one race-free ``UPDATE``, never below zero.
+
+    The decrement happens in the database (``reply_count - 1 WHERE reply_count > 0``), so
+    concurrent deletions of different replies each count once. ``last_activity_at`` stays: the
+    thread was active then, whatever was removed since. Returns whether a count was removed.
+    """
+    updated = DiscussionThread.objects.filter(pk=thread_id, reply_count__gt=0).update(
+        reply_count=F("reply_count") - 1
+    )
+    return bool(updated)
+
+
+# --- Text --------------------------------------------------------------------------------------
+
+
+def _clean_text(value: str, *, field: str, max_chars: int) -> str:
+    """Trimmed text, refused when empty or too long, naming ``field``."""
+    value = value.strip()
+    if not value:
+        raise InvalidInput(
+            f"The {field} cannot be empty.", fields={field: "This field is required."}
+        )
+    if len(value) > max_chars:
+        raise InvalidInput(
+            f"The {field} is too long.",
+            fields={field: f"Ensure this field has no more than {max_chars} characters."},
+        )
+    return value
+
+
 def _clean_body(body: str) -> str:
-    body = body.strip()
-    if not body:
-        raise InvalidInput("A reply cannot be empty.", fields={"body": "This field is required."})
-    return body
+    return _clean_text(body, field="body", max_chars=BODY_MAX_CHARS)
+
+
+def _locked_thread(thread_id: int) -> DiscussionThread:
+    """The thread's row, locked until the end of the transaction; ``NotFound`` once deleted."""
+    thread = DiscussionThread.objects.select_for_update().filter(pk=thread_id).first()
+    if thread is None:
+        raise NotFound("No such thread.")
+    return thread
+
+
+# --- Threads -----------------------------------------------------------------------------------
+
+
+def thread_create(
+    *, course, author, title: str, body: str, problem: Problem | None = None
+) -> DiscussionThread:
+    """Start a thread in ``course``, about ``problem`` when given (a problem of that course)."""
+    if problem is not None and problem.chapter.course_id != course.pk:
+        raise InvalidInput(
+            "The problem is not in this course.",
+            fields={"problem": "Not a problem of this course."},
+        )
+    return DiscussionThread.objects.create(
+        course=course,
+        problem=problem,
+        author=author,
+        title=_clean_text(title, field="title", max_chars=TITLE_MAX_CHARS),
+        body=_clean_body(body),
+    )
+
+
+def thread_update(
+    *,
+    thread: DiscussionThread,
+    title: str | None = None,
+    body: str | None = None,
+    is_pinned: bool | None = None,
+    is_closed: bool | None = None,
+) -> DiscussionThread:
+    """Change what is given (``None``: unchanged); ``NotFound`` if the thread is gone meanwhile.
+
+    Only the given columns are written, in one ``UPDATE``: a reply counted meanwhile is not
+    overwritten, and the counters and the activity time stay as they are.
+    """
+    changes = {}
+    if title is not None:
+        changes["title"] = _clean_text(title, field="title", max_chars=TITLE_MAX_CHARS)
+    if body is not None:
+        changes["body"] = _clean_body(body)
+    if is_pinned is not None:
+        changes["is_pinned"] = is_pinned
+    if is_closed is not None:
+        changes["is_closed"] = is_closed
+    if changes:
+        if not DiscussionThread.objects.filter(pk=thread.pk).update(**changes):
+            raise NotFound("No such thread.")
+        for field, value in changes.items():
+            setattr(thread, field, value)
+    return thread
+
+
+def thread_delete(*, thread: DiscussionThread, only_if_unanswered: bool) -> None:
+    """Delete a thread with its replies.
+
+    With ``only_if_unanswered`` (its author deleting it, not a moderator) it is refused with
+    ``ThreadHasReplies`` once anyone else has replied: the check runs under the thread's row lock,
+    which ``reply_create`` takes too, so no reply lands between the check and the deletion.
+    The author's own replies do not count; a deleted user's do.
+    """
+    with transaction.atomic():
+        locked = _locked_thread(thread.pk)
+        if only_if_unanswered:
+            others = locked.replies.exclude(author_id=locked.author_id)
+            if others.exists():
+                raise ThreadHasReplies(
+                    "Others have replied in this thread; ask the course's staff to remove it."
+                )
+        locked.delete()
+
+
+# --- Replies -----------------------------------------------------------------------------------
 
 
 def reply_create(*, thread: DiscussionThread, author, body: str) -> DiscussionReply:
-    """Post a reply; the thread's counters follow in the same transaction (post_save signal)."""
-    if thread.is_closed:
-        raise ThreadClosed("This thread is closed to new replies.")
+    """Post a reply; the thread's counters follow in the same transaction (post_save signal).
+
+    The thread is read again under its row lock: a thread closed or deleted since the caller
+    loaded it refuses the reply (``ThreadClosed``, ``NotFound``).
+    """
     with transaction.atomic():
-        return DiscussionReply.objects.create(thread=thread, author=author, body=_clean_body(body))
+        locked = _locked_thread(thread.pk)
+        if locked.is_closed:
+            raise ThreadClosed("This thread is closed to new replies.")
+        return DiscussionReply.objects.create(thread=locked, author=author, body=_clean_body(body))
 
 
 def reply_edit(*, reply: DiscussionReply, body: str) -> DiscussionReply:
-    """Change a reply's text; it is marked edited, and the thread's counters do not move."""
-    reply.body = _clean_body(body)
-    reply.edited_at = timezone.now()
-    reply.save(update_fields=["body", "edited_at"])
+    """Change a reply's text; it is marked edited, and the thread's counters do not move.
+
+    One ``UPDATE`` of the reply's row (no save signal: an edit counts nothing); ``NotFound`` if
+    the reply was deleted meanwhile.
+    """
+    body = _clean_body(body)
+    edited_at = timezone.now()
+    if not DiscussionReply.objects.filter(pk=reply.pk).update(body=body, edited_at=edited_at):
+        raise NotFound("No such reply.")
+    reply.body, reply.edited_at = body, edited_at
     return reply
+
+
+def reply_delete(*, reply: DiscussionReply) -> None:
+    """Delete a reply; its thread counts it out in the same transaction (post_delete signal).
+
+    The thread's row, then the reply's, are locked first: of two concurrent deletions of one
+    reply only one finds it (the other is ``NotFound``), so the count drops once.
+    """
+    with transaction.atomic():
+        _locked_thread(reply.thread_id)
+        locked = DiscussionReply.objects.select_for_update().filter(pk=reply.pk).first()
+        if locked is None:
+            raise NotFound("No such reply.")
+        locked.delete()

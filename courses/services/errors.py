@@ -49,6 +49,12 @@ class ThreadClosed(Conflict):
     code = "thread_closed"
 
 
+class ThreadHasReplies(Conflict):
+    """An author may delete their own thread only until someone else has replied in it."""
+
+    code = "thread_has_replies"
+
+
 # --- Exam attempts (courses/services/exam_attempts.py): refusals of the exam's state, HTTP 409 --
 
 

@@ -30,7 +30,7 @@ from courses.judging.errors import (
     UnknownLanguage,
 )
 from courses.judging.types import Verdict
-from courses.models import DiscussionReply, DiscussionThread, Enrollment, Submission
+from courses.models import Enrollment, Submission
 from courses.tests import factories
 from courses.tests.api_support import (
     ADD,
@@ -458,59 +458,6 @@ class CourseProgressApiTestCase(ApiTestMixin, TransactionTestCase):
 
     def test_logged_out_users_get_403_not_authenticated(self):
         self.assertError(self.client_for(None).get(self.url()), 403, "not_authenticated")
-
-
-# --- POST /api/v1/threads/<id>/replies/
-
-
-class ThreadReplyCreateApiTestCase(ApiTestMixin, TestCase):
-    def setUp(self):
-        super().setUp()
-        self.member = factories.UserFactory()
-        self.thread = factories.DiscussionThreadFactory()
-        factories.EnrollmentFactory(user=self.member, course=self.thread.course)
-        self.client = self.client_for(self.member)
-
-    def url(self, thread_id=None):
-        return reverse("api:thread-reply-create", args=[thread_id or self.thread.pk])
-
-    def reply(self, data=None, thread_id=None):
-        data = {"body": "Try a dict."} if data is None else data
-        return self.client.post(self.url(thread_id), data, format="json")
-
-    def test_a_member_replies_201_and_the_thread_counts_it(self):
-        response = self.reply({"body": "  Try a dict.  "})
-        self.assertEqual(response.status_code, 201, response.content)
-        body = response.json()
-        reply = DiscussionReply.objects.get()
-        self.assertEqual(body["id"], reply.pk)
-        self.assertEqual(body["body"], "Try a dict.")
-        self.assertEqual(body["author"], self.member.username)
-        self.assertEqual(DiscussionThread.objects.get().reply_count, 1)
-
-    def test_a_closed_thread_is_409_thread_closed_and_nothing_is_saved(self):
-        DiscussionThread.objects.filter(pk=self.thread.pk).update(is_closed=True)
-        self.assertError(self.reply(), 409, "thread_closed")
-        self.assertFalse(DiscussionReply.objects.exists())
-        self.assertEqual(DiscussionThread.objects.get().reply_count, 0)
-
-    def test_blank_missing_or_overlong_bodies_are_400_naming_body(self):
-        for data in ({"body": "   "}, {}, {"body": "x" * 20_001}, {"body": None}):
-            with self.subTest(data=str(data)[:30]):
-                self.assertError(self.reply(data), 400, "invalid_input", fields={"body"})
-        self.assertFalse(DiscussionReply.objects.exists())
-
-    def test_outsiders_get_403_and_hidden_or_missing_threads_404(self):
-        outsider = self.client_for(factories.UserFactory())
-        self.assertError(
-            outsider.post(self.url(), {"body": "hi"}, format="json"), 403, "not_enrolled"
-        )
-        draft_thread = factories.DiscussionThreadFactory(course__is_published=False)
-        response = outsider.post(self.url(draft_thread.pk), {"body": "hi"}, format="json")
-        self.assertError(response, 404, "not_found")
-        self.assertError(self.reply(thread_id=self.thread.pk + 1000), 404, "not_found")
-        self.assertError(self.client_for(None).post(self.url(), {}), 403, "not_authenticated")
-        self.assertFalse(DiscussionReply.objects.exists())
 
 
 # --- POST /api/v1/courses/<id>/enrollments/

@@ -31,13 +31,6 @@ ROWS = [
         kwargs=lambda w: {"course_id": w.course.pk},
     ),
     Row(
-        "thread-reply-create",
-        "POST",
-        "403 201 201 403 201 403 201 201",
-        kwargs=lambda w: {"thread_id": w.thread.pk},
-        body=lambda w: {"body": "A reply."},
-    ),
-    Row(
         "enrollment-create",
         "POST",
         "403 409 409 201 409 201 409 201",

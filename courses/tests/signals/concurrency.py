@@ -153,7 +153,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
                 format="json",
             )
             replied = client.post(
-                reverse("api:thread-reply-create", args=[thread.pk]),
+                reverse("api:thread-replies", args=[thread.pk]),
                 {"body": "Same here."},
                 format="json",
             )
@@ -524,7 +524,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
         labels = [
             "courses.tests.test_api.EnrollmentCreateApiTestCase",
-            "courses.tests.test_api.ThreadReplyCreateApiTestCase",
+            "courses.tests.test_api_discussions.ThreadRepliesApiTestCase",
         ]
         started = time.monotonic()
         completed = subprocess.run(
