@@ -13,7 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
-from courses.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from courses.api.fields import (
+    IdField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIdField,
+)
 from courses.api.pagination import paginated_response
 from courses.services.discussions import (
     BODY_MAX_CHARS,
@@ -78,12 +83,12 @@ class ThreadListApi(APIView):
     paginated = True
 
     class FilterSerializer(serializers.Serializer):
-        problem = serializers.IntegerField(required=False, min_value=1)
+        problem = IdField(required=False)
 
     class InputSerializer(serializers.Serializer):
         title = StrictCharField(allow_blank=True, max_length=TITLE_MAX_CHARS)
         body = _body_field()
-        problem = StrictIntegerField(required=False, allow_null=True)
+        problem = StrictIdField(required=False, allow_null=True)
 
     OutputSerializer = ThreadOutputSerializer
 

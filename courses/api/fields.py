@@ -28,6 +28,29 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+#: The largest id a table can hold (a 64-bit key). Larger numbers are refused as input, never
+#: looked up: some databases fail on them instead of finding nothing.
+MAX_ID = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    """An object's id in a query string (``?problem=12``): an integer from 1 to ``MAX_ID``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class StrictIdField(StrictIntegerField):
+    """An object's id in a JSON body: a JSON integer from 1 to ``MAX_ID``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 class StrictBooleanField(serializers.BooleanField):
     default_error_messages = {"invalid": "Must be true or false."}
 

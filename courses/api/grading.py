@@ -17,7 +17,12 @@ from rest_framework.views import APIView
 
 from courses import selectors
 from courses.api.downloads import CSVDownloadMixin, csv_text
-from courses.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from courses.api.fields import (
+    IdField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIdField,
+)
 from courses.api.pagination import PagePagination, paginated_response
 from courses.api.schema import DOCUMENTED_ERRORS, ErrorResponseSerializer
 from courses.judging.types import Verdict
@@ -26,8 +31,6 @@ from courses.services.submissions import rejudge
 
 #: As ``ENUM_NAME_OVERRIDES`` spells them, so the schema names this choice set ``VerdictEnum``.
 VERDICTS = [(verdict.value, verdict.name) for verdict in Verdict]
-#: The largest id any table has (a 64-bit key); larger numbers are refused, not looked up.
-MAX_ID = 2**63 - 1
 
 
 # --- Filters: the same set in a query string (list) and in a JSON body (rejudge) --------------
@@ -61,14 +64,12 @@ class SubmissionFilterSerializer(serializers.Serializer):
     """
 
     student = serializers.CharField(max_length=150, required=False, help_text="A username.")
-    problem = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    problem = IdField(required=False)
     status = serializers.ChoiceField(choices=VERDICTS, required=False, help_text="A verdict.")
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     late = QueryBooleanField(required=False, help_text="Only late (true) or on-time (false).")
-    exam = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, help_text="Made in an attempt at this exam."
-    )
+    exam = IdField(required=False, help_text="Made in an attempt at this exam.")
     in_exam = QueryBooleanField(
         required=False, help_text="Only exam (true) or practice (false) submissions."
     )
@@ -85,12 +86,12 @@ class RejudgeFilterSerializer(serializers.Serializer):
     forgotten filter never rejudges a whole course; ``{"all": true}`` asks for exactly that."""
 
     student = StrictCharField(max_length=150, required=False)
-    problem = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    problem = StrictIdField(required=False)
     status = serializers.ChoiceField(choices=VERDICTS, required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     late = StrictBooleanField(required=False)
-    exam = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)
+    exam = StrictIdField(required=False)
     in_exam = StrictBooleanField(required=False)
     all = StrictBooleanField(
         required=False, default=False, help_text="Every submission of the course (no filter)."
@@ -326,7 +327,7 @@ class GradebookPageSerializer(GradebookColumnsSerializer):
 
 
 class PageFilterSerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    page = IdField(required=False)
     page_size = serializers.IntegerField(
         min_value=1, max_value=PagePagination.max_page_size, required=False
     )
