@@ -31,6 +31,20 @@ from courses.selectors.enrollments import (
     user_course_ids,
     user_course_roles,
 )
+from courses.selectors.exams import (
+    AttemptDetail,
+    AttemptResults,
+    attempt_detail,
+    attempt_exam_problem,
+    attempt_for_owner,
+    attempt_for_staff,
+    attempt_problem_for_reading,
+    attempt_results,
+    course_exams,
+    exam_attempts_for_staff,
+    exam_for_member,
+    exam_for_staff,
+)
 from courses.selectors.feedback import submission_feedback
 from courses.selectors.progress import (
     NOT_STARTED,
@@ -43,10 +57,19 @@ from courses.selectors.submissions import submissions_with_results
 
 __all__ = [
     "NOT_STARTED",
+    "AttemptDetail",
+    "AttemptResults",
     "ProgressEntry",
     "ProgressSummary",
     "RosterEntry",
+    "attempt_detail",
+    "attempt_exam_problem",
+    "attempt_for_owner",
+    "attempt_for_staff",
+    "attempt_problem_for_reading",
+    "attempt_results",
     "can_create_courses",
+    "course_exams",
     "course_for_member",
     "course_for_staff",
     "course_open_for_enrollment",
@@ -55,6 +78,9 @@ __all__ = [
     "course_roster",
     "course_visible",
     "courses_visible_to",
+    "exam_attempts_for_staff",
+    "exam_for_member",
+    "exam_for_staff",
     "instructed_course_ids",
     "is_course_instructor",
     "is_course_member",
