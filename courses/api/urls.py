@@ -13,6 +13,19 @@ from rest_framework.views import APIView
 
 from courses.api.discussions import ThreadReplyCreateApi
 from courses.api.enrollments import EnrollmentCreateApi
+from courses.api.exams import (
+    AttemptDetailApi,
+    AttemptFinishApi,
+    AttemptProblemDetailApi,
+    AttemptResultsApi,
+    AttemptStartApi,
+    AttemptSubmissionCreateApi,
+    ExamDetailApi,
+    ExamListApi,
+    StaffAttemptExtraTimeApi,
+    StaffAttemptListApi,
+    StaffAttemptReopenApi,
+)
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
 from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi
@@ -70,5 +83,37 @@ urlpatterns = [
         "courses/<int:course_id>/enrollments/",
         EnrollmentCreateApi.as_view(),
         name="enrollment-create",
+    ),
+    # --- exams (E) ---
+    path("courses/<int:course_id>/exams/", ExamListApi.as_view(), name="exam-list"),
+    path("exams/<int:exam_id>/", ExamDetailApi.as_view(), name="exam-detail"),
+    path("exams/<int:exam_id>/attempts/", AttemptStartApi.as_view(), name="attempt-start"),
+    path("attempts/<int:attempt_id>/", AttemptDetailApi.as_view(), name="attempt-detail"),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/",
+        AttemptProblemDetailApi.as_view(),
+        name="attempt-problem",
+    ),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/submissions/",
+        AttemptSubmissionCreateApi.as_view(),
+        name="attempt-submission-create",
+    ),
+    path("attempts/<int:attempt_id>/finish/", AttemptFinishApi.as_view(), name="attempt-finish"),
+    path("attempts/<int:attempt_id>/results/", AttemptResultsApi.as_view(), name="attempt-results"),
+    path(
+        "staff/exams/<int:exam_id>/attempts/",
+        StaffAttemptListApi.as_view(),
+        name="staff-attempt-list",
+    ),
+    path(
+        "staff/attempts/<int:attempt_id>/extra-time/",
+        StaffAttemptExtraTimeApi.as_view(),
+        name="staff-attempt-extra-time",
+    ),
+    path(
+        "staff/attempts/<int:attempt_id>/reopen/",
+        StaffAttemptReopenApi.as_view(),
+        name="staff-attempt-reopen",
     ),
 ]

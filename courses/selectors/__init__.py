@@ -32,8 +32,8 @@ from courses.selectors.enrollments import (
     user_course_roles,
 )
 from courses.selectors.exams import (
-    AttemptDetail,
-    AttemptResults,
+    AttemptProblem,
+    ProblemResult,
     attempt_detail,
     attempt_exam_problem,
     attempt_for_owner,
@@ -57,8 +57,8 @@ from courses.selectors.submissions import submissions_with_results
 
 __all__ = [
     "NOT_STARTED",
-    "AttemptDetail",
-    "AttemptResults",
+    "AttemptProblem",
+    "ProblemResult",
     "ProgressEntry",
     "ProgressSummary",
     "RosterEntry",

@@ -150,16 +150,9 @@ class AttemptProblem:
     state: str
 
 
-@dataclass(frozen=True)
-class AttemptDetail:
-    attempt: ExamAttempt
-    problems: list[AttemptProblem]
-    #: The attempt's submissions, newest first, each with its per-case results.
-    submissions: list[Submission]
-
-
-def attempt_detail(*, attempt: ExamAttempt, now: datetime) -> AttemptDetail:
-    """The exam's problems in order, with my state in each, and my submissions in the attempt.
+def attempt_detail(*, attempt: ExamAttempt, now: datetime) -> ExamAttempt:
+    """The attempt with ``problems`` (the exam's, in order: ``AttemptProblem``s with my state in
+    each) and ``my_submissions`` (in the attempt, newest first, with per-case results).
 
     A problem is ``solved`` only when an accepted submission may be shown as accepted
     (``submission_feedback`` is ``full``): under ``samples`` or ``none`` feedback, a submitted
@@ -171,17 +164,22 @@ def attempt_detail(*, attempt: ExamAttempt, now: datetime) -> AttemptDetail:
         .filter(exam_id=attempt.exam_id)
         .order_by("order", "id")
     )
-    submissions = list(
-        submissions_with_results().filter(exam_attempt_id=attempt.pk).order_by("-created_at", "-id")
-    )
+    submissions = _attempt_submissions(attempt)
     by_problem: dict[int, list[Submission]] = {}
     for submission in submissions:
         by_problem.setdefault(submission.problem_id, []).append(submission)
-    problems = [
+    attempt.problems = [
         AttemptProblem(row, _problem_state(by_problem.get(row.problem_id, []), now))
         for row in exam_problems
     ]
-    return AttemptDetail(attempt, problems, submissions)
+    attempt.my_submissions = submissions
+    return attempt
+
+
+def _attempt_submissions(attempt: ExamAttempt) -> list[Submission]:
+    return list(
+        submissions_with_results().filter(exam_attempt_id=attempt.pk).order_by("-created_at", "-id")
+    )
 
 
 def _problem_state(submissions: list[Submission], now: datetime) -> str:
@@ -223,15 +221,9 @@ class ProblemResult:
     points: Decimal
 
 
-@dataclass(frozen=True)
-class AttemptResults:
-    attempt: ExamAttempt
-    problems: list[ProblemResult]
-    submissions: list[Submission]
-
-
-def attempt_results(*, user, attempt_id: int, now: datetime) -> AttemptResults:
-    """One's finished attempt with its score, per-problem best and every submission in full.
+def attempt_results(*, user, attempt_id: int, now: datetime) -> ExamAttempt:
+    """One's finished attempt with ``problem_results`` (``ProblemResult``s, in the exam's order)
+    and ``my_submissions`` (every submission in the attempt, newest first, with its results).
 
     ``ResultsNotReleased`` before the exam's ``results_released_at`` (or when it has none);
     ``AttemptNotFinished`` for an attempt that is still running or not finished yet.
@@ -255,14 +247,13 @@ def attempt_results(*, user, attempt_id: int, now: datetime) -> AttemptResults:
     shares = attempt_best_shares(
         attempt_id=attempt.pk, problem_ids=[row.problem_id for row in exam_problems]
     )
-    problems = []
+    attempt.problem_results = []
     for row in exam_problems:
         share = shares.get(row.problem_id) or Decimal("0")
-        problems.append(ProblemResult(row, share, problem_points(share=share, score=row.score)))
-    submissions = list(
-        submissions_with_results().filter(exam_attempt_id=attempt.pk).order_by("-created_at", "-id")
-    )
-    return AttemptResults(attempt, problems, submissions)
+        points = problem_points(share=share, score=row.score)
+        attempt.problem_results.append(ProblemResult(row, share, points))
+    attempt.my_submissions = _attempt_submissions(attempt)
+    return attempt
 
 
 # --- The staff's view ------------------------------------------------------------------------
