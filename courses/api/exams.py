@@ -9,6 +9,8 @@ and ``passed`` are ``null`` until it is finished *and* the exam's results are re
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -30,6 +32,7 @@ from courses.exam_time import (
 )
 from courses.judging.types import Verdict
 from courses.models import Exam
+from courses.selectors.exams import problem_points
 from courses.selectors.feedback import FULL, SAMPLES, submission_feedback
 from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
@@ -127,17 +130,24 @@ class ExamSubmissionSerializer(SubmissionOutputSerializer):
     and then ``judged`` (no verdict), no score, time or memory, and the error text only when a
     sample case failed first; ``none``: ``status`` ``received`` and nothing of the judging. Every
     exam submission shows in full once the exam's results are released.
+
+    ``points`` are the exam's: ``score`` × what the problem is worth in the exam (the context's
+    ``exam_scores``, ``{problem_id: score}``), rounded half up to cents.
     """
 
     feedback = serializers.SerializerMethodField()
     score = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
-    points = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    points = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
 
     def get_feedback(self, submission) -> str:
         return submission_feedback(submission=submission, now=_now(self))
 
     def to_representation(self, submission):
         data = super().to_representation(submission)
+        # A problem taken out of the exam after the submission no longer counts in its score.
+        worth = self.context["exam_scores"].get(submission.problem_id, Decimal("0"))
+        points = problem_points(share=submission.score, score=worth)
+        data["points"] = self.fields["points"].to_representation(points)
         feedback = data["feedback"]
         if feedback == FULL:
             return data
@@ -190,10 +200,15 @@ class AttemptDetailSerializer(MyAttemptSerializer):
     submissions = ExamSubmissionSerializer(many=True, source="my_submissions")
 
 
+def exam_context(now, exam_problems) -> dict:
+    """What the exam serializers need: the instant of the response and each problem's worth."""
+    return {"now": now, "exam_scores": {row.problem_id: row.score for row in exam_problems}}
+
+
 def _attempt_detail_response(attempt, now, http_status=status.HTTP_200_OK) -> Response:
     attempt = selectors.attempt_detail(attempt=attempt, now=now)
-    data = AttemptDetailSerializer(attempt, context={"now": now}).data
-    return Response(data, status=http_status)
+    context = exam_context(now, [problem.exam_problem for problem in attempt.problems])
+    return Response(AttemptDetailSerializer(attempt, context=context).data, status=http_status)
 
 
 # --- Student endpoints -----------------------------------------------------------------------
@@ -321,7 +336,8 @@ class AttemptSubmissionCreateApi(APIView):
             **serializer.validated_data,
         )
         submission = selectors.submission_for_owner(user=request.user, submission_id=submission.pk)
-        data = self.OutputSerializer(submission, context={"now": timezone.now()}).data
+        context = exam_context(timezone.now(), [exam_problem])
+        data = self.OutputSerializer(submission, context=context).data
         return Response(data, status=creation_status(submission))
 
 
@@ -359,7 +375,7 @@ class ExamProblemResultSerializer(serializers.Serializer):
 
 class AttemptResultsApi(APIView):
     """``GET /api/v1/attempts/<id>/results/``: my finished attempt's score, pass, and per problem
-    the best score and points, with every submission in full.
+    the best score and points, with every submission in full (released: ``feedback`` ``full``).
 
     409 ``results_not_released`` before the exam's release time, ``attempt_not_finished`` for an
     attempt not finished yet. Per-problem points are rounded to cents each; the attempt's
@@ -380,13 +396,13 @@ class AttemptResultsApi(APIView):
             max_digits=8, decimal_places=2, source="exam.passing_score"
         )
         problems = ExamProblemResultSerializer(many=True, source="problem_results")
-        submissions = SubmissionOutputSerializer(many=True, source="my_submissions")
+        submissions = ExamSubmissionSerializer(many=True, source="my_submissions")
 
     def get(self, request, attempt_id: int) -> Response:
-        attempt = selectors.attempt_results(
-            user=request.user, attempt_id=attempt_id, now=timezone.now()
-        )
-        return Response(self.OutputSerializer(attempt).data)
+        now = timezone.now()
+        attempt = selectors.attempt_results(user=request.user, attempt_id=attempt_id, now=now)
+        context = exam_context(now, [result.exam_problem for result in attempt.problem_results])
+        return Response(self.OutputSerializer(attempt, context=context).data)
 
 
 # --- Staff endpoints -------------------------------------------------------------------------

@@ -350,6 +350,16 @@ class AttemptDetailApiTestCase(ExamApiTestCase):
         self.assertEqual([s["id"] for s in body["submissions"]], [newer.pk, older.pk])
         self.assertEqual([s["feedback"] for s in body["submissions"]], ["full", "full"])
         self.assertEqual(body["submissions"][1]["status"], "accepted")
+        # Points are the exam's: the problem is worth 10 here (100 in practice).
+        self.assertEqual([s["points"] for s in body["submissions"]], ["0.00", "10.00"])
+
+    def test_a_submission_to_a_problem_taken_out_of_the_exam_shows_no_exam_points(self):
+        attempt = self.start()
+        kept = judged_submission(self.w.student, self.w.second, exam_attempt=attempt)
+        self.w.exam.exam_problems.filter(problem=self.w.second).delete()
+        body = self.get("attempt-detail", attempt.pk).json()
+        self.assertEqual([p["id"] for p in body["problems"]], [self.w.problem.pk])
+        self.assertEqual([(s["id"], s["points"]) for s in body["submissions"]], [(kept.pk, "0.00")])
 
     def test_anyone_elses_attempt_is_not_found(self):
         attempt = self.start()
@@ -812,6 +822,11 @@ class AttemptResultsApiTestCase(ExamApiTestCase):
         self.assertEqual(
             [(p["score"], p["best_score"], p["points"]) for p in body["problems"]],
             [("2.50", "0.5000", "1.25"), ("0.00", "1.0000", "0.00")],
+        )
+        shown = {s["problem"]: (s["score"], s["points"]) for s in body["submissions"]}
+        self.assertEqual(
+            shown,
+            {self.w.problem.pk: ("0.5000", "1.25"), self.w.second.pk: ("1.0000", "0.00")},
         )
 
     def test_points_are_rounded_half_up_to_cents(self):
