@@ -9,6 +9,7 @@ and ``passed`` are ``null`` until it is finished *and* the exam's results are re
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -53,7 +54,7 @@ RECEIVED = "received"
 # --- Shared shapes ---------------------------------------------------------------------------
 
 
-def _now(serializer) -> object:
+def _now(serializer) -> datetime:
     return serializer.context["now"]
 
 
@@ -250,9 +251,10 @@ class AttemptStartApi(APIView):
 
     def post(self, request, exam_id: int) -> Response:
         exam = selectors.exam_for_member(user=request.user, exam_id=exam_id)
-        attempt = exam_attempt_start(exam=exam, user=request.user)
+        now = timezone.now()
+        attempt = exam_attempt_start(exam=exam, user=request.user, now=now)
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt.pk)
-        return _attempt_detail_response(attempt, timezone.now(), status.HTTP_201_CREATED)
+        return _attempt_detail_response(attempt, now, status.HTTP_201_CREATED)
 
 
 class AttemptDetailApi(APIView):
@@ -357,9 +359,10 @@ class AttemptFinishApi(APIView):
 
     def post(self, request, attempt_id: int) -> Response:
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
-        exam_attempt_finish(attempt=attempt)
+        now = timezone.now()
+        exam_attempt_finish(attempt=attempt, now=now)
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
-        return _attempt_detail_response(attempt, timezone.now())
+        return _attempt_detail_response(attempt, now)
 
 
 class ExamProblemResultSerializer(serializers.Serializer):
@@ -507,6 +510,7 @@ class StaffAttemptReopenApi(APIView):
         attempt = selectors.attempt_for_staff(user=request.user, attempt_id=attempt_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        exam_attempt_reopen(attempt=attempt, **serializer.validated_data)
+        now = timezone.now()
+        exam_attempt_reopen(attempt=attempt, now=now, **serializer.validated_data)
         attempt = selectors.attempt_for_staff(user=request.user, attempt_id=attempt_id)
-        return Response(self.OutputSerializer(attempt, context={"now": timezone.now()}).data)
+        return Response(self.OutputSerializer(attempt, context={"now": now}).data)
