@@ -8,8 +8,11 @@ permissions all go through it.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from courses.models import (
     Chapter,
@@ -26,6 +29,12 @@ from courses.models import (
     ReferenceSolution,
     Submission,
     SubmissionTestResult,
+)
+from courses.services.errors import ServiceError
+from courses.services.exam_attempts import (
+    MAX_GRANT_MINUTES,
+    exam_attempt_grant_extra_time,
+    exam_attempt_reopen,
 )
 
 
@@ -169,13 +178,121 @@ class ExamAdmin(ScopedModelAdmin):
     inlines = [ExamProblemInline]
 
 
+class ExamAttemptChangeForm(forms.ModelForm):
+    """Only extra time is edited here, and only upwards: the admin grants the difference through
+    ``exam_attempt_grant_extra_time``, so the stored deadline moves with it."""
+
+    class Meta:
+        model = ExamAttempt
+        fields = ["extra_time_minutes"]
+
+    def clean_extra_time_minutes(self):
+        minutes = self.cleaned_data["extra_time_minutes"]
+        before = self.initial.get("extra_time_minutes", 0)
+        if minutes == before:
+            return minutes
+        if minutes < before:
+            raise forms.ValidationError(
+                f"Extra time can only be added: it is {before} minutes already, and the "
+                "student may have planned on it."
+            )
+        if self.instance.finished_at is not None:
+            raise forms.ValidationError(
+                "This attempt is finished: extra time no longer changes anything. Use the "
+                "reopen action to give the student more time."
+            )
+        if minutes - before > MAX_GRANT_MINUTES:
+            raise forms.ValidationError(f"At most {MAX_GRANT_MINUTES} minutes at a time.")
+        return minutes
+
+
 @admin.register(ExamAttempt)
 class ExamAttemptAdmin(ScopedModelAdmin):
+    """Attempts are started by their students (``exam_attempt_start``), never here: an attempt
+    made by hand would skip the window, the attempt limit and enrollment, and its deadline would
+    be a guess. Staff give extra time (the form's one editable field, or the action) and reopen
+    finished attempts (an action), each through its service."""
+
     course_path = "exam__course"
-    list_display = ["exam", "user", "started_at", "deadline", "finished_at", "score", "passed"]
+    form = ExamAttemptChangeForm
+    list_display = [
+        "exam",
+        "user",
+        "started_at",
+        "deadline",
+        "extra_time_minutes",
+        "finished_at",
+        "score",
+        "passed",
+    ]
     list_filter = [("exam", OWN_ONLY), "passed"]
     search_fields = ["user__username", "exam__title"]
-    readonly_fields = ["started_at", "deadline", "finished_at", "score", "passed"]
+    fields = [
+        "exam",
+        "user",
+        "started_at",
+        "deadline",
+        "extra_time_minutes",
+        "finished_at",
+        "score",
+        "passed",
+    ]
+    readonly_fields = ["exam", "user", "started_at", "deadline", "finished_at", "score", "passed"]
+    actions = ["grant_15_minutes", "reopen_for_30_minutes"]
+
+    #: Shown when someone opens the add page by its URL (there is no "add" button).
+    NO_ADDING = (
+        "Exam attempts are started by students when they take the exam, so that the window, "
+        "the attempt limit and the deadline are enforced. To give a student more time, grant "
+        "extra time or reopen their attempt."
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        self.message_user(request, self.NO_ADDING, messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:courses_examattempt_changelist"))
+
+    def save_model(self, request, obj, form, change):
+        """Nothing is saved directly: the extra minutes added are granted by the service."""
+        if "extra_time_minutes" in form.changed_data:
+            added = form.cleaned_data["extra_time_minutes"] - form.initial["extra_time_minutes"]
+            try:
+                exam_attempt_grant_extra_time(attempt=obj, minutes=added)
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        obj.refresh_from_db()
+
+    @admin.action(description="Grant 15 more minutes", permissions=["change"])
+    def grant_15_minutes(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda attempt: exam_attempt_grant_extra_time(attempt=attempt, minutes=15),
+            "given 15 more minutes",
+        )
+
+    @admin.action(description="Reopen for 30 minutes from now", permissions=["change"])
+    def reopen_for_30_minutes(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda attempt: exam_attempt_reopen(attempt=attempt, minutes=30),
+            "reopened for 30 minutes",
+        )
+
+    def _each(self, request, queryset, act, done: str) -> None:
+        succeeded = 0
+        for attempt in queryset.select_related("exam", "user"):
+            try:
+                act(attempt)
+            except ServiceError as exc:
+                self.message_user(request, f"{attempt}: {exc.message}", messages.WARNING)
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, f"{succeeded} attempt(s) {done}.", messages.SUCCESS)
 
 
 class SubmissionTestResultInline(ScopedInline):

@@ -65,3 +65,27 @@ def results_visible(exam, now: datetime) -> bool:
     """
     released_at = exam.results_released_at
     return released_at is not None and utc(now) >= utc(released_at)
+
+
+#: What ``exam_state`` answers.
+UPCOMING, OPEN, CLOSED = "upcoming", "open", "closed"
+#: What ``attempt_state`` answers.
+RUNNING, EXPIRED, FINISHED = "running", "expired", "finished"
+
+
+def exam_state(*, opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+    """``upcoming`` before ``opens_at``, ``open`` in ``[opens_at, closes_at)``, then ``closed``."""
+    if utc(now) < utc(opens_at):
+        return UPCOMING
+    return OPEN if utc(now) < utc(closes_at) else CLOSED
+
+
+def attempt_state(*, finished_at: datetime | None, deadline: datetime, now: datetime) -> str:
+    """``finished``; else ``running`` before the deadline and ``expired`` from it on.
+
+    An expired attempt takes nothing more; it is finished (at its deadline) by the periodic task,
+    by the student's next start, or by finishing it.
+    """
+    if finished_at is not None:
+        return FINISHED
+    return EXPIRED if is_past(deadline, now) else RUNNING

@@ -18,6 +18,19 @@ from courses.api.discussions import (
     ThreadRepliesApi,
 )
 from courses.api.enrollments import EnrollmentCreateApi
+from courses.api.exams import (
+    AttemptDetailApi,
+    AttemptFinishApi,
+    AttemptProblemDetailApi,
+    AttemptResultsApi,
+    AttemptStartApi,
+    AttemptSubmissionCreateApi,
+    ExamDetailApi,
+    ExamListApi,
+    StaffAttemptExtraTimeApi,
+    StaffAttemptListApi,
+    StaffAttemptReopenApi,
+)
 from courses.api.grading import (
     StaffCourseRejudgeApi,
     StaffGradebookApi,
@@ -121,5 +134,37 @@ urlpatterns = [
         "staff/courses/<int:course_id>/gradebook.csv",
         StaffGradebookCsvApi.as_view(),
         name="staff-gradebook-csv",
+    ),
+    # --- exams (E) ---
+    path("courses/<int:course_id>/exams/", ExamListApi.as_view(), name="exam-list"),
+    path("exams/<int:exam_id>/", ExamDetailApi.as_view(), name="exam-detail"),
+    path("exams/<int:exam_id>/attempts/", AttemptStartApi.as_view(), name="attempt-start"),
+    path("attempts/<int:attempt_id>/", AttemptDetailApi.as_view(), name="attempt-detail"),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/",
+        AttemptProblemDetailApi.as_view(),
+        name="attempt-problem",
+    ),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/submissions/",
+        AttemptSubmissionCreateApi.as_view(),
+        name="attempt-submission-create",
+    ),
+    path("attempts/<int:attempt_id>/finish/", AttemptFinishApi.as_view(), name="attempt-finish"),
+    path("attempts/<int:attempt_id>/results/", AttemptResultsApi.as_view(), name="attempt-results"),
+    path(
+        "staff/exams/<int:exam_id>/attempts/",
+        StaffAttemptListApi.as_view(),
+        name="staff-attempt-list",
+    ),
+    path(
+        "staff/attempts/<int:attempt_id>/extra-time/",
+        StaffAttemptExtraTimeApi.as_view(),
+        name="staff-attempt-extra-time",
+    ),
+    path(
+        "staff/attempts/<int:attempt_id>/reopen/",
+        StaffAttemptReopenApi.as_view(),
+        name="staff-attempt-reopen",
     ),
 ]

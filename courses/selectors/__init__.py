@@ -41,6 +41,20 @@ from courses.selectors.enrollments import (
     user_course_ids,
     user_course_roles,
 )
+from courses.selectors.exams import (
+    AttemptProblem,
+    ProblemResult,
+    attempt_detail,
+    attempt_exam_problem,
+    attempt_for_owner,
+    attempt_for_staff,
+    attempt_problem_for_reading,
+    attempt_results,
+    course_exams,
+    exam_attempts_for_staff,
+    exam_for_member,
+    exam_for_staff,
+)
 from courses.selectors.feedback import submission_feedback
 from courses.selectors.grading import (
     Gradebook,
@@ -60,13 +74,22 @@ from courses.selectors.submissions import submissions_with_results
 
 __all__ = [
     "NOT_STARTED",
+    "AttemptProblem",
     "Gradebook",
+    "ProblemResult",
     "ProgressEntry",
     "ProgressSummary",
     "RosterEntry",
     "ThreadDeletion",
+    "attempt_detail",
+    "attempt_exam_problem",
+    "attempt_for_owner",
+    "attempt_for_staff",
+    "attempt_problem_for_reading",
+    "attempt_results",
     "can_create_courses",
     "counted_points",
+    "course_exams",
     "course_for_member",
     "course_for_staff",
     "course_gradebook",
@@ -77,6 +100,9 @@ __all__ = [
     "course_submissions",
     "course_visible",
     "courses_visible_to",
+    "exam_attempts_for_staff",
+    "exam_for_member",
+    "exam_for_staff",
     "instructed_course_ids",
     "is_course_instructor",
     "is_course_member",

@@ -34,15 +34,30 @@ COURSE_CREATOR_PERMISSION = "courses.add_course"
 # --- Roles -----------------------------------------------------------------------------------
 
 
-def course_role(user, course_id: int) -> str | None:
-    """The user's role in the course from their active enrollment; ``None`` when not a member."""
+def course_role(user, course_id: int, *, fresh: bool = False) -> str | None:
+    """The user's role in the course from their active enrollment; ``None`` when not a member.
+
+    Read from the cache; with ``fresh``, from the database, for services that admit work
+    (starting an exam attempt, submitting in one), where a removal a moment ago must count and
+    the read happens inside the writing transaction.
+    """
     if not user.is_authenticated:
         return None
+    if fresh:
+        return (
+            Enrollment.objects.filter(
+                user_id=user.pk, course_id=course_id, status=Enrollment.Status.ACTIVE
+            )
+            .values_list("role", flat=True)
+            .first()
+        )
     return user_course_roles(user_id=user.pk).get(course_id)
 
 
-def is_course_member(user, course_id: int) -> bool:
-    return user.is_authenticated and (user.is_superuser or course_role(user, course_id) is not None)
+def is_course_member(user, course_id: int, *, fresh: bool = False) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or course_role(user, course_id, fresh=fresh) is not None
+    )
 
 
 def is_course_staff(user, course_id: int) -> bool:
@@ -117,8 +132,9 @@ def course_open_for_enrollment(*, course_id: int) -> Course:
     return course
 
 
-def require_member(*, user, course_id: int) -> None:
-    if not is_course_member(user, course_id):
+def require_member(*, user, course_id: int, fresh: bool = False) -> None:
+    """``NotEnrolled`` unless the user is an active member (``fresh``: see ``course_role``)."""
+    if not is_course_member(user, course_id, fresh=fresh):
         raise NotEnrolled(
             "You need to be enrolled in this course.", fields={"course": "not enrolled"}
         )

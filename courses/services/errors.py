@@ -84,6 +84,22 @@ class AttemptAlreadyRunning(Conflict):
     code = "attempt_already_running"
 
 
+class AttemptRunning(Conflict):
+    """The attempt is still running: it cannot be reopened (give it extra time instead)."""
+
+    code = "attempt_running"
+
+
+class AttemptNotFinished(Conflict):
+    """The attempt has no results yet: it is running, or ran out and is not finished yet."""
+
+    code = "attempt_not_finished"
+
+
+class ResultsNotReleased(Conflict):
+    code = "results_not_released"
+
+
 class NotFound(ServiceError):
     """The object does not exist, or this user may not know that it does (404, not 403)."""
 

@@ -1,4 +1,4 @@
-"""Exam attempts: start, extra time, admitting submissions, finishing and scoring.
+"""Exam attempts: start, extra time, reopening, admitting submissions, finishing and scoring.
 
 The deadline is computed once, when the attempt starts, and stored (DESIGN.md, Time); the only
 thing that moves it afterwards is extra time granted to that attempt. Editing the exam's
@@ -16,35 +16,42 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from courses.exam_time import attempt_deadline, is_past, utc
-from courses.models import Exam, ExamAttempt, ExamProblem, Problem, Submission
+from courses.models import Exam, ExamAttempt, ExamProblem, Problem
+from courses.selectors.access import require_member
+from courses.selectors.exams import attempt_best_shares, attempt_check_open
 from courses.services.errors import (
     AttemptAlreadyRunning,
-    AttemptExpired,
     AttemptFinished,
     AttemptLimitReached,
+    AttemptRunning,
     ExamClosed,
     ExamNotOpen,
     InvalidInput,
 )
 from courses.services.exams import TWO_PLACES
 
+#: The most minutes one grant of extra time, or one reopening, may give: a week.
+MAX_GRANT_MINUTES = 7 * 24 * 60
+
 
 def exam_attempt_start(*, exam: Exam, user, now: datetime | None = None) -> ExamAttempt:
     """Start an attempt at ``now`` with its deadline fixed: ``min(now + duration, closes_at)``.
 
-    The exam is open from ``opens_at`` (included) to ``closes_at`` (excluded). Refuses with
-    ``ExamNotOpen``, ``ExamClosed``, ``AttemptAlreadyRunning`` (an unfinished attempt whose
-    deadline has not passed) or ``AttemptLimitReached`` (``max_attempts`` counts every attempt,
-    the running one included). An unfinished attempt whose deadline has passed is finished here,
-    as the periodic task would have, so the student need not wait for it.
+    Only for active members of the exam's course (``NotEnrolled`` otherwise: non-members,
+    dropped and removed students), read from the database in this transaction. The exam is open
+    from ``opens_at`` (included) to ``closes_at`` (excluded). Refuses with ``ExamNotOpen``,
+    ``ExamClosed``, ``AttemptAlreadyRunning`` (an unfinished attempt whose deadline has not
+    passed) or ``AttemptLimitReached`` (``max_attempts`` counts every attempt, the running one
+    included). An unfinished attempt whose deadline has passed is finished here, as the periodic
+    task would have, so the student need not wait for it.
     """
     now = utc(now or timezone.now())
     with transaction.atomic():
         exam = Exam.objects.get(pk=exam.pk)  # the window and limits as they are now
+        require_member(user=user, course_id=exam.course_id, fresh=True)
         if now >= exam.closes_at:
             raise ExamClosed(f"The exam {exam.title!r} closed at {exam.closes_at.isoformat()}.")
         if now < exam.opens_at:
@@ -80,16 +87,16 @@ def exam_attempt_grant_extra_time(*, attempt: ExamAttempt, minutes: int) -> Exam
 
     Grants add up. The deadline may pass ``closes_at`` (docs/decisions.md). An attempt whose
     deadline has passed but that is not finished yet may still be given time (a crash during the
-    exam); a finished one cannot (``AttemptFinished``).
+    exam); a finished one cannot (``AttemptFinished``; ``exam_attempt_reopen`` can). ``minutes``
+    is an integer from 1 to ``MAX_GRANT_MINUTES`` (``InvalidInput`` otherwise).
     """
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
-        raise InvalidInput(
-            "Extra time is a positive number of minutes.", fields={"minutes": "positive integer"}
-        )
+    _check_minutes(minutes)
     with transaction.atomic():
         locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.finished_at is not None:
-            raise AttemptFinished("This attempt is finished; extra time can no longer be given.")
+            raise AttemptFinished(
+                "This attempt is finished; extra time can no longer be given (reopen it instead)."
+            )
         locked.extra_time_minutes += minutes
         # The stored deadline moves, rather than being derived again from the exam, so that
         # edits of the exam's duration or window after the start never leak into the attempt.
@@ -102,13 +109,9 @@ def exam_attempt_check_open(*, attempt: ExamAttempt, now: datetime) -> None:
     """Raise unless ``attempt`` takes submissions at ``now``: unfinished and before its deadline.
 
     ``AttemptFinished`` once finished, ``AttemptExpired`` (an ``ExamClosed``) from the deadline.
+    The rule is the selectors' (``attempt_check_open``): reading an exam problem obeys it too.
     """
-    if attempt.finished_at is not None:
-        raise AttemptFinished("This exam attempt is finished.")
-    if is_past(attempt.deadline, now):
-        raise AttemptExpired(
-            f"The time for this attempt ran out at {attempt.deadline.isoformat()}."
-        )
+    attempt_check_open(attempt=attempt, now=now)
 
 
 def exam_attempt_admit_submission(
@@ -116,15 +119,20 @@ def exam_attempt_admit_submission(
 ) -> ExamAttempt:
     """Lock ``attempt`` and check that ``user`` may submit ``problem`` in it at ``now``.
 
+    The attempt must be the user's (``InvalidInput``), the user still an active member of the
+    course (``NotEnrolled``), the problem one of the exam's (``InvalidInput``), and the attempt
+    open (``AttemptFinished``, ``AttemptExpired``).
+
     Call inside the transaction that saves the submission: with the row locked, a concurrent
     finish either comes first (and the submission is refused) or waits until the submission is
     committed (and then counts it).
     """
-    locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
+    locked = ExamAttempt.objects.select_for_update().select_related("exam").get(pk=attempt.pk)
     if locked.user_id != user.pk:
         raise InvalidInput(
             "This exam attempt belongs to another student.", fields={"exam_attempt": "not yours"}
         )
+    require_member(user=user, course_id=locked.exam.course_id, fresh=True)
     if not ExamProblem.objects.filter(exam_id=locked.exam_id, problem=problem).exists():
         raise InvalidInput(
             "This problem is not part of the exam.", fields={"problem": "not in this exam"}
@@ -194,15 +202,75 @@ def exam_attempt_score(*, attempt: ExamAttempt) -> Decimal:
     weights = dict(
         ExamProblem.objects.filter(exam_id=attempt.exam_id).values_list("problem_id", "score")
     )
-    best = (
-        Submission.objects.filter(exam_attempt_id=attempt.pk, problem_id__in=list(weights))
-        .order_by()
-        .values("problem_id")
-        .annotate(best=Max("score"))
-        .values_list("problem_id", "best")
-    )
-    total = sum((weights[problem_id] * share for problem_id, share in best), Decimal("0"))
+    best = attempt_best_shares(attempt_id=attempt.pk, problem_ids=list(weights))
+    total = sum((weights[problem_id] * share for problem_id, share in best.items()), Decimal("0"))
     return total.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def exam_attempt_reopen(
+    *, attempt: ExamAttempt, minutes: int, now: datetime | None = None
+) -> ExamAttempt:
+    """Reopen a finished or expired attempt for ``minutes`` from ``now`` (a staff decision).
+
+    The deadline becomes ``now + minutes``; ``finished_at``, ``score`` and ``passed`` are
+    cleared, and the attempt is scored again when it next finishes, from all its submissions.
+    ``extra_time_minutes`` is left as it is: it counts granted accommodations, and the stored
+    deadline is what decides. Neither the exam's window nor ``max_attempts`` applies.
+
+    Refuses ``AttemptRunning`` for an attempt still running (give it extra time instead) and
+    ``AttemptAlreadyRunning`` when the student has another attempt at the exam still running;
+    another unfinished one whose deadline has passed is finished first, as a start would.
+    """
+    _check_minutes(minutes)
+    now = utc(now or timezone.now())
+    with transaction.atomic():
+        # Every attempt of this student at this exam, locked in one order (by id), so that two
+        # reopenings of the same student's attempts cannot deadlock.
+        rows = {
+            row.pk: row
+            for row in ExamAttempt.objects.select_for_update()
+            .filter(exam_id=attempt.exam_id, user_id=attempt.user_id)
+            .order_by("pk")
+        }
+        locked = rows.pop(attempt.pk)
+        if locked.finished_at is None and not is_past(locked.deadline, now):
+            raise AttemptRunning(
+                f"This attempt is still running until {locked.deadline.isoformat()}; "
+                "give it extra time instead."
+            )
+        for other in rows.values():
+            if other.finished_at is None:
+                if not is_past(other.deadline, now):
+                    raise AttemptAlreadyRunning(
+                        "The student has another attempt at this exam running; "
+                        "it must end before this one is reopened."
+                    )
+                _finish_locked(other, now)
+        locked.finished_at = None
+        locked.deadline = now + timedelta(minutes=minutes)
+        locked.score = Decimal("0")
+        locked.passed = None
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["finished_at", "deadline", "score", "passed"])
+        except IntegrityError as exc:
+            # Another unfinished attempt appeared meanwhile (a start racing this reopening).
+            raise AttemptAlreadyRunning(
+                "The student has another attempt at this exam running."
+            ) from exc
+    return locked
+
+
+def _check_minutes(minutes) -> None:
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not 1 <= minutes <= MAX_GRANT_MINUTES
+    ):
+        raise InvalidInput(
+            f"Give a whole number of minutes from 1 to {MAX_GRANT_MINUTES}.",
+            fields={"minutes": f"an integer from 1 to {MAX_GRANT_MINUTES}"},
+        )
 
 
 def _finish_locked(attempt: ExamAttempt, now: datetime) -> None:

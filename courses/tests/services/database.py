@@ -39,10 +39,12 @@ from courses.tests.services.db_fixtures import (
     WRONG,
     answer,
     answering_backend,
+    enroll,
     exam_with_problems,
     one_case_problem,
     refuse_progress_with_attempts,
     run_together,
+    start_attempt,
 )
 
 SETTINGS_BACKEND = "courses.tests.services.db_fixtures.AnsweringBackend"
@@ -184,7 +186,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
     def test_finishing_an_attempt_saves_its_end_score_and_pass_together(self):
         second = one_case_problem()
         exam = self.open_exam(self.problem, second, passing_percentage=Decimal("60"))
-        attempt = exam_attempt_start(exam=exam, user=self.user)
+        attempt = start_attempt(exam=exam, user=self.user)
         self.judged(WRONG, exam_attempt=attempt)
         self.judged(RIGHT, exam_attempt=attempt)  # the best of the problem's submissions counts
         self.judged(WRONG, exam_attempt=attempt)
@@ -237,6 +239,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
 
     def test_simultaneous_starts_of_one_exam_leave_one_running_attempt(self):
         exam = self.open_exam(self.problem, max_attempts=10)
+        enroll(self.user, exam)
         started, errors = run_together(
             lambda: exam_attempt_start(exam=exam, user=self.user), [()] * 6
         )
@@ -271,7 +274,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
     def test_judged_rows_point_at_existing_related_objects(self):
         problem = one_case_problem(cases=3)
         exam = self.open_exam(problem)
-        attempt = exam_attempt_start(exam=exam, user=self.user)
+        attempt = start_attempt(exam=exam, user=self.user)
         submission = self.judged(RIGHT, problem=problem, exam_attempt=attempt)
         results = SubmissionTestResult.objects.filter(submission=submission)
         self.assertEqual(results.count(), 3)
@@ -286,7 +289,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
 
     def test_an_exam_submission_must_be_the_students_own_and_for_an_exam_problem(self):
         exam = self.open_exam(self.problem)
-        attempt = exam_attempt_start(exam=exam, user=self.user)
+        attempt = start_attempt(exam=exam, user=self.user)
         with self.assertRaisesMessage(InvalidInput, "belongs to another student"):
             self.create(user=factories.UserFactory(), exam_attempt=attempt)
         with self.assertRaisesMessage(InvalidInput, "not part of the exam"):
@@ -312,21 +315,21 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         with transaction.atomic():
             kept = self.create()
             with self.assertRaises(IntegrityError), transaction.atomic():
-                exam_attempt_start(exam=exam, user=self.user)
+                start_attempt(exam=exam, user=self.user)
                 ProblemProgress.objects.create(user=self.user, problem=self.problem)
                 ProblemProgress.objects.create(user=self.user, problem=self.problem)
         self.assertEqual(list(Submission.objects.values_list("pk", flat=True)), [kept.pk])
         self.assertFalse(ExamAttempt.objects.exists())
         self.assertFalse(ProblemProgress.objects.exists())
         # No unfinished attempt was left behind to block the student.
-        self.assertEqual(exam_attempt_start(exam=exam, user=self.user).user, self.user)
+        self.assertEqual(start_attempt(exam=exam, user=self.user).user, self.user)
 
     def test_a_refused_exam_submission_saves_nothing(self):
         now = timezone.now()
         exam = exam_with_problems(
             self.problem, opens_at=now - timedelta(hours=3), closes_at=now + timedelta(hours=3)
         )
-        attempt = exam_attempt_start(exam=exam, user=self.user, now=now - timedelta(hours=2))
+        attempt = start_attempt(exam=exam, user=self.user, now=now - timedelta(hours=2))
         with self.assertRaises(AttemptExpired):
             self.create(exam_attempt=attempt)
         self.assertFalse(Submission.objects.exists())
@@ -356,7 +359,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
     def test_deleting_a_user_deletes_their_work_and_only_theirs(self):
         other = factories.UserFactory()
         exam = self.open_exam(self.problem)
-        attempt = exam_attempt_start(exam=exam, user=self.user)
+        attempt = start_attempt(exam=exam, user=self.user)
         self.judged(RIGHT, exam_attempt=attempt)
         exam_attempt_finish(attempt=attempt)
         self.judged(WRONG)

@@ -13,6 +13,8 @@ from decimal import Decimal
 from django.db import connection, connections
 
 from courses.judging.types import Outcome, RunRequest, RunResult
+from courses.models import Enrollment
+from courses.services.exam_attempts import exam_attempt_start
 from courses.tests import factories
 from courses.tests.scripted_backend import ScriptedBackend
 
@@ -58,6 +60,18 @@ def exam_with_problems(*problems, opens_at, closes_at, duration_minutes=60, **kw
     for order, problem in enumerate(problems):
         factories.ExamProblemFactory(exam=exam, problem=problem, score=Decimal("10"), order=order)
     return exam
+
+
+def enroll(user, exam) -> None:
+    """Make ``user`` an active student of the exam's course (once)."""
+    Enrollment.objects.get_or_create(user=user, course_id=exam.course_id)
+
+
+def start_attempt(*, exam, user, now=None):
+    """``exam_attempt_start`` for an active student of the exam's course, enrolled here first:
+    these tests are about time and data, not about who may start (test_services_exams is)."""
+    enroll(user, exam)
+    return exam_attempt_start(exam=exam, user=user, now=now)
 
 
 def refuse_progress_with_attempts(testcase) -> None:

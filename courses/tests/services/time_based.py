@@ -44,7 +44,6 @@ from courses.services.exam_attempts import (
     exam_attempt_check_open,
     exam_attempt_finish,
     exam_attempt_grant_extra_time,
-    exam_attempt_start,
     exam_attempts_finish_expired,
 )
 from courses.services.submissions import submission_create
@@ -56,6 +55,7 @@ from courses.tests.services.db_fixtures import (
     answering_backend,
     exam_with_problems,
     one_case_problem,
+    start_attempt,
 )
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -101,9 +101,9 @@ class TimeBasedTestCase(TestCase):
 
     def test_the_deadline_is_computed_once_at_start_and_capped_by_closing(self):
         exam = self.exam(closes_at=T0 + minutes(120), duration_minutes=60)
-        early = exam_attempt_start(exam=exam, user=self.user, now=T0 + minutes(10))
+        early = start_attempt(exam=exam, user=self.user, now=T0 + minutes(10))
         late_user = factories.UserFactory()
-        late = exam_attempt_start(exam=exam, user=late_user, now=T0 + minutes(100))
+        late = start_attempt(exam=exam, user=late_user, now=T0 + minutes(100))
         self.assertEqual(ExamAttempt.objects.get(pk=early.pk).deadline, T0 + minutes(70))
         self.assertEqual(ExamAttempt.objects.get(pk=late.pk).deadline, T0 + minutes(120))
         self.assertEqual(time_remaining(late.deadline, T0 + minutes(100)), minutes(20))
@@ -115,10 +115,10 @@ class TimeBasedTestCase(TestCase):
     def test_submissions_are_taken_before_the_deadline_and_refused_from_it(self):
         now = timezone.now()
         exam = self.exam(opens_at=now - timedelta(hours=3), closes_at=now + timedelta(hours=3))
-        running = exam_attempt_start(exam=exam, user=self.user, now=now - minutes(59))
+        running = start_attempt(exam=exam, user=self.user, now=now - minutes(59))
         self.assertEqual(self.submit(running).exam_attempt_id, running.pk)
         late_user = factories.UserFactory()
-        expired = exam_attempt_start(exam=exam, user=late_user, now=now - minutes(61))
+        expired = start_attempt(exam=exam, user=late_user, now=now - minutes(61))
         with self.assertRaises(AttemptExpired) as refused:
             self.submit(expired, user=late_user)
         self.assertIsInstance(refused.exception, ExamClosed)  # the "expired exam" error
@@ -135,7 +135,7 @@ class TimeBasedTestCase(TestCase):
 
     def test_extra_time_moves_the_stored_deadline_and_may_pass_closing(self):
         exam = self.exam(closes_at=T0 + minutes(30), duration_minutes=60)
-        attempt = exam_attempt_start(exam=exam, user=self.user, now=T0)
+        attempt = start_attempt(exam=exam, user=self.user, now=T0)
         self.assertEqual(attempt.deadline, T0 + minutes(30))  # capped by closing
         attempt = exam_attempt_grant_extra_time(attempt=attempt, minutes=15)
         attempt = exam_attempt_grant_extra_time(attempt=attempt, minutes=5)
@@ -153,17 +153,17 @@ class TimeBasedTestCase(TestCase):
 
     def test_a_new_attempt_needs_the_last_one_over_and_attempts_left(self):
         exam = self.exam(duration_minutes=60, max_attempts=2)
-        first = exam_attempt_start(exam=exam, user=self.user, now=T0)
+        first = start_attempt(exam=exam, user=self.user, now=T0)
         with self.assertRaises(AttemptAlreadyRunning):
-            exam_attempt_start(exam=exam, user=self.user, now=T0 + minutes(59))
+            start_attempt(exam=exam, user=self.user, now=T0 + minutes(59))
         # Past its deadline the first attempt is over: starting again finishes it, at its deadline.
-        second = exam_attempt_start(exam=exam, user=self.user, now=T0 + minutes(61))
+        second = start_attempt(exam=exam, user=self.user, now=T0 + minutes(61))
         first.refresh_from_db()
         self.assertEqual(first.finished_at, T0 + minutes(60))
         self.assertEqual(second.started_at, T0 + minutes(61))
         exam_attempt_finish(attempt=second, now=T0 + minutes(70))
         with self.assertRaises(AttemptLimitReached):
-            exam_attempt_start(exam=exam, user=self.user, now=T0 + minutes(80))
+            start_attempt(exam=exam, user=self.user, now=T0 + minutes(80))
         self.assertEqual(ExamAttempt.objects.filter(user=self.user).count(), 2)
 
     # Step 2: progress timestamps ---------------------------------------------------------------
@@ -241,7 +241,7 @@ class TimeBasedTestCase(TestCase):
             passing_percentage=Decimal("50"),
         )
         users = [factories.UserFactory() for _ in range(3)]
-        expired = exam_attempt_start(exam=exam, user=users[0], now=now - timedelta(hours=2))
+        expired = start_attempt(exam=exam, user=users[0], now=now - timedelta(hours=2))
         factories.SubmissionFactory(
             user=users[0],
             problem=self.problem,
@@ -249,8 +249,8 @@ class TimeBasedTestCase(TestCase):
             status=Verdict.ACCEPTED,
             score=Decimal("1"),
         )
-        running = exam_attempt_start(exam=exam, user=users[1], now=now - minutes(10))
-        done = exam_attempt_start(exam=exam, user=users[2], now=now - timedelta(hours=3))
+        running = start_attempt(exam=exam, user=users[1], now=now - minutes(10))
+        done = start_attempt(exam=exam, user=users[2], now=now - timedelta(hours=3))
         done = exam_attempt_finish(attempt=done, now=now - timedelta(hours=3) + minutes(1))
 
         self.assertEqual(finish_expired_attempts.apply().get(), 1)
@@ -263,14 +263,14 @@ class TimeBasedTestCase(TestCase):
 
     def test_expired_attempts_are_finished_exactly_from_their_deadline(self):
         exam = self.exam(duration_minutes=45)
-        attempt = exam_attempt_start(exam=exam, user=self.user, now=T0)
+        attempt = start_attempt(exam=exam, user=self.user, now=T0)
         deadline = T0 + minutes(45)
         self.assertEqual(exam_attempts_finish_expired(now=deadline - MICROSECOND), 0)
         self.assertIsNone(ExamAttempt.objects.get(pk=attempt.pk).finished_at)
         self.assertEqual(exam_attempts_finish_expired(now=deadline), 1)
         self.assertEqual(ExamAttempt.objects.get(pk=attempt.pk).finished_at, deadline)
         # Finishing again, later, by hand or by the task, changes nothing.
-        handed_in = exam_attempt_start(exam=exam, user=factories.UserFactory(), now=T0)
+        handed_in = start_attempt(exam=exam, user=factories.UserFactory(), now=T0)
         handed_in = exam_attempt_finish(attempt=handed_in, now=T0 + minutes(20))
         again = exam_attempt_finish(attempt=handed_in, now=T0 + minutes(40))
         self.assertEqual(again.finished_at, T0 + minutes(20))
@@ -293,7 +293,7 @@ class TimeBasedTestCase(TestCase):
             closes_at=now + timedelta(hours=1),
             passing_percentage=Decimal("100"),
         )
-        attempt = exam_attempt_start(exam=exam, user=self.user)
+        attempt = start_attempt(exam=exam, user=self.user)
         submission = self.submit(attempt)  # made in time; the queue is slow
         finished = exam_attempt_finish(attempt=attempt)
         self.assertEqual((finished.score, finished.passed), (Decimal("0.00"), False))
@@ -317,22 +317,22 @@ class TimeBasedTestCase(TestCase):
     def test_an_exam_is_started_only_within_its_window(self):
         exam = self.exam(opens_at=T0, closes_at=T0 + timedelta(hours=2))
         with self.assertRaises(ExamNotOpen):
-            exam_attempt_start(exam=exam, user=self.user, now=T0 - MICROSECOND)
+            start_attempt(exam=exam, user=self.user, now=T0 - MICROSECOND)
         with self.assertRaises(ExamClosed):
-            exam_attempt_start(exam=exam, user=self.user, now=T0 + timedelta(hours=2))
+            start_attempt(exam=exam, user=self.user, now=T0 + timedelta(hours=2))
         with self.assertRaises(ExamClosed):
-            exam_attempt_start(exam=exam, user=self.user, now=T0 + timedelta(days=9))
+            start_attempt(exam=exam, user=self.user, now=T0 + timedelta(days=9))
         self.assertFalse(ExamAttempt.objects.exists())
-        attempt = exam_attempt_start(exam=exam, user=self.user, now=T0)  # opening included
+        attempt = start_attempt(exam=exam, user=self.user, now=T0)  # opening included
         self.assertEqual(attempt.started_at, T0)
         # With the real clock: an exam that closed yesterday, one that opens tomorrow.
         now = timezone.now()
         past = self.exam(opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1))
         future = self.exam(opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=2))
         with self.assertRaises(ExamClosed):
-            exam_attempt_start(exam=past, user=self.user)
+            start_attempt(exam=past, user=self.user)
         with self.assertRaises(ExamNotOpen):
-            exam_attempt_start(exam=future, user=self.user)
+            start_attempt(exam=future, user=self.user)
 
     def test_an_exam_must_close_after_it_opens_and_may_lie_in_the_future(self):
         course = factories.CourseFactory()
@@ -361,7 +361,7 @@ class TimeBasedTestCase(TestCase):
         with self.assertRaises(ValueError):
             is_past(T0, naive)
         with self.assertRaises(ValueError):
-            exam_attempt_start(exam=self.exam(), user=self.user, now=naive)
+            start_attempt(exam=self.exam(), user=self.user, now=naive)
         self.assertFalse(ExamAttempt.objects.exists())
 
     # Step 6: time zones ------------------------------------------------------------------------
@@ -389,9 +389,7 @@ class TimeBasedTestCase(TestCase):
                 shown = local_time(stored.closes_at, stored.course.time_zone)
                 self.assertEqual((shown.hour, shown.minute, shown.utcoffset()), (18, 0, offset))
                 # A student starting 30 minutes before closing gets 30 minutes, in any zone.
-                attempt = exam_attempt_start(
-                    exam=stored, user=self.user, now=expected_utc - minutes(30)
-                )
+                attempt = start_attempt(exam=stored, user=self.user, now=expected_utc - minutes(30))
                 self.assertEqual(attempt.deadline, expected_utc)
 
     def test_an_unknown_time_zone_is_refused(self):
@@ -410,7 +408,7 @@ class TimeBasedTestCase(TestCase):
             closes_at=start + timedelta(days=1),
             duration_minutes=90,
         )
-        attempt = exam_attempt_start(exam=exam, user=self.user, now=start)
+        attempt = start_attempt(exam=exam, user=self.user, now=start)
         stored = ExamAttempt.objects.get(pk=attempt.pk)
         self.assertEqual(stored.deadline, datetime(2025, 3, 30, 2, 0, tzinfo=UTC))
         self.assertEqual(stored.deadline - stored.started_at, minutes(90))
@@ -430,7 +428,7 @@ class TimeBasedTestCase(TestCase):
         # Paris, 2025-10-26: at 03:00 CEST clocks go back to 02:00 CET (01:00 UTC).
         start = datetime(2025, 10, 26, 2, 30, tzinfo=PARIS)  # fold 0: the first 02:30, CEST
         exam = self.exam(opens_at=start - timedelta(days=1), closes_at=start + timedelta(days=1))
-        attempt = exam_attempt_start(exam=exam, user=self.user, now=start)
+        attempt = start_attempt(exam=exam, user=self.user, now=start)
         stored = ExamAttempt.objects.get(pk=attempt.pk)
         self.assertEqual(stored.started_at, datetime(2025, 10, 26, 0, 30, tzinfo=UTC))
         self.assertEqual(stored.deadline - stored.started_at, minutes(60))
