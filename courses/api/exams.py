@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
-from courses.api.fields import StrictCharField, StrictIntegerField
+from courses.api.fields import IdField, StrictCharField, StrictIntegerField
 from courses.api.pagination import paginated_response
 from courses.api.submissions import SubmissionOutputSerializer
 from courses.exam_time import (
@@ -449,7 +449,7 @@ class StaffAttemptListApi(APIView):
     paginated = True
 
     class FilterSerializer(serializers.Serializer):
-        user = serializers.IntegerField(required=False, min_value=1, help_text="A user id.")
+        user = IdField(required=False, help_text="A user id.")
         state = serializers.ChoiceField(choices=ATTEMPT_STATES, required=False)
 
     OutputSerializer = StaffAttemptSerializer
