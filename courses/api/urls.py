@@ -15,7 +15,7 @@ from courses.api.discussions import ThreadReplyCreateApi
 from courses.api.enrollments import EnrollmentCreateApi
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
-from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi
+from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi, SubmissionListApi
 
 
 class NoSuchEndpointApi(APIView):
@@ -49,17 +49,20 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SchemaApi.as_view(), name="schema"),
     path("docs/", DocsPage.as_view(url_name="api:schema"), name="docs"),
+    # --- submissions and runs (area C) ---
     path(
         "problems/<int:problem_id>/submissions/",
         SubmissionCreateApi.as_view(),
         name="submission-create",
     ),
+    path("submissions/", SubmissionListApi.as_view(), name="submission-list"),
     path(
         "submissions/<int:submission_id>/",
         SubmissionDetailApi.as_view(),
         name="submission-detail",
     ),
     path("run/", CodeRunApi.as_view(), name="code-run"),
+    # --- end of submissions and runs ---
     path("courses/<int:course_id>/progress/", CourseProgressApi.as_view(), name="course-progress"),
     path(
         "threads/<int:thread_id>/replies/",

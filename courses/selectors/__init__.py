@@ -31,7 +31,12 @@ from courses.selectors.enrollments import (
     user_course_ids,
     user_course_roles,
 )
-from courses.selectors.feedback import submission_feedback
+from courses.selectors.feedback import (
+    SHOWN_STATUSES,
+    shown_status,
+    shown_status_q,
+    submission_feedback,
+)
 from courses.selectors.progress import (
     NOT_STARTED,
     ProgressEntry,
@@ -39,10 +44,11 @@ from courses.selectors.progress import (
     course_progress_summary,
     progress_get,
 )
-from courses.selectors.submissions import submissions_with_results
+from courses.selectors.submissions import submissions_of_user, submissions_with_results
 
 __all__ = [
     "NOT_STARTED",
+    "SHOWN_STATUSES",
     "ProgressEntry",
     "ProgressSummary",
     "RosterEntry",
@@ -65,9 +71,12 @@ __all__ = [
     "progress_get",
     "require_member",
     "require_staff",
+    "shown_status",
+    "shown_status_q",
     "staffed_course_ids",
     "submission_feedback",
     "submission_for_owner",
+    "submissions_of_user",
     "submissions_with_results",
     "thread_for_member",
     "user_course_ids",
