@@ -8,7 +8,7 @@ Every failure of the API has one shape (DESIGN.md, "Conventions"):
 (dotted for nested input: ``items.0.score``) to one text each, and is ``{}`` when no single input
 is to blame. Sources, most specific first:
 
-- ``ServiceError``: its own ``code``, ``http_status`` and ``fields``.
+- ``ServiceError``: its own ``code``, ``http_status``, ``fields`` and ``retry_after_s``.
 - ``JudgeError``: ``courses.judging.verdicts.api_status_for`` (the one table of judging statuses).
   A 503 always carries ``Retry-After``: the failure's own hint, else ``DEFAULT_RETRY_AFTER_S``.
   Infrastructure failures (5xx) show people a generic message; the detail goes to the log.
@@ -88,7 +88,13 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     """Render ``exc`` in the one error shape; never returns ``None`` (no HTML error pages)."""
     set_rollback()
     if isinstance(exc, ServiceError):
-        return error_response(exc.code, exc.message, exc.http_status, fields=exc.fields)
+        return error_response(
+            exc.code,
+            exc.message,
+            exc.http_status,
+            fields=exc.fields,
+            retry_after_s=exc.retry_after_s,
+        )
     if isinstance(exc, JudgeError):
         return _judge_error_response(exc)
     if isinstance(exc, RequestDataTooBig):

@@ -1,17 +1,39 @@
-"""The "Run code" button: run any code once, with no test cases and no submission row."""
+"""The "Run code" button: run code once, freely or the way a problem judges it; nothing is saved."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courses import selectors
+from courses.api.fields import StrictCharField, StrictIntegerField
 from courses.api.throttles import CodeRunThrottle
 from courses.services.code_executor import CodeExecutorService
 
 
+class SampleRunSerializer(serializers.Serializer):
+    order = serializers.IntegerField()
+    input = serializers.CharField()
+    expected_output = serializers.CharField()
+    status = serializers.CharField(help_text="This sample's verdict.")
+    stdout = serializers.CharField()
+    stderr = serializers.CharField()
+    time_ms = serializers.IntegerField()
+    memory_kb = serializers.IntegerField()
+    truncated = serializers.BooleanField()
+
+
 class CodeRunApi(APIView):
-    """``POST /api/v1/run/``: ``CodeExecutorService().run_freely``.
+    """``POST /api/v1/run/``: run code once; no submission is saved.
+
+    - ``{code, language?, stdin?}``: a free run (``CodeExecutorService.run_freely``), Python and
+      an empty stdin when omitted; answers the run's output.
+    - ``{problem, language, code, stdin?}``: a run against a problem the user may practise on
+      (``run_on_problem``): the code in the problem's wrapper, under its limits, in a language it
+      allows. With ``stdin`` it runs once on it (the same answer as a free run); without, on each
+      sample case, answering each sample's output and verdict (never a hidden case).
 
     Oversized code or stdin is refused before anything runs (413); a host whose run slots are
     all taken answers 503 ``busy`` with ``Retry-After``; an unreachable judge 503
@@ -22,9 +44,26 @@ class CodeRunApi(APIView):
     success_statuses = {"POST": 200}
 
     class InputSerializer(serializers.Serializer):
-        language = serializers.CharField(max_length=32, default="python")
-        code = serializers.CharField(trim_whitespace=False, allow_blank=True)
-        stdin = serializers.CharField(trim_whitespace=False, allow_blank=True, default="")
+        problem = StrictIntegerField(
+            required=False, min_value=1, help_text="Run the way this problem judges code."
+        )
+        language = StrictCharField(
+            max_length=32, required=False, help_text="Required with a problem; else python."
+        )
+        code = StrictCharField(trim_whitespace=False, allow_blank=True)
+        stdin = StrictCharField(
+            trim_whitespace=False,
+            allow_blank=True,
+            required=False,
+            help_text="Without a problem: empty when omitted. With one: omitted runs the samples.",
+        )
+
+        def validate(self, data: dict) -> dict:
+            if "problem" in data and "language" not in data:
+                raise serializers.ValidationError(
+                    {"language": "This field is required when running against a problem."}
+                )
+            return data
 
     class OutputSerializer(serializers.Serializer):
         status = serializers.CharField()
@@ -38,8 +77,39 @@ class CodeRunApi(APIView):
         signal = serializers.IntegerField(allow_null=True)
         truncated = serializers.BooleanField()
 
+    class SamplesOutputSerializer(serializers.Serializer):
+        problem = serializers.IntegerField()
+        status = serializers.CharField(
+            help_text="The samples' verdict: the first failing sample's, else accepted."
+        )
+        passed = serializers.IntegerField()
+        total = serializers.IntegerField()
+        compile_output = serializers.CharField()
+        samples = SampleRunSerializer(many=True)
+
+    @extend_schema(
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="CodeRunResult",
+                serializers=[OutputSerializer, SamplesOutputSerializer],
+                resource_type_field_name=None,
+            )
+        }
+    )
     def post(self, request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = CodeExecutorService().run_freely(**serializer.validated_data)
+        data = serializer.validated_data
+        service = CodeExecutorService()
+        if "problem" not in data:
+            result = service.run_freely(
+                data["code"], language=data.get("language", "python"), stdin=data.get("stdin", "")
+            )
+            return Response(self.OutputSerializer(result).data)
+        problem = selectors.problem_for_submission(user=request.user, problem_id=data["problem"])
+        result = service.run_on_problem(
+            problem, data["language"], data["code"], stdin=data.get("stdin")
+        )
+        if "samples" in result:
+            return Response(self.SamplesOutputSerializer(result).data)
         return Response(self.OutputSerializer(result).data)

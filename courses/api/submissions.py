@@ -1,41 +1,164 @@
-"""Submissions: create one for a problem, read one of your own with its per-case results."""
+"""Submissions: submit code for a problem, list your own, read one of them with its results.
+
+Every student-facing submission goes through ``SubmissionOutputSerializer`` (or, in lists, its
+summary part), which applies two rules in one place:
+
+- hidden test data never leaves the server: a hidden case shows its verdict, time and memory,
+  never its input, expected output, or the program's output or error text there;
+- an exam submission shows what the exam's feedback allows until its results are released
+  (``courses.selectors.feedback``).
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
+from courses.api.fields import StrictCharField
+from courses.api.pagination import paginated_response
 from courses.judging.types import Verdict
 from courses.judging.verdicts import api_status_for
+from courses.selectors.feedback import FULL, NONE, SAMPLES
+from courses.services.late_policy import effective_score
 from courses.services.submissions import submission_create
 
 INTERNAL_ERROR_TEXT = "Judging failed for a reason that is not your code. It has been logged."
 
+#: The help text of every ``status`` a student sees.
+STATUS_HELP = (
+    "The verdict (pending, judging, accepted, wrong_answer, ...); for an exam submission whose "
+    "verdict is withheld until results are released: 'judged' (samples feedback) or 'received' "
+    "(no feedback)."
+)
 
-class SubmissionOutputSerializer(serializers.Serializer):
-    """A submission as its owner sees it.
 
-    ``status`` is the API status string of the verdict (``api_status_for``). Each result of a
-    sample case shows its input, expected output and the program's output; a hidden case shows
-    only verdict, time and memory (a result whose case was deleted counts as hidden).
+def effective_points(submission) -> Decimal:
+    """``points`` under the course's late policy (load ``problem__chapter__course``)."""
+    course = submission.problem.chapter.course
+    score = effective_score(
+        score=submission.score,
+        policy=course.late_policy,
+        percent_per_day=course.late_penalty_percent_per_day,
+        days=submission.late_days,
+    )
+    return score * submission.problem.points
+
+
+class EffectivePointsField(serializers.DecimalField):
+    def get_attribute(self, submission) -> Decimal:
+        return effective_points(submission)
+
+
+class ProblemRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class SubmissionSummarySerializer(serializers.Serializer):
+    """A submission as its owner sees it in a list. Give ``now`` in the context.
+
+    ``points`` is ``score`` × the problem's points; ``effective_points`` is what the submission
+    counts for under the course's late policy (the same as ``points`` when on time). With
+    ``samples`` or ``none`` feedback, the score and points are ``null``; with ``none``,
+    ``judged_at`` too.
     """
 
     id = serializers.IntegerField()
-    problem = serializers.IntegerField(source="problem_id")
+    problem = ProblemRefSerializer()
+    exam_attempt = serializers.IntegerField(source="exam_attempt_id", allow_null=True)
     language = serializers.CharField()
+    status = serializers.CharField(help_text=STATUS_HELP)
+    feedback = serializers.SerializerMethodField(
+        help_text="What this submission shows: full, samples (exam) or none (exam)."
+    )
+    score = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+    points = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    effective_points = EffectivePointsField(
+        max_digits=12,
+        decimal_places=4,
+        allow_null=True,
+        help_text="The points this submission counts for under the course's late policy.",
+    )
+    is_late = serializers.BooleanField()
+    late_days = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    judged_at = serializers.DateTimeField(allow_null=True)
+
+    #: Fields blanked when the verdict is withheld, with the value they show then.
+    WITHHELD = {"score": None, "points": None, "effective_points": None}
+    #: Blanked as well when nothing of the judging may show (``none`` feedback).
+    WITHHELD_ENTIRELY = {"judged_at": None}
+
+    def feedback_for(self, submission) -> str:
+        now = self.context.get("now") or timezone.now()
+        return selectors.submission_feedback(submission=submission, now=now)
+
+    def get_feedback(self, submission) -> str:
+        return self.feedback_for(submission)
+
+    def to_representation(self, submission) -> dict:
+        feedback = self.feedback_for(submission)
+        data = super().to_representation(submission)
+        data["status"] = selectors.shown_status(status=submission.status, feedback=feedback)
+        if feedback != FULL:
+            data.update({k: v for k, v in self.WITHHELD.items() if k in data})
+        if feedback == NONE:
+            data.update({k: v for k, v in self.WITHHELD_ENTIRELY.items() if k in data})
+        return data
+
+
+class CaseResultSchema(serializers.Serializer):
+    """What ``results`` holds, for the schema: hidden cases lack the sample-only fields."""
+
+    order = serializers.IntegerField()
+    hidden = serializers.BooleanField()
+    verdict = serializers.CharField()
+    time_ms = serializers.IntegerField()
+    memory_kb = serializers.IntegerField()
+    input = serializers.CharField(required=False, help_text="Sample cases only.")
+    expected_output = serializers.CharField(required=False, help_text="Sample cases only.")
+    output = serializers.CharField(required=False, help_text="Sample cases only.")
+    error_output = serializers.CharField(required=False, help_text="Sample cases only.")
+
+    class Meta:
+        ref_name = "SubmissionCaseResult"
+
+
+class SubmissionOutputSerializer(SubmissionSummarySerializer):
+    """One submission as its owner sees it, with its code and per-case results.
+
+    Give ``now`` in the context (the exam feedback rule depends on it). Each result of a sample
+    case shows its input, expected output and the program's output and error text; a hidden case
+    shows only verdict, time and memory (a result whose case was deleted counts as hidden). With
+    ``samples`` feedback only the sample cases' results show, and no overall verdict, score,
+    time, memory or error text; with ``none``, no result at all.
+    """
+
     code = serializers.CharField()
-    status = serializers.SerializerMethodField()
-    score = serializers.DecimalField(max_digits=5, decimal_places=4)
-    points = serializers.DecimalField(max_digits=12, decimal_places=4)
     max_cpu_time_ms = serializers.IntegerField(allow_null=True)
     peak_memory_kb = serializers.IntegerField(allow_null=True)
     compile_output = serializers.CharField()
-    error_text = serializers.SerializerMethodField()
-    created_at = serializers.DateTimeField()
-    judged_at = serializers.DateTimeField(allow_null=True)
-    results = serializers.SerializerMethodField()
+    error_text = serializers.SerializerMethodField(
+        help_text="Why the first failing case failed: a sample's error text, else its verdict."
+    )
+    results = serializers.SerializerMethodField(
+        help_text="Per case, in order; a hidden case shows verdict, time and memory only."
+    )
+
+    WITHHELD = {
+        **SubmissionSummarySerializer.WITHHELD,
+        "max_cpu_time_ms": None,
+        "peak_memory_kb": None,
+        # The first failing case may be a hidden one ("wrong answer on hidden test case 3").
+        "error_text": "",
+    }
+    WITHHELD_ENTIRELY = {**SubmissionSummarySerializer.WITHHELD_ENTIRELY, "compile_output": ""}
 
     def get_error_text(self, submission) -> str:
         """An infrastructure failure's reason names hosts and services: it is for the staff (the
@@ -44,16 +167,18 @@ class SubmissionOutputSerializer(serializers.Serializer):
             return INTERNAL_ERROR_TEXT
         return submission.error_text
 
-    def get_status(self, submission) -> str:
-        return api_status_for(submission.status).code
-
+    @extend_schema_field(CaseResultSchema(many=True))
     def get_results(self, submission) -> list[dict]:
-        return [
-            SampleResultSerializer(result).data
-            if result.test_case is not None and result.test_case.is_sample
-            else HiddenResultSerializer(result).data
-            for result in submission.test_results.all()
-        ]
+        feedback = self.feedback_for(submission)
+        if feedback == NONE:
+            return []
+        shown = []
+        for result in submission.test_results.all():
+            if result.test_case is not None and result.test_case.is_sample:
+                shown.append(SampleResultSerializer(result).data)
+            elif feedback != SAMPLES:
+                shown.append(HiddenResultSerializer(result).data)
+        return shown
 
 
 class HiddenResultSerializer(serializers.Serializer):
@@ -71,6 +196,7 @@ class SampleResultSerializer(HiddenResultSerializer):
     input = serializers.CharField(source="test_case.input")
     expected_output = serializers.CharField(source="test_case.expected_output")
     output = serializers.CharField()
+    error_output = serializers.CharField()
 
     def get_hidden(self, result) -> bool:
         return False
@@ -80,17 +206,28 @@ class SubmissionCreateApi(APIView):
     """``POST /api/v1/problems/<id>/submissions/``: submit code for a visible problem.
 
     For users actively enrolled in the problem's course. Judging starts once the submission is
-    committed: inline in the embedded setup (the 201 then already carries the verdict), on a
-    Celery worker at scale (the 201 says ``pending``; poll the submission).
+    committed: inline in the embedded setup, where the answer is **201** with the verdict; on a
+    Celery worker at scale, where it is **202** with ``pending`` (poll the submission). A user
+    with ``COURSES_MAX_PENDING_SUBMISSIONS`` submissions still waiting gets 429
+    ``too_many_pending`` with ``Retry-After``. After the problem's due date the submission is
+    accepted and marked late.
     """
 
     class InputSerializer(serializers.Serializer):
-        language = serializers.CharField(max_length=32)
+        language = StrictCharField(max_length=32)
         # Code is taken as typed: no trimming, and emptiness is the service's to judge.
-        code = serializers.CharField(trim_whitespace=False, allow_blank=True)
+        code = StrictCharField(trim_whitespace=False, allow_blank=True)
 
     OutputSerializer = SubmissionOutputSerializer
 
+    @extend_schema(
+        responses={
+            201: OpenApiResponse(SubmissionOutputSerializer, description="Judged already."),
+            202: OpenApiResponse(
+                SubmissionOutputSerializer, description="Pending or judging: poll the submission."
+            ),
+        }
+    )
     def post(self, request, problem_id: int) -> Response:
         problem = selectors.problem_for_submission(user=request.user, problem_id=problem_id)
         serializer = self.InputSerializer(data=request.data)
@@ -100,7 +237,46 @@ class SubmissionCreateApi(APIView):
         )
         submission = selectors.submission_for_owner(user=request.user, submission_id=submission.pk)
         api_status = api_status_for(submission.status, created=True)
-        return Response(self.OutputSerializer(submission).data, status=api_status.http_status)
+        data = self.OutputSerializer(submission, context={"now": timezone.now()}).data
+        return Response(data, status=api_status.http_status)
+
+
+class SubmissionListApi(APIView):
+    """``GET /api/v1/submissions/``: your own submissions, newest first, one page at a time.
+
+    Filters: ``problem`` and ``course`` (ids), ``status`` (as you see it: an exam submission
+    whose verdict is withheld is found under ``judged`` or ``received``).
+    """
+
+    paginated = True
+
+    class FilterSerializer(serializers.Serializer):
+        problem = serializers.IntegerField(required=False, min_value=1)
+        course = serializers.IntegerField(required=False, min_value=1)
+        status = serializers.CharField(required=False, help_text=STATUS_HELP)
+
+        def validate_status(self, value: str) -> str:
+            if value not in selectors.SHOWN_STATUSES:
+                raise serializers.ValidationError(
+                    f"Unknown status; one of: {', '.join(selectors.SHOWN_STATUSES)}."
+                )
+            return value
+
+    class OutputSerializer(SubmissionSummarySerializer):
+        pass
+
+    def get(self, request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        now = timezone.now()
+        rows = selectors.submissions_of_user(
+            user=request.user,
+            now=now,
+            problem_id=filters.validated_data.get("problem"),
+            course_id=filters.validated_data.get("course"),
+            status=filters.validated_data.get("status"),
+        )
+        return paginated_response(request, self, rows, self.OutputSerializer, context={"now": now})
 
 
 class SubmissionDetailApi(APIView):
@@ -110,4 +286,4 @@ class SubmissionDetailApi(APIView):
 
     def get(self, request, submission_id: int) -> Response:
         submission = selectors.submission_for_owner(user=request.user, submission_id=submission_id)
-        return Response(self.OutputSerializer(submission).data)
+        return Response(self.OutputSerializer(submission, context={"now": timezone.now()}).data)

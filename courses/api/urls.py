@@ -42,7 +42,7 @@ from courses.api.grading import (
 )
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
-from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi
+from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi, SubmissionListApi
 
 
 class NoSuchEndpointApi(APIView):
@@ -76,17 +76,20 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SchemaApi.as_view(), name="schema"),
     path("docs/", DocsPage.as_view(url_name="api:schema"), name="docs"),
+    # --- submissions and runs (area C) ---
     path(
         "problems/<int:problem_id>/submissions/",
         SubmissionCreateApi.as_view(),
         name="submission-create",
     ),
+    path("submissions/", SubmissionListApi.as_view(), name="submission-list"),
     path(
         "submissions/<int:submission_id>/",
         SubmissionDetailApi.as_view(),
         name="submission-detail",
     ),
     path("run/", CodeRunApi.as_view(), name="code-run"),
+    # --- end of submissions and runs ---
     path("courses/<int:course_id>/progress/", CourseProgressApi.as_view(), name="course-progress"),
     # --- discussions (D)
     path("courses/<int:course_id>/threads/", ThreadListApi.as_view(), name="thread-list"),

@@ -212,12 +212,16 @@ INTERNAL_ERROR_STATUS = ApiStatus("internal_error", 500)
 def api_status_for(subject: Verdict | str | BaseException, *, created: bool = False) -> ApiStatus:
     """The API status of a submission's verdict, or of a failure to judge it.
 
-    A submission is a value whatever its verdict: 200 (201 when ``created``), with the verdict as
-    the status string — a wrong answer is not an HTTP error. Failures map through
-    ``ERROR_API_STATUSES``; anything unknown is a 500 ``internal_error``.
+    A submission is a value whatever its verdict: 200, with the verdict as the status string — a
+    wrong answer is not an HTTP error. When ``created``: 201 if the verdict is already final
+    (judged inline), 202 while it is ``pending`` or ``judging`` (poll the submission). Failures
+    map through ``ERROR_API_STATUSES``; anything unknown is a 500 ``internal_error``.
     """
     if isinstance(subject, str):  # a Verdict, or a status read back from the database
-        return ApiStatus(Verdict(subject).value, 201 if created else 200)
+        verdict = Verdict(subject)
+        if not created:
+            return ApiStatus(verdict.value, 200)
+        return ApiStatus(verdict.value, 201 if verdict.is_final else 202)
     if isinstance(subject, BaseException):
         for cls in type(subject).__mro__:
             status = ERROR_API_STATUSES.get(cls)

@@ -55,7 +55,12 @@ from courses.selectors.exams import (
     exam_for_member,
     exam_for_staff,
 )
-from courses.selectors.feedback import submission_feedback
+from courses.selectors.feedback import (
+    SHOWN_STATUSES,
+    shown_status,
+    shown_status_q,
+    submission_feedback,
+)
 from courses.selectors.grading import (
     Gradebook,
     counted_points,
@@ -70,10 +75,11 @@ from courses.selectors.progress import (
     course_progress_summary,
     progress_get,
 )
-from courses.selectors.submissions import submissions_with_results
+from courses.selectors.submissions import submissions_of_user, submissions_with_results
 
 __all__ = [
     "NOT_STARTED",
+    "SHOWN_STATUSES",
     "AttemptProblem",
     "Gradebook",
     "ProblemResult",
@@ -116,10 +122,13 @@ __all__ = [
     "require_member",
     "require_staff",
     "require_thread_change",
+    "shown_status",
+    "shown_status_q",
     "staffed_course_ids",
     "submission_feedback",
     "submission_for_owner",
     "submission_for_staff",
+    "submissions_of_user",
     "submissions_with_results",
     "thread_for_deletion",
     "thread_for_member",

@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
 
 from courses.models import Submission, SubmissionTestResult
+from courses.selectors.feedback import shown_status_q
+
+#: What a student-facing submission shows besides itself: its problem and course (late policy),
+#: and its exam (the feedback rule).
+SHOWN_WITH = ("problem__chapter__course", "exam_attempt__exam")
 
 
 def submissions_with_results() -> QuerySet[Submission]:
-    """Submissions with their problem and exam, and per-case results with each result's case."""
-    return Submission.objects.select_related("problem", "exam_attempt__exam").prefetch_related(
+    """Submissions with their problem, course and exam, and per-case results with their cases."""
+    return Submission.objects.select_related(*SHOWN_WITH).prefetch_related(
         Prefetch(
             "test_results",
             queryset=SubmissionTestResult.objects.select_related("test_case").order_by("order"),
         )
     )
+
+
+def submissions_of_user(
+    *,
+    user,
+    now: datetime,
+    problem_id: int | None = None,
+    course_id: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Submission]:
+    """The user's own submissions, newest first, for a list (no code, no per-case results).
+
+    ``status`` is the status as the user sees it at ``now`` (``feedback.shown_status``): an exam
+    submission whose verdict is withheld is found under ``judged`` or ``received``, never under
+    its verdict.
+    """
+    rows = (
+        Submission.objects.filter(user_id=user.pk)
+        .select_related(*SHOWN_WITH)
+        .defer("code", "compile_output", "error_text", "problem__statement")
+        .order_by("-created_at", "-id")
+    )
+    if problem_id is not None:
+        rows = rows.filter(problem_id=problem_id)
+    if course_id is not None:
+        rows = rows.filter(problem__chapter__course_id=course_id)
+    if status is not None:
+        rows = rows.filter(shown_status_q(shown=status, now=now))
+    return rows

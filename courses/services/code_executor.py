@@ -19,7 +19,6 @@ from courses.judging import aggregation, checkers, templates
 from courses.judging.backends import shared_backend
 from courses.judging.backends.base import JudgeBackend
 from courses.judging.errors import JudgeError
-from courses.judging.languages import get_language
 from courses.judging.types import Limits, RunRequest, RunResult, Verdict
 from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult
 from courses.services.errors import InvalidInput, PayloadTooLarge
@@ -28,6 +27,7 @@ from courses.services.host_slots import HostSlots
 from courses.services.progress import progress_recompute
 from courses.services.submissions import (
     judging_lease,
+    language_validate,
     submission_claim,
     submission_create,
     submission_fail,
@@ -252,38 +252,113 @@ class CodeExecutorService:
         Raises ``ServiceError`` for bad input (before anything runs), ``ExecutorBusy`` when every
         free-run slot of the host is taken, and ``JudgeError`` for infrastructure failures.
         """
-        get_language(language)
+        language_validate(language=language)
         validate_source(code)
-        if not isinstance(stdin, str):
-            raise InvalidInput("stdin must be text.", fields={"stdin": "must be text"})
-        stdin_bytes = stdin.encode("utf-8", errors="surrogatepass")
-        max_stdin = settings.COURSES_MAX_STDIN_BYTES
-        if len(stdin_bytes) > max_stdin:
-            raise PayloadTooLarge(
-                f"The input is larger than {max_stdin} bytes.",
-                fields={"stdin": f"at most {max_stdin} bytes"},
-            )
         request = RunRequest(
             language=language,
             source=templates.wrap_stdio(language, code),
-            stdin=stdin_bytes,
+            stdin=validated_stdin(stdin),
             limits=Limits(**settings.COURSES_FREE_RUN_LIMITS),
         )
+        return run_output(language, self._run_one(request))
+
+    def run_on_problem(
+        self, problem: Problem, language: str, code: str, stdin: str | None = None
+    ) -> dict:
+        """Run code the way ``problem`` judges it, without its hidden cases and without saving.
+
+        The code goes into the problem's wrapper (its function-style template, or as is for a
+        stdio problem) under the problem's limits. With ``stdin`` it runs once on that input and
+        answers like ``run_freely``; without, it runs on each sample case and answers
+        ``run_samples``. The caller decides who may read ``problem``; the language must be one
+        it allows. Same errors as ``run_freely``, counted against the same free-run slots.
+        """
+        language_validate(language=language, problem=problem)
+        validate_source(code)
+        if stdin is None:
+            return self.run_samples(problem, language, code)
+        request = RunRequest(
+            language=language,
+            source=problem_program(problem, language, code),
+            stdin=validated_stdin(stdin),
+            limits=problem_limits(problem),
+        )
+        return run_output(language, self._run_one(request))
+
+    def run_samples(self, problem: Problem, language: str, code: str) -> dict:
+        """Run and check code on ``problem``'s sample cases only: never a hidden case.
+
+        The overall ``status`` is the verdict the samples alone would give (the first failing
+        sample's, ``accepted`` when every one passes). A problem without samples needs a
+        ``stdin`` instead (``InvalidInput``).
+        """
+        language_validate(language=language, problem=problem)
+        validate_source(code)
+        samples = list(problem.test_cases.filter(is_sample=True).order_by("order", "id"))
+        if not samples:
+            raise InvalidInput(
+                "This problem has no sample cases; give an input to run the code on.",
+                fields={"stdin": "required: the problem has no sample cases"},
+            )
+        with free_run_slots().acquire():
+            evaluation = self.evaluate(problem, language, code, samples)
+        summary = evaluation.summary
+        return {
+            "problem": problem.pk,
+            "status": summary.verdict.value,
+            "passed": summary.passed_cases,
+            "total": summary.total_cases,
+            "compile_output": evaluation.judged[0].result.compile_output,
+            "samples": [
+                {
+                    "order": judged.test_case.order,
+                    "input": judged.test_case.input,
+                    "expected_output": judged.test_case.expected_output,
+                    "status": judged.verdict.value,
+                    "stdout": visible_text(judged.result.stdout),
+                    "stderr": visible_text(judged.result.stderr),
+                    "time_ms": judged.result.cpu_time_ms,
+                    "memory_kb": judged.result.memory_kb,
+                    "truncated": judged.result.stdout_truncated or judged.result.stderr_truncated,
+                }
+                for judged in evaluation.judged
+            ],
+        }
+
+    def _run_one(self, request: RunRequest) -> RunResult:
         with free_run_slots().acquire():
             (result,) = self.backend.run_batch([request])
-        result = templates.postprocess(language, result)
-        return {
-            "status": aggregation.run_verdict(result).value,
-            "stdout": visible_text(result.stdout),
-            "stderr": visible_text(result.stderr),
-            "compile_output": result.compile_output,
-            "time_ms": result.cpu_time_ms,
-            "wall_time_ms": result.wall_time_ms,
-            "memory_kb": result.memory_kb,
-            "exit_code": result.exit_code,
-            "signal": result.signal,
-            "truncated": result.stdout_truncated or result.stderr_truncated,
-        }
+        return templates.postprocess(request.language, result)
+
+
+def validated_stdin(stdin: str) -> bytes:
+    """A run's stdin as bytes: text of at most ``COURSES_MAX_STDIN_BYTES`` UTF-8 bytes."""
+    if not isinstance(stdin, str):
+        raise InvalidInput("stdin must be text.", fields={"stdin": "must be text"})
+    stdin_bytes = stdin.encode("utf-8", errors="surrogatepass")
+    max_stdin = settings.COURSES_MAX_STDIN_BYTES
+    if len(stdin_bytes) > max_stdin:
+        raise PayloadTooLarge(
+            f"The input is larger than {max_stdin} bytes.",
+            fields={"stdin": f"at most {max_stdin} bytes"},
+        )
+    return stdin_bytes
+
+
+def run_output(language: str, result: RunResult) -> dict:
+    """What a single run shows: the whole of its output and error text (no hidden data in it)."""
+    return {
+        "status": aggregation.run_verdict(result).value,
+        "stdout": visible_text(result.stdout),
+        "stderr": visible_text(result.stderr),
+        "compile_output": result.compile_output,
+        "time_ms": result.cpu_time_ms,
+        "wall_time_ms": result.wall_time_ms,
+        "memory_kb": result.memory_kb,
+        "exit_code": result.exit_code,
+        "signal": result.signal,
+        "truncated": result.stdout_truncated or result.stderr_truncated,
+    }
 
 
 def free_run_slots() -> HostSlots:

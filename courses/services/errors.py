@@ -11,6 +11,8 @@ from __future__ import annotations
 class ServiceError(Exception):
     code = "invalid_input"
     http_status = 400
+    #: Seconds to wait before trying again (the ``Retry-After`` header), when waiting helps.
+    retry_after_s: float | None = None
 
     def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -30,8 +32,24 @@ class PayloadTooLarge(ServiceError):
     http_status = 413
 
 
+class UnknownLanguage(ServiceError):
+    """The language is not in the platform's table (``courses.judging.languages.LANGUAGES``)."""
+
+    code = "unknown_language"
+
+
 class LanguageNotAllowed(ServiceError):
+    """The language is in the platform's table, but the problem does not allow it."""
+
     code = "language_not_allowed"
+
+
+class TooManyPending(ServiceError):
+    """The user already has ``COURSES_MAX_PENDING_SUBMISSIONS`` submissions awaiting a verdict."""
+
+    code = "too_many_pending"
+    http_status = 429
+    retry_after_s = 5
 
 
 class Conflict(ServiceError):

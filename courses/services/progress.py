@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Min, Q
 
 from courses.judging.types import Verdict
 from courses.models import ProblemProgress, Submission
+from courses.services.late_policy import ZERO, effective_score
 
 #: Verdicts that count as an attempt: every judged one except an infrastructure failure.
 COUNTED_VERDICTS = [v.value for v in Verdict if v.is_final and v is not Verdict.INTERNAL_ERROR]
@@ -18,26 +19,29 @@ def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
     """Recompute one student's progress on one problem from their submissions.
 
     Deriving it (rather than incrementing) is what makes a rejudge that lowers a result correct,
-    solved state and first_solved_at included. Safe under concurrent judging of the same
-    student's submissions: the progress row is locked first, so on PostgreSQL (read committed)
-    the aggregate that follows sees every submission committed before the lock was granted; on
-    SQLite, writers are serialized by BEGIN IMMEDIATE. Call it inside the transaction that saved
-    the verdict.
+    solved state and first_solved_at included. ``best_score`` is the best *effective* score:
+    a late submission counts as the course's late policy scores it (``late_policy``), while
+    ``solved`` still means an accepted submission exists, late or not. Safe under concurrent
+    judging of the same student's submissions: the progress row is locked first, so on
+    PostgreSQL (read committed) the aggregate that follows sees every submission committed
+    before the lock was granted; on SQLite, writers are serialized by BEGIN IMMEDIATE. Call it
+    inside the transaction that saved the verdict.
     """
     with transaction.atomic():
         progress, _ = ProblemProgress.objects.select_for_update().get_or_create(
             user_id=user_id, problem_id=problem_id
         )
-        stats = Submission.objects.filter(
+        counted = Submission.objects.filter(
             user_id=user_id, problem_id=problem_id, status__in=COUNTED_VERDICTS
-        ).aggregate(
+        )
+        stats = counted.aggregate(
             attempts=Count("id"),
-            best_score=Max("score"),
+            best_on_time=Max("score", filter=Q(late_days=0)),
             first_solved_at=Min("created_at", filter=Q(status=Verdict.ACCEPTED)),
             last_submitted_at=Max("created_at"),
         )
         progress.attempts = stats["attempts"]
-        progress.best_score = stats["best_score"] or Decimal("0")
+        progress.best_score = max([stats["best_on_time"] or ZERO, *_late_effective_scores(counted)])
         progress.first_solved_at = stats["first_solved_at"]
         progress.last_submitted_at = stats["last_submitted_at"]
         if progress.first_solved_at is not None:
@@ -57,3 +61,15 @@ def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
             ]
         )
     return progress
+
+
+def _late_effective_scores(counted) -> list[Decimal]:
+    """The effective scores of the late ones among ``counted``, under their course's policy."""
+    course = "problem__chapter__course__"
+    rows = counted.filter(late_days__gt=0).values_list(
+        "score", "late_days", f"{course}late_policy", f"{course}late_penalty_percent_per_day"
+    )
+    return [
+        effective_score(score=score, policy=policy, percent_per_day=percent, days=days)
+        for score, days, policy, percent in rows
+    ]

@@ -9,36 +9,57 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from courses.exam_time import utc
 from courses.judging.languages import LANGUAGES
 from courses.judging.types import COMPILE_LIMITS, Limits, Verdict
 from courses.models import Problem, Submission, SubmissionTestResult
-from courses.services.errors import InvalidInput, LanguageNotAllowed, PayloadTooLarge
+from courses.services.errors import (
+    InvalidInput,
+    LanguageNotAllowed,
+    PayloadTooLarge,
+    TooManyPending,
+    UnknownLanguage,
+)
 from courses.services.exam_attempts import exam_attempt_admit_submission
+from courses.services.late_policy import late_days
 
 
-def submission_validate(*, problem: Problem, language: str, code: str) -> None:
-    """Reject what can never be judged before anything is saved or run."""
-    if language not in LANGUAGES:
-        raise LanguageNotAllowed(
-            f"Unknown language {language!r}.", fields={"language": "unknown language"}
+def language_validate(*, language: str, problem: Problem | None = None) -> None:
+    """The one language check of every endpoint that takes code (submit, run).
+
+    ``UnknownLanguage`` when ``language`` is not in the platform's table, ``LanguageNotAllowed``
+    when ``problem`` (if given) does not allow it.
+    """
+    if not isinstance(language, str) or language not in LANGUAGES:
+        known = ", ".join(sorted(LANGUAGES))
+        raise UnknownLanguage(
+            f"Unknown language {language!r} (known: {known}).",
+            fields={"language": f"unknown language; known: {known}"},
         )
-    if language not in problem.allowed_languages:
+    if problem is not None and language not in problem.allowed_languages:
         allowed = ", ".join(problem.allowed_languages)
         raise LanguageNotAllowed(
             f"{language} is not allowed for this problem (allowed: {allowed}).",
             fields={"language": f"allowed: {allowed}"},
         )
+
+
+def submission_validate(*, problem: Problem, language: str, code: str) -> None:
+    """Reject what can never be judged before anything is saved or run."""
+    language_validate(language=language, problem=problem)
     validate_source(code)
 
 
 def validate_source(code: str) -> None:
+    """Non-empty text of at most ``COURSES_MAX_SOURCE_BYTES`` UTF-8 bytes, without NUL."""
     if not isinstance(code, str) or not code.strip():
         raise InvalidInput("The code is empty.", fields={"code": "required"})
     limit = settings.COURSES_MAX_SOURCE_BYTES
@@ -51,20 +72,41 @@ def validate_source(code: str) -> None:
 
 
 def submission_create(
-    *, user, problem: Problem, language: str, code: str, exam_attempt=None, enqueue: bool = True
+    *,
+    user,
+    problem: Problem,
+    language: str,
+    code: str,
+    exam_attempt=None,
+    enqueue: bool = True,
+    now: datetime | None = None,
 ) -> Submission:
     """Validate, save as ``pending``, and enqueue judging once the row is committed.
 
     With an ``exam_attempt``, the attempt must be the user's, include the problem, and still be
     open (``AttemptExpired`` from its deadline on, ``AttemptFinished`` once finished); it stays
-    locked until the submission is committed, so a concurrent finish cannot miss it.
+    locked until the submission is committed, so a concurrent finish cannot miss it. Exam
+    submissions are never late and never refused for the pending cap.
+
+    A practice submission made after the problem's effective due date (``now``, the server's
+    time, against ``Problem.effective_due_at``) is saved ``is_late`` with its ``late_days``; the
+    course's late policy scores it (``courses.services.late_policy``). A queued practice
+    submission is refused with ``TooManyPending`` while the user already has
+    ``COURSES_MAX_PENDING_SUBMISSIONS`` submissions pending or judging (``enqueue=False`` is for
+    callers that judge the submission at once, so it never waits in the queue).
     """
     submission_validate(problem=problem, language=language, code=code)
+    now = utc(now or timezone.now())
     with transaction.atomic():
         if exam_attempt is not None:
             exam_attempt = exam_attempt_admit_submission(
-                attempt=exam_attempt, user=user, problem=problem
+                attempt=exam_attempt, user=user, problem=problem, now=now
             )
+            days = 0
+        else:
+            if enqueue:
+                _check_pending_cap(user=user)
+            days = late_days(due_at=problem.effective_due_at, submitted_at=now)
         submission = Submission.objects.create(
             user=user,
             problem=problem,
@@ -72,11 +114,33 @@ def submission_create(
             language=language,
             code=code,
             status=Verdict.PENDING,
-            enqueued_at=timezone.now() if enqueue else None,
+            enqueued_at=now if enqueue else None,
+            is_late=days > 0,
+            late_days=days,
         )
         if enqueue:
             transaction.on_commit(lambda: submission_enqueue(submission_id=submission.pk))
     return submission
+
+
+def _check_pending_cap(*, user) -> None:
+    """Refuse one more queued submission beyond the user's cap; call inside the transaction.
+
+    The user's row is locked first, so two concurrent submissions of one user are counted one
+    after the other (on SQLite, BEGIN IMMEDIATE serializes writers already). Every submission
+    of the user still ``pending`` or ``judging`` counts, exam ones included: they wait in the
+    same queue.
+    """
+    limit = settings.COURSES_MAX_PENDING_SUBMISSIONS
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    waiting = Submission.objects.filter(
+        user_id=user.pk, status__in=[Verdict.PENDING, Verdict.JUDGING]
+    ).count()
+    if waiting >= limit:
+        raise TooManyPending(
+            f"You already have {waiting} submission(s) waiting for a verdict (at most {limit}); "
+            "submit again once one is judged."
+        )
 
 
 def submission_enqueue(*, submission_id: int) -> None:

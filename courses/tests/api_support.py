@@ -9,6 +9,8 @@ the real one). Each test reads the configured cache (local memory, or Redis unde
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
@@ -100,6 +102,82 @@ class ApiAssertions:
 
 class ApiTestMixin(FreshCacheMixin, ApiAssertions):
     pass
+
+
+class JudgingQueue:
+    """The tasks enqueued while ``judging_queued`` is on, waiting in an in-memory broker."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def take(self) -> list[tuple[str, tuple]]:
+        """Remove and return every queued message as ``(task name, args)``, oldest first."""
+        messages = []
+        with self.app.connection_for_read() as connection:
+            queue = connection.SimpleQueue(self.app.conf.task_default_queue, no_ack=True)
+            try:
+                while True:
+                    try:
+                        message = queue.get(timeout=0.05)
+                    except queue.Empty:
+                        break
+                    args, _kwargs, _embed = message.payload
+                    messages.append((message.headers["task"], tuple(args)))
+            finally:
+                queue.close()
+        return messages
+
+    def release(self) -> list[int]:
+        """Run every queued judging task now, as a worker would; the submission ids judged."""
+        from courses.tasks import judge_submission
+
+        released = []
+        for task, args in self.take():
+            assert task == judge_submission.name, task
+            judge_submission.apply(args=args)
+            released.append(args[0])
+        return released
+
+
+@contextmanager
+def judging_queued() -> Iterator[JudgingQueue]:
+    """Judging as at scale, with no worker running: enqueued tasks wait until ``release()``.
+
+    Celery stops being eager and sends to an in-memory broker (whatever ``REDIS_URL`` says, so
+    no real worker can take the message). Use in a ``TransactionTestCase``: tasks are enqueued
+    on commit. Celery reads its configuration once, so the app's own settings and connection
+    pools are switched, then put back.
+    """
+    from config.celery import app
+
+    saved_conf = {
+        "task_always_eager": app.conf.task_always_eager,
+        "broker_url": app.conf.broker_url,
+    }
+    saved_pools = (app._pool, app.amqp._producer_pool)
+    # Fresh pools for the in-memory broker; the saved ones are put back untouched (closing them
+    # would close pools kombu shares by broker URL with every later eager task).
+    app._pool = app.amqp._producer_pool = None
+    app.conf.update(task_always_eager=False, broker_url="memory://")
+    queue = JudgingQueue(app)
+    try:
+        yield queue
+    finally:
+        queue.take()  # nothing left for the next test
+        app.conf.update(**saved_conf)
+        app._pool, app.amqp._producer_pool = saved_pools
+
+
+def code_of_bytes(size: int) -> str:
+    """Valid Python of exactly ``size`` UTF-8 bytes, mostly two-byte characters.
+
+    Two-byte characters make a limit counted in characters (not bytes) accept too much.
+    """
+    head = ADD + "#"
+    room = size - len(head.encode())
+    code = head + "é" * (room // 2) + "x" * (room % 2)
+    assert len(code.encode("utf-8")) == size
+    return code
 
 
 def problem_with_cases(**kwargs):

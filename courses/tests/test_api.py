@@ -1,412 +1,37 @@
 """The HTTP API (``courses/api``): each endpoint's success, authentication, permissions, and every
 bad input answered in the one error shape ``{"error": {"code", "message", "fields"}}``.
 
-Judging goes through scripted backends named in settings by dotted path (no code runs here; the
-sandbox has its own suites). Submissions are ``TransactionTestCase``: judging starts on a real
-commit, inline, before the 201 is rendered. Each test reads the configured cache (local memory,
-or Redis under ``REDIS_URL``) in a fresh key prefix.
+Submissions and runs have their own modules (``test_api_submissions.py``, ``test_api_runs.py``).
+Each test reads the configured cache (local memory, or Redis under ``REDIS_URL``) in a fresh key
+prefix.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
 from django.http import Http404
-from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
-from django.test.utils import CaptureQueriesContext
+from django.test import SimpleTestCase, TestCase, TransactionTestCase
 from django.urls import reverse
 from rest_framework import exceptions
 
 from courses import selectors
-from courses.api.errors import DEFAULT_RETRY_AFTER_S, exception_handler
+from courses.api.errors import exception_handler
 from courses.judging.errors import (
     BackendRejected,
     BackendUnavailable,
     UnknownLanguage,
 )
-from courses.judging.types import Verdict
-from courses.models import Enrollment, Submission
+from courses.models import Enrollment
+from courses.services.errors import TooManyPending
 from courses.tests import factories
 from courses.tests.api_support import (
-    ADD,
-    AcceptingBackend,
     ApiAssertions,
     ApiTestMixin,
-    BusyBackend,
-    UnreachableBackend,
-    WrongBackend,
-    backend_path,
-    problem_with_cases,
 )
-
-# --- POST /api/v1/problems/<id>/submissions/
-
-
-@override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
-class SubmissionCreateApiTestCase(ApiTestMixin, TransactionTestCase):
-    def setUp(self):
-        super().setUp()
-        self.student = factories.UserFactory()
-        self.problem = problem_with_cases()
-        self.course = self.problem.chapter.course
-        factories.EnrollmentFactory(user=self.student, course=self.course)
-        self.client = self.client_for(self.student)
-
-    def url(self, problem_id=None):
-        return reverse("api:submission-create", args=[problem_id or self.problem.pk])
-
-    def submit(self, data=None, **kwargs):
-        data = {"language": "python", "code": ADD} if data is None else data
-        return self.client.post(self.url(kwargs.pop("problem_id", None)), data, format="json")
-
-    def test_enrolled_student_gets_201_with_the_judged_submission(self):
-        response = self.submit()
-        self.assertEqual(response.status_code, 201, response.content)
-        body = response.json()
-        submission = Submission.objects.get()
-        self.assertEqual(body["id"], submission.pk)
-        self.assertEqual(submission.user, self.student)
-        self.assertEqual(body["status"], Verdict.ACCEPTED.value)  # judged inline on commit
-        self.assertEqual(body["score"], "1.0000")
-        self.assertEqual(Decimal(body["points"]), Decimal(self.problem.points))
-        self.assertEqual(body["code"], ADD)
-        self.assertEqual([r["hidden"] for r in body["results"]], [False, True])
-        progress = selectors.course_progress_summary(
-            user_id=self.student.pk, course_id=self.course.pk
-        )
-        self.assertEqual(progress.solved, 1)
-
-    @override_settings(COURSES_JUDGE_BACKEND=backend_path(WrongBackend))
-    def test_a_wrong_answer_is_a_201_value_not_an_http_error(self):
-        response = self.submit()
-        self.assertEqual(response.status_code, 201)
-        self.assertEqual(response.json()["status"], Verdict.WRONG_ANSWER.value)
-        self.assertEqual(response.json()["score"], "0.0000")
-
-    @override_settings(COURSES_JUDGE_BACKEND=backend_path(UnreachableBackend))
-    def test_an_unreachable_judge_ends_the_submission_internal_error_not_the_request(self):
-        """Inline judging never fails the request that enqueued it (docs/decisions.md)."""
-        response = self.submit()
-        self.assertEqual(response.status_code, 201)
-        body = response.json()
-        self.assertEqual(body["status"], Verdict.INTERNAL_ERROR.value)
-        self.assertEqual(body["results"], [])
-        # The student learns it was not their code; the reason, naming hosts, is for the staff.
-        self.assertIn("not your code", body["error_text"])
-        self.assertNotIn("connection refused", body["error_text"])
-        self.assertIn("connection refused", Submission.objects.get().error_text)
-
-    def test_logged_out_users_get_403_not_authenticated_and_nothing_is_saved(self):
-        self.client = self.client_for(None)
-        self.assertError(self.submit(), 403, "not_authenticated", fields={})
-        self.assertFalse(Submission.objects.exists())
-
-    def test_users_not_enrolled_or_dropped_get_403_not_enrolled(self):
-        self.client = self.client_for(factories.UserFactory())
-        self.assertError(self.submit(), 403, "not_enrolled", fields={"course"})
-        enrollment = Enrollment.objects.get(user=self.student)
-        enrollment.status = Enrollment.Status.DROPPED
-        enrollment.save()  # its signal clears the cached course list on commit
-        self.client = self.client_for(self.student)
-        self.assertError(self.submit(), 403, "not_enrolled")
-        self.assertFalse(Submission.objects.exists())
-
-    def test_missing_draft_archived_exam_only_and_unpublished_problems_are_not_found(self):
-        cases = {
-            "missing": {},
-            "draft": {"is_visible": False},
-            "archived": {"is_archived": True},
-            "exam only": {"is_exam_only": True},
-        }
-        for name, changes in cases.items():
-            with self.subTest(name):
-                problem = problem_with_cases(chapter=self.problem.chapter, **changes)
-                problem_id = problem.pk + 1000 if name == "missing" else problem.pk
-                self.assertError(self.submit(problem_id=problem_id), 404, "not_found")
-        self.course.is_published = False
-        self.course.save()
-        self.assertError(self.submit(), 404, "not_found")
-        self.assertFalse(Submission.objects.exists())
-
-    def test_invalid_input_gives_the_error_shape_with_the_field_named(self):
-        cases = [
-            ({"language": "python"}, 400, "invalid_input", {"code"}),
-            ({"code": ADD}, 400, "invalid_input", {"language"}),
-            ({"language": "python", "code": ["not", "text"]}, 400, "invalid_input", {"code"}),
-            ({"language": "python", "code": "   \n"}, 400, "invalid_input", {"code"}),
-            ({"language": "python", "code": "x\x00"}, 400, "invalid_input", {"code"}),
-            ({"language": "cobol", "code": ADD}, 400, "language_not_allowed", {"language"}),
-            ({"language": "java", "code": ADD}, 400, "language_not_allowed", {"language"}),
-            ({"language": "x" * 33, "code": ADD}, 400, "invalid_input", {"language"}),
-            ([1, 2], 400, "invalid_input", set()),
-        ]
-        for data, http_status, code, fields in cases:
-            with self.subTest(data=str(data)[:60]):
-                self.assertError(self.submit(data), http_status, code, fields=fields)
-        self.assertFalse(Submission.objects.exists())
-
-    def test_oversized_code_is_413_with_the_field_and_nothing_is_saved(self):
-        code = "#" * (64 * 1024 + 1)
-        error = self.assertError(
-            self.submit({"language": "python", "code": code}), 413, "payload_too_large"
-        )
-        self.assertEqual(set(error["fields"]), {"code"})
-        self.assertFalse(Submission.objects.exists())
-
-    def test_an_oversized_body_is_413_before_it_is_parsed(self):
-        body = json.dumps({"language": "python", "code": ADD, "padding": "x" * 300_000})
-        response = self.client.post(self.url(), body, content_type="application/json")
-        self.assertError(response, 413, "payload_too_large", fields={})
-        self.assertFalse(Submission.objects.exists())
-
-    @override_settings(COURSES_API_MAX_BODY_BYTES=100)
-    def test_the_body_limit_is_the_setting_and_a_body_at_the_limit_passes(self):
-        body = json.dumps({"language": "python", "code": ADD})
-        at_limit = body[:-1] + " " * (100 - len(body)) + "}"
-        self.assertEqual(len(at_limit), 100)
-        response = self.client.post(self.url(), at_limit, content_type="application/json")
-        self.assertEqual(response.status_code, 201, response.content)
-        over = at_limit[:-1] + " }"
-        response = self.client.post(self.url(), over, content_type="application/json")
-        self.assertError(response, 413, "payload_too_large")
-
-    def test_malformed_bodies_are_400_malformed_json(self):
-        bodies = [
-            b'{"language": "python", "code": ',
-            b"{'language': 'python'}",
-            b'{"language": "python", "code": NaN}',
-            b'{"language": "python", "code": "\xff\xfe"}',
-        ]
-        for body in bodies:
-            with self.subTest(body=body):
-                response = self.client.post(self.url(), body, content_type="application/json")
-                self.assertError(response, 400, "malformed_json", fields={})
-        self.assertFalse(Submission.objects.exists())
-
-    def test_other_media_types_and_methods_are_refused_in_the_shape(self):
-        response = self.client.post(self.url(), {"language": "python", "code": ADD})  # a form
-        self.assertError(response, 415, "unsupported_media_type")
-        self.assertError(self.client.get(self.url()), 405, "method_not_allowed")
-        self.assertError(self.client.get("/api/no/such/thing/"), 404, "not_found")
-        self.assertError(self.client_for(None).get("/api/nothing/"), 404, "not_found")
-        self.assertFalse(Submission.objects.exists())
-
-
-# --- GET /api/v1/submissions/<id>/
-
-
-class SubmissionDetailApiTestCase(ApiTestMixin, TestCase):
-    def setUp(self):
-        super().setUp()
-        self.student = factories.UserFactory()
-        self.problem = problem_with_cases()
-        self.submission = self.judged_submission(self.student)
-        self.client = self.client_for(self.student)
-
-    def judged_submission(self, user, cases=None):
-        submission = factories.SubmissionFactory(
-            user=user,
-            problem=self.problem,
-            status=Verdict.WRONG_ANSWER,
-            score=Decimal("0.5"),
-            error_text="wrong answer on hidden test case 1",
-        )
-        for case in cases or self.problem.test_cases.all():
-            submission.test_results.create(
-                test_case=case,
-                order=case.order,
-                verdict=Verdict.ACCEPTED if case.is_sample else Verdict.WRONG_ANSWER,
-                cpu_time_ms=12,
-                memory_kb=3400,
-                output="3\n" if case.is_sample else "",
-            )
-        return submission
-
-    def url(self, submission_id=None):
-        return reverse("api:submission-detail", args=[submission_id or self.submission.pk])
-
-    def test_the_owner_sees_each_case_and_hidden_cases_show_only_verdict_time_memory(self):
-        response = self.client.get(self.url())
-        self.assertEqual(response.status_code, 200)
-        body = response.json()
-        self.assertEqual(body["status"], "wrong_answer")
-        self.assertEqual(body["score"], "0.5000")
-        self.assertEqual(body["points"], "50.0000")
-        sample, hidden = body["results"]
-        self.assertEqual(
-            sample,
-            {
-                "order": 0,
-                "hidden": False,
-                "verdict": "accepted",
-                "time_ms": 12,
-                "memory_kb": 3400,
-                "input": "[1, 2]",
-                "expected_output": "3",
-                "output": "3\n",
-            },
-        )
-        self.assertEqual(
-            hidden,
-            {
-                "order": 1,
-                "hidden": True,
-                "verdict": "wrong_answer",
-                "time_ms": 12,
-                "memory_kb": 3400,
-            },
-        )
-        self.assertNotIn(b"[1, 2] hidden", response.content)
-
-    def test_a_result_whose_case_was_deleted_shows_as_hidden(self):
-        self.problem.test_cases.filter(order=0).delete()
-        sample = self.client.get(self.url()).json()["results"][0]
-        self.assertEqual(set(sample), {"order", "hidden", "verdict", "time_ms", "memory_kb"})
-
-    def test_queries_do_not_grow_with_the_number_of_cases(self):
-        def queries_for(submission):
-            with CaptureQueriesContext(connection) as counted:
-                self.assertEqual(self.client.get(self.url(submission.pk)).status_code, 200)
-            return len(counted)
-
-        many = problem_with_cases()
-        for order in range(2, 12):
-            factories.ProblemTestCaseFactory(problem=many, order=order, is_sample=order % 2 == 0)
-        self.problem = many
-        many_submission = self.judged_submission(self.student)
-        self.assertEqual(queries_for(self.submission), queries_for(many_submission))
-
-    def test_other_users_submissions_and_missing_ones_are_not_found(self):
-        other = self.judged_submission(factories.UserFactory())
-        self.assertError(self.client.get(self.url(other.pk)), 404, "not_found", fields={})
-        self.assertError(self.client.get(self.url(other.pk + 1000)), 404, "not_found")
-
-    def test_logged_out_users_get_403_not_authenticated(self):
-        self.assertError(self.client_for(None).get(self.url()), 403, "not_authenticated")
-
-
-# --- POST /api/v1/run/
-
-
-@override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
-class CodeRunApiTestCase(ApiTestMixin, TestCase):
-    url = "/api/v1/run/"
-
-    def setUp(self):
-        super().setUp()
-        self.user = factories.UserFactory()
-        self.client = self.client_for(self.user)
-
-    def run_code(self, data):
-        return self.client.post(self.url, data, format="json")
-
-    def test_code_runs_with_its_stdin_and_the_result_is_returned(self):
-        from courses.judging.backends import shared_backend
-
-        backend = shared_backend()
-        before = len(backend.requests)
-        response = self.run_code({"language": "python", "code": "print(input())", "stdin": "3"})
-        self.assertEqual(response.status_code, 200, response.content)
-        body = response.json()
-        self.assertEqual(body["status"], "accepted")
-        self.assertEqual(body["stdout"], "3\n")
-        self.assertEqual(
-            set(body),
-            {
-                "status",
-                "stdout",
-                "stderr",
-                "compile_output",
-                "time_ms",
-                "wall_time_ms",
-                "memory_kb",
-                "exit_code",
-                "signal",
-                "truncated",
-            },
-        )
-        (request,) = backend.requests[before:]
-        self.assertEqual(request.stdin, b"3")
-        self.assertIn("print(input())", request.source)
-        self.assertFalse(Submission.objects.exists())
-
-    def test_language_defaults_to_python_and_stdin_to_empty(self):
-        response = self.run_code({"code": "print(3)"})
-        self.assertEqual(response.status_code, 200, response.content)
-
-    def test_logged_out_users_get_403_not_authenticated(self):
-        self.client = self.client_for(None)
-        self.assertError(self.run_code({"code": "print(1)"}), 403, "not_authenticated")
-
-    def test_unknown_language_is_400_unknown_language_naming_the_field(self):
-        error = self.assertError(
-            self.run_code({"language": "cobol", "code": "DISPLAY 'HI'."}),
-            400,
-            "unknown_language",
-            fields={"language"},
-        )
-        self.assertIn("cobol", error["message"])
-
-    def test_bad_input_is_400_with_the_field_named(self):
-        cases = [
-            ({}, {"code"}),
-            ({"code": ""}, {"code"}),
-            ({"code": "print(1)", "stdin": {"a": 1}}, {"stdin"}),
-            ({"code": None}, {"code"}),
-        ]
-        for data, fields in cases:
-            with self.subTest(data=data):
-                self.assertError(self.run_code(data), 400, "invalid_input", fields=fields)
-
-    def test_oversized_code_or_stdin_is_413_naming_the_field(self):
-        big = "#" * (64 * 1024 + 1)
-        self.assertError(self.run_code({"code": big}), 413, "payload_too_large", fields={"code"})
-        self.assertError(
-            self.run_code({"code": "print(1)", "stdin": big}),
-            413,
-            "payload_too_large",
-            fields={"stdin"},
-        )
-        body = json.dumps({"code": "print(1)", "stdin": "x" * 400_000})
-        response = self.client.post(self.url, body, content_type="application/json")
-        self.assertError(response, 413, "payload_too_large", fields={})
-
-    def test_malformed_json_is_400(self):
-        response = self.client.post(self.url, b"{", content_type="application/json")
-        self.assertError(response, 400, "malformed_json")
-
-    @override_settings(COURSES_JUDGE_BACKEND=backend_path(BusyBackend))
-    def test_a_full_host_is_503_busy_with_retry_after(self):
-        error = self.assertError(self.run_code({"code": "print(1)"}), 503, "busy", fields={})
-        response = self.run_code({"code": "print(1)"})
-        self.assertEqual(response["Retry-After"], str(DEFAULT_RETRY_AFTER_S))
-        self.assertNotIn("60000", error["message"])  # host details stay in the log
-
-    @override_settings(COURSES_JUDGE_BACKEND=backend_path(UnreachableBackend))
-    def test_an_unreachable_judge_is_503_judge_unavailable_with_retry_after(self):
-        with self.assertLogs("courses.api.errors", logging.WARNING) as logs:
-            response = self.run_code({"code": "print(1)"})
-        error = self.assertError(response, 503, "judge_unavailable")
-        self.assertNotIn("connection refused", error["message"])
-        self.assertIn("connection refused", "\n".join(logs.output))
-        self.assertEqual(response["Retry-After"], str(DEFAULT_RETRY_AFTER_S))
-
-    @override_settings(COURSES_API_RUN_RATE="2/min")
-    def test_too_many_runs_are_429_throttled_with_retry_after(self):
-        for _ in range(2):
-            self.assertEqual(self.run_code({"code": "print(1)"}).status_code, 200)
-        response = self.run_code({"code": "print(1)"})
-        self.assertError(response, 429, "throttled")
-        self.assertGreaterEqual(int(response["Retry-After"]), 1)
-        # The limit is per user.
-        self.client = self.client_for(factories.UserFactory())
-        self.assertEqual(self.run_code({"code": "print(1)"}).status_code, 200)
-
 
 # --- GET /api/v1/courses/<id>/progress/
 
@@ -531,6 +156,7 @@ class ApiErrorHandlerTestCase(ApiAssertions, SimpleTestCase):
             (UnknownLanguage("unknown language 'cobol'"), 400, "unknown_language"),
             (BackendRejected("judge0 says 422", fields={"x": "y"}), 502, "judge_error"),
             (BackendUnavailable("429", retry_after_s=7.5), 503, "judge_unavailable"),
+            (TooManyPending("3 waiting"), 429, "too_many_pending"),
             (exceptions.APIException(), 500, "error"),
         ]
         for exc, http_status, code in cases:
@@ -541,6 +167,9 @@ class ApiErrorHandlerTestCase(ApiAssertions, SimpleTestCase):
         self.assertEqual(self.render(exceptions.Throttled(wait=12.2))["Retry-After"], "13")
         response = self.render(BackendUnavailable("429", retry_after_s=7.5))
         self.assertEqual(response["Retry-After"], "8")
+        response = self.render(TooManyPending("3 waiting"))
+        self.assertEqual(response["Retry-After"], str(TooManyPending.retry_after_s))
+        self.assertFalse(self.render(exceptions.NotFound())._response.has_header("Retry-After"))
 
     def test_judge_internals_stay_out_of_the_message(self):
         response = self.render(BackendRejected("judge0 says 422", fields={"x": "y"}))

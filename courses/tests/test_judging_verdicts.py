@@ -164,8 +164,16 @@ class ApiStatusTestCase(unittest.TestCase):
         for verdict in Verdict:
             with self.subTest(verdict=verdict):
                 self.assertEqual(api_status_for(verdict), ApiStatus(verdict.value, 200))
-                self.assertEqual(api_status_for(verdict, created=True).http_status, 201)
                 self.assertEqual(api_status_for(verdict.value).code, verdict.value)
+
+    def test_a_created_submission_is_201_when_judged_and_202_while_waiting(self):
+        for verdict in Verdict:
+            with self.subTest(verdict=verdict):
+                created = api_status_for(verdict, created=True)
+                self.assertEqual(created.code, verdict.value)
+                self.assertEqual(created.http_status, 201 if verdict.is_final else 202)
+        self.assertEqual(api_status_for("pending", created=True).http_status, 202)
+        self.assertEqual(api_status_for("judging", created=True).http_status, 202)
 
     def test_unknown_status_string_is_refused(self):
         with self.assertRaises(ValueError):

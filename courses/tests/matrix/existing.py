@@ -4,26 +4,11 @@ Columns: anonymous student other_student non_member assistant other_instructor i
 superuser.
 """
 
-from courses.tests.api_support import ADD
 from courses.tests.matrix import Row
 
 ROWS = [
     Row("schema", "GET", "200 200 200 200 200 200 200 200"),
     Row("docs", "GET", "200 200 200 200 200 200 200 200"),
-    Row(
-        "submission-create",
-        "POST",
-        "403 201 201 403 201 403 201 201",
-        kwargs=lambda w: {"problem_id": w.problem.pk},
-        body=lambda w: {"language": "python", "code": ADD},
-    ),
-    Row(
-        "submission-detail",
-        "GET",
-        "403 200 404 404 404 404 404 404",
-        kwargs=lambda w: {"submission_id": w.submission.pk},
-    ),
-    Row("code-run", "POST", "403 200 200 200 200 200 200 200", body=lambda w: {"code": "print(1)"}),
     Row(
         "course-progress",
         "GET",

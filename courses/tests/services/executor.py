@@ -27,7 +27,7 @@ from courses.judging.errors import BackendUnavailable
 from courses.judging.types import Outcome, RunResult, Verdict
 from courses.models import Problem, ProblemProgress, Submission, SubmissionTestResult
 from courses.services.code_executor import CodeExecutorService
-from courses.services.errors import LanguageNotAllowed, PayloadTooLarge
+from courses.services.errors import LanguageNotAllowed, PayloadTooLarge, UnknownLanguage
 from courses.services.submissions import (
     rejudge,
     submission_claim,
@@ -397,7 +397,7 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
         problem = add_problem()
         with self.assertRaises(LanguageNotAllowed):
             self.judge(problem, ADD, language="java")
-        with self.assertRaises(LanguageNotAllowed):
+        with self.assertRaises(UnknownLanguage):
             self.judge(problem, ADD, language="cobol")
         with self.assertRaises(PayloadTooLarge):
             self.judge(problem, "x = 1\n" * 20000)

@@ -6,11 +6,11 @@ import socket
 
 from django.test import TestCase, override_settings
 
-from courses.judging.errors import BackendUnavailable, ExecutorBusy, UnknownLanguage
+from courses.judging.errors import BackendUnavailable, ExecutorBusy
 from courses.judging.types import Verdict
 from courses.models import Submission
 from courses.services.code_executor import CodeExecutorService, free_run_slots
-from courses.services.errors import InvalidInput, PayloadTooLarge
+from courses.services.errors import InvalidInput, PayloadTooLarge, UnknownLanguage
 from courses.tests import factories
 from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
@@ -114,6 +114,7 @@ class RunFreelyTestCase(TestCase):
         self.assertIn("SyntaxError", result["compile_output"])
 
     def test_infrastructure_failures_raise_typed_exceptions(self):
+        # A language outside the platform's table is the caller's error, refused before running.
         with self.assertRaises(UnknownLanguage):
             self.run_code("print(1)", language="brainfuck")
         backend = ScriptedBackend(error=BackendUnavailable("judge0 is down"))
