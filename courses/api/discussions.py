@@ -20,6 +20,7 @@ from courses.api.fields import (
     StrictIdField,
 )
 from courses.api.pagination import paginated_response
+from courses.api.refs import ProblemRefSerializer
 from courses.services.discussions import (
     BODY_MAX_CHARS,
     TITLE_MAX_CHARS,
@@ -35,11 +36,6 @@ from courses.services.discussions import (
 def _body_field(**kwargs) -> StrictCharField:
     # Blank text is the service's to refuse, with the same message everywhere.
     return StrictCharField(allow_blank=True, max_length=BODY_MAX_CHARS, **kwargs)
-
-
-class ProblemRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
 
 
 class ThreadOutputSerializer(serializers.Serializer):

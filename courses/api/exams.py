@@ -34,7 +34,6 @@ from courses.exam_time import (
 from courses.judging.types import Verdict
 from courses.models import Exam
 from courses.selectors.exams import problem_points
-from courses.selectors.feedback import FULL, SAMPLES, submission_feedback
 from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
     exam_attempt_finish,
@@ -124,53 +123,24 @@ class MyExamSerializer(serializers.Serializer):
 
 
 class ExamSubmissionSerializer(SubmissionOutputSerializer):
-    """A submission made in an exam attempt, as much as the exam's ``feedback`` shows now.
-
-    ``feedback`` says what is shown (``courses/selectors/feedback.py``): ``full`` as any
-    submission; ``samples``: the sample cases' results only, ``status`` ``pending``/``judging``
-    and then ``judged`` (no verdict), no score, time or memory, and the error text only when a
-    sample case failed first; ``none``: ``status`` ``received`` and nothing of the judging. Every
-    exam submission shows in full once the exam's results are released.
+    """A submission made in an exam attempt: the student-facing submission, with the exam's
+    feedback rule applied by the base serializer, and the exam's points.
 
     ``points`` are the exam's: ``score`` × what the problem is worth in the exam (the context's
-    ``exam_scores``, ``{problem_id: score}``), rounded half up to cents.
+    ``exam_scores``, ``{problem_id: score}``), rounded half up to cents; withheld (``null``)
+    with the score while the feedback withholds them.
     """
 
-    feedback = serializers.SerializerMethodField()
-    score = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
     points = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
-
-    def get_feedback(self, submission) -> str:
-        return submission_feedback(submission=submission, now=_now(self))
 
     def to_representation(self, submission):
         data = super().to_representation(submission)
-        # A problem taken out of the exam after the submission no longer counts in its score.
-        worth = self.context["exam_scores"].get(submission.problem_id, Decimal("0"))
-        points = problem_points(share=submission.score, score=worth)
-        data["points"] = self.fields["points"].to_representation(points)
-        feedback = data["feedback"]
-        if feedback == FULL:
-            return data
-        data.update(score=None, points=None, max_cpu_time_ms=None, peak_memory_kb=None)
-        if feedback == SAMPLES:
-            if Verdict(submission.status).is_final:
-                data["status"] = JUDGED
-            data["results"] = [result for result in data["results"] if not result["hidden"]]
-            if not _a_sample_failed_first(submission):
-                data["error_text"] = ""
-        else:
-            data.update(status=RECEIVED, compile_output="", error_text="", judged_at=None)
-            data["results"] = []
+        if data["points"] is not None:
+            # A problem taken out of the exam after the submission no longer counts in its score.
+            worth = self.context["exam_scores"].get(submission.problem_id, Decimal("0"))
+            points = problem_points(share=submission.score, score=worth)
+            data["points"] = self.fields["points"].to_representation(points)
         return data
-
-
-def _a_sample_failed_first(submission) -> bool:
-    """Whether the first failing case is a sample (the error text then speaks of it alone)."""
-    for result in submission.test_results.all():
-        if result.verdict != Verdict.ACCEPTED:
-            return result.test_case is not None and result.test_case.is_sample
-    return False
 
 
 class AttemptProblemSerializer(serializers.Serializer):

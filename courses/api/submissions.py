@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from courses import selectors
 from courses.api.fields import StrictCharField
 from courses.api.pagination import paginated_response
+from courses.api.refs import ProblemRefSerializer
 from courses.judging.types import Verdict
 from courses.judging.verdicts import api_status_for
 from courses.selectors.feedback import FULL, NONE, SAMPLES
@@ -53,11 +54,6 @@ def effective_points(submission) -> Decimal:
 class EffectivePointsField(serializers.DecimalField):
     def get_attribute(self, submission) -> Decimal:
         return effective_points(submission)
-
-
-class ProblemRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
 
 
 class SubmissionSummarySerializer(serializers.Serializer):
@@ -155,16 +151,25 @@ class SubmissionOutputSerializer(SubmissionSummarySerializer):
         **SubmissionSummarySerializer.WITHHELD,
         "max_cpu_time_ms": None,
         "peak_memory_kb": None,
-        # The first failing case may be a hidden one ("wrong answer on hidden test case 3").
+    }
+    WITHHELD_ENTIRELY = {
+        **SubmissionSummarySerializer.WITHHELD_ENTIRELY,
+        "compile_output": "",
         "error_text": "",
     }
-    WITHHELD_ENTIRELY = {**SubmissionSummarySerializer.WITHHELD_ENTIRELY, "compile_output": ""}
 
     def get_error_text(self, submission) -> str:
-        """An infrastructure failure's reason names hosts and services: it is for the staff (the
-        admin shows it), not for the student, who is told only that it was not their code."""
+        """Why the first failing case failed, as far as the feedback shows it.
+
+        An infrastructure failure's reason names hosts and services: it is for the staff, not
+        for the student, who is told only that it was not their code. With ``samples`` feedback
+        the text shows only when the first failing case is a sample (otherwise it would name a
+        hidden case's verdict, "wrong answer on hidden test case 3").
+        """
         if submission.status == Verdict.INTERNAL_ERROR:
             return INTERNAL_ERROR_TEXT
+        if self.feedback_for(submission) == SAMPLES and not first_failure_is_a_sample(submission):
+            return ""
         return submission.error_text
 
     @extend_schema_field(CaseResultSchema(many=True))
@@ -179,6 +184,14 @@ class SubmissionOutputSerializer(SubmissionSummarySerializer):
             elif feedback != SAMPLES:
                 shown.append(HiddenResultSerializer(result).data)
         return shown
+
+
+def first_failure_is_a_sample(submission) -> bool:
+    """Whether the first failing case (in order) is a sample; uses the prefetched results."""
+    for result in submission.test_results.all():
+        if result.verdict != Verdict.ACCEPTED:
+            return result.test_case is not None and result.test_case.is_sample
+    return False
 
 
 class HiddenResultSerializer(serializers.Serializer):

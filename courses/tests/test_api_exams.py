@@ -823,7 +823,7 @@ class AttemptResultsApiTestCase(ExamApiTestCase):
             [(p["score"], p["best_score"], p["points"]) for p in body["problems"]],
             [("2.50", "0.5000", "1.25"), ("0.00", "1.0000", "0.00")],
         )
-        shown = {s["problem"]: (s["score"], s["points"]) for s in body["submissions"]}
+        shown = {s["problem"]["id"]: (s["score"], s["points"]) for s in body["submissions"]}
         self.assertEqual(
             shown,
             {self.w.problem.pk: ("0.5000", "1.25"), self.w.second.pk: ("1.0000", "0.00")},

@@ -76,6 +76,7 @@ class LateSubmissionServiceTestCase(TestCase):
     def test_exam_submissions_are_never_late(self):
         exam = factories.ExamFactory(course=self.course)
         factories.ExamProblemFactory(exam=exam, problem=self.problem)
+        factories.EnrollmentFactory(user=self.user, course=self.course)
         attempt = factories.ExamAttemptFactory(exam=exam, user=self.user)
         now = exam.opens_at + timedelta(minutes=5)  # long after the homework's due date
         self.assertGreater(now, DUE)
@@ -213,6 +214,7 @@ class PendingCapServiceTestCase(TestCase):
     def test_an_exam_submission_is_never_refused_and_waits_in_the_same_queue(self):
         exam = factories.ExamFactory(course=self.problem.chapter.course)
         factories.ExamProblemFactory(exam=exam, problem=self.problem)
+        factories.EnrollmentFactory(user=self.user, course=exam.course)
         attempt = factories.ExamAttemptFactory(exam=exam, user=self.user)
         self.submit()
         self.submit()
