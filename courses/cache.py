@@ -55,6 +55,13 @@ def progress_summary_key(user_id: int, course_id: int, version: int) -> str:
     return f"courses:progress-summary:u{user_id}:c{course_id}:v{version}"
 
 
+def course_content_version_key(course_id: int) -> str:
+    """What a course's progress summaries are built from besides each user's results: its late
+    policy and its problems (which count, and their points). A summary remembers the version it
+    was built under, and one built under another is a miss (``selectors.progress``)."""
+    return f"courses:course-content-version:c{course_id}"
+
+
 def roster_version_key(course_id: int) -> str:
     return f"courses:roster-version:c{course_id}"
 
@@ -223,6 +230,11 @@ def progress_invalidate_on_commit(*, user_id: int, problem_id: int, course_id: i
     if course_id is not None:
         keys.append(progress_summary_version_key(user_id, course_id))
     invalidate_on_commit(*keys)
+
+
+def course_content_invalidate_on_commit(*, course_ids: Iterable[int]) -> None:
+    """A course's late policy or problems changed: every progress summary built on it goes."""
+    invalidate_on_commit(*(course_content_version_key(c) for c in set(course_ids) if c is not None))
 
 
 def enrollments_invalidate_on_commit(*, course_ids: Iterable[int], user_ids: Iterable[int]) -> None:
