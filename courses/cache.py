@@ -201,7 +201,7 @@ class _PendingInvalidation:
         )
 
 
-def invalidate_on_commit(*keys: str, using: str = DEFAULT_DB_ALIAS) -> None:
+def invalidate_on_commit(*keys: str, using: str = DEFAULT_DB_ALIAS, batch: str = "") -> None:
     """Delete ``keys`` once the current transaction commits; at once outside a transaction.
 
     However many times it is called in one transaction, the keys are gathered in a per-connection
@@ -211,15 +211,20 @@ def invalidate_on_commit(*keys: str, using: str = DEFAULT_DB_ALIAS) -> None:
     registered inside a rolled-back savepoint, or the whole transaction rolled back), a new one
     starts. That check reads ``connection.run_on_commit``, the queue of ``(savepoint ids,
     callback, robust)`` that Django's own ``TestCase.captureOnCommitCallbacks`` reads too.
+
+    ``batch`` names a batch of its own, flushed by its own callback: edits of a course's content
+    (``course_content_invalidate_on_commit``) then never hold back, in a callback registered
+    earlier in the transaction, the invalidations of what people do later in it.
     """
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
         delete_now(keys)
         return
-    pending = getattr(connection, _PENDING_ATTR, None)
+    attribute = f"{_PENDING_ATTR}_{batch}" if batch else _PENDING_ATTR
+    pending = getattr(connection, attribute, None)
     if pending is None or not pending.is_registered(connection):
         pending = _PendingInvalidation()
-        setattr(connection, _PENDING_ATTR, pending)
+        setattr(connection, attribute, pending)
         transaction.on_commit(pending.callback, using=using, robust=True)
     pending.keys.update(keys)
 
@@ -234,7 +239,10 @@ def progress_invalidate_on_commit(*, user_id: int, problem_id: int, course_id: i
 
 def course_content_invalidate_on_commit(*, course_ids: Iterable[int]) -> None:
     """A course's late policy or problems changed: every progress summary built on it goes."""
-    invalidate_on_commit(*(course_content_version_key(c) for c in set(course_ids) if c is not None))
+    invalidate_on_commit(
+        *(course_content_version_key(c) for c in set(course_ids) if c is not None),
+        batch="course-content",
+    )
 
 
 def enrollments_invalidate_on_commit(*, course_ids: Iterable[int], user_ids: Iterable[int]) -> None:

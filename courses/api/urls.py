@@ -11,6 +11,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from courses.api.catalogue import (
+    CourseDetailApi,
+    CourseListApi,
+    MyCourseListApi,
+    ProblemDetailApi,
+)
 from courses.api.discussions import ThreadReplyCreateApi
 from courses.api.enrollments import EnrollmentCreateApi
 from courses.api.progress import CourseProgressApi
@@ -60,7 +66,13 @@ urlpatterns = [
         name="submission-detail",
     ),
     path("run/", CodeRunApi.as_view(), name="code-run"),
+    # --- catalogue (B) ---
+    path("courses/", CourseListApi.as_view(), name="course-list"),
+    path("me/courses/", MyCourseListApi.as_view(), name="my-course-list"),
+    path("courses/<int:course_id>/", CourseDetailApi.as_view(), name="course-detail"),
     path("courses/<int:course_id>/progress/", CourseProgressApi.as_view(), name="course-progress"),
+    path("problems/<int:problem_id>/", ProblemDetailApi.as_view(), name="problem-detail"),
+    # --- end catalogue ---
     path(
         "threads/<int:thread_id>/replies/",
         ThreadReplyCreateApi.as_view(),

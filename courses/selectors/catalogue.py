@@ -25,9 +25,9 @@ class CourseDetail:
     role: str | None
     #: The course's staff see every problem, with its flags.
     is_staff: bool
+    #: Each with ``outline_problems``, each of those with ``my_standing``: the user's standing
+    #: for members (superusers included), ``None`` for anyone else.
     chapters: list[Chapter]
-    #: ``{problem_id: standing}`` for members (superusers included); ``None`` for others.
-    standings: dict[int, ProblemStanding] | None
 
 
 def course_detail(*, user, course_id: int) -> CourseDetail:
@@ -43,11 +43,11 @@ def course_detail(*, user, course_id: int) -> CourseDetail:
     chapters = course_outline(
         course=course, all_problems=is_staff, standings_of=user.pk if is_member else None
     )
-    standings = None
-    if is_member:
-        problems = [problem for chapter in chapters for problem in chapter.outline_problems]
-        standings = standings_of(problems, user_id=user.pk)
-    return CourseDetail(course, course_role(user, course.pk), is_staff, chapters, standings)
+    problems = [problem for chapter in chapters for problem in chapter.outline_problems]
+    standings = standings_of(problems, user_id=user.pk) if is_member else {}
+    for problem in problems:
+        problem.my_standing = standings.get(problem.pk)
+    return CourseDetail(course, course_role(user, course.pk), is_staff, chapters)
 
 
 @dataclass(frozen=True)

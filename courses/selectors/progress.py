@@ -94,11 +94,17 @@ def progress_get(*, user_id: int, problem_id: int) -> ProgressEntry:
 
 
 @dataclass(frozen=True)
+class ProblemResult:
+    problem: Problem
+    standing: ProblemStanding
+
+
+@dataclass(frozen=True)
 class ChapterProgress:
     chapter: Chapter
     totals: ProgressTotals
-    #: ``(problem, standing)`` in the chapter's order.
-    problems: list[tuple[Problem, ProblemStanding]]
+    #: In the chapter's order.
+    problems: list[ProblemResult]
 
 
 @dataclass(frozen=True)
@@ -122,12 +128,12 @@ def course_progress(*, user_id: int, course: Course) -> CourseProgress:
         ChapterProgress(
             chapter=chapter,
             totals=ProgressTotals.of((p.points, standings[p.pk]) for p in chapter.outline_problems),
-            problems=[(p, standings[p.pk]) for p in chapter.outline_problems],
+            problems=[ProblemResult(p, standings[p.pk]) for p in chapter.outline_problems],
         )
         for chapter in chapters
     ]
     totals = ProgressTotals.of(
-        (problem.points, standing) for row in rows for problem, standing in row.problems
+        (result.problem.points, result.standing) for row in rows for result in row.problems
     )
     return CourseProgress(course=course, totals=totals, chapters=rows)
 

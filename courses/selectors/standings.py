@@ -102,8 +102,10 @@ def _standing(problem: Problem, best_by_days: dict[int, Decimal] | None) -> Prob
     best, is_late = problem.my_best_score, False
     if best_by_days:
         # The best that counts: on time as judged, late as the policy leaves it; a tie goes to
-        # the submission made on time.
-        best = best_by_days.get(0, ZERO)
+        # a submission made on time, when there is one.
+        on_time = best_by_days.get(0)
+        best = ZERO if on_time is None else on_time
+        is_late = on_time is None
         for days, score in best_by_days.items():
             counted = effective_score(
                 score=score,

@@ -25,12 +25,6 @@ ROWS = [
     ),
     Row("code-run", "POST", "403 200 200 200 200 200 200 200", body=lambda w: {"code": "print(1)"}),
     Row(
-        "course-progress",
-        "GET",
-        "403 200 200 403 200 403 200 200",
-        kwargs=lambda w: {"course_id": w.course.pk},
-    ),
-    Row(
         "thread-reply-create",
         "POST",
         "403 201 201 403 201 403 201 201",
