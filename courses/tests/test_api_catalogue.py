@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.db import transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -885,6 +886,11 @@ class ProblemStateEdgesTestCase(ApiTestMixin, TransactionTestCase):
     def test_a_problem_given_only_internal_errors_stays_not_started(self):
         for _ in range(2):
             self.assertEqual(self.submit().status, Verdict.INTERNAL_ERROR)
+        self.assertEqual(self.states(), ("not_started",) * 3)
+        # With a progress row too, as a rejudge that ends internal_error leaves it.
+        with transaction.atomic():
+            progress_recompute(user_id=self.student.pk, problem_id=self.problem.pk)
+        self.assertEqual(ProblemProgress.objects.get(user=self.student).status, "not_started")
         self.assertEqual(self.states(), ("not_started",) * 3)
         progress = self.client.get(reverse("api:course-progress", args=[self.course.pk])).json()
         self.assertEqual((progress["solved"], progress["attempted"]), (0, 0))
