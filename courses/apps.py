@@ -19,6 +19,13 @@ class CoursesConfig(AppConfig):
             (post_save, "save", signals.exam_problem_saved, models.ExamProblem),
             (post_delete, "delete", signals.exam_problem_deleted, models.ExamProblem),
             (post_save, "save", signals.enrollment_changed, models.Enrollment),
+            (post_save, "save", signals.course_saved, models.Course),
+            (pre_save, "pre-save", signals.course_content_will_change, models.Chapter),
+            (post_save, "save", signals.course_content_changed, models.Chapter),
+            (post_delete, "delete", signals.course_content_deleted, models.Chapter),
+            (pre_save, "pre-save", signals.course_content_will_change, models.Problem),
+            (post_save, "save", signals.course_content_changed, models.Problem),
+            (post_delete, "delete", signals.course_content_deleted, models.Problem),
             (post_delete, "delete", signals.enrollment_changed, models.Enrollment),
         ):
             uid = f"courses.signals.{receiver.__name__}.{name}"

@@ -55,6 +55,13 @@ def progress_summary_key(user_id: int, course_id: int, version: int) -> str:
     return f"courses:progress-summary:u{user_id}:c{course_id}:v{version}"
 
 
+def course_content_version_key(course_id: int) -> str:
+    """What a course's progress summaries are built from besides each user's results: its late
+    policy and its problems (which count, and their points). A summary remembers the version it
+    was built under, and one built under another is a miss (``selectors.progress``)."""
+    return f"courses:course-content-version:c{course_id}"
+
+
 def roster_version_key(course_id: int) -> str:
     return f"courses:roster-version:c{course_id}"
 
@@ -194,7 +201,7 @@ class _PendingInvalidation:
         )
 
 
-def invalidate_on_commit(*keys: str, using: str = DEFAULT_DB_ALIAS) -> None:
+def invalidate_on_commit(*keys: str, using: str = DEFAULT_DB_ALIAS, batch: str = "") -> None:
     """Delete ``keys`` once the current transaction commits; at once outside a transaction.
 
     However many times it is called in one transaction, the keys are gathered in a per-connection
@@ -204,15 +211,20 @@ def invalidate_on_commit(*keys: str, using: str = DEFAULT_DB_ALIAS) -> None:
     registered inside a rolled-back savepoint, or the whole transaction rolled back), a new one
     starts. That check reads ``connection.run_on_commit``, the queue of ``(savepoint ids,
     callback, robust)`` that Django's own ``TestCase.captureOnCommitCallbacks`` reads too.
+
+    ``batch`` names a batch of its own, flushed by its own callback: edits of a course's content
+    (``course_content_invalidate_on_commit``) then never hold back, in a callback registered
+    earlier in the transaction, the invalidations of what people do later in it.
     """
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
         delete_now(keys)
         return
-    pending = getattr(connection, _PENDING_ATTR, None)
+    attribute = f"{_PENDING_ATTR}_{batch}" if batch else _PENDING_ATTR
+    pending = getattr(connection, attribute, None)
     if pending is None or not pending.is_registered(connection):
         pending = _PendingInvalidation()
-        setattr(connection, _PENDING_ATTR, pending)
+        setattr(connection, attribute, pending)
         transaction.on_commit(pending.callback, using=using, robust=True)
     pending.keys.update(keys)
 
@@ -223,6 +235,14 @@ def progress_invalidate_on_commit(*, user_id: int, problem_id: int, course_id: i
     if course_id is not None:
         keys.append(progress_summary_version_key(user_id, course_id))
     invalidate_on_commit(*keys)
+
+
+def course_content_invalidate_on_commit(*, course_ids: Iterable[int]) -> None:
+    """A course's late policy or problems changed: every progress summary built on it goes."""
+    invalidate_on_commit(
+        *(course_content_version_key(c) for c in set(course_ids) if c is not None),
+        batch="course-content",
+    )
 
 
 def enrollments_invalidate_on_commit(*, course_ids: Iterable[int], user_ids: Iterable[int]) -> None:

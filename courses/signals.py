@@ -12,7 +12,15 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from courses import cache, selectors
-from courses.models import DiscussionReply, Enrollment, ExamProblem, ProblemProgress
+from courses.models import (
+    Chapter,
+    Course,
+    DiscussionReply,
+    Enrollment,
+    ExamProblem,
+    Problem,
+    ProblemProgress,
+)
 from courses.services.discussions import thread_record_reply, thread_record_reply_removed
 from courses.services.exams import exam_lock, exam_recompute_scores
 
@@ -47,6 +55,42 @@ def progress_saved(sender, instance: ProblemProgress, raw: bool = False, **kwarg
         problem_id=instance.problem_id,
         course_id=selectors.problem_course_id(problem_id=instance.problem_id),
     )
+
+
+def course_saved(sender, instance: Course, raw: bool = False, **kwargs):
+    """Its late policy may have changed: its progress summaries go, after commit."""
+    if not raw:
+        cache.course_content_invalidate_on_commit(course_ids=[instance.pk])
+
+
+def course_content_will_change(sender, instance: Chapter | Problem, raw: bool = False, **kwargs):
+    """Note the course(s) of a chapter or problem about to be saved: moving one changes two.
+
+    ``QuerySet.update`` sends no signal: a bulk change of problems' flags or points calls
+    ``cache.course_content_invalidate_on_commit`` itself.
+    """
+    if not raw:
+        instance._content_course_ids = selectors.content_course_ids(instance)
+
+
+def course_content_changed(sender, instance: Chapter | Problem, raw: bool = False, **kwargs):
+    """Which problems count and for how many points may have changed: the summaries go."""
+    if not raw:
+        course_ids = instance.__dict__.pop("_content_course_ids", set())
+        cache.course_content_invalidate_on_commit(course_ids=course_ids)
+
+
+def course_content_deleted(sender, instance: Chapter | Problem, origin=None, **kwargs):
+    """A chapter or problem went. In a cascade, the deletion it started from tells the course
+    (a chapter knows its course; a deleted course has nothing left to invalidate)."""
+    origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
+    if origin is not None and origin_model is not sender:
+        return
+    if isinstance(instance, Chapter):
+        course_ids = {instance.course_id}
+    else:
+        course_ids = selectors.content_course_ids(instance)
+    cache.course_content_invalidate_on_commit(course_ids=course_ids)
 
 
 def exam_problem_will_change(sender, instance: ExamProblem, raw: bool = False, **kwargs):

@@ -159,6 +159,8 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentRoleEnum": "courses.models.enrollment.Enrollment.Role",
         "EnrollmentStatusEnum": "courses.models.enrollment.Enrollment.Status",
         "ProgressStatusEnum": "courses.models.progress.ProblemProgress.Status",
+        "LatePolicyEnum": "courses.models.course.Course.LatePolicy",
+        "IoModeEnum": "courses.models.problem.Problem.IoMode",
     },
 }
 #: The largest API request body; larger ones get 413 ``payload_too_large`` before parsing. Room

@@ -16,9 +16,17 @@ class PagePagination(PageNumberPagination):
     max_page_size = 100
 
 
-def paginated_response(request, view, queryset, serializer_class, **serializer_kwargs) -> Response:
-    """One page of ``queryset`` rendered with ``serializer_class``, in the paginated body."""
+def paginated_response(
+    request, view, queryset, serializer_class, *, prepare=None, **serializer_kwargs
+) -> Response:
+    """One page of ``queryset`` rendered with ``serializer_class``, in the paginated body.
+
+    ``prepare`` (a selector) turns the page's rows into what is rendered, when a row needs more
+    than its queryset can carry: set-based, for the whole page at once.
+    """
     paginator = PagePagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
+    if prepare is not None:
+        page = prepare(page)
     data = serializer_class(page, many=True, **serializer_kwargs).data
     return paginator.get_paginated_response(data)

@@ -11,6 +11,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from courses.api.catalogue import (
+    CourseDetailApi,
+    CourseListApi,
+    MyCourseListApi,
+    ProblemDetailApi,
+)
 from courses.api.discussions import (
     ReplyDetailApi,
     ThreadDetailApi,
@@ -90,7 +96,13 @@ urlpatterns = [
     ),
     path("run/", CodeRunApi.as_view(), name="code-run"),
     # --- end of submissions and runs ---
+    # --- catalogue (B) ---
+    path("courses/", CourseListApi.as_view(), name="course-list"),
+    path("me/courses/", MyCourseListApi.as_view(), name="my-course-list"),
+    path("courses/<int:course_id>/", CourseDetailApi.as_view(), name="course-detail"),
     path("courses/<int:course_id>/progress/", CourseProgressApi.as_view(), name="course-progress"),
+    path("problems/<int:problem_id>/", ProblemDetailApi.as_view(), name="problem-detail"),
+    # --- end catalogue ---
     # --- discussions (D)
     path("courses/<int:course_id>/threads/", ThreadListApi.as_view(), name="thread-list"),
     path("threads/<int:thread_id>/", ThreadDetailApi.as_view(), name="thread-detail"),

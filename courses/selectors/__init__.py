@@ -23,7 +23,24 @@ from courses.selectors.access import (
     staffed_course_ids,
     submission_for_owner,
 )
-from courses.selectors.courses import problem_course_id
+from courses.selectors.catalogue import (
+    CourseDetail,
+    MemberCourse,
+    ProblemDetail,
+    course_detail,
+    member_courses_progress,
+    problem_detail,
+)
+from courses.selectors.courses import (
+    SampleCase,
+    content_course_ids,
+    course_catalogue,
+    course_outline,
+    member_enrollments,
+    practice,
+    problem_course_id,
+    problem_samples,
+)
 from courses.selectors.discussions import (
     ThreadDeletion,
     reply_for_author,
@@ -43,7 +60,7 @@ from courses.selectors.enrollments import (
 )
 from courses.selectors.exams import (
     AttemptProblem,
-    ProblemResult,
+    ExamProblemResult,
     attempt_detail,
     attempt_exam_problem,
     attempt_for_owner,
@@ -70,22 +87,47 @@ from courses.selectors.grading import (
 )
 from courses.selectors.progress import (
     NOT_STARTED,
+    ChapterProgress,
+    CourseProgress,
+    ProblemStandingRow,
     ProgressEntry,
     ProgressSummary,
+    ProgressTotals,
+    course_progress,
     course_progress_summary,
+    course_progress_totals,
     progress_get,
 )
-from courses.selectors.submissions import submissions_of_user, submissions_with_results
+from courses.selectors.standings import (
+    NO_STANDING,
+    ProblemStanding,
+    standings_of,
+    with_standings,
+)
+from courses.selectors.submissions import (
+    submissions_of_user,
+    submissions_with_results,
+)
 
 __all__ = [
     "NOT_STARTED",
+    "NO_STANDING",
     "SHOWN_STATUSES",
     "AttemptProblem",
+    "ChapterProgress",
+    "CourseDetail",
+    "CourseProgress",
+    "ExamProblemResult",
     "Gradebook",
-    "ProblemResult",
+    "MemberCourse",
+    "ProblemDetail",
+    "ProblemStanding",
+    "ProblemStandingRow",
     "ProgressEntry",
     "ProgressSummary",
+    "ProgressTotals",
     "RosterEntry",
+    "SampleCase",
     "ThreadDeletion",
     "attempt_detail",
     "attempt_exam_problem",
@@ -94,13 +136,19 @@ __all__ = [
     "attempt_problem_for_reading",
     "attempt_results",
     "can_create_courses",
+    "content_course_ids",
     "counted_points",
+    "course_catalogue",
+    "course_detail",
     "course_exams",
     "course_for_member",
     "course_for_staff",
     "course_gradebook",
     "course_open_for_enrollment",
+    "course_outline",
+    "course_progress",
     "course_progress_summary",
+    "course_progress_totals",
     "course_role",
     "course_roster",
     "course_submissions",
@@ -113,9 +161,14 @@ __all__ = [
     "is_course_instructor",
     "is_course_member",
     "is_course_staff",
+    "member_courses_progress",
+    "member_enrollments",
+    "practice",
     "problem_course_id",
+    "problem_detail",
     "problem_for_staff",
     "problem_for_submission",
+    "problem_samples",
     "progress_get",
     "reply_for_author",
     "reply_for_deletion",
@@ -125,6 +178,7 @@ __all__ = [
     "shown_status",
     "shown_status_q",
     "staffed_course_ids",
+    "standings_of",
     "submission_feedback",
     "submission_for_owner",
     "submission_for_staff",
@@ -137,4 +191,5 @@ __all__ = [
     "threads_for_member",
     "user_course_ids",
     "user_course_roles",
+    "with_standings",
 ]

@@ -213,7 +213,7 @@ def problem_points(*, share: Decimal, score: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
-class ProblemResult:
+class ExamProblemResult:
     exam_problem: ExamProblem
     #: The best submission's share of the cases, in [0, 1]; 0 when nothing was submitted.
     best_score: Decimal
@@ -222,7 +222,7 @@ class ProblemResult:
 
 
 def attempt_results(*, user, attempt_id: int, now: datetime) -> ExamAttempt:
-    """One's finished attempt with ``problem_results`` (``ProblemResult``s, in the exam's order)
+    """One's finished attempt with ``problem_results`` (``ExamProblemResult``s, in the exam's order)
     and ``my_submissions`` (every submission in the attempt, newest first, with its results).
 
     ``ResultsNotReleased`` before the exam's ``results_released_at`` (or when it has none);
@@ -251,7 +251,7 @@ def attempt_results(*, user, attempt_id: int, now: datetime) -> ExamAttempt:
     for row in exam_problems:
         share = shares.get(row.problem_id) or Decimal("0")
         points = problem_points(share=share, score=row.score)
-        attempt.problem_results.append(ProblemResult(row, share, points))
+        attempt.problem_results.append(ExamProblemResult(row, share, points))
     attempt.my_submissions = _attempt_submissions(attempt)
     return attempt
 

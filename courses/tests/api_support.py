@@ -250,6 +250,9 @@ class RoleWorld:
     running); ``submission`` (the student's, accepted, with a result per case);
     ``exam_submission`` (the student's, in the attempt); ``thread`` (the student's, on
     ``problem``) and ``reply`` (the student's, in it); ``enrollment`` (the student's).
+
+    ``draft_course``: an unpublished course where only ``student`` (a student) and
+    ``instructor`` (its instructor) are enrolled, with a visible ``draft_course_problem``.
     """
 
     def __init__(self, *, name: str = "w", published: bool = True):
@@ -281,6 +284,16 @@ class RoleWorld:
         factories.EnrollmentFactory(
             user=self.users["other_instructor"], course=self.other_course, role=Role.INSTRUCTOR
         )
+        self.draft_course = factories.CourseFactory(
+            title=f"Draft {name}", slug=f"draft-{name}", is_published=False
+        )
+        self.draft_course_problem = problem_with_cases(
+            chapter=factories.ChapterFactory(course=self.draft_course, order=0), order=0
+        )
+        for role_name, role in (("student", Role.STUDENT), ("instructor", Role.INSTRUCTOR)):
+            factories.EnrollmentFactory(
+                user=self.users[role_name], course=self.draft_course, role=role
+            )
         creator = Permission.objects.get(codename="add_course", content_type__app_label="courses")
         for role_name in ("instructor", "other_instructor"):
             self.users[role_name].user_permissions.add(creator)

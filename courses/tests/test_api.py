@@ -14,7 +14,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
-from django.test import SimpleTestCase, TestCase, TransactionTestCase
+from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 from rest_framework import exceptions
 
@@ -32,58 +32,6 @@ from courses.tests.api_support import (
     ApiAssertions,
     ApiTestMixin,
 )
-
-# --- GET /api/v1/courses/<id>/progress/
-
-
-class CourseProgressApiTestCase(ApiTestMixin, TransactionTestCase):
-    """Transactional: progress saved in ``setUp`` must have committed, or its pending invalidation
-    (one per transaction, courses/cache.py) would absorb the one under test."""
-
-    def setUp(self):
-        super().setUp()
-        self.student = factories.UserFactory()
-        self.course = factories.CourseFactory()
-        chapter = factories.ChapterFactory(course=self.course)
-        self.solved = factories.ProblemFactory(chapter=chapter, points=100)
-        self.tried = factories.ProblemFactory(chapter=chapter, points=50)
-        factories.EnrollmentFactory(user=self.student, course=self.course)
-        factories.ProblemProgressFactory(
-            user=self.student, problem=self.solved, status="solved", attempts=2, best_score=1
-        )
-        factories.ProblemProgressFactory(
-            user=self.student, problem=self.tried, status="attempted", attempts=1, best_score="0.5"
-        )
-        self.client = self.client_for(self.student)
-
-    def url(self, course_id=None):
-        return reverse("api:course-progress", args=[course_id or self.course.pk])
-
-    def test_an_enrolled_student_gets_the_summary(self):
-        response = self.client.get(self.url())
-        self.assertEqual(response.status_code, 200)
-        self.assertEqual(
-            response.json(),
-            {"course": self.course.pk, "solved": 1, "attempted": 2, "total_points": "125.00"},
-        )
-
-    def test_the_summary_follows_new_progress_after_commit(self):
-        self.client.get(self.url())  # cached now
-        progress = self.tried.progress.get(user=self.student)
-        progress.status, progress.best_score = "solved", 1
-        progress.save()
-        self.assertEqual(self.client.get(self.url()).json()["solved"], 2)
-
-    def test_not_enrolled_is_403_and_unpublished_or_missing_courses_are_404(self):
-        outsider = self.client_for(factories.UserFactory())
-        self.assertError(outsider.get(self.url()), 403, "not_enrolled", fields={"course"})
-        self.assertError(self.client.get(self.url(self.course.pk + 1000)), 404, "not_found")
-        draft = factories.CourseFactory(is_published=False)
-        self.assertError(outsider.get(self.url(draft.pk)), 404, "not_found")
-
-    def test_logged_out_users_get_403_not_authenticated(self):
-        self.assertError(self.client_for(None).get(self.url()), 403, "not_authenticated")
-
 
 # --- POST /api/v1/courses/<id>/enrollments/
 

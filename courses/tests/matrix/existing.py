@@ -10,12 +10,6 @@ ROWS = [
     Row("schema", "GET", "200 200 200 200 200 200 200 200"),
     Row("docs", "GET", "200 200 200 200 200 200 200 200"),
     Row(
-        "course-progress",
-        "GET",
-        "403 200 200 403 200 403 200 200",
-        kwargs=lambda w: {"course_id": w.course.pk},
-    ),
-    Row(
         "enrollment-create",
         "POST",
         "403 409 409 201 409 201 409 201",
