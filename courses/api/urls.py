@@ -11,8 +11,23 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from courses.api.accounts import (
+    AuthCsrfApi,
+    AuthMeApi,
+    AuthPasswordChangeApi,
+    AuthPasswordResetApi,
+    AuthPasswordResetConfirmApi,
+    AuthSessionApi,
+    AuthSignupApi,
+    AuthTokenApi,
+)
 from courses.api.discussions import ThreadReplyCreateApi
-from courses.api.enrollments import EnrollmentCreateApi
+from courses.api.enrollments import (
+    CourseEnrollmentApi,
+    StaffEnrollmentDetailApi,
+    StaffEnrollmentImportApi,
+    StaffEnrollmentListApi,
+)
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
 from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi
@@ -66,9 +81,38 @@ urlpatterns = [
         ThreadReplyCreateApi.as_view(),
         name="thread-reply-create",
     ),
+    # --- accounts (A) ---------------------------------------------------------------------------
+    path("auth/csrf/", AuthCsrfApi.as_view(), name="auth-csrf"),
+    path("auth/session/", AuthSessionApi.as_view(), name="auth-session"),
+    path("auth/me/", AuthMeApi.as_view(), name="auth-me"),
+    path("auth/token/", AuthTokenApi.as_view(), name="auth-token"),
+    path("auth/signup/", AuthSignupApi.as_view(), name="auth-signup"),
+    path("auth/password/change/", AuthPasswordChangeApi.as_view(), name="auth-password-change"),
+    path("auth/password/reset/", AuthPasswordResetApi.as_view(), name="auth-password-reset"),
     path(
-        "courses/<int:course_id>/enrollments/",
-        EnrollmentCreateApi.as_view(),
-        name="enrollment-create",
+        "auth/password/reset/confirm/",
+        AuthPasswordResetConfirmApi.as_view(),
+        name="auth-password-reset-confirm",
+    ),
+    # --- enrollment (A) -------------------------------------------------------------------------
+    path(
+        "courses/<int:course_id>/enrollment/",
+        CourseEnrollmentApi.as_view(),
+        name="course-enrollment",
+    ),
+    path(
+        "staff/courses/<int:course_id>/enrollments/",
+        StaffEnrollmentListApi.as_view(),
+        name="staff-enrollment-list",
+    ),
+    path(
+        "staff/enrollments/<int:enrollment_id>/",
+        StaffEnrollmentDetailApi.as_view(),
+        name="staff-enrollment-detail",
+    ),
+    path(
+        "staff/courses/<int:course_id>/enrollments/import/",
+        StaffEnrollmentImportApi.as_view(),
+        name="staff-enrollment-import",
     ),
 ]

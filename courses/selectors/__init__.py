@@ -12,10 +12,12 @@ from courses.selectors.access import (
     course_role,
     course_visible,
     courses_visible_to,
+    enrollment_for_staff,
     instructed_course_ids,
     is_course_instructor,
     is_course_member,
     is_course_staff,
+    own_enrollment,
     problem_for_staff,
     problem_for_submission,
     require_member,
@@ -24,10 +26,13 @@ from courses.selectors.access import (
     submission_for_owner,
     thread_for_member,
 )
+from courses.selectors.accounts import AccountSummary, account_summary
 from courses.selectors.courses import problem_course_id
 from courses.selectors.enrollments import (
     RosterEntry,
+    course_enrollments_with_progress,
     course_roster,
+    user_active_enrollments,
     user_course_ids,
     user_course_roles,
 )
@@ -43,10 +48,13 @@ from courses.selectors.submissions import submissions_with_results
 
 __all__ = [
     "NOT_STARTED",
+    "AccountSummary",
     "ProgressEntry",
     "ProgressSummary",
     "RosterEntry",
+    "account_summary",
     "can_create_courses",
+    "course_enrollments_with_progress",
     "course_for_member",
     "course_for_staff",
     "course_open_for_enrollment",
@@ -55,10 +63,12 @@ __all__ = [
     "course_roster",
     "course_visible",
     "courses_visible_to",
+    "enrollment_for_staff",
     "instructed_course_ids",
     "is_course_instructor",
     "is_course_member",
     "is_course_staff",
+    "own_enrollment",
     "problem_course_id",
     "problem_for_staff",
     "problem_for_submission",
@@ -70,6 +80,7 @@ __all__ = [
     "submission_for_owner",
     "submissions_with_results",
     "thread_for_member",
+    "user_active_enrollments",
     "user_course_ids",
     "user_course_roles",
 ]

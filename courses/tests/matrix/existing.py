@@ -37,10 +37,4 @@ ROWS = [
         kwargs=lambda w: {"thread_id": w.thread.pk},
         body=lambda w: {"body": "A reply."},
     ),
-    Row(
-        "enrollment-create",
-        "POST",
-        "403 409 409 201 409 201 409 201",
-        kwargs=lambda w: {"course_id": w.course.pk},
-    ),
 ]
