@@ -209,7 +209,7 @@ class AuthPasswordChangeApi(APIView):
         new_password = password_field()
 
     class OutputSerializer(serializers.Serializer):
-        token = serializers.CharField(allow_null=True, source="key", default=None)
+        token = serializers.CharField(allow_null=True, source="token.key", default=None)
 
     def post(self, request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -220,7 +220,7 @@ class AuthPasswordChangeApi(APIView):
             by_token=request.auth is not None,
             **serializer.validated_data,
         )
-        return Response(self.OutputSerializer(token).data)
+        return Response(self.OutputSerializer({"token": token}).data)
 
 
 class AuthPasswordResetApi(PublicApi):
