@@ -45,8 +45,11 @@ def insert_ignoring_conflicts(
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in values]
     columns = ", ".join(quote(c) for c in [key_column, *(f.column for f in fields)])
-    placeholders = ", ".join(["%s"] * len(fields))
     params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    if connection.vendor == "sqlite":
+        placeholders = ", ".join(["%s"] * len(fields))
+    else:  # typed: an untyped parameter in a SELECT list fails with server-side binding
+        placeholders = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
     if connection.vendor == "sqlite":
         source = "SELECT value, {p} FROM json_each(%s) WHERE true"  # WHERE: see ON CONFLICT docs
         params.append(json.dumps(list(keys)))

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from courses import selectors
 from courses.models import Enrollment, ProblemProgress
+from courses.services.enrollment_import import _insert, identifiers_from_rows, rows_from_csv
 from courses.tests import factories
 from courses.tests.api_support import ApiTestMixin, judged_submission, problem_with_cases
 from courses.tests.signals.support import CacheCalls
@@ -463,3 +464,26 @@ class StaffEnrollmentImportApiTestCase(ApiTestMixin, TestCase):
         active = Enrollment.objects.filter(course=self.course, status=Status.ACTIVE)
         self.assertEqual(active.count(), 1 + 12 + 202)
         self.assertEqual(get_user_model().objects.count(), 1 + 12 + 202)
+
+
+class EnrollmentImportServiceTestCase(TestCase):
+    def test_the_set_insert_skips_users_enrolled_meanwhile_and_says_whom_it_inserted(self):
+        course = factories.CourseFactory()
+        meanwhile, new = factories.UserFactory(), factories.UserFactory()
+        factories.EnrollmentFactory(user=meanwhile, course=course, role=Role.ASSISTANT)
+        inserted = _insert(course, [meanwhile.pk, new.pk], Role.STUDENT)
+        self.assertEqual(inserted, [new.pk])
+        rows = Enrollment.objects.filter(course=course).order_by("user_id")
+        self.assertEqual(
+            [(e.user_id, e.role, e.status) for e in rows],
+            [(meanwhile.pk, "assistant", "active"), (new.pk, "student", "active")],
+        )
+        self.assertIsNotNone(rows.get(user=new).enrolled_at)
+
+    def test_headers_blank_rows_and_extra_columns(self):
+        self.assertEqual(
+            identifiers_from_rows([["Email"], [" ada "], [], [""], ["bob", "x"]]), ["ada", "bob"]
+        )
+        self.assertEqual(identifiers_from_rows([["ada"], ["username"]]), ["ada", "username"])
+        self.assertEqual(rows_from_csv("a\tb\nc\td\n"), [["a", "b"], ["c", "d"]])
+        self.assertEqual(rows_from_csv('"x,y",z\n'), [["x,y", "z"]])
