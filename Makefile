@@ -27,7 +27,7 @@ install-dev: system-deps $(VENV)/.installed-dev
 run: install
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 COURSES_SIGNUP_OPEN=$${COURSES_SIGNUP_OPEN:-1} $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -51,3 +51,4 @@ test-scaled: services-start
 bench: install-dev
 	$(PY) bench/judge_local.py
 	$(PY) bench/judge0_latency.py
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/bulk_enroll.py

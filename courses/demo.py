@@ -48,8 +48,15 @@ COURSE = {
     "title": "Introduction to Python",
     "description": "Variables, functions, loops and lists, with automatically judged exercises.",
     "time_zone": "Europe/Paris",
+    # Work after a due date loses 10 % of its score per started day late.
+    "late_policy": "penalty",
+    "late_penalty_percent_per_day": 10,
 }
 CHAPTERS = ("First steps", "Loops and lists")
+#: The homework chapter (its index in CHAPTERS) and how many days after the first seeding it is
+#: due, at 23:59 in the course's time zone.
+HOMEWORK_CHAPTER = 1
+HOMEWORK_DUE_IN_DAYS = 14
 
 PROBLEMS: tuple[DemoProblem, ...] = (
     DemoProblem(

@@ -129,7 +129,8 @@ REST_FRAMEWORK = {
     # Browsers use the session (with CSRF on unsafe methods); scripts use a token
     # (``Authorization: Token <key>`` from POST /api/v1/auth/token/). README, "API".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's, with a failed CSRF check answered 403 ``csrf_failed`` (courses/api/auth.py).
+        "courses.api.auth.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -139,6 +140,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "courses.api.schema.ApiAutoSchema",
     # Every failure in one shape: {"error": {"code", "message", "fields"}} (courses/api/errors.py).
     "EXCEPTION_HANDLER": "courses.api.errors.exception_handler",
+    # Per-address throttles (logins, sign-ups) count REMOTE_ADDR; behind N trusted proxies set
+    # COURSES_NUM_PROXIES=N to take the client's address from X-Forwarded-For. Never trust a
+    # client-sent X-Forwarded-For otherwise: anyone could give every request a new address.
+    "NUM_PROXIES": env_int("COURSES_NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CodeCourses API",
@@ -175,6 +180,11 @@ COURSES_API_RUN_RATE = os.environ.get("COURSES_API_RUN_RATE", "30/min")
 COURSES_API_SIGNUP_RATE = os.environ.get("COURSES_API_SIGNUP_RATE", "10/hour")
 #: Failed and successful logins per client address (session and token), against guessing.
 COURSES_API_LOGIN_RATE = os.environ.get("COURSES_API_LOGIN_RATE", "30/min")
+#: The largest CSV body of an enrollment import (POST .../enrollments/import/): 2 MiB is some
+#: 50,000 emails.
+COURSES_API_MAX_CSV_BYTES = env_int("COURSES_API_MAX_CSV_BYTES", 2 * 1024 * 1024)
+#: Where people reach the site: links in emails (password reset) are built from it.
+COURSES_SITE_URL = os.environ.get("COURSES_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 #: Whether anyone may create a student account (POST /api/v1/auth/signup/, the sign-up page).
 COURSES_SIGNUP_OPEN = env_bool("COURSES_SIGNUP_OPEN", False)
 #: Submissions one user may have pending or judging at once (429 beyond; never in an exam).

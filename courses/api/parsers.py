@@ -1,12 +1,16 @@
-"""Request body parsing for the API: JSON only, bounded in size."""
+"""Request body parsing for the API: JSON everywhere, CSV where a view says so; bounded in size."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.http import parse_header_parameters
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.utils import json
+
+from courses.services.enrollment_import import rows_from_csv
+from courses.services.errors import MalformedCsv
 
 
 class PayloadTooLarge(APIException):
@@ -35,3 +39,28 @@ class BoundedJSONParser(JSONParser):
             return json.loads(text)  # DRF's: NaN and Infinity are refused
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError
             raise ParseError(f"The body is not valid JSON: {exc}") from exc
+
+
+class BoundedCSVParser(BaseParser):
+    """``text/csv`` bodies as a list of rows (lists of cells), at most
+    ``COURSES_API_MAX_CSV_BYTES`` (413 beyond, read as the JSON parser reads).
+
+    The charset is the media type's (``text/csv; charset=latin-1``), UTF-8 by default; a byte
+    order mark is dropped. Undecodable or unreadable CSV is 400 ``malformed_csv``.
+    """
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> list[list[str]]:
+        limit = settings.COURSES_API_MAX_CSV_BYTES
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"The CSV body is larger than {limit} bytes.")
+        charset = parse_header_parameters(media_type or "")[1].get("charset") or "utf-8"
+        try:
+            text = raw.decode("utf-8-sig" if charset.lower() in ("utf-8", "utf8") else charset)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise MalformedCsv(
+                f"The CSV is not valid {charset} text: {exc}", fields={"file": str(exc)}
+            ) from None
+        return rows_from_csv(text)

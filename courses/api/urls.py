@@ -11,6 +11,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from courses.api.accounts import (
+    AuthCsrfApi,
+    AuthMeApi,
+    AuthPasswordChangeApi,
+    AuthPasswordResetApi,
+    AuthPasswordResetConfirmApi,
+    AuthSessionApi,
+    AuthSignupApi,
+    AuthTokenApi,
+)
 from courses.api.catalogue import (
     CourseDetailApi,
     CourseListApi,
@@ -23,7 +33,12 @@ from courses.api.discussions import (
     ThreadListApi,
     ThreadRepliesApi,
 )
-from courses.api.enrollments import EnrollmentCreateApi
+from courses.api.enrollments import (
+    CourseEnrollmentApi,
+    StaffEnrollmentDetailApi,
+    StaffEnrollmentImportApi,
+    StaffEnrollmentListApi,
+)
 from courses.api.exams import (
     AttemptDetailApi,
     AttemptFinishApi,
@@ -109,10 +124,39 @@ urlpatterns = [
     path("threads/<int:thread_id>/replies/", ThreadRepliesApi.as_view(), name="thread-replies"),
     path("replies/<int:reply_id>/", ReplyDetailApi.as_view(), name="reply-detail"),
     # --- end of discussions (D)
+    # --- accounts (A) ---------------------------------------------------------------------------
+    path("auth/csrf/", AuthCsrfApi.as_view(), name="auth-csrf"),
+    path("auth/session/", AuthSessionApi.as_view(), name="auth-session"),
+    path("auth/me/", AuthMeApi.as_view(), name="auth-me"),
+    path("auth/token/", AuthTokenApi.as_view(), name="auth-token"),
+    path("auth/signup/", AuthSignupApi.as_view(), name="auth-signup"),
+    path("auth/password/change/", AuthPasswordChangeApi.as_view(), name="auth-password-change"),
+    path("auth/password/reset/", AuthPasswordResetApi.as_view(), name="auth-password-reset"),
     path(
-        "courses/<int:course_id>/enrollments/",
-        EnrollmentCreateApi.as_view(),
-        name="enrollment-create",
+        "auth/password/reset/confirm/",
+        AuthPasswordResetConfirmApi.as_view(),
+        name="auth-password-reset-confirm",
+    ),
+    # --- enrollment (A) -------------------------------------------------------------------------
+    path(
+        "courses/<int:course_id>/enrollment/",
+        CourseEnrollmentApi.as_view(),
+        name="course-enrollment",
+    ),
+    path(
+        "staff/courses/<int:course_id>/enrollments/",
+        StaffEnrollmentListApi.as_view(),
+        name="staff-enrollment-list",
+    ),
+    path(
+        "staff/enrollments/<int:enrollment_id>/",
+        StaffEnrollmentDetailApi.as_view(),
+        name="staff-enrollment-detail",
+    ),
+    path(
+        "staff/courses/<int:course_id>/enrollments/import/",
+        StaffEnrollmentImportApi.as_view(),
+        name="staff-enrollment-import",
     ),
     # --- grading (G): the course's staff ---
     path(

@@ -132,6 +132,32 @@ def course_open_for_enrollment(*, course_id: int) -> Course:
     return course
 
 
+def own_enrollment(*, user, course_id: int) -> Enrollment:
+    """The user's enrollment (whatever its status) in a course they may see; ``NotFound``."""
+    course = course_visible(user=user, course_id=course_id)
+    enrollment = (
+        Enrollment.objects.select_related("course").filter(user=user, course=course).first()
+    )
+    if enrollment is None:
+        raise NotFound("You are not enrolled in this course.")
+    return enrollment
+
+
+def enrollment_for_staff(*, user, enrollment_id: int, instructor_only: bool = False) -> Enrollment:
+    """An enrollment of a course the user teaches.
+
+    Rosters are private: outside the course (absent enrollment, not a member) it is not found;
+    a member whose role does not allow the action is ``Forbidden``.
+    """
+    enrollment = (
+        Enrollment.objects.select_related("user", "course").filter(pk=enrollment_id).first()
+    )
+    if enrollment is None or not is_course_member(user, enrollment.course_id):
+        raise NotFound("No such enrollment.")
+    require_staff(user=user, course_id=enrollment.course_id, instructor_only=instructor_only)
+    return enrollment
+
+
 def require_member(*, user, course_id: int, fresh: bool = False) -> None:
     """``NotEnrolled`` unless the user is an active member (``fresh``: see ``course_role``)."""
     if not is_course_member(user, course_id, fresh=fresh):

@@ -73,6 +73,47 @@ class ThreadHasReplies(Conflict):
     code = "thread_has_replies"
 
 
+# --- Accounts and enrollment (courses/services/accounts.py, enrollments.py) ------------------
+
+
+class InvalidCredentials(ServiceError):
+    """Wrong username or password, or an inactive account (never said which)."""
+
+    code = "invalid_credentials"
+
+
+class InvalidResetLink(ServiceError):
+    """A password-reset uid/token pair that is malformed, unknown, expired or already used."""
+
+    code = "invalid_reset_link"
+
+
+class MalformedCsv(ServiceError):
+    """A CSV body or file that cannot be read (encoding, NUL bytes, broken quoting)."""
+
+    code = "malformed_csv"
+
+
+class LastInstructor(Conflict):
+    """The change would leave the course without an active instructor."""
+
+    code = "last_instructor"
+
+
+class ImportRefused(ServiceError):
+    """An enrollment import naming unknown users or ambiguous emails, asked not to skip them.
+
+    ``code`` is ``unknown_users`` when any name is unknown, else ``ambiguous_users``; ``fields``
+    lists them under ``unknown`` and ``ambiguous``. Nothing was written.
+    """
+
+    code = "unknown_users"
+
+    def __init__(self, message: str, *, fields: dict[str, str], code: str) -> None:
+        super().__init__(message, fields=fields)
+        self.code = code
+
+
 # --- Exam attempts (courses/services/exam_attempts.py): refusals of the exam's state, HTTP 409 --
 
 
@@ -130,6 +171,16 @@ class Forbidden(ServiceError):
 
     code = "permission_denied"
     http_status = 403
+
+
+class SignupClosed(Forbidden):
+    code = "signup_closed"
+
+
+class EnrollmentRemoved(Forbidden):
+    """The course's staff removed this user; only they can bring them back."""
+
+    code = "enrollment_removed"
 
 
 class NotEnrolled(ServiceError):

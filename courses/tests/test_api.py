@@ -44,7 +44,7 @@ class EnrollmentCreateApiTestCase(ApiTestMixin, TestCase):
         self.client = self.client_for(self.user)
 
     def url(self, course_id=None):
-        return reverse("api:enrollment-create", args=[course_id or self.course.pk])
+        return reverse("api:course-enrollment", args=[course_id or self.course.pk])
 
     def enroll(self, data=None, course_id=None):
         return self.client.post(self.url(course_id), data or {}, format="json")
@@ -61,11 +61,13 @@ class EnrollmentCreateApiTestCase(ApiTestMixin, TestCase):
         roster = selectors.course_roster(course_id=self.course.pk)
         self.assertEqual([entry.user_id for entry in roster], [self.user.pk])
 
-    def test_enrolling_twice_is_409_already_enrolled_in_the_shape(self):
+    def test_enrolling_twice_is_409_already_enrolled_but_after_dropping_it_reactivates(self):
         self.assertEqual(self.enroll().status_code, 201)
         self.assertError(self.enroll(), 409, "already_enrolled", fields={"user"})
         Enrollment.objects.update(status=Enrollment.Status.DROPPED)
-        self.assertError(self.enroll(), 409, "already_enrolled")
+        response = self.enroll()
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["status"], "active")
         self.assertEqual(Enrollment.objects.count(), 1)
 
     def test_draft_and_missing_courses_are_404(self):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zoneinfo
 from datetime import timedelta
 
 from django.apps import apps
@@ -15,6 +16,7 @@ from django.utils import timezone
 from courses import demo
 from courses.judging.languages import LANGUAGES
 from courses.models import (
+    Chapter,
     Course,
     DiscussionThread,
     Enrollment,
@@ -22,6 +24,7 @@ from courses.models import (
     Problem,
     ReferenceSolution,
 )
+from courses.selectors import can_create_courses
 
 
 def seed() -> str:
@@ -59,6 +62,17 @@ class SeedDemoIdempotenceTestCase(TestCase):
         seed()
         self.assertEqual(set(Problem.objects.values_list("pk", "title", "order")), problems)
         self.assertEqual(Course.objects.get().pk, course.pk)
+
+    def test_running_twice_keeps_the_homework_due_date_and_the_roles(self):
+        seed()
+        chapter = Chapter.objects.get(order=demo.HOMEWORK_CHAPTER)
+        roles = set(Enrollment.objects.values_list("user__username", "role", "status"))
+        seed()
+        chapter_again = Chapter.objects.get(order=demo.HOMEWORK_CHAPTER)
+        self.assertEqual(chapter_again.due_at, chapter.due_at)
+        self.assertEqual(
+            set(Enrollment.objects.values_list("user__username", "role", "status")), roles
+        )
 
     def test_rerun_does_not_reset_a_changed_password(self):
         seed()
@@ -147,7 +161,7 @@ class SeedDemoContentTestCase(TestCase):
         self.assertEqual(thread.reply_count, thread.replies.count())
 
     def test_users_can_log_in_with_their_passwords(self):
-        for username in ("instructor", "student"):
+        for username in ("instructor", "assistant", "student", "student2"):
             with self.subTest(username=username):
                 user = authenticate(username=username, password=username)
                 self.assertIsNotNone(user)
@@ -163,8 +177,40 @@ class SeedDemoContentTestCase(TestCase):
         self.assertFalse(get_user_model().objects.get(username="instructor").is_superuser)
         self.assertFalse(get_user_model().objects.get(username="student").is_staff)
 
+    def test_every_role_is_there(self):
+        roles = dict(
+            Enrollment.objects.filter(course=self.course).values_list("user__username", "role")
+        )
+        self.assertEqual(
+            roles,
+            {
+                "instructor": Enrollment.Role.INSTRUCTOR,
+                "assistant": Enrollment.Role.ASSISTANT,
+                "student": Enrollment.Role.STUDENT,
+                "student2": Enrollment.Role.STUDENT,
+            },
+        )
+        users = get_user_model().objects
+        self.assertTrue(can_create_courses(users.get(username="instructor")))
+        for username in ("assistant", "student", "student2"):
+            with self.subTest(username=username):
+                user = users.get(username=username)
+                self.assertFalse(can_create_courses(user))
+                self.assertFalse(user.is_staff or user.is_superuser)
+
+    def test_a_homework_chapter_is_due_in_the_future_with_a_late_penalty(self):
+        chapters = list(self.course.chapters.order_by("order"))
+        homework = chapters[demo.HOMEWORK_CHAPTER]
+        self.assertGreater(homework.due_at, timezone.now() + timedelta(days=7))
+        local = homework.due_at.astimezone(zoneinfo.ZoneInfo(self.course.time_zone))
+        self.assertEqual((local.hour, local.minute), (23, 59))
+        self.assertEqual([c.due_at for c in chapters if c != homework], [None])
+        self.assertEqual(self.course.late_policy, Course.LatePolicy.PENALTY)
+        self.assertEqual(self.course.late_penalty_percent_per_day, 10)
+
     def test_command_says_how_to_log_in(self):
-        self.assertIn("instructor/instructor", self.output)
+        for pair in ("instructor/instructor", "assistant/assistant", "student2/student2"):
+            self.assertIn(pair, self.output)
 
     def test_instructor_logs_into_the_admin_and_sees_the_demo_course(self):
         response = self.client.post(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import zoneinfo
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from courses import demo
 from courses.models import (
@@ -22,6 +24,7 @@ from courses.models import (
     ProblemTestCase,
     ReferenceSolution,
 )
+from courses.services.accounts import course_creator_set
 from courses.services.discussions import reply_create
 from courses.services.exams import exam_recompute_scores
 
@@ -40,8 +43,18 @@ def ensure_user(username: str, password: str, *, is_staff: bool = False):
     return user
 
 
+def homework_due_at(course: Course) -> datetime:
+    """``HOMEWORK_DUE_IN_DAYS`` from today, at 23:59 where the course is taught."""
+    zone = zoneinfo.ZoneInfo(course.time_zone)
+    day = timezone.now().astimezone(zone).date() + timedelta(days=demo.HOMEWORK_DUE_IN_DAYS)
+    return datetime.combine(day, time(23, 59), tzinfo=zone)
+
+
 class Command(BaseCommand):
-    help = "Create the demo course, users (instructor/instructor, student/student) and exam."
+    help = (
+        "Create the demo course (a homework chapter with a due date, a late penalty), its users "
+        "(instructor, assistant, student, student2: password = username) and exam."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -50,18 +63,31 @@ class Command(BaseCommand):
             *Permission.objects.filter(content_type__app_label="courses"),
             *Permission.objects.filter(codename="view_user"),
         )
+        course_creator_set(user=instructor, allowed=True)
+        assistant = ensure_user("assistant", "assistant")
         student = ensure_user("student", "student")
+        student2 = ensure_user("student2", "student2")
 
         course, _ = Course.objects.update_or_create(
             slug=demo.COURSE["slug"],
             defaults={**demo.COURSE, "is_published": True},
         )
-        for user, role in ((instructor, "instructor"), (student, "student")):
+        for user, role in (
+            (instructor, "instructor"),
+            (assistant, "assistant"),
+            (student, "student"),
+            (student2, "student"),
+        ):
             Enrollment.objects.get_or_create(user=user, course=course, defaults={"role": role})
         chapters = [
             Chapter.objects.update_or_create(course=course, order=i, defaults={"title": title})[0]
             for i, title in enumerate(demo.CHAPTERS)
         ]
+        homework = chapters[demo.HOMEWORK_CHAPTER]
+        if homework.due_at is None:  # set once: running again must not move the deadline
+            homework.due_at = homework_due_at(course)
+            homework.save(update_fields=["due_at"])
+        due = homework.due_at.astimezone(zoneinfo.ZoneInfo(course.time_zone))
         problems = {}
         for order, spec in enumerate(demo.PROBLEMS):
             problem, _ = Problem.objects.update_or_create(
@@ -130,7 +156,9 @@ class Command(BaseCommand):
                 reply_create(thread=thread, author=author, body=body)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo course '{course.title}': {len(problems)} problems, exam '{exam.title}'. "
-                "Log in as instructor/instructor or student/student."
+                f"Demo course '{course.title}': {len(problems)} problems, exam '{exam.title}', "
+                f"homework '{homework.title}' due {due:%Y-%m-%d %H:%M %Z}. Log in as "
+                "instructor/instructor, assistant/assistant, student/student or "
+                "student2/student2."
             )
         )

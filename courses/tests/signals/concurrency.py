@@ -150,7 +150,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         statuses: list[tuple[int, int, int, str]] = []
 
         def act(client):
-            enrolled = client.post(reverse("api:enrollment-create", args=[course.pk]))
+            enrolled = client.post(reverse("api:course-enrollment", args=[course.pk]))
             submitted = client.post(
                 reverse("api:submission-create", args=[problem.pk]),
                 {"language": "python", "code": RIGHT},
