@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.utils import json
 
 
@@ -35,3 +35,20 @@ class BoundedJSONParser(JSONParser):
             return json.loads(text)  # DRF's: NaN and Infinity are refused
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError
             raise ParseError(f"The body is not valid JSON: {exc}") from exc
+
+
+class BoundedZipParser(BaseParser):
+    """A raw ``application/zip`` body, as bytes, refused over ``COURSES_CASE_ARCHIVE_MAX_BYTES``.
+
+    Like ``BoundedJSONParser`` it reads at most one byte past the limit, whatever
+    ``Content-Length`` claims. What is inside is for ``courses.services.case_archive`` to judge.
+    """
+
+    media_type = "application/zip"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        limit = settings.COURSES_CASE_ARCHIVE_MAX_BYTES
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"The archive is larger than {limit} bytes.")
+        return raw
