@@ -21,7 +21,7 @@ from courses.models import Chapter, ExamProblem, Problem, ProblemTestCase
 from courses.services.errors import ServiceError
 from courses.services.model_checks import next_order
 from courses.services.submissions import validate_source
-from courses.services.testdata import case_errors
+from courses.services.testdata import CASE_RULE_FIELDS, case_errors
 
 #: The field naming the parent among whose children an order is "next".
 ORDER_PARENTS = {
@@ -99,11 +99,15 @@ class NextOrderFormSet(BaseInlineFormSet):
 
 
 class CaseFormSet(NextOrderFormSet):
-    """Every case, new or edited, fits its problem as the problem is being saved."""
+    """Cases fit their problem as it is being saved: the new and edited ones, and all of them
+    when the problem's mode, languages, templates or checker change (as in the API)."""
 
     def clean(self):
         super().clean()
+        every_case = self._rules_changed()
         for form in self.kept_forms():
+            if not (every_case or form.has_changed()):
+                continue
             data = form.cleaned_data
             errors = case_errors(
                 self.instance,
@@ -112,6 +116,14 @@ class CaseFormSet(NextOrderFormSet):
             )
             for field, message in errors.items():
                 form.add_error(field, message)
+
+    def _rules_changed(self) -> bool:
+        if self.instance.pk is None:
+            return True
+        saved = Problem.objects.filter(pk=self.instance.pk).values(*CASE_RULE_FIELDS).first()
+        return saved is None or any(
+            saved[name] != getattr(self.instance, name) for name in CASE_RULE_FIELDS
+        )
 
 
 class ExamProblemForm(NextOrderForm):

@@ -17,7 +17,12 @@ from courses.judging.languages import LANGUAGES
 from courses.models import Chapter, Course, Enrollment, Problem
 from courses.services import model_checks
 from courses.services.errors import InvalidInput
-from courses.services.testdata import CaseData, cases_add, problem_cases_check
+from courses.services.testdata import (
+    CASE_RULE_FIELDS,
+    CaseData,
+    cases_add,
+    problem_cases_check,
+)
 from courses.services.validation import problem_validation_request
 
 #: Upper bounds of a problem's limits: generous for exercises, and they bound judging leases.
@@ -38,8 +43,6 @@ JUDGING_FIELDS = (
     "float_abs_tolerance",
     "float_rel_tolerance",
 )
-#: Fields that decide what a valid test case is (``testdata.case_errors``).
-CASE_RULE_FIELDS = ("io_mode", "allowed_languages", "template_overrides", "checker")
 
 
 # --- Courses -------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from courses.services.errors import AlreadyExists, InvalidArchive, InvalidInput,
 from courses.services.validation import problem_validation_request
 
 ARCHIVE_MODES = ("replace", "append")
+#: A problem's fields that decide what a valid test case is (``case_errors``).
+CASE_RULE_FIELDS = ("io_mode", "allowed_languages", "template_overrides", "checker")
 
 
 # --- What makes test data valid for its problem ----------------------------------------------
