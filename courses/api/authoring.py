@@ -18,6 +18,7 @@ from courses.api.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictDecimalField,
+    StrictFloatField,
     StrictIntegerField,
     StrictListField,
 )
@@ -262,8 +263,8 @@ class StaffProblemInput(serializers.Serializer):
     starter_code = _code_map(help_text="{language: code shown in the editor}")
     template_overrides = _code_map(help_text="{language: wrapping template}")
     checker = serializers.ChoiceField(choices=Problem.Checker.choices, required=False)
-    float_abs_tolerance = serializers.FloatField(min_value=0, required=False)
-    float_rel_tolerance = serializers.FloatField(min_value=0, required=False)
+    float_abs_tolerance = StrictFloatField(min_value=0, required=False)
+    float_rel_tolerance = StrictFloatField(min_value=0, required=False)
 
 
 class StaffProblemCreateInput(StaffProblemInput):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
 from courses.models import Exam, ExamAttempt, ExamProblem, Problem
 from courses.services import model_checks
@@ -83,10 +84,21 @@ def exam_delete(*, exam: Exam) -> None:
 # --- Exam problems -------------------------------------------------------------------------------
 
 
+#: The largest total an exam can hold (``Exam.total_score``: 8 digits, 2 decimals).
+MAX_TOTAL_SCORE = Decimal("999999.99")
+
+
 def _check_exam_problem(row: ExamProblem) -> None:
     model_checks.clean_fields(row, exclude=["exam", "problem"])
     if row.score < 0:
         raise InvalidInput("A score cannot be negative.", fields={"score": "≥ 0"})
+    others = ExamProblem.objects.filter(exam_id=row.exam_id).exclude(pk=row.pk)
+    total = (others.aggregate(total=Sum("score"))["total"] or Decimal(0)) + row.score
+    if total > MAX_TOTAL_SCORE:
+        raise InvalidInput(
+            f"The exam's total score would exceed {MAX_TOTAL_SCORE}.",
+            fields={"score": f"the exam's total is at most {MAX_TOTAL_SCORE}"},
+        )
 
 
 def exam_problem_add(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import Max
 
 from courses.services.errors import (
@@ -69,7 +69,8 @@ def require_order_free(siblings: models.QuerySet, order: int, *, exclude_pk=None
 
 
 def save(instance: models.Model, *, update_fields: Iterable[str] | None = None) -> None:
-    """Save in a savepoint; a constraint that a concurrent write broke is a 409, not a 500."""
+    """Save in a savepoint; a constraint that a concurrent write broke is a 409, a value the
+    database cannot hold (checked before, so only a last resort) a 400, never a 500."""
     try:
         with transaction.atomic():
             instance.save(update_fields=None if update_fields is None else list(update_fields))
@@ -77,6 +78,8 @@ def save(instance: models.Model, *, update_fields: Iterable[str] | None = None) 
         raise Conflict(
             "This change conflicts with another one made at the same time; reload and retry."
         ) from exc
+    except DataError as exc:
+        raise InvalidInput("A value is out of the range the database can store.") from exc
 
 
 def delete(instance: models.Model, *, instead: str) -> None:

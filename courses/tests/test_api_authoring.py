@@ -459,6 +459,8 @@ class ProblemCreateApiTestCase(AuthoringTestCase):
             ({"starter_code": {"python": 1}}, "starter_code.python"),
             ({"checker": "regex"}, "checker"),
             ({"float_abs_tolerance": -0.1}, "float_abs_tolerance"),
+            ({"float_abs_tolerance": True}, "float_abs_tolerance"),
+            ({"float_rel_tolerance": "0.1"}, "float_rel_tolerance"),
             ({"is_visible": 1}, "is_visible"),
         ):
             with self.subTest(data=data):

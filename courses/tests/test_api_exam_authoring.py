@@ -233,3 +233,11 @@ class ExamProblemApiTestCase(AuthoringTestCase):
             "staff-exam-problem-list", {"problem": row.problem_id}, assistant, exam_id=self.exam.pk
         )
         self.assertError(response, 403, "permission_denied")
+
+    def test_scores_that_the_exam_total_cannot_hold_are_refused(self):
+        self.add({"problem": self.new_problem().pk, "score": "999999.99"})
+        response = self.add({"problem": self.new_problem().pk, "score": "0.01"})
+        self.assertError(response, 400, "invalid_input", fields={"score"})
+        response = self.add({"problem": self.new_problem(points=1_000_000).pk})
+        self.assertError(response, 400, "invalid_input", fields={"score"})
+        self.assertEqual(self.total(), "999999.99")
