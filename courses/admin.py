@@ -181,7 +181,7 @@ class ProblemAdmin(ScopedModelAdmin):
     def save_related(self, request, form, formsets, change):
         """A change to what decides verdicts judges the reference solutions again."""
         super().save_related(request, form, formsets, change)
-        judging = set(form.changed_data) & set(authoring.JUDGING_FIELDS)
+        judging = set(form.changed_data) & set(validation.JUDGING_FIELDS)
         if not change or judging or any(formset.has_changed() for formset in formsets):
             validation.problem_validation_request(problem_id=form.instance.pk)
 

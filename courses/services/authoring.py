@@ -23,26 +23,12 @@ from courses.services.testdata import (
     cases_add,
     problem_cases_check,
 )
-from courses.services.validation import problem_validation_request
+from courses.services.validation import JUDGING_FIELDS, problem_validation_request
 
 #: Upper bounds of a problem's limits: generous for exercises, and they bound judging leases.
 MAX_TIME_LIMIT_MS = 60_000
 MAX_MEMORY_LIMIT_KB = 2 * 1024 * 1024
 MAX_OUTPUT_LIMIT_KB = 16 * 1024
-
-#: Fields that decide verdicts: changing one judges the reference solutions again.
-JUDGING_FIELDS = (
-    "time_limit_ms",
-    "memory_limit_kb",
-    "output_limit_kb",
-    "allowed_languages",
-    "io_mode",
-    "entry_point",
-    "template_overrides",
-    "checker",
-    "float_abs_tolerance",
-    "float_rel_tolerance",
-)
 
 
 # --- Courses -------------------------------------------------------------------------------------

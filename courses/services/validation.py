@@ -9,13 +9,15 @@ solution, for the course's staff.
 
 An infrastructure failure (judge unreachable, sandbox missing) is stored as such
 (``validation_status = "internal_error"``, ``details["cause"] = "infrastructure"``), never as the
-solution's fault. A validation that finishes after the problem changed again is dropped: the
-problem's ``updated_at``, bumped by every request, tells the task whether its results are still
-about the current data, and the newer request's task stores the right ones.
+solution's fault. A validation that finishes after the data it judged changed is dropped: a
+fingerprint of everything that decides verdicts (``judging_fingerprint``), taken when it starts
+and again under a lock when it stores, tells, and the newer request's task stores the right ones.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 from django.db import transaction
@@ -35,6 +37,20 @@ logger = logging.getLogger(__name__)
 
 #: How much of a failing case's output and error text a validation keeps, in characters.
 VALIDATION_TEXT_CHARS = 4096
+
+#: A problem's fields that decide verdicts: changing one judges the reference solutions again.
+JUDGING_FIELDS = (
+    "time_limit_ms",
+    "memory_limit_kb",
+    "output_limit_kb",
+    "allowed_languages",
+    "io_mode",
+    "entry_point",
+    "template_overrides",
+    "checker",
+    "float_abs_tolerance",
+    "float_rel_tolerance",
+)
 
 
 # --- Reference solutions ---------------------------------------------------------------------
@@ -91,7 +107,6 @@ def problem_validation_request(*, problem_id: int) -> None:
     Call inside the transaction that made the change, so the task sees it committed.
     """
     with transaction.atomic():
-        Problem.objects.filter(pk=problem_id).update(updated_at=timezone.now())
         ReferenceSolution.objects.filter(problem_id=problem_id).update(
             validation_status="", validation_score=None, validation_details={}, validated_at=None
         )
@@ -130,11 +145,11 @@ def problem_validate(
     problem = Problem.objects.filter(pk=problem_id).first()
     if problem is None:
         return 0
-    stamp = problem.updated_at
     cases = list(problem.test_cases.order_by("order", "id"))
-    references = list(problem.reference_solutions.order_by("language"))
+    references = list(problem.reference_solutions.order_by("language", "id"))
     if not cases or not references:
         return 0
+    fingerprint = judging_fingerprint(problem, cases, references)
     executor = executor or CodeExecutorService()
     outcomes = {}
     for reference in references:
@@ -153,14 +168,29 @@ def problem_validate(
             outcomes[reference.pk] = _failure("configuration", f"The problem's settings: {exc}")
         else:
             outcomes[reference.pk] = _success(evaluation)
-    return _store(problem_id=problem_id, stamp=stamp, references=references, outcomes=outcomes)
+    return _store(
+        problem_id=problem_id, fingerprint=fingerprint, references=references, outcomes=outcomes
+    )
 
 
-def _store(*, problem_id: int, stamp, references, outcomes: dict) -> int:
+def judging_fingerprint(problem: Problem, cases, references) -> str:
+    """A digest of everything that decides the verdicts of the problem's reference solutions."""
+    data = [
+        [getattr(problem, name) for name in JUDGING_FIELDS],
+        [[c.pk, c.order, c.input, c.expected_output, c.weight, c.is_sample] for c in cases],
+        [[r.pk, r.language, r.code] for r in references],
+    ]
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _store(*, problem_id: int, fingerprint: str, references, outcomes: dict) -> int:
     now = timezone.now()
     with transaction.atomic():
-        current = (
-            Problem.objects.select_for_update().filter(pk=problem_id, updated_at=stamp).exists()
+        problem = Problem.objects.select_for_update().filter(pk=problem_id).first()
+        current = problem is not None and fingerprint == judging_fingerprint(
+            problem,
+            problem.test_cases.order_by("order", "id"),
+            problem.reference_solutions.order_by("language", "id"),
         )
         if not current:
             logger.info("problem %s changed during validation; results dropped", problem_id)
@@ -168,9 +198,7 @@ def _store(*, problem_id: int, stamp, references, outcomes: dict) -> int:
         stored = 0
         for reference in references:
             status, score, details = outcomes[reference.pk]
-            stored += ReferenceSolution.objects.filter(
-                pk=reference.pk, language=reference.language, code=reference.code
-            ).update(
+            stored += ReferenceSolution.objects.filter(pk=reference.pk).update(
                 validation_status=status,
                 validation_score=score,
                 validation_details=details,

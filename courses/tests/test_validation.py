@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from unittest import mock
 
+from django.db import transaction
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -144,14 +145,35 @@ class ProblemValidateServiceTestCase(TestCase):
         )
 
     def test_results_about_data_that_changed_meanwhile_are_dropped(self):
-        def run_while_an_instructor_edits(request):
+        edits = [
+            lambda: ProblemTestCase.objects.filter(pk=self.w.hidden.pk).update(
+                expected_output="41"
+            ),
+            lambda: ReferenceSolution.objects.filter(pk=self.reference.pk).update(code="x = 1"),
+            lambda: Problem.objects.filter(pk=self.w.problem.pk).update(time_limit_ms=999),
+            lambda: ProblemTestCase.objects.get_or_create(
+                problem=self.w.problem, order=9, defaults={"input": "[]"}
+            ),
+        ]
+        for edit in edits:
+            with self.subTest(edit=edits.index(edit)), transaction.atomic():
+
+                def run_while_an_instructor_edits(request, edit=edit):
+                    edit()
+                    return RunResult(outcome=Outcome.OK, stdout=b"3\n")
+
+                self.assertEqual(self.validate(run_while_an_instructor_edits), 0)
+                self.assertEqual(validated(self.reference).validation_status, "")
+                transaction.set_rollback(True)
+
+    def test_an_edit_that_decides_no_verdict_does_not_drop_results(self):
+        def run_while_an_instructor_renames(request):
             Problem.objects.filter(pk=self.w.problem.pk).update(
-                updated_at=timezone.now() + timedelta(seconds=1)
+                title="Renamed", updated_at=timezone.now() + timedelta(seconds=1)
             )
             return RunResult(outcome=Outcome.OK, stdout=b"3\n")
 
-        self.assertEqual(self.validate(run_while_an_instructor_edits), 0)
-        self.assertEqual(validated(self.reference).validation_status, "")
+        self.assertEqual(self.validate(run_while_an_instructor_renames), 1)
 
     def test_every_reference_solution_is_judged_with_its_own_language(self):
         factories.ReferenceSolutionFactory(
