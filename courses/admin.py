@@ -1,9 +1,14 @@
 """The Django admin, usable by instructors.
 
-A superuser sees everything. A staff user who is not a superuser sees and edits only what
-belongs to courses where they hold an active instructor enrollment: each admin names the path
-from its model to ``Course`` in ``course_path``, and querysets, foreign-key choices and object
-permissions all go through it.
+Who may do what comes from the one access policy (``courses.selectors``): a superuser sees
+everything; a staff user who is not a superuser sees and edits only what belongs to courses
+where they are an active instructor (``selectors.instructed_course_scope``): each admin names
+the path from its model to ``Course`` in ``course_path``, and querysets, foreign-key choices and
+object permissions all go through it. Users with the site permission ``courses.add_course``
+may add courses and become their instructor, as through the API.
+
+Orders left blank go at the end of their parent, as in the API; saving a problem, its cases or
+its reference solutions judges the reference solutions again (``services.validation``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,15 @@ from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from courses import selectors
+from courses.admin_forms import (
+    CaseFormSet,
+    ExamProblemForm,
+    ExamProblemFormSet,
+    NextOrderForm,
+    NextOrderFormSet,
+    ReferenceSolutionFormSet,
+)
 from courses.models import (
     Chapter,
     Course,
@@ -30,6 +44,7 @@ from courses.models import (
     Submission,
     SubmissionTestResult,
 )
+from courses.services import authoring, validation
 from courses.services.errors import ServiceError
 from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
@@ -38,17 +53,12 @@ from courses.services.exam_attempts import (
 )
 
 
-def instructed_course_ids(user) -> QuerySet:
-    return Enrollment.objects.filter(
-        user=user, role=Enrollment.Role.INSTRUCTOR, status=Enrollment.Status.ACTIVE
-    ).values("course_id")
-
-
 def scope_to_instructor(queryset: QuerySet, user, course_path: str) -> QuerySet:
-    if user.is_superuser:
+    course_ids = selectors.instructed_course_scope(user)
+    if course_ids is None:
         return queryset
     lookup = f"{course_path}__in" if course_path else "pk__in"
-    return queryset.filter(**{lookup: instructed_course_ids(user)})
+    return queryset.filter(**{lookup: course_ids})
 
 
 #: Filter choices drawn from the scoped queryset: a plain related filter would list every course
@@ -86,7 +96,7 @@ class ScopedModelAdmin(InstructorScopedMixin, admin.ModelAdmin):
     """Object permissions too: an instructor cannot open another course's object by its URL."""
 
     def _in_scope(self, request, obj) -> bool:
-        if obj is None or request.user.is_superuser:
+        if obj is None or selectors.instructed_course_scope(request.user) is None:
             return True
         return self.get_queryset(request).filter(pk=obj.pk).exists()
 
@@ -107,6 +117,8 @@ class ScopedInline(InstructorScopedMixin, admin.TabularInline):
 class ChapterInline(ScopedInline):
     model = Chapter
     course_path = "course"
+    form = NextOrderForm
+    formset = NextOrderFormSet
 
 
 class EnrollmentInline(ScopedInline):
@@ -124,13 +136,20 @@ class CourseAdmin(ScopedModelAdmin):
     inlines = [ChapterInline, EnrollmentInline]
 
     def has_add_permission(self, request):
-        # New courses are created by administrators, who then enroll their instructors.
-        return request.user.is_superuser
+        return selectors.can_create_courses(request.user)
+
+    def save_related(self, request, form, formsets, change):
+        """The creator becomes the new course's instructor (after the inlines, which may list
+        them too), in the admin's transaction."""
+        super().save_related(request, form, formsets, change)
+        if not change:
+            authoring.course_creator_enroll(course=form.instance, user=request.user)
 
 
 @admin.register(Chapter)
 class ChapterAdmin(ScopedModelAdmin):
     course_path = "course"
+    form = NextOrderForm
     list_display = ["title", "course", "order"]
     list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
@@ -139,12 +158,17 @@ class ChapterAdmin(ScopedModelAdmin):
 class ProblemTestCaseInline(ScopedInline):
     model = ProblemTestCase
     course_path = "problem__chapter__course"
+    form = NextOrderForm
+    formset = CaseFormSet
     fields = ["order", "is_sample", "weight", "input", "expected_output"]
 
 
 class ReferenceSolutionInline(ScopedInline):
     model = ReferenceSolution
     course_path = "problem__chapter__course"
+    formset = ReferenceSolutionFormSet
+    fields = ["language", "code", "validation_status", "validation_score", "validated_at"]
+    readonly_fields = ["validation_status", "validation_score", "validated_at"]
 
 
 @admin.register(Problem)
@@ -161,11 +185,21 @@ class ProblemAdmin(ScopedModelAdmin):
     ]
     search_fields = ["title", "statement"]
     inlines = [ProblemTestCaseInline, ReferenceSolutionInline]
+    form = NextOrderForm
+
+    def save_related(self, request, form, formsets, change):
+        """A change to what decides verdicts judges the reference solutions again."""
+        super().save_related(request, form, formsets, change)
+        judging = set(form.changed_data) & set(validation.JUDGING_FIELDS)
+        if not change or judging or any(formset.has_changed() for formset in formsets):
+            validation.problem_validation_request(problem_id=form.instance.pk)
 
 
 class ExamProblemInline(ScopedInline):
     model = ExamProblem
     course_path = "exam__course"
+    form = ExamProblemForm
+    formset = ExamProblemFormSet
 
 
 @admin.register(Exam)
@@ -339,6 +373,13 @@ class SubmissionAdmin(ScopedModelAdmin):
         "late_days",
     ]
     inlines = [SubmissionTestResultInline]
+
+    def has_change_permission(self, request, obj=None):
+        """A submission is a record: its code and its verdict belong together, so neither is
+        edited here (rejudge it instead). The page of a submission is read-only."""
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(ProblemProgress)

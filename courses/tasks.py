@@ -14,6 +14,7 @@ from courses.services.submissions import (
     submission_enqueue,
     submissions_stale,
 )
+from courses.services.validation import problem_validate
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +61,18 @@ def finish_expired_attempts() -> int:
     Each attempt's ``finished_at`` is its deadline, so how late this runs changes nothing.
     """
     return exam_attempts_finish_expired()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def validate_problem(self, problem_id: int) -> int:
+    """Judge a problem's reference solutions on its cases; store the results for its staff.
+
+    Harmless to run twice or late: results about data that changed meanwhile are dropped.
+    """
+    final_attempt = self.request.retries >= self.max_retries
+    try:
+        return problem_validate(problem_id=problem_id, retry_allowed=not final_attempt)
+    except JudgeError as exc:
+        backoff = min(2**self.request.retries, 60) * (0.5 + random.random())
+        countdown = getattr(exc, "retry_after_s", None) or backoff
+        raise self.retry(exc=exc, countdown=countdown) from exc

@@ -265,3 +265,13 @@ CELERY_BEAT_SCHEDULE["finish-expired-exam-attempts"] = {
     "task": "courses.tasks.finish_expired_attempts",
     "schedule": 60.0,
 }
+
+# --- Test-case archives (POST /api/v1/staff/problems/<id>/cases/archive/) -------------------------
+#: The largest zip accepted, as uploaded (413 beyond, before it is opened).
+COURSES_CASE_ARCHIVE_MAX_BYTES = env_int("COURSES_CASE_ARCHIVE_MAX_BYTES", 8 * 1024 * 1024)
+#: The most its files may add up to once decompressed, counted while reading (zip bombs lie).
+COURSES_CASE_ARCHIVE_MAX_UNCOMPRESSED_BYTES = env_int(
+    "COURSES_CASE_ARCHIVE_MAX_UNCOMPRESSED_BYTES", 64 * 1024 * 1024
+)
+#: The most entries (files and folders) it may hold: 500 NAME.in/NAME.out pairs by default.
+COURSES_CASE_ARCHIVE_MAX_FILES = env_int("COURSES_CASE_ARCHIVE_MAX_FILES", 1000)

@@ -7,6 +7,8 @@ program that prints nothing (README, "API").
 
 from __future__ import annotations
 
+import math
+
 from rest_framework import serializers
 
 
@@ -65,6 +67,17 @@ class StrictDecimalField(serializers.DecimalField):
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | float | str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number (finite); ``true`` and ``"0.5"`` are not numbers."""
+
+    default_error_messages = {"invalid": "Must be a finite number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 

@@ -64,3 +64,20 @@ class BoundedCSVParser(BaseParser):
                 f"The CSV is not valid {charset} text: {exc}", fields={"file": str(exc)}
             ) from None
         return rows_from_csv(text)
+
+
+class BoundedZipParser(BaseParser):
+    """A raw ``application/zip`` body, as bytes, refused over ``COURSES_CASE_ARCHIVE_MAX_BYTES``.
+
+    Like ``BoundedJSONParser`` it reads at most one byte past the limit, whatever
+    ``Content-Length`` claims. What is inside is for ``courses.services.case_archive`` to judge.
+    """
+
+    media_type = "application/zip"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        limit = settings.COURSES_CASE_ARCHIVE_MAX_BYTES
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"The archive is larger than {limit} bytes.")
+        return raw

@@ -21,6 +21,14 @@ from courses.api.accounts import (
     AuthSignupApi,
     AuthTokenApi,
 )
+from courses.api.authoring import (
+    StaffChapterDetailApi,
+    StaffChapterListApi,
+    StaffCourseCreateApi,
+    StaffCourseDetailApi,
+    StaffProblemDetailApi,
+    StaffProblemListApi,
+)
 from courses.api.catalogue import (
     CourseDetailApi,
     CourseListApi,
@@ -38,6 +46,12 @@ from courses.api.enrollments import (
     StaffEnrollmentDetailApi,
     StaffEnrollmentImportApi,
     StaffEnrollmentListApi,
+)
+from courses.api.exam_authoring import (
+    StaffExamDetailApi,
+    StaffExamListApi,
+    StaffExamProblemDetailApi,
+    StaffExamProblemListApi,
 )
 from courses.api.exams import (
     AttemptDetailApi,
@@ -64,6 +78,14 @@ from courses.api.grading import (
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
 from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi, SubmissionListApi
+from courses.api.testdata import (
+    StaffCaseArchiveApi,
+    StaffCaseDetailApi,
+    StaffCaseListApi,
+    StaffProblemValidateApi,
+    StaffReferenceDetailApi,
+    StaffReferenceListApi,
+)
 
 
 class NoSuchEndpointApi(APIView):
@@ -225,5 +247,74 @@ urlpatterns = [
         "staff/attempts/<int:attempt_id>/reopen/",
         StaffAttemptReopenApi.as_view(),
         name="staff-attempt-reopen",
+    ),
+    # --- authoring (F): courses, chapters, problems, test data, exams, for the course's staff ---
+    path("staff/courses/", StaffCourseCreateApi.as_view(), name="staff-course-list"),
+    path(
+        "staff/courses/<int:course_id>/",
+        StaffCourseDetailApi.as_view(),
+        name="staff-course-detail",
+    ),
+    path(
+        "staff/courses/<int:course_id>/chapters/",
+        StaffChapterListApi.as_view(),
+        name="staff-chapter-list",
+    ),
+    path(
+        "staff/chapters/<int:chapter_id>/",
+        StaffChapterDetailApi.as_view(),
+        name="staff-chapter-detail",
+    ),
+    path(
+        "staff/chapters/<int:chapter_id>/problems/",
+        StaffProblemListApi.as_view(),
+        name="staff-problem-list",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/",
+        StaffProblemDetailApi.as_view(),
+        name="staff-problem-detail",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/cases/",
+        StaffCaseListApi.as_view(),
+        name="staff-case-list",
+    ),
+    path("staff/cases/<int:case_id>/", StaffCaseDetailApi.as_view(), name="staff-case-detail"),
+    path(
+        "staff/problems/<int:problem_id>/cases/archive/",
+        StaffCaseArchiveApi.as_view(),
+        name="staff-case-archive",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/reference-solutions/",
+        StaffReferenceListApi.as_view(),
+        name="staff-reference-list",
+    ),
+    path(
+        "staff/reference-solutions/<int:reference_id>/",
+        StaffReferenceDetailApi.as_view(),
+        name="staff-reference-detail",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/validate/",
+        StaffProblemValidateApi.as_view(),
+        name="staff-problem-validate",
+    ),
+    path(
+        "staff/courses/<int:course_id>/exams/",
+        StaffExamListApi.as_view(),
+        name="staff-exam-list",
+    ),
+    path("staff/exams/<int:exam_id>/", StaffExamDetailApi.as_view(), name="staff-exam-detail"),
+    path(
+        "staff/exams/<int:exam_id>/problems/",
+        StaffExamProblemListApi.as_view(),
+        name="staff-exam-problem-list",
+    ),
+    path(
+        "staff/exam-problems/<int:exam_problem_id>/",
+        StaffExamProblemDetailApi.as_view(),
+        name="staff-exam-problem-detail",
     ),
 ]

@@ -56,6 +56,7 @@ program runs, so they stay runtime errors.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -218,6 +219,46 @@ _launcher_module, sys.modules["__main__"] = sys.modules["__main__"], _main
 del _source
 exec(_code, _main.__dict__)
 """
+
+
+#: Languages whose default function-style template reads a JSON array of arguments from stdin
+#: (the others' ``solve()`` reads stdin itself, so any text is a valid input for them).
+JSON_ARGUMENT_LANGUAGES = frozenset({"python", "javascript"})
+
+
+def check_function_arguments(text: str) -> None:
+    """Raise ``TemplateError`` unless ``text`` is an input the JSON-argument harnesses accept.
+
+    That is blank (no arguments) or one JSON array (RFC 8259: no NaN or Infinity, which
+    JavaScript's ``JSON.parse`` refuses). Test data is checked with this when it is saved, so a
+    bad input is the instructor's error at once instead of every student's runtime error later.
+    """
+    if not text.strip():
+        return
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as error:
+        raise TemplateError("the input is a JSON array nested too deeply") from error
+    except ValueError as error:
+        raise TemplateError(f"the input is not JSON: {error}") from error
+    if not isinstance(value, list):
+        raise TemplateError(
+            f"the input must be a JSON array of arguments, like [1, 2], not a {_json_kind(value)}"
+        )
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "JSON object"
+    if isinstance(value, str):
+        return "JSON string"
+    if value is None or isinstance(value, bool):
+        return "JSON literal"
+    return "JSON number"
 
 
 def default_template(language_key: str) -> str:

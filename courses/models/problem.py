@@ -79,15 +79,25 @@ class Problem(models.Model):
         return self.due_at or self.chapter.due_at
 
     def clean(self) -> None:
-        from courses.judging.templates import TemplateError, validate_template
+        from courses.judging.templates import (
+            TemplateError,
+            validate_entry_point,
+            validate_template,
+        )
 
         unknown = [lang for lang in self.allowed_languages or [] if lang not in LANGUAGES]
         if unknown or not self.allowed_languages:
             raise ValidationError(
                 {"allowed_languages": f"Unknown or no languages: {unknown or 'empty list'}."}
             )
-        if self.io_mode == self.IoMode.FUNCTION and not self.entry_point:
-            raise ValidationError({"entry_point": "Function-style problems need an entry point."})
+        if self.io_mode == self.IoMode.FUNCTION:
+            if not self.entry_point:
+                message = "Function-style problems need an entry point."
+                raise ValidationError({"entry_point": message})
+            try:
+                validate_entry_point(self.entry_point)
+            except TemplateError as exc:
+                raise ValidationError({"entry_point": str(exc)}) from exc
         for language, template in (self.template_overrides or {}).items():
             if language not in LANGUAGES:
                 raise ValidationError({"template_overrides": f"Unknown language {language!r}."})

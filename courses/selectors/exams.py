@@ -20,7 +20,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from courses.exam_time import EXPIRED, FINISHED, RUNNING, is_past, results_visible
 from courses.judging.types import Verdict
 from courses.models import Exam, ExamAttempt, ExamProblem, ProblemTestCase, Submission
-from courses.selectors.access import course_visible, is_course_staff, require_member, require_staff
+from courses.selectors.access import course_visible, is_course_staff, require_member
 from courses.selectors.feedback import FULL, submission_feedback
 from courses.selectors.submissions import submissions_with_results
 from courses.services.errors import (
@@ -64,16 +64,6 @@ def exam_for_member(*, user, exam_id: int) -> Exam:
     course_visible(user=user, course_id=course_id)
     require_member(user=user, course_id=course_id)
     return exams_with_my_attempts(user=user).get(pk=exam_id)
-
-
-def exam_for_staff(*, user, exam_id: int) -> Exam:
-    """An exam of a course where the user is instructor or assistant."""
-    exam = Exam.objects.filter(pk=exam_id).first()
-    if exam is None:
-        raise NotFound("No such exam.")
-    course_visible(user=user, course_id=exam.course_id)
-    require_staff(user=user, course_id=exam.course_id)
-    return exam
 
 
 # --- One attempt, as its student sees it ------------------------------------------------------

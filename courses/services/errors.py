@@ -188,3 +188,36 @@ class NotEnrolled(ServiceError):
 
     code = "not_enrolled"
     http_status = 403
+
+
+# --- Authoring (courses/services/authoring.py, testdata.py, validation.py, exams.py) -----------
+
+
+class AlreadyExists(Conflict):
+    """A value that must be unique is taken (a slug, an order, a language); ``fields`` names it."""
+
+    code = "already_exists"
+
+
+class HasStudentWork(Conflict):
+    """Deleting this would delete students' submissions or attempts (docs/deletion-policy.md)."""
+
+    code = "has_student_work"
+
+
+class InExam(Conflict):
+    """A problem that an exam uses cannot be deleted; remove it from the exam first."""
+
+    code = "in_exam"
+
+
+class InvalidArchive(ServiceError):
+    """A test-case archive that cannot be imported; ``fields["archive"]`` names the file."""
+
+    code = "invalid_archive"
+
+
+class NothingToValidate(Conflict):
+    """A problem without test cases or without reference solutions cannot be validated."""
+
+    code = "nothing_to_validate"

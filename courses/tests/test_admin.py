@@ -1,14 +1,26 @@
-"""The admin, as an instructor uses it: scoped to their own courses, with inlines and read-only
-judged fields; a superuser sees everything."""
+"""The admin, as an instructor uses it: scoped to their own courses by the one access policy,
+with inlines whose blank orders go last, test data checked as the API checks it, read-only
+submissions; course creators add courses; a superuser sees everything.
+
+Roles are read through the cache (``courses.selectors``), so each test gets a fresh cache
+namespace (``FreshCacheMixin``): a rolled-back test never commits its invalidations.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Permission
-from django.test import TestCase
-from django.urls import reverse
+import html
+from datetime import datetime
+from decimal import Decimal
 
-from courses.models import Enrollment
+from django.contrib.auth.models import Permission
+from django.test import TestCase, TransactionTestCase, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Chapter, Course, Enrollment, ProblemTestCase
 from courses.tests import factories
+from courses.tests.api_support import AcceptingBackend, backend_path
+from courses.tests.signals.support import FreshCacheMixin
 
 SCOPED_MODELS = (
     "course",
@@ -75,7 +87,7 @@ def make_instructor(username: str = "teacher", **extra):
     return user
 
 
-class AdminScopeTestCase(TestCase):
+class AdminScopeTestCase(FreshCacheMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.mine = CourseWorld("mine")
@@ -98,6 +110,7 @@ class AdminScopeTestCase(TestCase):
         )
 
     def setUp(self):
+        super().setUp()
         self.client.force_login(self.instructor)
 
     def listed(self, model: str) -> set:
@@ -216,6 +229,11 @@ class AdminScopeTestCase(TestCase):
                         if value:
                             data[f.add_prefix(name)] = "on"
                         continue
+                    if isinstance(value, datetime):  # the admin's split date and time inputs
+                        local = timezone.localtime(value)
+                        data[f.add_prefix(name) + "_0"] = local.date().isoformat()
+                        data[f.add_prefix(name) + "_1"] = local.time().isoformat("seconds")
+                        continue
                     if hasattr(value, "pk"):
                         value = value.pk
                     if isinstance(value, (list, dict)):
@@ -231,9 +249,15 @@ class AdminScopeTestCase(TestCase):
         courses = set(response.context["adminform"].form.fields["course"].queryset)
         self.assertEqual(courses, {self.mine.course})
 
-    def test_instructor_cannot_add_courses(self):
-        response = self.client.get(reverse("admin:courses_course_add"))
-        self.assertEqual(response.status_code, 403)
+    def test_assistants_edit_nothing_in_the_admin(self):
+        assistant = make_instructor("assistant")
+        factories.EnrollmentFactory(
+            user=assistant, course=self.mine.course, role=Enrollment.Role.ASSISTANT
+        )
+        self.client.force_login(assistant)
+        for model in SCOPED_MODELS:
+            with self.subTest(model=model):
+                self.assertEqual(self.listed(model), set())
 
     def test_staff_without_instructor_enrollment_sees_nothing(self):
         self.client.force_login(make_instructor("stranger"))
@@ -251,7 +275,63 @@ class AdminScopeTestCase(TestCase):
         self.assertEqual(response.status_code, 403)
 
 
-class AdminInlineTestCase(TestCase):
+class CourseCreatorAdminTestCase(FreshCacheMixin, TransactionTestCase):
+    """``courses.add_course`` lets a user add courses in the admin, as in the API; the creator
+    becomes the instructor. Real commits: the roles' cache is cleared after commit."""
+
+    def setUp(self):
+        super().setUp()
+        self.instructor = make_instructor()
+        self.client.force_login(self.instructor)
+
+    def test_staff_without_the_creator_permission_cannot_add_courses(self):
+        user = make_instructor("no-creator")
+        user.user_permissions.remove(Permission.objects.get(codename="add_course"))
+        self.client.force_login(user)
+        self.assertEqual(self.client.get(reverse("admin:courses_course_add")).status_code, 403)
+        response = self.client.post(
+            reverse("admin:courses_course_add"), {"title": "Mine now", "slug": "mine-now"}
+        )
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(Course.objects.filter(slug="mine-now").exists())
+
+    def test_course_creator_adds_a_course_and_becomes_its_instructor(self):
+        # make_instructor grants every courses permission, courses.add_course included.
+        response = self.client.get(reverse("admin:courses_course_add"))
+        self.assertEqual(response.status_code, 200)
+        data = AdminScopeTestCase.change_form_data(response)
+        data.update({"title": "Brand new", "slug": "brand-new", "time_zone": "Europe/Paris"})
+        response = self.client.post(reverse("admin:courses_course_add"), data)
+        course = Course.objects.get(slug="brand-new")
+        self.assertRedirects(response, changelist("course"))
+        enrollment = Enrollment.objects.get(course=course)
+        self.assertEqual(
+            (enrollment.user, enrollment.role, enrollment.status),
+            (self.instructor, Enrollment.Role.INSTRUCTOR, Enrollment.Status.ACTIVE),
+        )
+        listed = self.client.get(changelist("course")).context["cl"].result_list
+        self.assertEqual(list(listed), [course])
+
+    def test_course_creator_listing_themselves_as_student_still_becomes_instructor(self):
+        response = self.client.get(reverse("admin:courses_course_add"))
+        data = AdminScopeTestCase.change_form_data(response)
+        data.update(
+            {
+                "title": "Listed",
+                "slug": "listed",
+                "enrollments-TOTAL_FORMS": "1",
+                "enrollments-0-user": self.instructor.pk,
+                "enrollments-0-role": "student",
+                "enrollments-0-status": "active",
+            }
+        )
+        response = self.client.post(reverse("admin:courses_course_add"), data)
+        self.assertRedirects(response, changelist("course"))
+        enrollment = Enrollment.objects.get(course__slug="listed")
+        self.assertEqual(enrollment.role, Enrollment.Role.INSTRUCTOR)
+
+
+class AdminInlineTestCase(FreshCacheMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.world = CourseWorld("mine")
@@ -261,6 +341,7 @@ class AdminInlineTestCase(TestCase):
         )
 
     def setUp(self):
+        super().setUp()
         self.client.force_login(self.instructor)
 
     def inline_models(self, response) -> dict:
@@ -295,68 +376,224 @@ class AdminInlineTestCase(TestCase):
         self.assertNotIn("total_score", response.context["adminform"].form.fields)
 
 
-class SubmissionJudgedFieldsTestCase(TestCase):
-    JUDGED = (
-        "status",
-        "score",
-        "max_cpu_time_ms",
-        "peak_memory_kb",
-        "compile_output",
-        "error_text",
-        "judged_at",
-        "claim_id",
-        "lease_expires_at",
-    )
+def post_with_rows(client, url: str, prefix: str, rows=(), **changes):
+    """Post a change form back as it is, with ``changes`` and new inline rows under ``prefix``."""
+    data = AdminScopeTestCase.change_form_data(client.get(url))
+    data.update(changes)
+    total = int(data[f"{prefix}-TOTAL_FORMS"])
+    for index, row in enumerate(rows, start=total):
+        data.update({f"{prefix}-{index}-{name}": value for name, value in row.items()})
+    data[f"{prefix}-TOTAL_FORMS"] = str(total + len(rows))
+    return client.post(url, data)
+
+
+def inline_errors(response, model: str) -> list:
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.opts.model._meta.model_name == model:
+            return [form.errors for form in inline.formset.forms]
+    raise AssertionError(f"no {model} inline")
+
+
+GOOD_CASE = {"input": "[1, 2]", "expected_output": "3", "weight": "1"}
+
+
+class AdminOrderAndTestDataTestCase(FreshCacheMixin, TestCase):
+    """Blank orders go after the last (consecutive for several new rows), as in the API; test
+    data is refused as the API refuses it; an exam problem is of the exam's course and worth
+    the problem's points unless told otherwise."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.world = CourseWorld("mine")
+        cls.instructor = make_instructor()
+        factories.EnrollmentFactory(
+            user=cls.instructor, course=cls.world.course, role=Enrollment.Role.INSTRUCTOR
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.client.force_login(self.instructor)
+
+    def problem_url(self, problem=None) -> str:
+        return change("problem", (problem or self.world.problem).pk)
+
+    def test_a_new_case_row_offers_a_blank_order_not_zero(self):
+        response = self.client.get(self.problem_url())
+        formset = next(
+            inline.formset
+            for inline in response.context["inline_admin_formsets"]
+            if inline.opts.model is ProblemTestCase
+        )
+        self.assertIsNone(formset.empty_form["order"].value())
+        self.assertFalse(formset.empty_form.fields["order"].required)
+
+    def test_new_cases_with_a_blank_order_go_after_the_last_one(self):
+        last = self.world.case.order
+        response = post_with_rows(
+            self.client, self.problem_url(), "test_cases", [GOOD_CASE, GOOD_CASE]
+        )
+        self.assertRedirects(response, changelist("problem"))
+        orders = list(
+            self.world.problem.test_cases.order_by("order").values_list("order", flat=True)
+        )
+        self.assertEqual(orders, [last, last + 1, last + 2])
+
+    def test_blank_orders_follow_an_order_typed_in_the_same_form(self):
+        typed = self.world.case.order + 100
+        rows = [{**GOOD_CASE, "order": str(typed)}, GOOD_CASE]
+        response = post_with_rows(self.client, self.problem_url(), "test_cases", rows)
+        self.assertRedirects(response, changelist("problem"))
+        orders = set(self.world.problem.test_cases.values_list("order", flat=True))
+        self.assertEqual(orders, {self.world.case.order, typed, typed + 1})
+
+    def test_a_function_style_input_that_is_not_a_json_array_is_refused_on_its_row(self):
+        rows = [GOOD_CASE, {**GOOD_CASE, "input": "1 2"}]
+        response = post_with_rows(self.client, self.problem_url(), "test_cases", rows)
+        self.assertEqual(response.status_code, 200)
+        errors = inline_errors(response, "problemtestcase")
+        self.assertEqual(set(errors[-1]), {"input"})
+        self.assertIn("JSON", errors[-1]["input"][0])
+        self.assertEqual(errors[-2], {})
+        self.assertEqual(self.world.problem.test_cases.count(), 1)
+
+    def test_untouched_cases_are_not_checked_again_by_an_unrelated_edit(self):
+        # The world's case predates the rule ("input-of-mine" is no JSON array).
+        response = post_with_rows(self.client, self.problem_url(), "test_cases", title="New")
+        self.assertRedirects(response, changelist("problem"))
+
+    def test_switching_to_function_mode_is_refused_while_a_case_does_not_fit(self):
+        problem = factories.ProblemFactory(
+            chapter=self.world.chapter, io_mode="stdio", checker="exact"
+        )
+        factories.ProblemTestCaseFactory(problem=problem, input="1 2", expected_output="3")
+        response = post_with_rows(
+            self.client, self.problem_url(problem), "test_cases", io_mode="function"
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(set(inline_errors(response, "problemtestcase")[0]), {"input"})
+        problem.refresh_from_db()
+        self.assertEqual(problem.io_mode, "stdio")
+
+    def test_an_unknown_reference_language_is_refused(self):
+        row = {"language": "cobol", "code": "DISPLAY 3."}
+        response = post_with_rows(self.client, self.problem_url(), "reference_solutions", [row])
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(set(inline_errors(response, "referencesolution")[-1]), {"language"})
+
+    @override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
+    def test_saving_cases_judges_the_reference_solutions_again(self):
+        problem = factories.ProblemFactory(chapter=self.world.chapter)
+        factories.ReferenceSolutionFactory(problem=problem)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = post_with_rows(
+                self.client, self.problem_url(problem), "test_cases", [GOOD_CASE]
+            )
+        self.assertRedirects(response, changelist("problem"))
+        reference = problem.reference_solutions.get()
+        self.assertEqual(reference.validation_status, "accepted")
+        self.assertIsNotNone(reference.validated_at)
+
+    def test_new_chapters_with_a_blank_order_go_after_the_last_one(self):
+        last = self.world.chapter.order
+        rows = [{"title": "Two"}, {"title": "Three"}]
+        url = change("course", self.world.course.pk)
+        response = post_with_rows(self.client, url, "chapters", rows)
+        self.assertRedirects(response, changelist("course"))
+        orders = list(self.world.course.chapters.order_by("order").values_list("order", flat=True))
+        self.assertEqual(orders, [last, last + 1, last + 2])
+
+    def test_a_chapter_added_with_a_blank_order_goes_last(self):
+        response = self.client.post(
+            reverse("admin:courses_chapter_add"),
+            {"course": self.world.course.pk, "title": "Later", "order": ""},
+        )
+        self.assertRedirects(response, changelist("chapter"))
+        self.assertEqual(Chapter.objects.get(title="Later").order, self.world.chapter.order + 1)
+
+    def test_an_exam_problem_with_a_blank_score_is_worth_the_problems_points(self):
+        problem = factories.ProblemFactory(chapter=self.world.chapter, points=40)
+        url = change("exam", self.world.exam.pk)
+        response = post_with_rows(self.client, url, "exam_problems", [{"problem": problem.pk}])
+        self.assertRedirects(response, changelist("exam"))
+        row = self.world.exam.exam_problems.get(problem=problem)
+        self.assertEqual(row.score, Decimal("40"))
+        self.assertEqual(row.order, self.world.exam_problem.order + 1)
+        self.world.exam.refresh_from_db()
+        self.assertEqual(self.world.exam.total_score, self.world.exam_problem.score + 40)
+
+    def test_an_exam_problem_from_another_course_is_refused(self):
+        second = CourseWorld("second")
+        factories.EnrollmentFactory(
+            user=self.instructor, course=second.course, role=Enrollment.Role.INSTRUCTOR
+        )
+        url = change("exam", self.world.exam.pk)
+        row = {"problem": second.problem.pk, "score": "5"}
+        response = post_with_rows(self.client, url, "exam_problems", [row])
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(set(inline_errors(response, "examproblem")[-1]), {"problem"})
+
+
+class SubmissionReadOnlyTestCase(FreshCacheMixin, TestCase):
+    """A submission is a record: neither its code nor its verdict is edited in the admin, so
+    a verdict can never stand beside code it was not given for (rejudging is the API's)."""
 
     @classmethod
     def setUpTestData(cls):
         cls.superuser = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
-        cls.submission = factories.SubmissionFactory(status="wrong_answer", score="0.5")
+        cls.judged = factories.SubmissionFactory(
+            status="wrong_answer", score="0.5", code="print('judged')"
+        )
+        cls.pending = factories.SubmissionFactory(status="pending", code="print('pending')")
 
     def setUp(self):
+        super().setUp()
         self.client.force_login(self.superuser)
 
-    def test_judged_fields_are_not_editable_in_the_form(self):
-        response = self.client.get(change("submission", self.submission.pk))
+    def test_a_submission_page_shows_its_code_and_verdict_without_any_editable_field(self):
+        for submission in (self.judged, self.pending):
+            with self.subTest(status=submission.status):
+                response = self.client.get(change("submission", submission.pk))
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(dict(response.context["adminform"].form.fields), {})
+                self.assertContains(response, html.escape(submission.code))
+                self.assertNotContains(response, 'name="_save"')
+
+    def test_posting_a_submission_changes_neither_code_nor_verdict(self):
+        for submission in (self.judged, self.pending):
+            with self.subTest(status=submission.status):
+                submission.refresh_from_db()
+                before = (submission.code, submission.status, submission.score)
+                response = self.client.post(
+                    change("submission", submission.pk),
+                    {
+                        "user": submission.user_id,
+                        "problem": submission.problem_id,
+                        "language": "python",
+                        "code": "print(1)",
+                        "status": "accepted",
+                        "score": "1",
+                        "test_results-TOTAL_FORMS": "0",
+                        "test_results-INITIAL_FORMS": "0",
+                    },
+                )
+                self.assertEqual(response.status_code, 403)
+                submission.refresh_from_db()
+                self.assertEqual((submission.code, submission.status, submission.score), before)
+
+    def test_the_submission_list_still_opens(self):
+        response = self.client.get(changelist("submission"))
         self.assertEqual(response.status_code, 200)
-        fields = response.context["adminform"].form.fields
-        for name in self.JUDGED:
-            with self.subTest(field=name):
-                self.assertNotIn(name, fields)
-        self.assertIn("code", fields)
-
-    def test_posting_judged_fields_does_not_change_them(self):
-        url = change("submission", self.submission.pk)
-        response = self.client.post(
-            url,
-            {
-                "user": self.submission.user_id,
-                "problem": self.submission.problem_id,
-                "language": "python",
-                "code": "print(1)",
-                "status": "accepted",
-                "score": "1",
-                "judged_at_0": "2030-01-01",
-                "judged_at_1": "00:00:00",
-                "test_results-TOTAL_FORMS": "0",
-                "test_results-INITIAL_FORMS": "0",
-            },
-        )
-        self.assertRedirects(response, changelist("submission"))
-        self.submission.refresh_from_db()
-        self.assertEqual(self.submission.code, "print(1)")
-        self.assertEqual(self.submission.status, "wrong_answer")
-        self.assertEqual(str(self.submission.score), "0.5000")
-        self.assertIsNone(self.submission.judged_at)
+        self.assertEqual(set(response.context["cl"].result_list), {self.judged, self.pending})
 
 
-class SuperuserAdminTestCase(TestCase):
+class SuperuserAdminTestCase(FreshCacheMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.worlds = [CourseWorld("one"), CourseWorld("two")]
         cls.superuser = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
 
     def setUp(self):
+        super().setUp()
         self.client.force_login(self.superuser)
 
     def test_superuser_sees_every_course_and_their_objects(self):
@@ -387,7 +624,7 @@ class SuperuserAdminTestCase(TestCase):
         self.assertEqual(set(response.context["cl"].result_list), {self.worlds[1].problem})
 
 
-class AdminSmokeTestCase(TestCase):
+class AdminSmokeTestCase(FreshCacheMixin, TestCase):
     """Every page of the courses admin renders for a scoped instructor (no 500s)."""
 
     def test_every_changelist_and_change_page_renders_for_an_instructor(self):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
@@ -51,7 +52,8 @@ class AuthorizationMatrixTestCase(ApiAssertions, TestCase):
         call = getattr(client, row.method.lower())
         if row.upload is not None:
             data, content_type = row.upload(self.world)
-            return call(url, data=data, content_type=content_type, QUERY_STRING="")
+            query = urlencode(row.query)
+            return call(url, data=data, content_type=content_type, QUERY_STRING=query)
         if row.body is not None:
             return call(url, data=json.dumps(row.body(self.world)), content_type="application/json")
         return call(url, data=row.query or None)

@@ -1,0 +1,341 @@
+"""Authoring for the course's staff: courses, chapters and problems (``/api/v1/staff/...``).
+
+Assistants read everything; instructors write. Creating a course needs the site permission
+``courses.add_course`` (or a superuser) and makes the creator its instructor. Orders left out go
+at the end ("next"). Deleting what students have worked on is refused with 409
+``has_student_work`` saying what to do instead (docs/deletion-policy.md).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses import selectors
+from courses.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictListField,
+)
+from courses.api.pagination import paginated_response
+from courses.api.testdata import StaffCaseInput, StaffCaseSerializer, StaffReferenceSerializer
+from courses.models import Course, Problem
+from courses.services import authoring
+from courses.services.testdata import CaseData
+
+# --- Courses -------------------------------------------------------------------------------------
+
+
+class StaffCourseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+    is_published = serializers.BooleanField()
+    time_zone = serializers.CharField()
+    late_policy = serializers.ChoiceField(choices=Course.LatePolicy.choices)
+    late_penalty_percent_per_day = serializers.DecimalField(max_digits=5, decimal_places=2)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class StaffCourseInput(serializers.Serializer):
+    title = StrictCharField(max_length=200)
+    slug = StrictCharField(
+        max_length=100, required=False, allow_blank=True, help_text="Default: from the title."
+    )
+    description = StrictCharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=50_000
+    )
+    is_published = StrictBooleanField(required=False)
+    time_zone = StrictCharField(
+        required=False, max_length=64, help_text="An IANA name, e.g. Europe/Paris."
+    )
+    late_policy = serializers.ChoiceField(choices=Course.LatePolicy.choices, required=False)
+    late_penalty_percent_per_day = StrictDecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+
+
+class StaffCourseCreateApi(APIView):
+    """``POST /api/v1/staff/courses/``: create a course and become its instructor.
+
+    Needs the permission ``courses.add_course`` (403 ``permission_denied`` otherwise). A taken
+    slug is 409 ``already_exists`` naming ``slug``.
+    """
+
+    InputSerializer = StaffCourseInput
+    OutputSerializer = StaffCourseSerializer
+
+    def post(self, request) -> Response:
+        selectors.require_course_creator(user=request.user)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        course = authoring.course_create(creator=request.user, **serializer.validated_data)
+        return Response(self.OutputSerializer(course).data, status=status.HTTP_201_CREATED)
+
+
+class StaffCourseDetailApi(APIView):
+    """``GET/PATCH/DELETE /api/v1/staff/courses/<id>/``: staff read, instructors edit.
+
+    DELETE refuses a course with students' work (409 ``has_student_work``): unpublish it instead.
+    """
+
+    InputSerializer = StaffCourseInput
+    OutputSerializer = StaffCourseSerializer
+
+    def get(self, request, course_id: int) -> Response:
+        course = selectors.course_for_staff(user=request.user, course_id=course_id)
+        return Response(self.OutputSerializer(course).data)
+
+    def patch(self, request, course_id: int) -> Response:
+        course = selectors.course_for_staff(
+            user=request.user, course_id=course_id, instructor_only=True
+        )
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        course = authoring.course_update(course=course, **serializer.validated_data)
+        return Response(self.OutputSerializer(course).data)
+
+    def delete(self, request, course_id: int) -> Response:
+        course = selectors.course_for_staff(
+            user=request.user, course_id=course_id, instructor_only=True
+        )
+        authoring.course_delete(course=course)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Chapters ------------------------------------------------------------------------------------
+
+
+class StaffChapterSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    course = serializers.IntegerField(source="course_id")
+    title = serializers.CharField()
+    order = serializers.IntegerField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    problem_count = serializers.IntegerField()
+
+
+class StaffChapterInput(serializers.Serializer):
+    title = StrictCharField(max_length=200)
+    order = StrictIntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, help_text="Default: after the last."
+    )
+    due_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class StaffChapterListApi(APIView):
+    """``GET/POST /api/v1/staff/courses/<id>/chapters/``: the course's chapters; add one."""
+
+    paginated = True
+    InputSerializer = StaffChapterInput
+    OutputSerializer = StaffChapterSerializer
+
+    def get(self, request, course_id: int) -> Response:
+        course = selectors.course_for_staff(user=request.user, course_id=course_id)
+        chapters = selectors.course_chapters(course_id=course.pk)
+        return paginated_response(request, self, chapters, self.OutputSerializer)
+
+    def post(self, request, course_id: int) -> Response:
+        course = selectors.course_for_staff(
+            user=request.user, course_id=course_id, instructor_only=True
+        )
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chapter = authoring.chapter_create(course=course, **serializer.validated_data)
+        chapter = selectors.course_chapters(course_id=course.pk).get(pk=chapter.pk)
+        return Response(self.OutputSerializer(chapter).data, status=status.HTTP_201_CREATED)
+
+
+class StaffChapterDetailApi(APIView):
+    """``GET/PATCH/DELETE /api/v1/staff/chapters/<id>/``.
+
+    DELETE refuses a chapter whose problems have submissions (409 ``has_student_work``) or are
+    in an exam (409 ``in_exam``).
+    """
+
+    InputSerializer = StaffChapterInput
+    OutputSerializer = StaffChapterSerializer
+
+    def get(self, request, chapter_id: int) -> Response:
+        chapter = selectors.chapter_for_staff(user=request.user, chapter_id=chapter_id)
+        chapter = selectors.course_chapters(course_id=chapter.course_id).get(pk=chapter.pk)
+        return Response(self.OutputSerializer(chapter).data)
+
+    def patch(self, request, chapter_id: int) -> Response:
+        chapter = selectors.chapter_for_staff(
+            user=request.user, chapter_id=chapter_id, instructor_only=True
+        )
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        chapter = authoring.chapter_update(chapter=chapter, **serializer.validated_data)
+        chapter = selectors.course_chapters(course_id=chapter.course_id).get(pk=chapter.pk)
+        return Response(self.OutputSerializer(chapter).data)
+
+    def delete(self, request, chapter_id: int) -> Response:
+        chapter = selectors.chapter_for_staff(
+            user=request.user, chapter_id=chapter_id, instructor_only=True
+        )
+        authoring.chapter_delete(chapter=chapter)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Problems ------------------------------------------------------------------------------------
+
+
+class StaffProblemSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    chapter = serializers.IntegerField(source="chapter_id")
+    title = serializers.CharField()
+    order = serializers.IntegerField()
+    points = serializers.IntegerField()
+    is_visible = serializers.BooleanField()
+    is_exam_only = serializers.BooleanField()
+    is_archived = serializers.BooleanField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    io_mode = serializers.ChoiceField(choices=Problem.IoMode.choices)
+    checker = serializers.ChoiceField(choices=Problem.Checker.choices)
+    allowed_languages = serializers.ListField(child=serializers.CharField())
+    case_count = serializers.IntegerField()
+    sample_count = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class StaffProblemSerializer(StaffProblemSummarySerializer):
+    """Everything about a problem, for its staff: every case and the reference solutions."""
+
+    statement = serializers.CharField()
+    time_limit_ms = serializers.IntegerField()
+    memory_limit_kb = serializers.IntegerField()
+    output_limit_kb = serializers.IntegerField()
+    effective_due_at = serializers.DateTimeField(allow_null=True)
+    entry_point = serializers.CharField()
+    starter_code = serializers.DictField(child=serializers.CharField())
+    template_overrides = serializers.DictField(child=serializers.CharField())
+    float_abs_tolerance = serializers.FloatField()
+    float_rel_tolerance = serializers.FloatField()
+    created_at = serializers.DateTimeField()
+    test_cases = StaffCaseSerializer(many=True)
+    reference_solutions = StaffReferenceSerializer(many=True)
+
+
+def _code_map(**kwargs) -> serializers.DictField:
+    return serializers.DictField(
+        child=StrictCharField(allow_blank=True, trim_whitespace=False), required=False, **kwargs
+    )
+
+
+class StaffProblemInput(serializers.Serializer):
+    """A problem's fields; on PATCH every one is optional, and ``chapter`` moves the problem."""
+
+    title = StrictCharField(max_length=200)
+    statement = StrictCharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=100_000
+    )
+    order = StrictIntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, help_text="Default: after the last."
+    )
+    points = StrictIntegerField(min_value=0, max_value=1_000_000, required=False)
+    time_limit_ms = StrictIntegerField(
+        min_value=1, max_value=authoring.MAX_TIME_LIMIT_MS, required=False
+    )
+    memory_limit_kb = StrictIntegerField(
+        min_value=1, max_value=authoring.MAX_MEMORY_LIMIT_KB, required=False
+    )
+    output_limit_kb = StrictIntegerField(
+        min_value=1, max_value=authoring.MAX_OUTPUT_LIMIT_KB, required=False
+    )
+    is_visible = StrictBooleanField(required=False)
+    is_exam_only = StrictBooleanField(required=False)
+    is_archived = StrictBooleanField(required=False)
+    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    allowed_languages = StrictListField(
+        child=StrictCharField(max_length=32), required=False, min_length=1, max_length=20
+    )
+    io_mode = serializers.ChoiceField(choices=Problem.IoMode.choices, required=False)
+    entry_point = StrictCharField(required=False, allow_blank=True, max_length=100)
+    starter_code = _code_map(help_text="{language: code shown in the editor}")
+    template_overrides = _code_map(help_text="{language: wrapping template}")
+    checker = serializers.ChoiceField(choices=Problem.Checker.choices, required=False)
+    float_abs_tolerance = StrictFloatField(min_value=0, required=False)
+    float_rel_tolerance = StrictFloatField(min_value=0, required=False)
+
+
+class StaffProblemCreateInput(StaffProblemInput):
+    test_cases = StaffCaseInput(
+        many=True, required=False, help_text="Cases to create with the problem, in order."
+    )
+
+    def validate_test_cases(self, value):
+        return [CaseData(**case) for case in value]
+
+
+class StaffProblemUpdateInput(StaffProblemInput):
+    chapter = StrictIntegerField(required=False, help_text="Move to this chapter of the course.")
+
+
+class StaffProblemListApi(APIView):
+    """``GET/POST /api/v1/staff/chapters/<id>/problems/``: the chapter's problems; add one.
+
+    POST may carry ``test_cases``; a bad one is refused naming it (``test_cases.2.input``) and
+    nothing is created.
+    """
+
+    paginated = True
+    InputSerializer = StaffProblemCreateInput
+    OutputSerializer = StaffProblemSummarySerializer
+
+    def get(self, request, chapter_id: int) -> Response:
+        chapter = selectors.chapter_for_staff(user=request.user, chapter_id=chapter_id)
+        problems = selectors.chapter_problems(chapter_id=chapter.pk)
+        return paginated_response(request, self, problems, self.OutputSerializer)
+
+    @extend_schema(responses={201: StaffProblemSerializer})
+    def post(self, request, chapter_id: int) -> Response:
+        chapter = selectors.chapter_for_staff(
+            user=request.user, chapter_id=chapter_id, instructor_only=True
+        )
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        problem = authoring.problem_create(chapter=chapter, **serializer.validated_data)
+        problem = selectors.problem_with_test_data(problem_id=problem.pk)
+        return Response(StaffProblemSerializer(problem).data, status=status.HTTP_201_CREATED)
+
+
+class StaffProblemDetailApi(APIView):
+    """``GET/PATCH/DELETE /api/v1/staff/problems/<id>/``: everything about a problem.
+
+    PATCH of the mode, languages, templates or checker is refused when an existing case does
+    not fit (400 naming the field and the cases). DELETE refuses a problem with submissions
+    (409 ``has_student_work``: archive it) or in an exam (409 ``in_exam``).
+    """
+
+    InputSerializer = StaffProblemUpdateInput
+    OutputSerializer = StaffProblemSerializer
+
+    def get(self, request, problem_id: int) -> Response:
+        problem = selectors.problem_detail_for_staff(user=request.user, problem_id=problem_id)
+        return Response(self.OutputSerializer(problem).data)
+
+    def patch(self, request, problem_id: int) -> Response:
+        problem = selectors.problem_for_staff(
+            user=request.user, problem_id=problem_id, instructor_only=True
+        )
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        problem = authoring.problem_update(problem=problem, **serializer.validated_data)
+        problem = selectors.problem_with_test_data(problem_id=problem.pk)
+        return Response(self.OutputSerializer(problem).data)
+
+    def delete(self, request, problem_id: int) -> Response:
+        problem = selectors.problem_for_staff(
+            user=request.user, problem_id=problem_id, instructor_only=True
+        )
+        authoring.problem_delete(problem=problem)
+        return Response(status=status.HTTP_204_NO_CONTENT)
