@@ -918,7 +918,7 @@ class StaffAttemptApiTestCase(ExamApiTestCase):
         for user, list_status, attempt_status in (
             (self.w.student, 403, 403),  # their own attempt: visible, not theirs to change
             (self.w.other_student, 403, 404),
-            (other_instructor, 403, 404),
+            (other_instructor, 404, 404),  # not a member: the exam is not found
         ):
             with self.subTest(user=user.username):
                 client = self.client_for(user)

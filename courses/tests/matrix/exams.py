@@ -62,7 +62,7 @@ ROWS = [
     Row(
         "staff-attempt-list",
         "GET",
-        "403 403 403 403 200 403 200 200",
+        "403 403 403 404 200 404 200 200",
         kwargs=lambda w: {"exam_id": w.exam.pk},
     ),
     Row(
