@@ -37,6 +37,9 @@ from schemathesis.checks import (
 
 from courses.tests.api_support import AcceptingBackend, RoleWorld, backend_path
 
+# Raw uploads (test-case archives) are bytes on the wire, as schemathesis sends octet streams.
+schemathesis.serializer.alias("application/zip", "application/octet-stream")
+
 #: Examples per operation, per identity and per kind of path parameters.
 EXAMPLES = 8
 CHECKS = [
@@ -120,7 +123,7 @@ class ApiPropertyTestCase(TestCase):
     def test_no_operation_answers_5xx_or_breaks_its_schema(self):
         real = real_path_parameters(self.world)
         operations = [result.ok() for result in self.schema.get_all_operations()]
-        self.assertGreater(len(operations), 5)
+        self.assertGreater(len(operations), 50)
         for operation in operations:
             for role in ("instructor", "student"):
                 headers = self.headers_for(role)
