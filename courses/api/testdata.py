@@ -39,7 +39,7 @@ class StaffCaseInput(serializers.Serializer):
     input = StrictCharField(allow_blank=True, trim_whitespace=False)
     expected_output = StrictCharField(allow_blank=True, trim_whitespace=False)
     is_sample = StrictBooleanField(required=False)
-    weight = StrictIntegerField(min_value=0, max_value=1_000_000, required=False)
+    weight = StrictIntegerField(min_value=1, max_value=1_000_000, required=False)
     order = StrictIntegerField(
         min_value=0, max_value=2**31 - 1, required=False, help_text="Default: after the last."
     )

@@ -9,9 +9,9 @@ Pure functions over values: no backend, no database, so every rule here is unit-
   score 0, whatever other cases say (no case ran a program).
 - The score is the weighted share of accepted cases, a ``Decimal`` in [0, 1] with
   ``SCORE_PLACES`` decimals, rounded *down*, so that 1 means exactly "every case passed".
-  When every weight is 0 each case counts equally (an all-zero weighting expresses no
-  preference, and a score must still say how much passed). No cases at all is an error: there is
-  nothing to judge.
+  Every weight is positive (the model refuses 0 at save, docs/decisions.md): a case that
+  counts for nothing could fail and give a wrong answer a full score, so verdict and score would
+  disagree. No cases at all is an error: there is nothing to judge.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ class CaseResult:
         object.__setattr__(self, "verdict", Verdict(self.verdict))
         if not self.verdict.is_final:
             raise ValueError(f"a case verdict must be final, not {self.verdict!r}")
-        if self.weight < 0:
-            raise ValueError("a case weight must be >= 0")
+        if self.weight <= 0:
+            raise ValueError("a case weight must be positive")
 
     @property
     def passed(self) -> bool:
@@ -140,11 +140,8 @@ def aggregate(cases: Sequence[CaseResult]) -> Aggregate:
     first_failed = next((i for i, case in enumerate(cases) if not case.passed), None)
     passed = [case for case in cases if case.passed]
     total_weight = sum((Decimal(case.weight) for case in cases), Decimal(0))
-    if total_weight > 0:
-        passed_weight = sum((Decimal(case.weight) for case in passed), Decimal(0))
-        score = score_share(passed_weight, total_weight)
-    else:
-        score = score_share(Decimal(len(passed)), Decimal(len(cases)))
+    passed_weight = sum((Decimal(case.weight) for case in passed), Decimal(0))
+    score = score_share(passed_weight, total_weight)
     return Aggregate(
         verdict=Verdict.ACCEPTED if first_failed is None else cases[first_failed].verdict,
         score=score,

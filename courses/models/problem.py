@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from courses.judging.languages import LANGUAGES
@@ -116,7 +117,9 @@ class ProblemTestCase(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="test_cases")
     input = models.TextField(blank=True)
     expected_output = models.TextField(blank=True)
-    weight = models.PositiveIntegerField(default=1)
+    #: How much the case counts in the score; at least 1 (a case that counts for nothing could
+    #: fail while the score says everything passed).
+    weight = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     order = models.PositiveIntegerField(default=0)
     is_sample = models.BooleanField(default=False)
 
@@ -129,9 +132,9 @@ class ProblemTestCase(models.Model):
                 violation_error_message="A test case with this order already exists.",
             ),
             models.CheckConstraint(
-                condition=models.Q(weight__gte=0),
-                name="testcase_weight_not_negative",
-                violation_error_message="A test case weight cannot be negative.",
+                condition=models.Q(weight__gte=1),
+                name="testcase_weight_positive",
+                violation_error_message="A test case's weight is at least 1.",
             ),
         ]
 

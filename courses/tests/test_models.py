@@ -161,11 +161,13 @@ class ProblemTestCaseConstraintTestCase(ConstraintAssertionsMixin, TestCase):
         )
         self.assertFalse(problem_models.ProblemTestCase.objects.exists())
 
-    def test_full_clean_reports_a_negative_weight_on_the_weight_field(self):
+    def test_full_clean_reports_a_zero_or_negative_weight_on_the_weight_field(self):
         # The field's own minimum-value validator runs first and names the field; Django then
         # skips constraints over fields that already failed, so the message is the field's.
-        case = problem_models.ProblemTestCase(problem=self.problem, weight=-1)
-        self.assert_clean_fails_on_field(case, "weight", "greater than or equal to 0")
+        for weight in (-1, 0):
+            with self.subTest(weight=weight):
+                case = problem_models.ProblemTestCase(problem=self.problem, weight=weight)
+                self.assert_clean_fails_on_field(case, "weight", "greater than or equal to 1")
 
     def test_weight_constraint_reports_its_own_message(self):
         case = problem_models.ProblemTestCase(problem=self.problem, weight=-1)
@@ -173,13 +175,12 @@ class ProblemTestCaseConstraintTestCase(ConstraintAssertionsMixin, TestCase):
             case.validate_constraints()
         self.assertEqual(
             ctx.exception.messages,
-            [constraint_message(problem_models.ProblemTestCase, "testcase_weight_not_negative")],
+            [constraint_message(problem_models.ProblemTestCase, "testcase_weight_positive")],
         )
 
-    def test_zero_weight_is_allowed(self):
-        case = problem_models.ProblemTestCase(problem=self.problem, weight=0)
-        case.full_clean()
-        case.save()
+    def test_the_database_refuses_a_zero_weight(self):
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            factories.ProblemTestCaseFactory(problem=self.problem, weight=0)
 
     def test_database_refuses_two_cases_with_the_same_order(self):
         factories.ProblemTestCaseFactory(problem=self.problem, order=1)
