@@ -33,6 +33,7 @@ from courses.exam_time import (
 )
 from courses.judging.types import Verdict
 from courses.models import Exam
+from courses.rendering import render_markdown
 from courses.selectors.exams import problem_points
 from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
@@ -255,8 +256,10 @@ class AttemptProblemDetailApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField(source="problem.id")
         title = serializers.CharField(source="problem.title")
-        # TODO(lead): add ``statement_html`` from courses/rendering.py (another branch) at merge.
         statement = serializers.CharField(source="problem.statement", help_text="Markdown.")
+        statement_html = serializers.SerializerMethodField(
+            help_text="The statement rendered and sanitised on the server."
+        )
         score = serializers.DecimalField(max_digits=8, decimal_places=2)
         time_limit_ms = serializers.IntegerField(source="problem.time_limit_ms")
         memory_limit_kb = serializers.IntegerField(source="problem.memory_limit_kb")
@@ -270,6 +273,9 @@ class AttemptProblemDetailApi(APIView):
         io_mode = serializers.CharField(source="problem.io_mode")
         entry_point = serializers.CharField(source="problem.entry_point")
         samples = ExamSampleSerializer(many=True, source="problem.samples")
+
+        def get_statement_html(self, exam_problem) -> str:
+            return render_markdown(exam_problem.problem.statement)
 
     def get(self, request, attempt_id: int, problem_id: int) -> Response:
         _, exam_problem = selectors.attempt_problem_for_reading(

@@ -59,6 +59,7 @@ def with_standings(problems: QuerySet[Problem], *, user_id: int) -> QuerySet[Pro
         problem_id=OuterRef("pk"),
         user_id=user_id,
         status__in=COUNTED_VERDICTS,
+        exam_attempt__isnull=True,
         late_days__gt=0,
     )
     return problems.annotate(
@@ -85,7 +86,10 @@ def standings_of(problems: Sequence[Problem], *, user_id: int) -> dict[int, Prob
     if late_ids:
         for problem_id, days, best in (
             Submission.objects.filter(
-                problem_id__in=late_ids, user_id=user_id, status__in=COUNTED_VERDICTS
+                problem_id__in=late_ids,
+                user_id=user_id,
+                status__in=COUNTED_VERDICTS,
+                exam_attempt__isnull=True,
             )
             .order_by()
             .values("problem_id", "late_days")

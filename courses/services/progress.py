@@ -18,6 +18,8 @@ COUNTED_VERDICTS = [v.value for v in Verdict if v.is_final and v is not Verdict.
 def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
     """Recompute one student's progress on one problem from their submissions.
 
+    Only practice submissions count: exam work is scored by its exam, and counting it here would
+    show a verdict the exam's feedback withholds (docs/decisions.md, "Exams").
     Deriving it (rather than incrementing) is what makes a rejudge that lowers a result correct,
     solved state and first_solved_at included. ``best_score`` is the best *effective* score:
     a late submission counts as the course's late policy scores it (``late_policy``), while
@@ -31,9 +33,7 @@ def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
         progress, _ = ProblemProgress.objects.select_for_update().get_or_create(
             user_id=user_id, problem_id=problem_id
         )
-        counted = Submission.objects.filter(
-            user_id=user_id, problem_id=problem_id, status__in=COUNTED_VERDICTS
-        )
+        counted = practice_submissions(user_id=user_id, problem_id=problem_id)
         stats = counted.aggregate(
             attempts=Count("id"),
             best_on_time=Max("score", filter=Q(late_days=0)),
@@ -61,6 +61,16 @@ def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
             ]
         )
     return progress
+
+
+def practice_submissions(*, user_id: int, problem_id: int):
+    """The user's judged practice submissions of a problem: what progress is derived from."""
+    return Submission.objects.filter(
+        user_id=user_id,
+        problem_id=problem_id,
+        status__in=COUNTED_VERDICTS,
+        exam_attempt__isnull=True,
+    )
 
 
 def _late_effective_scores(counted) -> list[Decimal]:

@@ -585,6 +585,7 @@ class AttemptProblemApiTestCase(ExamApiTestCase):
                 "id": problem.pk,
                 "title": "Sum",
                 "statement": "Add **two** numbers.",
+                "statement_html": "<p>Add <strong>two</strong> numbers.</p>\n",
                 "score": "10.00",
                 "time_limit_ms": problem.time_limit_ms,
                 "memory_limit_kb": problem.memory_limit_kb,

@@ -132,6 +132,24 @@ class LateScoringProgressTestCase(TestCase):
         self.judged("0.75", late_days=1)  # 0.75 × 0.7 = 0.525
         self.assertEqual(self.progress().best_score, D("0.525"))
 
+    def test_exam_submissions_do_not_count_in_practice_progress(self):
+        """Exam work is scored by its exam; counting it here would show, through the course
+        page, a verdict that the exam's feedback withholds."""
+        exam = factories.ExamFactory(course=self.course, feedback="none")
+        attempt = factories.ExamAttemptFactory(exam=exam, user=self.user)
+        factories.SubmissionFactory(
+            user=self.user,
+            problem=self.problem,
+            exam_attempt=attempt,
+            status=Verdict.ACCEPTED,
+            score=D("1"),
+        )
+        progress = self.progress()
+        self.assertEqual((progress.status, progress.attempts), ("not_started", 0))
+        self.judged("0.5")
+        progress = self.progress()
+        self.assertEqual((progress.status, progress.best_score), ("attempted", D("0.5")))
+
     def test_a_penalty_never_goes_below_zero(self):
         self.policy("penalty")
         self.judged(1, late_days=5)  # 1 − 150 %
