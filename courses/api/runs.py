@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
-from courses.api.fields import StrictCharField, StrictIntegerField
+from courses.api.fields import StrictCharField, StrictIdField
 from courses.api.throttles import CodeRunThrottle
 from courses.services.code_executor import CodeExecutorService
 
@@ -34,6 +35,8 @@ class CodeRunApi(APIView):
       (``run_on_problem``): the code in the problem's wrapper, under its limits, in a language it
       allows. With ``stdin`` it runs once on it (the same answer as a free run); without, on each
       sample case, answering each sample's output and verdict (never a hidden case).
+    - ``{attempt, problem, ...}``: the same for a problem of my exam attempt, while it is open
+      (409 ``attempt_finished`` / ``attempt_expired`` otherwise), as the exam page's Run button.
 
     Oversized code or stdin is refused before anything runs (413); a host whose run slots are
     all taken answers 503 ``busy`` with ``Retry-After``; an unreachable judge 503
@@ -44,8 +47,9 @@ class CodeRunApi(APIView):
     success_statuses = {"POST": 200}
 
     class InputSerializer(serializers.Serializer):
-        problem = StrictIntegerField(
-            required=False, min_value=1, help_text="Run the way this problem judges code."
+        problem = StrictIdField(required=False, help_text="Run the way this problem judges code.")
+        attempt = StrictIdField(
+            required=False, help_text="My open exam attempt whose exam has the problem."
         )
         language = StrictCharField(
             max_length=32, required=False, help_text="Required with a problem; else python."
@@ -62,6 +66,10 @@ class CodeRunApi(APIView):
             if "problem" in data and "language" not in data:
                 raise serializers.ValidationError(
                     {"language": "This field is required when running against a problem."}
+                )
+            if "attempt" in data and "problem" not in data:
+                raise serializers.ValidationError(
+                    {"problem": "This field is required when running in an exam attempt."}
                 )
             return data
 
@@ -106,7 +114,18 @@ class CodeRunApi(APIView):
                 data["code"], language=data.get("language", "python"), stdin=data.get("stdin", "")
             )
             return Response(self.OutputSerializer(result).data)
-        problem = selectors.problem_for_submission(user=request.user, problem_id=data["problem"])
+        if "attempt" in data:
+            _, exam_problem = selectors.attempt_problem_for_reading(
+                user=request.user,
+                attempt_id=data["attempt"],
+                problem_id=data["problem"],
+                now=timezone.now(),
+            )
+            problem = exam_problem.problem
+        else:
+            problem = selectors.problem_for_submission(
+                user=request.user, problem_id=data["problem"]
+            )
         result = service.run_on_problem(
             problem, data["language"], data["code"], stdin=data.get("stdin")
         )

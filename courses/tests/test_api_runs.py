@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -351,6 +352,31 @@ class ProblemRunApiTestCase(RunTestMixin, TestCase):
         Course.objects.filter(pk=self.course.pk).update(is_published=False)
         self.assertError(self.run_on(client=outsider), 404, "not_found")
         self.assertEqual(self.received(), [])
+
+    def test_an_exam_problem_runs_on_its_samples_inside_ones_open_attempt_only(self):
+        exam_only = problem_with_cases(chapter=self.problem.chapter, is_exam_only=True)
+        exam = factories.ExamFactory(course=self.course)
+        factories.ExamProblemFactory(exam=exam, problem=exam_only)
+        attempt = factories.ExamAttemptFactory(exam=exam, user=self.student)
+        response = self.run_on(exam_only, attempt=attempt.pk)
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual([s["input"] for s in response.json()["samples"]], ["[1, 2]"])
+        self.assertNotIn(b"hidden", response.content)
+        # Another student's attempt is not found; a problem outside the exam neither.
+        other = factories.UserFactory()
+        factories.EnrollmentFactory(user=other, course=self.course)
+        self.assertError(
+            self.run_on(exam_only, attempt=attempt.pk, client=self.client_for(other)),
+            404,
+            "not_found",
+        )
+        self.assertError(self.run_on(self.problem, attempt=attempt.pk), 404, "not_found")
+        # Once the attempt is over, nothing runs.
+        attempt.started_at -= timedelta(hours=2)
+        attempt.deadline = attempt.started_at + timedelta(hours=1)
+        attempt.save(update_fields=["started_at", "deadline"])
+        self.assertError(self.run_on(exam_only, attempt=attempt.pk), 409, "attempt_expired")
+        self.assertError(self.run_code({"attempt": attempt.pk, "code": ADD}), 400, "invalid_input")
 
     def test_the_courses_staff_may_run_their_drafts(self):
         instructor = factories.UserFactory()
