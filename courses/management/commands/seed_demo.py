@@ -138,19 +138,21 @@ class Command(BaseCommand):
             )
         exam_recompute_scores(exam_id=exam.pk)
 
+        # About a problem outside the exam: threads of an open exam's problems are hidden from
+        # students, and the demo exam stays open for years.
         thread, created = DiscussionThread.objects.get_or_create(
             course=course,
             title="How do I read input?",
             defaults={
                 "author": student,
-                "problem": problems["FizzBuzz"],
-                "body": "In FizzBuzz, how do I read n?",
+                "problem": problems["Average"],
+                "body": "In Average, how do I read the numbers on the line?",
             },
         )
         if created:
             # The reply signal keeps the thread's reply_count and last_activity_at.
             for author, body in (
-                (instructor, "Use `n = int(input())`."),
+                (instructor, "Use `input().split()` and convert each piece with `float`."),
                 (student, "Thanks, that worked!"),
             ):
                 reply_create(thread=thread, author=author, body=body)
