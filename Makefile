@@ -4,13 +4,26 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
-.PHONY: run test lint system-deps install install-dev services-start services-stop test-scaled bench
+.PHONY: run test lint system-deps system-deps-test install install-dev services-start services-stop \
+	test-scaled bench
 
-# Bubblewrap is the local sandbox; as root we install it from Debian, otherwise we only check.
+# Debian packages: bubblewrap (the local sandbox) and the compilers of the default languages to
+# run the platform; Chromium too for the browser tests. As root we install what is missing,
+# otherwise we only say what to install.
+RUN_PACKAGES := bubblewrap gcc g++
+TEST_PACKAGES := $(RUN_PACKAGES) chromium
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (sudo apt-get install$$missing)" >&2; fi; fi
+endef
+
 system-deps:
-	@command -v bwrap >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
-	  else echo "bubblewrap is missing: sudo apt-get install bubblewrap" >&2; fi; }
+	$(call apt_install,$(RUN_PACKAGES))
+
+system-deps-test:
+	$(call apt_install,$(TEST_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +35,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 install: system-deps $(VENV)/.installed
-install-dev: system-deps $(VENV)/.installed-dev
+install-dev: system-deps-test $(VENV)/.installed-dev
 
 run: install
 	DEBUG=1 $(PY) manage.py migrate --no-input
