@@ -11,7 +11,7 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.base
 # run the platform; Chromium too for the browser tests. As root we install what is missing,
 # otherwise we only say what to install.
 RUN_PACKAGES := bubblewrap gcc g++
-TEST_PACKAGES := $(RUN_PACKAGES) chromium
+TEST_PACKAGES := $(RUN_PACKAGES) chromium curl jq
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
