@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/v1/", include("courses.api.urls")),
     # After every versioned route: any other path under /api/ is a 404 in the one error shape.
     re_path(r"^api/", NoSuchEndpointApi.as_view(), name="api-not-found"),
+    path("", include("courses.web.urls")),
 ]

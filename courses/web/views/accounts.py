@@ -1,10 +1,24 @@
-"""Logging in and out, and passwords: Django's own auth views, in the site's pages."""
+"""Accounts in the site: log in and out, sign up, change and reset a password.
+
+Login and logout are Django's views; everything else calls the accounts services the API uses
+(``courses/services/accounts.py``), so the rules and the words of their errors are the same.
+"""
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse_lazy
+from django.views.generic import FormView, TemplateView
+
+from courses.services import accounts
+from courses.services.errors import ServiceError
+from courses.web.forms import apply_service_error
 
 
 class LoginPage(auth_views.LoginView):
@@ -16,21 +30,115 @@ class LogoutPage(auth_views.LogoutView):
     """POST only (Django's rule): a link cannot log anyone out."""
 
 
-class PasswordChangePage(auth_views.PasswordChangeView):
-    template_name = "web/accounts/password_change.html"
-    success_url = reverse_lazy("web:home")
+class ServiceFormView(FormView):
+    """A form whose ``perform`` calls a service; its ``ServiceError`` shows on the form."""
+
+    def perform(self, form) -> None:
+        raise NotImplementedError
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password was changed.")
+        try:
+            self.perform(form)
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+            return self.form_invalid(form)
         return super().form_valid(form)
 
 
-class PasswordResetConfirmPage(auth_views.PasswordResetConfirmView):
+class SignupForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    password_again = forms.CharField(
+        label="Password (again)", widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+class SignupPage(ServiceFormView):
+    """A student account, when ``COURSES_SIGNUP_OPEN``; otherwise the page does not exist."""
+
+    template_name = "web/accounts/signup.html"
+    form_class = SignupForm
+    success_url = reverse_lazy("web:login")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.COURSES_SIGNUP_OPEN:
+            raise Http404("Sign-up is closed on this site.")
+        if request.user.is_authenticated:
+            return redirect("web:home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def perform(self, form) -> None:
+        data = form.cleaned_data
+        accounts.user_signup(
+            username=data["username"], email=data["email"], password=data["password"]
+        )
+        messages.success(self.request, "Your account is ready: log in with it.")
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label="Current password", widget=forms.PasswordInput, strip=False
+    )
+    new_password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+
+class PasswordChangePage(LoginRequiredMixin, ServiceFormView):
+    template_name = "web/accounts/password_change.html"
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("web:home")
+
+    def perform(self, form) -> None:
+        accounts.password_change(
+            request=self.request,
+            user=self.request.user,
+            old_password=form.cleaned_data["old_password"],
+            new_password=form.cleaned_data["new_password"],
+            by_token=False,
+        )
+        messages.success(self.request, "Your password was changed.")
+
+
+class PasswordResetForm(forms.Form):
+    email = forms.EmailField(help_text="The address of your account.")
+
+
+class PasswordResetPage(ServiceFormView):
+    """Asks for an email; says the same whether or not an account has it."""
+
+    template_name = "web/accounts/password_reset.html"
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("web:password-reset-sent")
+
+    def perform(self, form) -> None:
+        accounts.password_reset_request(email=form.cleaned_data["email"])
+
+
+class PasswordResetSentPage(TemplateView):
+    template_name = "web/accounts/password_reset_sent.html"
+
+
+class NewPasswordForm(forms.Form):
+    new_password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+
+class PasswordResetConfirmPage(ServiceFormView):
     """The page the reset email links to: ``/accounts/reset/<uidb64>/<token>/``."""
 
     template_name = "web/accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
     success_url = reverse_lazy("web:login")
 
-    def form_valid(self, form):
+    def perform(self, form) -> None:
+        accounts.password_reset_confirm(
+            uid=self.kwargs["uidb64"],
+            token=self.kwargs["token"],
+            new_password=form.cleaned_data["new_password"],
+        )
         messages.success(self.request, "Your password was set. Log in with it.")
-        return super().form_valid(form)

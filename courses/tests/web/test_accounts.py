@@ -1,0 +1,127 @@
+"""Account pages: log in and out, sign up, change and reset a password, errors next to fields."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import TestCase, override_settings
+from django.urls import reverse
+
+from courses.tests import factories
+
+
+def field_errors(response, field: str) -> str:
+    """The text of the error list under one field, as the page renders it."""
+    match = re.search(rf'id="id_{field}_error">(.*?)</ul>', response.content.decode(), flags=re.S)
+    return re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
+
+
+class LoginPageTestCase(TestCase):
+    def test_a_user_logs_in_and_out_through_the_pages(self):
+        factories.UserFactory(username="ada")
+        page = self.client.get(reverse("web:login"))
+        self.assertContains(page, '<label for="id_username">')
+        response = self.client.post(
+            reverse("web:login"), {"username": "ada", "password": "password"}
+        )
+        self.assertRedirects(response, reverse("web:home"))
+        self.assertContains(self.client.get(reverse("web:home")), "Account (ada)")
+        self.assertRedirects(self.client.post(reverse("web:logout")), reverse("web:home"))
+        self.assertNotContains(self.client.get(reverse("web:home")), "Account (ada)")
+
+    def test_wrong_credentials_say_so_and_log_nobody_in(self):
+        factories.UserFactory(username="ada")
+        response = self.client.post(reverse("web:login"), {"username": "ada", "password": "nope"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Please enter a correct username and password")
+        self.assertNotIn("_auth_user_id", self.client.session)
+
+    def test_logging_out_needs_a_post(self):
+        self.assertEqual(self.client.get(reverse("web:logout")).status_code, 405)
+
+
+@override_settings(COURSES_SIGNUP_OPEN=True)
+class SignupPageTestCase(TestCase):
+    def signup(self, **changes):
+        data = {
+            "username": "ada",
+            "email": "ada@example.com",
+            "password": "correct horse 1",
+            "password_again": "correct horse 1",
+        }
+        return self.client.post(reverse("web:signup"), {**data, **changes})
+
+    def test_a_new_student_signs_up_then_logs_in(self):
+        response = self.signup()
+        self.assertRedirects(response, reverse("web:login"))
+        user = get_user_model().objects.get(username="ada")
+        self.assertFalse(user.is_staff)
+        self.assertFalse(user.user_permissions.exists())
+        self.assertTrue(self.client.login(username="ada", password="correct horse 1"))
+
+    def test_service_errors_show_next_to_their_fields_in_the_apis_words(self):
+        factories.UserFactory(username="taken", email="taken@example.com")
+        response = self.signup(
+            username="Taken", email="taken@example.com", password="short", password_again="short"
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("already", field_errors(response, "username"))
+        self.assertIn("already", field_errors(response, "email"))
+        self.assertIn("too short", field_errors(response, "password"))
+        self.assertContains(response, "The account cannot be created.")
+        self.assertFalse(get_user_model().objects.filter(username="Taken").exists())
+
+    def test_the_two_passwords_must_agree(self):
+        response = self.signup(password_again="something else")
+        self.assertIn("differ", field_errors(response, "password_again"))
+        self.assertFalse(get_user_model().objects.exists())
+
+    @override_settings(COURSES_SIGNUP_OPEN=False)
+    def test_closed_signup_has_no_page_and_no_link(self):
+        self.assertEqual(self.client.get(reverse("web:signup")).status_code, 404)
+        self.assertEqual(self.signup().status_code, 404)
+        self.assertNotContains(self.client.get(reverse("web:home")), "Sign up")
+
+
+class PasswordPagesTestCase(TestCase):
+    def test_a_logged_in_user_changes_their_password_and_stays_logged_in(self):
+        user = factories.UserFactory(username="ada")
+        self.client.force_login(user)
+        url = reverse("web:password-change")
+        wrong = self.client.post(url, {"old_password": "nope", "new_password": "a new secret 1"})
+        self.assertIn("incorrectly", field_errors(wrong, "old_password"))
+        done = self.client.post(url, {"old_password": "password", "new_password": "a new secret 1"})
+        self.assertRedirects(done, reverse("web:home"))
+        user.refresh_from_db()
+        self.assertTrue(user.check_password("a new secret 1"))
+        self.assertContains(self.client.get(reverse("web:home")), "Account (ada)")
+
+    def test_the_change_page_needs_a_login(self):
+        response = self.client.get(reverse("web:password-change"))
+        self.assertRedirects(
+            response, f"{reverse('web:login')}?next={reverse('web:password-change')}"
+        )
+
+    def test_a_reset_email_links_to_a_page_that_sets_the_password_once(self):
+        user = factories.UserFactory(username="ada", email="ada@example.com")
+        response = self.client.post(reverse("web:password-reset"), {"email": "ADA@example.com"})
+        self.assertRedirects(response, reverse("web:password-reset-sent"))
+        (email,) = mail.outbox
+        path = re.search(r"http://[^/]+(/accounts/reset/\S+/)", email.body).group(1)
+        self.assertEqual(self.client.get(path).status_code, 200)
+        short = self.client.post(path, {"new_password": "x"})
+        self.assertIn("too short", field_errors(short, "new_password"))
+        self.assertRedirects(
+            self.client.post(path, {"new_password": "a new secret 1"}), reverse("web:login")
+        )
+        user.refresh_from_db()
+        self.assertTrue(user.check_password("a new secret 1"))
+        again = self.client.post(path, {"new_password": "another secret 2"})
+        self.assertContains(again, "invalid, expired or already used")
+
+    def test_an_unknown_email_gets_the_same_answer_and_no_mail(self):
+        response = self.client.post(reverse("web:password-reset"), {"email": "who@example.com"})
+        self.assertRedirects(response, reverse("web:password-reset-sent"))
+        self.assertEqual(mail.outbox, [])
