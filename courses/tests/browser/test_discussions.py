@@ -57,6 +57,35 @@ class DiscussionBrowserTestCase(BrowserTestCase):
         page.get_by_role("heading", name="Discussions about Add two numbers").wait_for()
         self.assertEqual(page.get_by_text("Office hours on Friday").count(), 0)
 
+        # Starting a thread from there: the problem is chosen, errors sit next to the fields.
+        page.get_by_role("link", name="Start a thread").click()
+        page.get_by_role("heading", name="Start a thread").wait_for()
+        self.assertEqual(
+            page.get_by_label("Problem").evaluate("el => el.selectedOptions[0].text"),
+            "Add two numbers",
+        )
+        page.get_by_role("button", name="Post the thread").click()
+        page.get_by_text("The title cannot be empty.").wait_for()
+        self.assertEqual(page.locator("#id_title_error").inner_text(), "This field is required.")
+        self.assert_accessible()
+        page.get_by_label("Title").fill("Is the input always two numbers?")
+        page.get_by_label("Question").fill("Or can a line be *empty*?")
+        page.get_by_role("button", name="Post the thread").click()
+        page.get_by_text("Your thread is posted.").wait_for()
+        # On second thoughts, its author deletes it (nobody replied), after confirming.
+        page.get_by_role("link", name="Delete the thread").click()
+        page.get_by_role(
+            "heading", name="Delete the thread “Is the input always two numbers?”?"
+        ).wait_for()
+        self.assert_accessible()
+        page.get_by_role("button", name="Delete the thread").click()
+        page.get_by_text("is deleted.").wait_for()
+        self.assertFalse(
+            DiscussionThread.objects.filter(title="Is the input always two numbers?").exists()
+        )
+
+        page.get_by_label("Problem").select_option(label="Add two numbers")
+        page.get_by_role("button", name="Show").click()
         page.get_by_role("link", name="How do I read two numbers?").click()
         page.get_by_role("heading", name="How do I read two numbers?", level=1).wait_for()
         self.assertEqual(page.locator(".post-body strong").inner_text(), "a string")
@@ -98,6 +127,7 @@ class DiscussionBrowserTestCase(BrowserTestCase):
         page.get_by_text("The thread is closed.").wait_for()
         self.assertTrue(page.get_by_role("button", name="Reopen").is_visible())
         self.assert_accessible()
+        self.screenshot("thread-moderation")
         thread = DiscussionThread.objects.get(pk=self.thread.pk)
         self.assertEqual((thread.is_pinned, thread.is_closed), (True, True))
 
