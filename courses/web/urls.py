@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from courses.web.views import accounts, courses
+from courses.web.views import accounts, courses, discussions
 from courses.web.views.placeholder import placeholder
 
 app_name = "web"
@@ -36,7 +36,15 @@ urlpatterns = [
     # --- problems (W2) ---
     path("problems/<int:problem_id>/", placeholder, name="problem"),
     # --- discussions (W3) ---
-    path("courses/<int:course_id>/discussions/", placeholder, name="threads"),
+    path("courses/<int:course_id>/discussions/", discussions.threads, name="threads"),
+    path("courses/<int:course_id>/discussions/new/", discussions.thread_new, name="thread-new"),
+    path("threads/<int:thread_id>/", discussions.thread, name="thread"),
+    path("threads/<int:thread_id>/edit/", discussions.thread_edit, name="thread-edit"),
+    path("threads/<int:thread_id>/delete/", discussions.thread_delete_view, name="thread-delete"),
+    path("threads/<int:thread_id>/moderate/", discussions.thread_moderate, name="thread-moderate"),
+    path("replies/<int:reply_id>/", discussions.reply, name="reply"),
+    path("replies/<int:reply_id>/edit/", discussions.reply_edit_view, name="reply-edit"),
+    path("replies/<int:reply_id>/delete/", discussions.reply_delete_view, name="reply-delete"),
     # --- exams (W4) ---
     path("exams/<int:exam_id>/", placeholder, name="exam"),
     # --- staff (W5) ---
