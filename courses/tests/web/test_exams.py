@@ -478,6 +478,22 @@ class AttemptProblemPageTestCase(ExamPagesTestCase):
         self.assertIn("Time left: 1:00:00", page)
         self.assertNoHiddenData(response)
 
+    def test_my_submissions_refresh_in_place_only_while_one_waits_for_its_verdict(self):
+        url = reverse("web:attempt-problem", args=[self.attempt.pk, self.w.problem.pk])
+        pending = factories.SubmissionFactory(
+            user=self.w.student, problem=self.w.problem, exam_attempt=self.attempt
+        )
+        response = self.get("attempt-problem", self.attempt.pk, self.w.problem.pk)
+        self.assertIn("Pending", text(response))
+        self.assertRegex(
+            response.content.decode(),
+            rf'id="my-submissions"[^>]*hx-get="{url}" hx-select="#my-submissions"',
+        )
+        Submission.objects.filter(pk=pending.pk).update(status=Verdict.WRONG_ANSWER)
+        response = self.get("attempt-problem", self.attempt.pk, self.w.problem.pk)
+        self.assertIn("Wrong answer", text(response))
+        self.assertNotContains(response, "hx-select")
+
     def test_a_problem_outside_the_exam_is_not_found(self):
         practice = problem_with_cases(chapter=self.w.chapter)
         self.assertEqual(self.get("attempt-problem", self.attempt.pk, practice.pk).status_code, 404)
