@@ -1,7 +1,8 @@
 """In a real browser: a student reads an exam's rules, starts it, opens a problem, runs it on the
 samples and submits once; the countdown, computed from the server's stored deadline, reaches
 zero, the page says time is up and disables Submit, and a submit forced anyway is refused by the
-server. Every page passes axe-core. Screenshots: exam-start, attempt, attempt-expired."""
+server; the student hands in and reads the released results. Every page passes axe-core.
+Screenshots: exam-start, attempt, attempt-expired."""
 
 from __future__ import annotations
 
@@ -109,4 +110,20 @@ class TakeAnExamBrowserTestCase(BrowserTestCase):
         self.assertEqual(Submission.objects.count(), 1)
         # The browser logs the refusal's HTTP status (409) as a console error: expected here.
         self.console_errors[:] = [e for e in self.console_errors if "409" not in e]
+        self.assert_accessible()
+
+        # Handing in, after the confirmation; then the results, once released.
+        page.get_by_role("link", name="Back to my attempt").click()
+        page.get_by_role("button", name="Finish the exam").click()
+        page.get_by_role("heading", name="Finish the exam?").wait_for()
+        self.assert_accessible()
+        page.get_by_role("button", name="Yes, finish the exam").click()
+        page.get_by_text("You finished this attempt.").wait_for()
+        self.assert_accessible()
+        self.exam.results_released_at = timezone.now()
+        self.exam.save(update_fields=["results_released_at"])
+        page.reload()
+        page.get_by_role("link", name="See your results").click()
+        page.get_by_role("heading", name="Midterm: results").wait_for()
+        self.assertIn("10.00 of 10.00", page.locator("main").inner_text())
         self.assert_accessible()
