@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from courses.web.views import accounts, courses, discussions
+from courses.web.views import accounts, courses, discussions, exams
 from courses.web.views.placeholder import placeholder
 
 app_name = "web"
@@ -46,7 +46,25 @@ urlpatterns = [
     path("replies/<int:reply_id>/edit/", discussions.reply_edit_view, name="reply-edit"),
     path("replies/<int:reply_id>/delete/", discussions.reply_delete_view, name="reply-delete"),
     # --- exams (W4) ---
-    path("exams/<int:exam_id>/", placeholder, name="exam"),
+    path("exams/<int:exam_id>/", exams.exam, name="exam"),
+    path("attempts/<int:attempt_id>/", exams.attempt, name="attempt"),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/",
+        exams.attempt_problem,
+        name="attempt-problem",
+    ),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/run/",
+        exams.attempt_run,
+        name="attempt-problem-run",
+    ),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/submit/",
+        exams.attempt_submit,
+        name="attempt-problem-submit",
+    ),
+    path("attempts/<int:attempt_id>/finish/", exams.attempt_finish, name="attempt-finish"),
+    path("attempts/<int:attempt_id>/results/", exams.attempt_results, name="attempt-results"),
     # --- staff (W5) ---
     path("staff/courses/<int:course_id>/", placeholder, name="staff-course"),
 ]
