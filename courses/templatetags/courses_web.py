@@ -24,6 +24,9 @@ VERDICTS = {
     "compilation_error": ("Compilation error", "bad"),
     "internal_error": ("Judging failed (not your code)", "warn"),
     "skipped": ("Skipped", "neutral"),
+    # An exam submission whose verdict is withheld until the results are released.
+    "judged": ("Judged (verdict withheld)", "neutral"),
+    "received": ("Received", "neutral"),
 }
 
 
