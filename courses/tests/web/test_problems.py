@@ -389,6 +389,7 @@ class SubmitTestCase(ProblemsTestCase):
         self.assertIn('hx-trigger="load delay:1s"', html)
         self.assertIn('id="my-submissions" hx-swap-oob="true"', html)  # the list has it
         self.assertIn(f"#{submission.pk}</a>", html)
+        self.assertNotIn("my-state", html)  # my standing waits for the verdict
 
         # Still waiting after 9 s: the next poll comes 3 s later.
         Submission.objects.filter(pk=submission.pk).update(
@@ -408,6 +409,8 @@ class SubmitTestCase(ProblemsTestCase):
         self.assertIn('<table class="cases">', html)
         self.assertIn("Hidden case", html)
         self.assertIn('id="my-submissions" hx-swap-oob="true"', html)
+        self.assertIn('id="my-state" hx-swap-oob="true"', html)
+        self.assertIn("Solved", html.split('id="my-state"')[1])
         self.assertNoHiddenData(final)
 
     def test_a_poll_from_the_submission_page_carries_no_list(self):

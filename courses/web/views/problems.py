@@ -142,19 +142,26 @@ def problem_submit(request, problem_id: int):
     submission = selectors.submission_for_owner(
         user=request.user, submission_id=outcome.submission.pk
     )
+    shown = shown_submission(submission)
+    context = {
+        "form": form,
+        "shown": shown,
+        "status_url": status_url(submission, on_problem_page=True),
+        "problem": problem,
+        **problem_page_updates(request, problem, final=not shown.waiting),
+    }
+    return render(request, "web/problems/partials/submit_response.html", context)
+
+
+def problem_page_updates(request, problem, *, final: bool) -> dict:
+    """What the problem's page refreshes out of band after a submission: my submissions, and
+    once the verdict is final my standing too."""
     page, rows = my_submissions(request, problem)
-    return render(
-        request,
-        "web/problems/partials/submit_response.html",
-        {
-            "form": form,
-            "shown": shown_submission(submission),
-            "status_url": status_url(submission, on_problem_page=True),
-            "problem": problem,
-            "submissions_page": page,
-            "submissions": rows,
-        },
-    )
+    updates = {"submissions_page": page, "submissions": rows}
+    if final:
+        detail = selectors.problem_detail(user=request.user, problem_id=problem.pk)
+        updates["standing"] = detail.standing
+    return updates
 
 
 @login_required
@@ -182,8 +189,9 @@ def submission(request, submission_id: int):
 def submission_status(request, submission_id: int):
     """The result partial of my submission, polled by htmx while it waits (with backoff).
 
-    ``?on=problem``: the poll comes from the problem's page, whose list of my submissions is
-    refreshed (out of band) once the verdict is final. A plain request goes to the page.
+    ``?on=problem``: the poll comes from the problem's page, whose list of my submissions and
+    my standing are refreshed (out of band) once the verdict is final. A plain request goes
+    to the page.
     """
     found = selectors.submission_for_owner(user=request.user, submission_id=submission_id)
     if not request.htmx:
@@ -196,5 +204,5 @@ def submission_status(request, submission_id: int):
         "problem": found.problem,
     }
     if on_problem_page and not shown.waiting:
-        context["submissions_page"], context["submissions"] = my_submissions(request, found.problem)
+        context.update(problem_page_updates(request, found.problem, final=True))
     return render(request, "web/problems/partials/status_response.html", context)
