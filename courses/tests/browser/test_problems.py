@@ -74,6 +74,15 @@ class ProblemBrowserTestCase(BrowserTestCase):
         self.assert_accessible()
         self.screenshot("problem")
 
+        # An empty editor is refused in the API's words, next to the field, accessibly.
+        page.locator(".editor .ace_content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Delete")
+        page.get_by_role("button", name="Submit").click()
+        page.locator("#submission-region").get_by_text("The code is empty.").wait_for()
+        self.assertEqual(page.locator("#id_code-errors").inner_text().strip(), "required")
+        self.assert_accessible()
+
         # Run a wrong solution on the samples: the sample's verdict shows in place.
         self.type_code("def solve(a, b):", "return a - b")
         self.assertEqual(self.editor_text(), "def solve(a, b):\n    return a - b")
@@ -81,6 +90,7 @@ class ProblemBrowserTestCase(BrowserTestCase):
         page.get_by_role("button", name="Run").click()
         run = page.locator("#run-result")
         run.get_by_text("0 of 1 sample case passed.").wait_for()
+        self.assertEqual(page.locator("#id_code-errors").inner_text().strip(), "")
         self.assertIn("Wrong answer", run.inner_text())
         self.assertIn("4", run.locator("pre").last.inner_text())
 
