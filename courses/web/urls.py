@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from courses.web.views import accounts, courses, discussions, exams
+from courses.web.views import accounts, courses, discussions, exams, problems
 from courses.web.views.placeholder import placeholder
 
 app_name = "web"
@@ -34,7 +34,15 @@ urlpatterns = [
     path("courses/<int:course_id>/enroll/", courses.course_enroll, name="course-enroll"),
     path("courses/<int:course_id>/drop/", courses.course_drop, name="course-drop"),
     # --- problems (W2) ---
-    path("problems/<int:problem_id>/", placeholder, name="problem"),
+    path("problems/<int:problem_id>/", problems.problem, name="problem"),
+    path("problems/<int:problem_id>/run/", problems.problem_run, name="problem-run"),
+    path("problems/<int:problem_id>/submit/", problems.problem_submit, name="problem-submit"),
+    path("submissions/<int:submission_id>/", problems.submission, name="submission"),
+    path(
+        "submissions/<int:submission_id>/status/",
+        problems.submission_status,
+        name="submission-status",
+    ),
     # --- discussions (W3) ---
     path("courses/<int:course_id>/discussions/", discussions.threads, name="threads"),
     path("courses/<int:course_id>/discussions/new/", discussions.thread_new, name="thread-new"),
