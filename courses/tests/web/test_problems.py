@@ -563,7 +563,7 @@ class ExamSubmissionPageTestCase(ProblemsTestCase):
         self.set_exam("samples")
         response = self.page()
         html = response.content.decode()
-        self.assertIn("Judged (verdict withheld)", html)
+        self.assertIn("Judged (verdict after the results are released)", html)
         self.assertIn("only the sample cases", html)
         self.assertNotIn("Accepted</span>\n", html.split("<table")[0])
         self.assertNotIn("points", html.split('id="code-heading"')[0].split("Result")[1])
