@@ -13,7 +13,7 @@ import unittest
 
 from courses.judging.backends.local import LocalSandboxBackend, cgroups, detect_isolation, uids
 from courses.judging.backends.local.isolation import FULL
-from courses.judging.backends.local.sweep import _processes_by_uid
+from courses.judging.backends.local.sweep import processes_by_uid
 from courses.judging.types import Limits, RunRequest, RunResult
 
 #: Small limits keep the whole suite fast on 2 cores.
@@ -65,6 +65,13 @@ class SandboxTestMixin:
         require_sandbox(cls)
         cls.backend = LocalSandboxBackend(one_process=cls.one_process)
 
+    @classmethod
+    def tearDownClass(cls) -> None:
+        backend = cls.__dict__.get("backend")
+        if backend is not None:
+            backend.close()
+        super().tearDownClass()  # type: ignore[misc]
+
     def tearDown(self) -> None:
         self.assertEqual(leftovers(self.backend), [], "a run left something behind")
         super().tearDown()  # type: ignore[misc]
@@ -100,7 +107,7 @@ def leftovers(backend: LocalSandboxBackend) -> list[str]:
         lease.release()
         return True
 
-    for uid, pids in _processes_by_uid(backend.uid_first, backend.uid_count).items():
+    for uid, pids in processes_by_uid(backend.uid_list).items():
         if orphaned(uid):
             found.append(f"processes of uid {uid}: {pids}")
     layout = backend.isolation.layout

@@ -202,7 +202,7 @@ class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
         layout = self.backend.isolation.layout
         name = f"u{uid}-{secrets.token_hex(6)}"
         layout.run(name).create(memory_bytes=64 << 20, pids=8)
-        box = Box(self.backend.boxes_dir, uid, size_bytes=1 << 20)
+        box = Box(self.backend.boxes_dir, uid, owner=uid, size_bytes=1 << 20)
         box.write("main.py", b"print(1)\n")
         orphan = subprocess.Popen(
             [

@@ -1,4 +1,4 @@
-"""The local sandbox backend: bubblewrap + seccomp + cgroups + a per-run uid (sandbox.md §5).
+"""The local sandbox backend: bubblewrap + seccomp + cgroups + a per-sandbox uid (sandbox.md §5).
 
 Public API:
 - ``LocalSandboxBackend(one_process=True, *, parallel=None, allow_unsandboxed=None, ...)``:
@@ -7,6 +7,9 @@ Public API:
 - ``build_harness_program(source, stdins, limits)``: a self-contained Python program running
   ``source`` once per stdin in fresh children, printing one JSON line (for Judge0 batching);
   ``parse_report`` and ``case_result`` read that line back into ``RunResult``s.
+
+Inside: ``client`` (the worker's side) talks to ``service`` (one long-lived program per worker),
+which forks a ``supervisor`` per sandbox; the sandbox's pid 1 is the runner, ``harness_program``.
 """
 
 from .backend import LocalSandboxBackend, detect_isolation
