@@ -93,30 +93,35 @@ class SandboxTestMixin:
 def leftovers(backend: LocalSandboxBackend) -> list[str]:
     """Processes, cgroups and boxes of sandbox uids whose lock nobody holds (= leaked).
 
-    Items whose uid lock is held belong to live runs of other processes (parallel test runs),
-    so they are not counted; after ``run_batch`` returns, this process holds no lock.
+    Items whose uid lock is held belong to live runs (this process's pre-started sandboxes, a
+    run still tearing down after its reply, parallel test runs), so they are not counted. An
+    item is looked at again while its lock is held: a supervisor releases the lock only once
+    its sandbox is gone, so what is still there then has really leaked.
     """
     found = []
+    layout = backend.isolation.layout
 
-    def orphaned(uid: int | None) -> bool:
+    def leaked(uid: int | None, still_there) -> bool:
         if uid is None:
             return False
         lease = uids.try_lock(backend.lock_dir, uid)
         if lease is None:
             return False
-        lease.release()
-        return True
+        try:
+            return still_there()
+        finally:
+            lease.release()
 
     for uid, pids in processes_by_uid(backend.uid_list).items():
-        if orphaned(uid):
+        if leaked(uid, lambda uid=uid: bool(processes_by_uid([uid]))):
             found.append(f"processes of uid {uid}: {pids}")
-    layout = backend.isolation.layout
     if layout is not None:
         for name in layout.names():
-            if orphaned(uids.uid_of_name(name)):
+            if leaked(uids.uid_of_name(name), lambda name=name: name in layout.names()):
                 found.append(f"cgroup {name}")
     for name in os.listdir(backend.boxes_dir):
-        if orphaned(uids.uid_of_name(name)):
+        path = os.path.join(backend.boxes_dir, name)
+        if leaked(uids.uid_of_name(name), lambda path=path: os.path.lexists(path)):
             found.append(f"box {name}")
     return found
 

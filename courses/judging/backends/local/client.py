@@ -56,6 +56,12 @@ class ServiceClient:
             and self._control is not None
         )
 
+    def start(self) -> None:
+        """Start the service now (it then pre-starts its sandboxes); later calls reuse it."""
+        with self._lock:
+            if not self._alive():
+                self._start()
+
     def _start(self) -> None:
         self._discard()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

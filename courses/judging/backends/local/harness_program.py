@@ -20,9 +20,8 @@ Why cases cannot reach each other or the runner:
   copied by the kernel from the payload fd into a fresh memfd, created just before its fork.
   Outputs go to memfds the runner reads only after the last case. A case child replaces fds
   0/1/2 and closes every other fd before running any code.
-- ``/tmp`` and ``/dev/shm`` are emptied before every case (only the sandbox's own tmpfs mounts,
-  never outside a sandbox: ``scratch_dirs``), and every process of a case is killed and reaped
-  before the next one starts.
+- Every process of a case is killed and reaped when it ends, and then ``/tmp`` and ``/dev/shm``
+  are emptied (only the sandbox's own tmpfs mounts, never outside a sandbox: ``scratch_dirs``).
 
 Measurement, per case:
 - CPU: the rusage of every reaped process of the case (as pid 1 or subreaper, the runner reaps
@@ -87,12 +86,20 @@ CATCHABLE = [
 ]  # fmt: skip
 
 
-def _prctl(option, arg):
-    try:
-        import ctypes
+_PRCTL = []
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0) == 0
+
+def _prctl(option, arg):
+    """prctl(2) through ctypes, loaded once: a case child only calls it (no allocations)."""
+    try:
+        if not _PRCTL:
+            import ctypes
+
+            function = ctypes.CDLL(None, use_errno=True).prctl
+            function.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                                 ctypes.c_ulong]  # fmt: skip
+            _PRCTL.append(function)
+        return _PRCTL[0](option, arg, 0, 0, 0) == 0
     except Exception:
         return False
 
@@ -291,14 +298,15 @@ def _case_setup(limits, fds, local, cgroup):
             os.dup2(source, target)
         os.set_inheritable(target, True)
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-    try:
-        with open("/proc/self/oom_score_adj", "w") as f:  # the OOM killer picks a case first
-            f.write("1000")
+    # Dumpable again: its own /proc files become its own (and readable to the runner, for PSS);
+    # nothing of the runner's is reachable through them.
+    _prctl(PR_SET_DUMPABLE, 1)
+    try:  # the OOM killer picks a case first
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        os.write(fd, b"1000")
+        os.close(fd)
     except OSError:
         pass
-    # Dumpable again: its own /proc files become readable to the runner (PSS), and nothing of
-    # the runner's is reachable through them (other processes of the case are the case's own).
-    _prctl(PR_SET_DUMPABLE, 1)
     cpu = math.ceil(limits["cpu_ms"] / 1000) + 1
     _lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
     _lower_rlimit(resource.RLIMIT_FSIZE, limits["fsize"], limits["fsize"])
@@ -618,8 +626,6 @@ def _self_cpu_s():
 def _run_case(run, spec, limits):
     """Run one case to its end; the measured ``_Case`` and what it was killed for."""
     header = run["header"]
-    for path in run["scratch"]:
-        _wipe(path)
     stdin_fd = _stdin_memfd(run["payload_fd"], spec["offset"], spec["length"])
     out_fd = os.memfd_create("stdout")
     err_fd = os.memfd_create("stderr")
@@ -688,6 +694,10 @@ def _run_case(run, spec, limits):
         pass
     if pidfd is not None:
         os.close(pidfd)
+    # What the case left in the scratch tmpfs mounts goes now: its memory is charged to the
+    # case, and the next case must find them empty.
+    for path in run["scratch"]:
+        _wipe(path)
     oom = False
     if cg is not None:
         oom = cg.oom_kills() > base_ooms

@@ -10,8 +10,10 @@ What it does:
 - keeps ``pool_size`` sandboxes pre-started (after criyle/go-judge and vijos/jd4, which keep
   pre-forked containers): each has its own fresh uid, cgroup and box, and its runner already
   started, waiting for work. A request that can use one (its own box, no extra mounts) is handed
-  to it at once, and a new one is started in its place. A pre-started sandbox serves exactly
-  one request and is destroyed: nothing is shared between two runs;
+  to a ready one at once, or to one still starting (it serves the request as soon as it is up).
+  A pre-started sandbox serves exactly one request and is destroyed: nothing is shared between
+  two runs. A used one is replaced when its run has ended, not when it is handed out, so that
+  starting the next one never takes a CPU from the batch that is running;
 - starts a sandbox on demand for the other requests (a batch's box, a compilation);
 - sweeps what dead runs left behind: at start, every ``sweep_interval_s``, after a supervisor
   died abnormally, and when it stops;
@@ -165,7 +167,8 @@ class Service:
             except supervisor.SandboxFailed as exc:
                 conn.send(b"failed " + str(exc).encode()[:4000])
                 return 1
-            conn.send(b"ready")
+            with contextlib.suppress(OSError):  # gone if the work came before we were ready
+                conn.send(b"ready")
             request, fds = recv_message(conn)
             if request is None:
                 return 0  # the service stopped
@@ -218,18 +221,23 @@ class Service:
         sock.close()
 
     def _run(self, request: dict, named: dict) -> None:
+        """A pre-started sandbox if the request can use one: a ready one, else one still
+        starting (it stops idling and serves the request as soon as it is up); else a new one."""
         if request.get("poolable"):
-            for child in self.children.values():
-                if child.kind == "pool" and child.ready:
-                    child.ready = False
-                    child.kind = "run"
-                    try:
-                        send_message(child.conn, request, _all_fds(named))
-                    except OSError:
-                        continue  # it died meanwhile: try the next, or start one
-                    self._forget_conn(child)
-                    self._refill()
-                    return
+            pooled = [c for c in self.children.values() if c.kind == "pool"]
+            pooled.sort(key=lambda c: (not c.ready, c.started))
+            for child in pooled:
+                child.ready = False
+                child.kind = "run"
+                try:
+                    send_message(child.conn, request, _all_fds(named))
+                except OSError:
+                    continue  # it died meanwhile: try the next, or start one
+                # Not closed before the child exits: closing a socket with unread data (its
+                # "ready") would make the child's read of the work fail (ECONNRESET).
+                with contextlib.suppress(KeyError, ValueError):
+                    self.sel.unregister(child.conn)
+                return
         self._job = (request, named)
         self._fork("run", set(_all_fds(named)))
 

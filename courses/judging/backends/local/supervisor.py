@@ -57,6 +57,8 @@ SHM_BYTES = 64 << 20
 RUNNER_NOFILE = 4096
 RUNNER_FSIZE = 1 << 30
 READY_TIMEOUT_S = 30
+#: Set as root, so that it is also the lowest a case can go back to (it cannot go below it).
+RUNNER_OOM_SCORE_ADJ = -999
 #: Resource limits every sandbox gets whatever the worker has (issue 11 gap 10).
 STATIC_RLIMITS = {
     "RLIMIT_CORE": 0,
@@ -172,6 +174,9 @@ def _set_rlimits(limits: dict) -> None:
     if limits.get("nproc"):
         pairs[resource.RLIMIT_NPROC] = limits["nproc"]
     for which, value in pairs.items():
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:  # raising a hard limit needs CAP_SYS_RESOURCE
+            value = min(value, hard)
         resource.setrlimit(which, (value, value))
     # CPU, address space and data are per case (the runner sets them); none for the runner.
     for which in (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_DATA):
@@ -180,7 +185,7 @@ def _set_rlimits(limits: dict) -> None:
             resource.setrlimit(which, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
-def _reset_scheduling() -> None:
+def reset_scheduling() -> None:
     """Nice 0 and the normal policy, whatever the worker runs with (only root can lower nice)."""
     with contextlib.suppress(OSError, AttributeError):
         os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
@@ -347,7 +352,15 @@ class Sandbox:
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
-            _reset_scheduling()
+            reset_scheduling()
+            # The runner is the OOM killer's last choice in its sandbox (cases ask to be first);
+            # lowering it needs CAP_SYS_RESOURCE, which some container hosts withhold from root.
+            with contextlib.suppress(OSError):
+                fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+                try:
+                    os.write(fd, str(RUNNER_OOM_SCORE_ADJ).encode())
+                finally:
+                    os.close(fd)
             _set_rlimits(limits)
             _arrange_fds(wanted)
             if uid is not None:
