@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from courses.exam_time import utc
 from courses.judging.languages import LANGUAGES
-from courses.judging.types import COMPILE_LIMITS, Limits, Verdict
+from courses.judging.types import COMPILE_LIMITS, WALL_STARVATION_FACTOR, Limits, Verdict
 from courses.models import Problem, Submission, SubmissionTestResult
 from courses.services.errors import (
     InvalidInput,
@@ -153,9 +153,12 @@ def judging_lease(*, limits: Limits, case_count: int) -> timedelta:
     """Longer than the longest possible judging run of a submission.
 
     Worst case: the compile at its wall limit, then every case one after another at its wall
-    limit, plus a margin; never shorter than ``COURSES_JUDGING_LEASE_SECONDS``.
+    limit stretched as far as a starved host may stretch it (``WALL_STARVATION_FACTOR``), plus
+    a margin; never shorter than ``COURSES_JUDGING_LEASE_SECONDS``.
     """
-    worst_ms = COMPILE_LIMITS.wall_time_ms + case_count * limits.wall_time_ms + 60_000
+    longest_case_ms = WALL_STARVATION_FACTOR * limits.wall_time_ms
+    worst_ms = WALL_STARVATION_FACTOR * COMPILE_LIMITS.wall_time_ms
+    worst_ms += case_count * longest_case_ms + 60_000
     return timedelta(seconds=max(settings.COURSES_JUDGING_LEASE_SECONDS, worst_ms / 1000))
 
 

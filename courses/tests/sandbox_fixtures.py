@@ -14,7 +14,7 @@ import unittest
 from courses.judging.backends.local import LocalSandboxBackend, cgroups, detect_isolation, uids
 from courses.judging.backends.local.isolation import FULL
 from courses.judging.backends.local.sweep import processes_by_uid
-from courses.judging.types import Limits, RunRequest, RunResult
+from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest, RunResult
 
 #: Small limits keep the whole suite fast on 2 cores.
 SMALL = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=64 * 1024, output_bytes=64 * 1024)
@@ -90,6 +90,25 @@ class SandboxTestMixin:
         return result
 
 
+def assert_time_limit_by_cpu(test, result: RunResult, limits: Limits) -> None:
+    """A time limit decided on CPU time, as it must be whatever the host's load.
+
+    The program reached its CPU limit and was stopped for it; the wall clock stops it first
+    only when the host starved it so long that even the wall limit stretched for the time it
+    waited for a CPU ran out (``WALL_STARVATION_FACTOR`` times the limit), and then the result
+    says so: a wall-clock stop at the limit itself would be a CPU-bound program judged on the
+    host's load.
+    """
+    test.assertEqual(result.outcome, Outcome.TIME_LIMIT, result)
+    if result.wall_timed_out:
+        test.assertGreaterEqual(
+            result.wall_time_ms, WALL_STARVATION_FACTOR * limits.wall_time_ms, result
+        )
+        test.assertLess(result.cpu_time_ms, limits.cpu_time_ms, result)
+    else:
+        test.assertGreaterEqual(result.cpu_time_ms, limits.cpu_time_ms, result)
+
+
 def leftovers(backend: LocalSandboxBackend) -> list[str]:
     """Processes, cgroups and boxes of sandbox uids whose lock nobody holds (= leaked).
 
@@ -130,6 +149,7 @@ __all__ = [
     "SMALL",
     "TIME",
     "SandboxTestMixin",
+    "assert_time_limit_by_cpu",
     "cgroups",
     "leftovers",
     "local_backend",

@@ -55,7 +55,8 @@ PY_SYNTAX_CHECK = (
     "    sys.stderr.write(''.join(traceback.format_exception_only(type(exc), exc)))\n"
     "    sys.exit(1)\n"
 )
-DEFAULT_STATE_DIR = "/var/lib/codecourses"
+#: Not /var/lib/codecourses itself: sweeps of earlier versions remove any box in its boxes/.
+DEFAULT_STATE_DIR = "/var/lib/codecourses/sandbox"
 
 _swept: set[str] = set()
 _sweep_lock = threading.Lock()

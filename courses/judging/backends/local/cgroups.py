@@ -8,7 +8,7 @@ memory cgroup tells an OOM kill (``oom_kill`` counter) from ``exit 137``, ``cpua
 of every thread and process of the run, and ``cgroup.procs`` lists every process to kill at the end
 even when they left the process tree (double fork, setsid).
 
-Layout: every sandbox gets ``<mount>/codecourses/<name>`` in each controller it needs (v1: memory,
+Layout: every sandbox gets ``<mount>/codecourses-sandbox/<name>`` in each controller it needs (v1: memory,
 pids, cpuacct; v2: one directory). ``<name>`` starts with ``u<uid>-`` so that a sweep can tell,
 from the uid's lock, whether its owner is still alive.
 
@@ -32,7 +32,9 @@ import os
 import signal
 import time
 
-PARENT = "codecourses"
+#: Not "codecourses": sweeps of earlier versions remove every ``u<uid>-*`` cgroup there whose
+#: (per state directory) lock they find free, whatever its uid.
+PARENT = "codecourses-sandbox"
 V1_CONTROLLERS = ("memory", "pids", "cpuacct")
 
 

@@ -30,7 +30,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-UID_FIRST = 60000
+#: Earlier versions (before issue 11) used 60000-60999 with locks per state directory, and their
+#: sweeps kill every process of a uid of that range whose lock they find free: the range moved,
+#: so that a host running both versions during an upgrade never has one kill the other's runs.
+UID_FIRST = 61000
 UID_COUNT = 1000
 HOST_LOCK_DIR = "/run/codecourses/sandbox-uids"
 
