@@ -8,9 +8,9 @@ memory cgroup tells an OOM kill (``oom_kill`` counter) from ``exit 137``, ``cpua
 of every thread and process of the run, and ``cgroup.procs`` lists every process to kill at the end
 even when they left the process tree (double fork, setsid).
 
-Layout: every sandbox gets ``<mount>/codecourses-sandbox/<name>`` in each controller it needs (v1: memory,
-pids, cpuacct; v2: one directory). ``<name>`` starts with ``u<uid>-`` so that a sweep can tell,
-from the uid's lock, whether its owner is still alive.
+Layout: every sandbox gets ``<mount>/codecourses-sandbox/<name>`` in each controller it needs
+(v1: memory, pids, cpuacct; v2: one directory). ``<name>`` starts with ``u<uid>-`` so that a
+sweep can tell, from the uid's lock, whether its owner is still alive.
 
 Kernel memory: on v2, socket buffers are charged to ``memory.max`` like any other memory. On v1
 they are not (a run queued hundreds of MiB in loopback TCP buffers under a 256 MiB limit), so a
