@@ -342,9 +342,12 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
     """Rows 24, 36, 37, 39 and the rest of the seccomp policy."""
 
     def test_seccomp_denies_dangerous_syscalls(self):
+        """Each denied call fails with the filter's own errno (ENOSYS), never the kernel's
+        answer for lack of privilege: without the filter this test fails (issue 11)."""
         source = PY_ERRNO_OF + (
             "import socket\n"
             "print('ptrace', errno_of(libc.ptrace(16, 1, 0, 0)))\n"
+            "print('ptrace_traceme', errno_of(libc.ptrace(0, 0, 0, 0)))\n"
             "print('unshare', errno_of(libc.unshare(0x10000000)))\n"
             "print('mount', errno_of(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)))\n"
             "print('clone3', errno_of(libc.syscall(435, 0, 0)))\n"
@@ -356,17 +359,36 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "print('tiocsti', errno_of(libc.ioctl(0, 0x5412, b'x')))\n"
             "print('tiocsti_high', errno_of(libc.ioctl(0, 0x100005412, b'x')))\n"
             "print('flock', errno_of(libc.flock(os.open('/usr/bin/python3', os.O_RDONLY), 2)))\n"
-            "try: socket.socket(40, socket.SOCK_STREAM); print('vsock ok')\n"
-            "except OSError as e: print('vsock', os.strerror(e.errno))\n"
+            "print('inotify', errno_of(libc.inotify_init1(0)))\n"
+            "print('fanotify', errno_of(libc.syscall(300, 0, 0)))\n"
+            "print('cachestat', errno_of(libc.syscall(451, 0, 0, 0, 0)))\n"
+            "print('pidfd_getfd', errno_of(libc.syscall(438, 0, 0, 0)))\n"
+            "print('process_vm_readv', errno_of(libc.syscall(310, os.getpid(), 0, 0, 0, 0, 0)))\n"
+            "print('shmget', errno_of(libc.syscall(29, 0, 4096, 0o1600)))\n"
+            "print('msgget', errno_of(libc.syscall(68, 0, 0o1600)))\n"
+            "print('semget', errno_of(libc.syscall(64, 0, 1, 0o1600)))\n"
+            "print('mq_open', errno_of(libc.syscall(240, b'q', 0o100, 0o600, 0)))\n"
+            "for family, name in ((2, 'inet'), (10, 'inet6'), (16, 'netlink'), (40, 'vsock')):\n"
+            "    try: socket.socket(family, socket.SOCK_DGRAM); print(name, 'ok')\n"
+            "    except OSError as e: print(name, os.strerror(e.errno))\n"
+            "try: socket.socketpair(socket.AF_INET); print('socketpair_inet ok')\n"
+            "except OSError as e: print('socketpair_inet', os.strerror(e.errno))\n"
+            "a, b = socket.socketpair(); a.send(b'x'); print('unix', b.recv(1).decode())\n"
             "print('fork', 'ok' if os.fork() or os._exit(0) else '')\n"
         )
         result = self.run_one("python", source)
         self.assertEqual(result.outcome, Outcome.OK, result)
         lines = dict(line.split(" ", 1) for line in result.stdout.decode().splitlines())
         denied = os.strerror(DENIED_ERRNO)
-        for name in ("ptrace", "unshare", "mount", "io_uring", "bpf", "keyctl", "userfaultfd",
-                     "perf", "tiocsti", "tiocsti_high", "flock", "vsock", "clone3"):  # fmt: skip
-            self.assertEqual(lines[name], denied, name)
+        for name in (
+            "ptrace", "ptrace_traceme", "unshare", "mount", "clone3", "io_uring", "bpf", "keyctl",
+            "userfaultfd", "perf", "tiocsti", "tiocsti_high", "flock", "inotify", "fanotify",
+            "cachestat", "pidfd_getfd", "process_vm_readv", "shmget", "msgget", "semget",
+            "mq_open", "inet", "inet6", "netlink", "vsock", "socketpair_inet",
+        ):  # fmt: skip
+            with self.subTest(call=name):
+                self.assertEqual(lines[name], denied)
+        self.assertEqual(lines["unix"], "x")  # AF_UNIX stays (asyncio, multiprocessing)
         self.assertEqual(lines["fork"], "ok")
 
     def test_24_ptrace_of_the_sandbox_init_from_c(self):
