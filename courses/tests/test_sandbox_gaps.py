@@ -7,7 +7,10 @@ the same tests could run on both versions.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import pyseccomp
 from django.test import SimpleTestCase
 
 from courses.judging.backends.local import LocalSandboxBackend, detect_isolation, uids
@@ -269,6 +273,69 @@ class SandboxInitTestCase(SandboxTestMixin, SimpleTestCase):
                 self.assertNotIn(b"listed", result.stdout)
                 self.assertIn(b"mem:13", result.stdout)  # EACCES: not dumpable
             close(backend)
+
+
+#: Run by an unprivileged worker: the rlimits mode, and what it enforces (JSON on stdout).
+RLIMITS_WORKER = r"""
+import json, sys, tempfile
+from courses.judging.backends.local import LocalSandboxBackend
+from courses.judging.types import Limits, RunRequest
+backend = LocalSandboxBackend(state_dir=tempfile.mkdtemp(), one_process=False)
+limits = Limits(cpu_time_ms=2000, wall_time_ms=6000, memory_kb=64 * 1024, processes=16)
+programs = {
+    "forks": ("python", "import os, time\nn = 0\nfor _ in range(200):\n    try:\n"
+              "        if os.fork() == 0:\n            time.sleep(3)\n            os._exit(0)\n"
+              "        n += 1\n    except OSError:\n        pass\nprint(n)\n"),
+    "tmpfs": ("python", "for d in ('/tmp', '/dev/shm'):\n    for i in range(4):\n"
+              "        with open(f'{d}/f{i}', 'wb') as f:\n            f.write(b'x' * (15 << 20))\n"
+              "import time\ntime.sleep(1)\nprint('written')\n"),
+    "dev": ("python", "try:\n    open('/dev/new', 'w')\n    print('writable')\n"
+            "except OSError as e:\n    print(e.errno)\n"),
+    "c": ("c", "#include <stdio.h>\nint main(void){puts(\"compiled\");return 0;}\n"),
+    "cpp": ("cpp", "#include <iostream>\nint main(){std::cout<<\"compiled\"<<std::endl;}\n"),
+}
+found = {"mode": backend.mode}
+for name, (language, source) in programs.items():
+    try:
+        (result,) = backend.run_batch([RunRequest(language, source, b"", limits)])
+        found[name] = [result.outcome.value, result.stdout.decode(errors="replace").strip()]
+    except Exception as exc:
+        found[name] = ["error", repr(exc)[:500]]
+print(json.dumps(found))
+"""
+
+
+class RlimitsModeTestCase(SandboxTestMixin, SimpleTestCase):
+    """Gap 6: the rlimits mode (chosen by itself when the worker is not root) had no process cap
+    (200 of a limit of 64 ran), no size on /dev (375 MiB written), and crashed compiling C/C++
+    (``PermissionError`` in ``fchown``). Now it enforces every limit a problem sets: processes
+    (RLIMIT_NPROC counted in the sandbox's own user namespace), memory with the sized tmpfs
+    mounts counted in it, output and time; /dev is read-only."""
+
+    def test_gap_06_an_unprivileged_worker_enforces_every_limit(self):
+        code_dir = tempfile.mkdtemp(prefix="codecourses-rlimits-")
+        os.chmod(code_dir, 0o755)
+        shutil.copytree(PROJECT_DIR / "courses" / "judging", Path(code_dir, "courses", "judging"))
+        Path(code_dir, "courses", "__init__.py").write_text("")
+        shutil.copy(pyseccomp.__file__, code_dir)
+        for path in Path(code_dir).rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        proc = subprocess.run(
+            ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             "/usr/bin/python3", "-c", RLIMITS_WORKER],
+            env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": code_dir},
+            cwd="/", capture_output=True, timeout=300,
+        )  # fmt: skip
+        shutil.rmtree(code_dir, ignore_errors=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        found = json.loads(proc.stdout.splitlines()[-1])
+        self.assertEqual(found["mode"], "rlimits", found)
+        self.assertEqual(found["forks"][0], "ok", found)
+        self.assertLessEqual(int(found["forks"][1]), 16, found)  # at most the cap, counting itself
+        self.assertEqual(found["tmpfs"][0], "memory_limit", found)  # 120 MiB of files > 64 MiB
+        self.assertEqual(found["dev"], ["ok", str(errno.EROFS)], found)
+        self.assertEqual(found["c"], ["ok", "compiled"], found)
+        self.assertEqual(found["cpp"], ["ok", "compiled"], found)
 
 
 class WorkerDeathTestCase(SandboxTestMixin, SimpleTestCase):
