@@ -105,9 +105,12 @@ from courses.selectors.feedback import (
 )
 from courses.selectors.grading import (
     Gradebook,
+    RejudgeProgress,
     counted_points,
     course_gradebook,
+    course_problem_choices,
     course_submissions,
+    rejudge_progress,
     submission_for_staff,
 )
 from courses.selectors.progress import (
@@ -152,6 +155,7 @@ __all__ = [
     "ProgressEntry",
     "ProgressSummary",
     "ProgressTotals",
+    "RejudgeProgress",
     "RosterEntry",
     "SampleCase",
     "ThreadDeletion",
@@ -178,6 +182,7 @@ __all__ = [
     "course_gradebook",
     "course_open_for_enrollment",
     "course_outline",
+    "course_problem_choices",
     "course_progress",
     "course_progress_summary",
     "course_progress_totals",
@@ -213,6 +218,7 @@ __all__ = [
     "problem_with_test_data",
     "progress_get",
     "reference_solution_for_staff",
+    "rejudge_progress",
     "reply_for_author",
     "reply_for_deletion",
     "require_course_creator",
