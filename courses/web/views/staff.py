@@ -155,17 +155,18 @@ def _exam_attempts(request, exam, *, row_forms: dict | None = None, status: int 
     row_forms = row_forms or {}
     for attempt in page:
         state = attempt_state(finished_at=attempt.finished_at, deadline=attempt.deadline, now=now)
-        action = "extra-time" if state == "running" else "reopen"
-        if state == "expired":
-            action = "both"
+        extra_time = row_forms.get((attempt.pk, "extra-time"))
+        reopen = row_forms.get((attempt.pk, "reopen"))
         rows.append(
             {
                 "attempt": attempt,
                 "state": state,
-                "extra_time": row_forms.get((attempt.pk, "extra-time")),
-                "reopen": row_forms.get((attempt.pk, "reopen")),
-                "can_extend": action in ("extra-time", "both"),
-                "can_reopen": action in ("reopen", "both"),
+                "extra_time": extra_time,
+                "reopen": reopen,
+                # What the state allows (an unfinished, expired attempt both), and a refused
+                # form where it was used, with its error.
+                "can_extend": state != "finished" or extra_time is not None,
+                "can_reopen": state != "running" or reopen is not None,
             }
         )
     context = {
