@@ -33,7 +33,7 @@ class StaffDashboardBrowserTestCase(BrowserTestCase):
         )
         chapter = factories.ChapterFactory(course=self.course, title="First steps")
         self.problem = problem_with_cases(chapter=chapter, title="Add two numbers", points=10)
-        factories.ExamFactory(course=self.course, title="Midterm")
+        self.exam = factories.ExamFactory(course=self.course, title="Midterm")
         self.teacher = factories.UserFactory(username="teacher", password=PASSWORD)
         factories.EnrollmentFactory(
             user=self.teacher, course=self.course, role=Enrollment.Role.INSTRUCTOR
@@ -50,6 +50,8 @@ class StaffDashboardBrowserTestCase(BrowserTestCase):
         )
         for user in (ann, bob):
             progress_recompute(user_id=user.pk, problem_id=self.problem.pk)
+        self.attempt = factories.ExamAttemptFactory(exam=self.exam, user=ann)
+        factories.UserFactory(username="carol")
 
     def test_an_instructor_finds_a_failing_submission_rejudges_it_and_downloads_grades(self):
         page = self.page
@@ -108,7 +110,43 @@ class StaffDashboardBrowserTestCase(BrowserTestCase):
             first_line.rstrip("\r\n"),
             f"username,email,Add two numbers (#{self.problem.pk}),"
             f"Add two numbers (#{self.problem.pk}) late,"
-            f"Midterm (exam #{self.course.exams.get().pk}),"
-            f"Midterm (exam #{self.course.exams.get().pk}) passed,"
+            f"Midterm (exam #{self.exam.pk}),"
+            f"Midterm (exam #{self.exam.pk}) passed,"
             "problem points,exam points,total",
         )
+
+    def test_an_instructor_gives_extra_time_and_imports_enrollments(self):
+        page = self.page
+        self.log_in("teacher", PASSWORD)
+        self.open(f"/staff/courses/{self.course.pk}/")
+        page.get_by_role("link", name="1 attempt at Midterm").click()
+        page.get_by_role("heading", name="Attempts at Midterm").wait_for()
+        page.get_by_label("Extra minutes (ann)").fill("0")
+        page.get_by_label("Extra minutes (ann)").evaluate("input => input.removeAttribute('min')")
+        page.get_by_role("button", name="Give extra time for ann").click()
+        page.get_by_text("Give a whole number of minutes from 1 to").wait_for()
+        self.assert_accessible()
+        page.get_by_label("Extra minutes (ann)").fill("15")
+        page.get_by_role("button", name="Give extra time for ann").click()
+        page.get_by_text("ann has 15 more minute(s).").wait_for()
+        page.get_by_role("cell", name="15 min").wait_for()
+        self.assert_accessible()
+
+        page.get_by_role("navigation", name="Course staff").get_by_role(
+            "link", name="Import enrollments"
+        ).click()
+        page.get_by_role("heading", name="Import enrollments: Introduction to Python").wait_for()
+        csv_file = {"name": "names.csv", "mimeType": "text/csv", "buffer": b"carol\nghost\nann\n"}
+        page.get_by_label("CSV file").set_input_files(files=[csv_file])
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("unknown: ghost").wait_for()
+        self.assertFalse(Enrollment.objects.filter(user__username="carol").exists())
+        self.assert_accessible()
+        page.get_by_label("CSV file").set_input_files(files=[csv_file])
+        page.get_by_label("Skip unknown users").check()
+        page.get_by_role("button", name="Import").click()
+        page.get_by_role("heading", name="What the import did").wait_for()
+        self.assertTrue(page.get_by_text("Imported: 1").is_visible())
+        self.assertTrue(page.get_by_text("Already enrolled: 1").is_visible())
+        self.assertTrue(Enrollment.objects.filter(user__username="carol").exists())
+        self.assert_accessible()

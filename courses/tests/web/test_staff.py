@@ -243,7 +243,7 @@ class DashboardTestCase(StaffPageTestMixin, TestCase):
         for data in ({"role": "student"}, {"status": "removed"}):
             with self.subTest(data=data):
                 response = self.as_role("instructor").post(change, data)
-                self.assertEqual(response.status_code, 409)
+                self.assertEqual(response.status_code, 200)
                 html = self.html(response)
                 self.assertIn(
                     "A course needs at least one active instructor: make someone else "
@@ -263,8 +263,8 @@ class DashboardTestCase(StaffPageTestMixin, TestCase):
         ):
             with self.subTest(data=data):
                 response = self.as_role("instructor").post(change, data)
-                self.assertEqual(response.status_code, 400)
-                self.assertContains(response, text, status_code=400)
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, text)
         enrollment = Enrollment.objects.get(pk=self.w.enrollment.pk)
         self.assertEqual((enrollment.role, enrollment.status), ("student", "active"))
 
@@ -325,9 +325,9 @@ class ExamAttemptsTestCase(StaffPageTestMixin, TestCase):
 
     def test_bad_minutes_are_refused_in_the_apis_words_next_to_the_field(self):
         for minutes, text, status in (
-            ("0", "Give a whole number of minutes from 1 to 10080.", 400),
-            ("99999", "Give a whole number of minutes from 1 to 10080.", 400),
-            ("soon", "Enter a whole number.", 400),
+            ("0", "Give a whole number of minutes from 1 to 10080.", 200),
+            ("99999", "Give a whole number of minutes from 1 to 10080.", 200),
+            ("soon", "Enter a whole number.", 200),
         ):
             with self.subTest(minutes=minutes):
                 response = self.as_role("instructor").post(self.extra, {"minutes": minutes})
@@ -340,13 +340,13 @@ class ExamAttemptsTestCase(StaffPageTestMixin, TestCase):
 
     def test_finished_attempts_are_reopened_not_extended_and_running_ones_the_reverse(self):
         response = self.as_role("instructor").post(self.reopen, {"minutes": "10"})
-        self.assertEqual(response.status_code, 409)
-        self.assertContains(response, "give it extra time instead", status_code=409)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "give it extra time instead")
         ExamAttempt.objects.filter(pk=self.attempt.pk).update(
             finished_at=timezone.now(), score=Decimal("3"), passed=False
         )
         response = self.as_role("instructor").post(self.extra, {"minutes": "10"})
-        self.assertContains(response, "reopen it instead", status_code=409)
+        self.assertContains(response, "reopen it instead")
         before = timezone.now()
         response = self.as_role("assistant").post(self.reopen, {"minutes": "10"}, follow=True)
         self.assertContains(response, "is open for 10 minute(s)")
@@ -677,7 +677,7 @@ class RejudgeTestCase(StaffPageTestMixin, TestCase):
     def test_the_whole_course_needs_the_confirmation(self):
         w = self.w
         response = self.client.post(self.url, {"target": "filtered"})
-        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.status_code, 200)
         html = self.html(response)
         error = html.split('id="id_all_error"', 1)[1].split("</ul>", 1)[0]
         self.assertIn("Tick this box to rejudge the whole course", error)
@@ -707,8 +707,8 @@ class RejudgeTestCase(StaffPageTestMixin, TestCase):
         ):
             with self.subTest(data=data):
                 response = self.client.post(self.url, data)
-                self.assertEqual(response.status_code, 400)
-                self.assertContains(response, "Nothing was rejudged", status_code=400)
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, "Nothing was rejudged")
         response = self.client.post(
             self.url, {"target": "submission", "submission": self.foreign.pk}
         )
@@ -858,7 +858,7 @@ class ImportPageTestCase(StaffPageTestMixin, TestCase):
     def test_unknown_names_refuse_the_import_and_nothing_is_written(self):
         before = self.enrollments()
         response = self.upload(b"newcomer\nghost\nreturning\nnobody@example.com\n")
-        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.status_code, 200)
         html = self.html(response)
         self.assertIn("2 unknown user(s): nothing was imported.", html)
         self.assertIn("unknown: ghost, nobody@example.com", html)
@@ -881,16 +881,16 @@ class ImportPageTestCase(StaffPageTestMixin, TestCase):
         for content, message, text in cases:
             with self.subTest(content=content):
                 response = self.upload(content)
-                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.status_code, 200)
                 html = self.html(response)
                 self.assertIn(message, html.split('id="id_file"', 1)[0])  # on top of the form
                 error = html.split('id="id_file_error"', 1)[1].split("</ul>", 1)[0]
                 self.assertIn(text, error)
         with override_settings(COURSES_API_MAX_CSV_BYTES=10):
             response = self.upload(b"newcomer\nreturning\n")
-        self.assertContains(response, "The CSV file is larger than 10 bytes.", status_code=400)
+        self.assertContains(response, "The CSV file is larger than 10 bytes.")
         response = self.client.post(self.url, {"role": "student"})
-        self.assertContains(response, "This field is required.", status_code=400)
+        self.assertContains(response, "This field is required.")
         response = self.upload(b"newcomer\n", role="owner")
-        self.assertContains(response, "Select a valid choice.", status_code=400)
+        self.assertContains(response, "Select a valid choice.")
         self.assertEqual(self.enrollments(), before)

@@ -84,7 +84,7 @@ def course_dashboard(request, course_id: int):
     return _dashboard(request, course)
 
 
-def _dashboard(request, course, *, row_forms: dict | None = None, status: int = 200):
+def _dashboard(request, course, *, row_forms: dict | None = None):
     """The dashboard; ``row_forms`` maps an enrollment id to its refused change form."""
     filters = RosterFilterForm(request.GET)
     page = None
@@ -102,7 +102,7 @@ def _dashboard(request, course, *, row_forms: dict | None = None, status: int = 
         "exams": selectors.staff_course_exams(course_id=course.pk),
         "roles": EnrollmentChangeForm.base_fields["role"].choices[1:],
     }
-    return render(request, "web/staff/dashboard.html", context, status=status)
+    return render(request, "web/staff/dashboard.html", context)
 
 
 @login_required
@@ -123,16 +123,14 @@ def enrollment_change(request, enrollment_id: int):
             changed = enrollment_update(enrollment=enrollment, **form.changes())
         except ServiceError as exc:
             apply_service_error(form, exc)
-            return _dashboard(
-                request, course, row_forms={enrollment.pk: form}, status=exc.http_status
-            )
+            return _dashboard(request, course, row_forms={enrollment.pk: form})
         name = changed.user.get_username()
         messages.success(
             request, f"{name} is now {changed.get_role_display()} ({changed.get_status_display()})."
         )
         dashboard = reverse("web:staff-course", args=[course.pk])
         return redirect(_with_query(dashboard, request.GET))
-    return _dashboard(request, course, row_forms={enrollment.pk: form}, status=400)
+    return _dashboard(request, course, row_forms={enrollment.pk: form})
 
 
 # --- Exam attempts: extra time and reopening -------------------------------------------------
@@ -145,7 +143,7 @@ def exam_attempts(request, exam_id: int):
     return _exam_attempts(request, exam)
 
 
-def _exam_attempts(request, exam, *, row_forms: dict | None = None, status: int = 200):
+def _exam_attempts(request, exam, *, row_forms: dict | None = None):
     """Every attempt at the exam, newest first; ``row_forms`` maps ``(attempt id, action)`` to
     a refused form, shown again with its errors."""
     now = timezone.now()
@@ -176,7 +174,7 @@ def _exam_attempts(request, exam, *, row_forms: dict | None = None, status: int 
         "rows": rows,
         "max_minutes": MAX_GRANT_MINUTES,
     }
-    return render(request, "web/staff/exam_attempts.html", context, status=status)
+    return render(request, "web/staff/exam_attempts.html", context)
 
 
 def _attempt_action(request, attempt_id: int, action: str):
@@ -195,15 +193,12 @@ def _attempt_action(request, attempt_id: int, action: str):
                 )
         except ServiceError as exc:
             apply_service_error(form, exc)
-            status = exc.http_status
         else:
             messages.success(request, done)
             attempts = reverse("web:staff-exam-attempts", args=[attempt.exam_id])
             return redirect(_with_query(attempts, request.GET))
-    else:
-        status = 400
     exam = selectors.exam_for_staff(user=request.user, exam_id=attempt.exam_id)
-    return _exam_attempts(request, exam, row_forms={(attempt.pk, action): form}, status=status)
+    return _exam_attempts(request, exam, row_forms={(attempt.pk, action): form})
 
 
 @login_required
@@ -263,7 +258,7 @@ def submissions(request, course_id: int):
     return _submissions(request, course, filters)
 
 
-def _submissions(request, course, filters, *, rejudge_form=None, status: int = 200):
+def _submissions(request, course, filters, *, rejudge_form=None):
     """The browser: newest first, a page at a time, filtered when every filter is valid (a bad
     one is shown next to its field and lists nothing, as the API answers 400)."""
     page = rows = None
@@ -289,7 +284,7 @@ def _submissions(request, course, filters, *, rejudge_form=None, status: int = 2
             for pk, title in problems
             if pk == str(problem_id)
         )
-    return render(request, "web/staff/submissions.html", context, status=status)
+    return render(request, "web/staff/submissions.html", context)
 
 
 @login_required
@@ -347,7 +342,7 @@ def rejudge_submissions(request, course_id: int):
     form = RejudgeForm(request.POST, course=course)
     if not form.is_valid():
         filters = SubmissionFilterForm(request.POST, course=course)
-        return _submissions(request, course, filters, rejudge_form=form, status=400)
+        return _submissions(request, course, filters, rejudge_form=form)
     target = form.cleaned_data["target"]
     back = reverse("web:staff-submissions", args=[course.pk])
     query = form.query()
@@ -396,7 +391,6 @@ def enrollment_import(request, course_id: int):
         user=request.user, course_id=course_id, instructor_only=True
     )
     report = None
-    status = 200
     if request.method == "POST":
         form = EnrollmentImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -411,11 +405,8 @@ def enrollment_import(request, course_id: int):
                 )
             except ServiceError as exc:
                 apply_service_error(form, exc)
-                status = exc.http_status
             else:
                 form = EnrollmentImportForm()
-        else:
-            status = 400
     else:
         form = EnrollmentImportForm()
     context = {
@@ -432,4 +423,4 @@ def enrollment_import(request, course_id: int):
             ("Unknown (skipped)", report.unknown),
             ("Ambiguous emails (skipped)", report.ambiguous),
         ]
-    return render(request, "web/staff/import.html", context, status=status)
+    return render(request, "web/staff/import.html", context)
