@@ -51,16 +51,6 @@ def render_markdown(text: str) -> str:
     return sanitize_html(_markdown().render(text))
 
 
-def render_code(code: str, language: str) -> str:
-    """Source code as a highlighted ``<pre>`` (Pygments classes; plain escaped code for a
-    language Pygments does not know), sanitised like Markdown: safe to mark ``|safe``.
-
-    ``language`` is a judging language key (``python``, ``c``, ``cpp``, ``javascript``,
-    ``java``), each a Pygments lexer name too.
-    """
-    return sanitize_html(_highlight(code, language, ""))
-
-
 def sanitize_html(markup: str) -> str:
     """Only what Markdown produces survives (see the module's docstring), whatever ``markup`` is."""
     return _cleaner().clean(markup)

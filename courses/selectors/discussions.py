@@ -29,6 +29,7 @@ from courses.selectors.access import (
     problem_for_submission,
     require_member,
 )
+from courses.selectors.courses import practice
 from courses.services.errors import Forbidden, NotFound
 
 #: What a thread's author may change, and what the course's staff may.
@@ -50,6 +51,51 @@ def hidden_from_students(*, now: datetime) -> Q:
     """Threads students do not see at ``now``: about a draft problem, or an open exam's problem."""
     in_open_exam = Exists(open_exam_problems(now=now).filter(problem_id=OuterRef("problem_id")))
     return Q(problem__isnull=False) & (Q(problem__is_visible=False) | Q(in_open_exam))
+
+
+def _in_open_exam(*, now: datetime) -> Exists:
+    """For a ``Problem`` queryset: the problem is in an exam open at ``now``."""
+    return Exists(open_exam_problems(now=now).filter(problem_id=OuterRef("pk")))
+
+
+def _course_problems(course: Course) -> QuerySet[Problem]:
+    """A course's problems with their chapters, in the outline's order."""
+    return (
+        Problem.objects.filter(chapter__course_id=course.pk)
+        .select_related("chapter")
+        .order_by("chapter__order", "chapter_id", "order", "id")
+    )
+
+
+def discussion_problems(*, user, course: Course, now: datetime | None = None) -> QuerySet[Problem]:
+    """The course's problems whose threads the user may see, in the outline's order (the choices
+    of the pages' ``?problem=`` filter), with their chapters, in one query.
+
+    The course's staff: every problem. Students: those ``hidden_from_students`` does not hide,
+    the same rule on problems: visible, and in no exam open at ``now`` (archived and exam-only
+    problems keep their threads once their exams close).
+    """
+    problems = _course_problems(course)
+    if is_course_staff(user, course.pk):
+        return problems
+    return problems.filter(is_visible=True).exclude(_in_open_exam(now=now or timezone.now()))
+
+
+def thread_problem_choices(
+    *, user, course: Course, now: datetime | None = None
+) -> QuerySet[Problem]:
+    """The problems a new thread by ``user`` in ``course`` may be about: exactly those
+    ``thread_problem_for_author`` accepts, in the outline's order, with their chapters.
+
+    The course's staff: every problem. Students: practice problems (``problem_for_submission``:
+    visible, not archived, not exam-only, in a published course) in no exam open at ``now``.
+    """
+    problems = _course_problems(course)
+    if is_course_staff(user, course.pk):
+        return problems
+    if not course.is_published:
+        return problems.none()
+    return problems.filter(practice()).exclude(_in_open_exam(now=now or timezone.now()))
 
 
 def _visible_threads(user, course_id: int, threads: QuerySet, now: datetime | None) -> QuerySet:
@@ -174,10 +220,22 @@ def thread_replies(
 ) -> QuerySet[DiscussionReply]:
     """The replies of a thread the user may read, oldest first."""
     thread = thread_for_member(user=user, thread_id=thread_id, now=now)
+    return replies_of_thread(thread)
+
+
+def replies_of_thread(thread: DiscussionThread) -> QuerySet[DiscussionReply]:
+    """The replies of a thread already checked (``thread_for_member``), oldest first."""
     return thread.replies.select_related("author").order_by("created_at", "id")
 
 
-def _reply_for_member(*, user, reply_id: int, now: datetime | None) -> DiscussionReply:
+def reply_position(reply: DiscussionReply) -> int:
+    """How many replies of its thread come before ``reply`` (oldest first): where it is listed."""
+    earlier = Q(created_at__lt=reply.created_at) | Q(created_at=reply.created_at, id__lt=reply.pk)
+    return DiscussionReply.objects.filter(earlier, thread_id=reply.thread_id).count()
+
+
+def reply_for_member(*, user, reply_id: int, now: datetime | None = None) -> DiscussionReply:
+    """A reply in a thread the user may read, with its author, thread, course and problem."""
     reply = (
         DiscussionReply.objects.select_related("author", "thread__course", "thread__problem")
         .filter(pk=reply_id)
@@ -191,7 +249,7 @@ def _reply_for_member(*, user, reply_id: int, now: datetime | None) -> Discussio
 
 def reply_for_author(*, user, reply_id: int, now: datetime | None = None) -> DiscussionReply:
     """One of the user's own replies, in a thread they may read, to edit."""
-    reply = _reply_for_member(user=user, reply_id=reply_id, now=now)
+    reply = reply_for_member(user=user, reply_id=reply_id, now=now)
     if reply.author_id != user.pk:
         raise Forbidden("Only its author may edit a reply.")
     return reply
@@ -199,7 +257,7 @@ def reply_for_author(*, user, reply_id: int, now: datetime | None = None) -> Dis
 
 def reply_for_deletion(*, user, reply_id: int, now: datetime | None = None) -> DiscussionReply:
     """A reply the user may delete: their own, or any in a course they are staff of."""
-    reply = _reply_for_member(user=user, reply_id=reply_id, now=now)
+    reply = reply_for_member(user=user, reply_id=reply_id, now=now)
     if reply.author_id != user.pk and not is_course_staff(user, reply.thread.course_id):
         raise Forbidden("Only its author and the course's staff may delete a reply.")
     return reply

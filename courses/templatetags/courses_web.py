@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django import template
@@ -24,7 +25,15 @@ VERDICTS = {
     "compilation_error": ("Compilation error", "bad"),
     "internal_error": ("Judging failed (not your code)", "warn"),
     "skipped": ("Skipped", "neutral"),
+    # What an exam submission shows while its exam's feedback withholds the verdict.
+    "judged": ("Judged (verdict after the results are released)", "neutral"),
+    "received": ("Received", "neutral"),
 }
+
+#: An instant as services write it in their messages (``datetime.isoformat()``).
+ISO_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})"
+)
 
 
 @register.filter
@@ -35,6 +44,15 @@ def in_zone(value: datetime | None, zone: str) -> str:
         return ""
     local = local_time(value, zone)
     return f"{local:%-d %b %Y, %H:%M} {local.tzname()} ({zone})"
+
+
+@register.filter
+def times_in_zone(message: str, zone: str) -> str:
+    """A service's message (the API's words) with each ISO 8601 instant in it shown as
+    ``in_zone`` shows it: "The exam 'Midterm' opens at 10 Jan 2026, 09:00 CET (Europe/Paris)."."""
+    return ISO_INSTANT.sub(
+        lambda match: in_zone(datetime.fromisoformat(match.group()), zone), str(message)
+    )
 
 
 @register.filter

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from courses.web.views import accounts, courses, staff
-from courses.web.views.placeholder import placeholder
+from courses.web.views import accounts, courses, discussions, exams, problems, staff
 
 app_name = "web"
 
@@ -34,11 +33,45 @@ urlpatterns = [
     path("courses/<int:course_id>/enroll/", courses.course_enroll, name="course-enroll"),
     path("courses/<int:course_id>/drop/", courses.course_drop, name="course-drop"),
     # --- problems (W2) ---
-    path("problems/<int:problem_id>/", placeholder, name="problem"),
+    path("problems/<int:problem_id>/", problems.problem, name="problem"),
+    path("problems/<int:problem_id>/run/", problems.problem_run, name="problem-run"),
+    path("problems/<int:problem_id>/submit/", problems.problem_submit, name="problem-submit"),
+    path("submissions/<int:submission_id>/", problems.submission, name="submission"),
+    path(
+        "submissions/<int:submission_id>/status/",
+        problems.submission_status,
+        name="submission-status",
+    ),
     # --- discussions (W3) ---
-    path("courses/<int:course_id>/discussions/", placeholder, name="threads"),
+    path("courses/<int:course_id>/discussions/", discussions.threads, name="threads"),
+    path("courses/<int:course_id>/discussions/new/", discussions.thread_new, name="thread-new"),
+    path("threads/<int:thread_id>/", discussions.thread, name="thread"),
+    path("threads/<int:thread_id>/edit/", discussions.thread_edit, name="thread-edit"),
+    path("threads/<int:thread_id>/delete/", discussions.thread_delete_view, name="thread-delete"),
+    path("threads/<int:thread_id>/moderate/", discussions.thread_moderate, name="thread-moderate"),
+    path("replies/<int:reply_id>/", discussions.reply, name="reply"),
+    path("replies/<int:reply_id>/edit/", discussions.reply_edit_view, name="reply-edit"),
+    path("replies/<int:reply_id>/delete/", discussions.reply_delete_view, name="reply-delete"),
     # --- exams (W4) ---
-    path("exams/<int:exam_id>/", placeholder, name="exam"),
+    path("exams/<int:exam_id>/", exams.exam, name="exam"),
+    path("attempts/<int:attempt_id>/", exams.attempt, name="attempt"),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/",
+        exams.attempt_problem,
+        name="attempt-problem",
+    ),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/run/",
+        exams.attempt_run,
+        name="attempt-problem-run",
+    ),
+    path(
+        "attempts/<int:attempt_id>/problems/<int:problem_id>/submit/",
+        exams.attempt_submit,
+        name="attempt-problem-submit",
+    ),
+    path("attempts/<int:attempt_id>/finish/", exams.attempt_finish, name="attempt-finish"),
+    path("attempts/<int:attempt_id>/results/", exams.attempt_results, name="attempt-results"),
     # --- staff (W5) ---
     path("staff/courses/<int:course_id>/", staff.course_dashboard, name="staff-course"),
     path("staff/courses/<int:course_id>/gradebook/", staff.gradebook, name="staff-gradebook"),

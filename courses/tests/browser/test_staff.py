@@ -94,7 +94,7 @@ class StaffDashboardBrowserTestCase(BrowserTestCase):
             page.get_by_text("1 of 1 judged — done.").wait_for()
         page.get_by_role("link", name="Show the new verdicts").click()
         page.get_by_text("1 of 1 judged — done.").wait_for()
-        self.assertTrue(page.locator(".facts").get_by_text("Accepted").is_visible())
+        self.assertTrue(page.locator(".staff-facts").get_by_text("Accepted").is_visible())
         self.assert_accessible()
 
         self.open(f"/staff/courses/{self.course.pk}/gradebook/")

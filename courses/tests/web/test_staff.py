@@ -569,7 +569,7 @@ class StaffSubmissionPageTestCase(StaffPageTestMixin, TestCase):
             error_text="sandbox: cgroup setup failed", compile_output="warning: unused"
         )
         html = self.html(self.as_role("assistant").get(self.url))
-        self.assertIn('<pre class="highlight"><code class="language-python">', html)
+        self.assertIn('<pre class="highlight"><code>', html)
         self.assertIn('<span class="k">def</span>', html)
         for marker in (*HIDDEN_MARKERS, "output of case 0", "stderr of case 0"):
             self.assertIn(marker, html)

@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET, require_POST
 from courses import selectors
 from courses.csv_export import csv_text, gradebook_filename, gradebook_table
 from courses.exam_time import attempt_state
-from courses.rendering import render_code
 from courses.services.enrollment_import import (
     enrollments_import_identifiers,
     identifiers_from_rows,
@@ -40,6 +39,7 @@ from courses.services.exam_attempts import (
     exam_attempt_reopen,
 )
 from courses.services.submissions import rejudge
+from courses.web.coding import highlighted_code
 from courses.web.forms import apply_service_error
 from courses.web.staff_forms import (
     EnrollmentChangeForm,
@@ -297,7 +297,7 @@ def submission(request, submission_id: int):
     context = {
         **_staff_context(request, course, "submissions"),
         "submission": found,
-        "code": render_code(found.code, found.language),
+        "code": highlighted_code(found.code, found.language),
         "counted_points": selectors.counted_points(submission=found, course=course),
         "results": list(found.test_results.all()),
         "rejudge_status": _rejudge_status(request, course, request.GET.get("rejudge")),

@@ -1,0 +1,298 @@
+"""The code editor's form, Run, Submit and a submission's result, for every page that has them.
+
+The problem page (``courses/web/views/problems.py``) uses these, and so can an exam attempt's
+problem page: the caller decides who may read the problem (``selectors.problem_for_submission``
+or ``selectors.attempt_problem_for_reading``) and, for Submit, passes the attempt. Templates:
+``web/problems/partials/editor.html`` (the form), ``run_result.html`` (what Run answers) and
+``submission_result.html`` (a submission's verdict and cases, polling while it waits).
+
+The rules are the API's, called the same way: ``CodeExecutorService.run_on_problem`` under the
+API's run throttle (one budget per user for the API and the pages), ``submission_create``, and
+``SubmissionOutputSerializer`` for what a student sees of a submission (hidden cases, the exam
+feedback rule). Errors read as the API words them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+from rest_framework.exceptions import Throttled
+
+from courses.api.errors import JUDGE_FAILURE_MESSAGES
+from courses.api.submissions import SubmissionOutputSerializer, SubmissionSummarySerializer
+from courses.api.throttles import CodeRunThrottle
+from courses.judging.errors import JudgeError
+from courses.judging.languages import LANGUAGES
+from courses.judging.templates import SourceTooLarge, TemplateError
+from courses.judging.verdicts import api_status_for
+from courses.models import Problem, Submission
+from courses.selectors.feedback import WAITING_VERDICTS
+from courses.services.code_executor import CodeExecutorService
+from courses.services.errors import ServiceError
+from courses.services.submissions import submission_create
+from courses.web.forms import apply_service_error
+
+logger = logging.getLogger(__name__)
+
+#: The API's message for input that does not parse (``courses/api/errors.py``).
+INVALID_INPUT = "The input is not valid."
+
+#: The longest pause between two polls of a waiting submission (seconds).
+MAX_POLL_DELAY_S = 5
+#: Every this many seconds of waiting, the pause between polls grows by one second.
+POLL_BACKOFF_STEP_S = 4
+
+
+def language_choices(keys) -> list[tuple[str, str]]:
+    return [(key, LANGUAGES[key].display_name if key in LANGUAGES else key) for key in keys]
+
+
+class CodeForm(forms.Form):
+    """Language, code and an optional custom input: what Run and Submit post.
+
+    The language is a plain text field shown as a ``<select>``: the service checks it
+    (``language_validate``), so an unknown or disallowed language reads as the API says it.
+    The code is not ``required`` here for the same reason (the service says "The code is
+    empty."), and so that the browser never blocks a form whose textarea the editor hides.
+    """
+
+    language = forms.CharField(max_length=32)
+    code = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 16}))
+    stdin = forms.CharField(
+        label="Custom input",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Run only: leave it empty to run on the sample cases.",
+    )
+
+    def __init__(self, *args, languages, draft_scope: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].widget = forms.Select(choices=language_choices(languages))
+        self.fields["code"].widget.attrs.update(
+            {
+                "data-editor": "",
+                "data-draft-scope": draft_scope,
+                "data-language-select": "#id_language",
+                "spellcheck": "false",
+            }
+        )
+        if self.is_bound or self.initial.get("code"):
+            # What the server puts in the textarea (a posted form, a loaded submission) wins
+            # over the browser's draft (app.js).
+            self.fields["code"].widget.attrs["data-keep-value"] = "1"
+
+
+def code_form(problem: Problem, *, draft_scope: str, data=None, initial=None) -> CodeForm:
+    """The editor's form for ``problem``; the first allowed language unless ``initial`` says."""
+    languages = list(problem.allowed_languages or [])
+    initial = {"language": languages[0] if languages else "", **(initial or {})}
+    return CodeForm(data, languages=languages, draft_scope=draft_scope, initial=initial)
+
+
+def starter_code(problem: Problem) -> dict[str, str]:
+    """The starter code per allowed language (for ``json_script``, read by app.js)."""
+    starter = problem.starter_code or {}
+    return {key: starter.get(key, "") for key in problem.allowed_languages or []}
+
+
+def problem_limits(problem: Problem) -> list[tuple[str, str]]:
+    """The limits a student reads before submitting, in words."""
+    return [
+        ("Time", f"{problem.time_limit_ms / 1000:g} s per case (CPU)"),
+        ("Memory", f"{problem.memory_limit_kb / 1024:g} MB"),
+        ("Output", f"{problem.output_limit_kb:g} KB"),
+    ]
+
+
+# --- Run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunOutcome:
+    """What Run shows: the service's answer, or why there is none (in the API's words), with
+    the HTTP status the API would answer (for a page re-rendered without htmx)."""
+
+    result: dict | None = None
+    error: str = ""
+    http_status: int = 200
+
+    @property
+    def on_samples(self) -> bool:
+        return self.result is not None and "samples" in self.result
+
+
+#: Failures of running code that are not the input's fault as a service sees it.
+RUN_FAILURES = (JudgeError, SourceTooLarge, TemplateError)
+
+
+def judge_error_message(exc: Exception) -> str:
+    """A failure to run code as the API tells it to people (``courses/api/errors.py``): the
+    infrastructure's own text stays in the log."""
+    status = api_status_for(exc)
+    if status.http_status >= 500:
+        logger.warning("running code failed (%s): %s", status.code, exc)
+        return JUDGE_FAILURE_MESSAGES.get(status.code, "Judging failed; it has been logged.")
+    return getattr(exc, "message", None) or str(exc)
+
+
+def run_throttled(request) -> str:
+    """The API's "Run code" rate for this user (the same budget): its refusal, or ``""``."""
+    throttle = CodeRunThrottle()
+    if throttle.allow_request(request, None):
+        return ""
+    return str(Throttled(wait=throttle.wait()).detail)
+
+
+def run_code(request, problem: Problem, form: CodeForm) -> RunOutcome:
+    """Run the form's code the way ``problem`` judges it (``run_on_problem``); nothing saved.
+
+    On the samples when the custom input is empty, else once on it. A refusal is
+    ``RunOutcome.error`` (the result region shows it) and, when the service names fields,
+    errors next to them on the form.
+    """
+    if not form.is_valid():
+        return RunOutcome(error=INVALID_INPUT, http_status=400)
+    refusal = run_throttled(request)
+    if refusal:
+        return RunOutcome(error=refusal, http_status=429)
+    data = form.cleaned_data
+    try:
+        result = CodeExecutorService().run_on_problem(
+            problem, data["language"], data["code"], stdin=data["stdin"] or None
+        )
+    except ServiceError as exc:
+        apply_service_error(form, exc)
+        return RunOutcome(error=exc.message, http_status=exc.http_status)
+    except RUN_FAILURES as exc:
+        status = api_status_for(exc).http_status
+        return RunOutcome(error=judge_error_message(exc), http_status=status)
+    return RunOutcome(result=result)
+
+
+# --- Submit ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SubmitOutcome:
+    """The new submission, or the refusal (on the form too) with the API's HTTP status."""
+
+    submission: Submission | None = None
+    error: str = ""
+    http_status: int = 200
+
+
+def submit_code(*, user, problem: Problem, form: CodeForm, exam_attempt=None) -> SubmitOutcome:
+    """``submission_create`` with the form's language and code. A refusal (the pending cap, a
+    language, the code's size, a closed attempt) is shown on the form next to its fields."""
+    if not form.is_valid():
+        return SubmitOutcome(error=INVALID_INPUT, http_status=400)
+    try:
+        submission = submission_create(
+            user=user,
+            problem=problem,
+            language=form.cleaned_data["language"],
+            code=form.cleaned_data["code"],
+            exam_attempt=exam_attempt,
+        )
+    except ServiceError as exc:
+        apply_service_error(form, exc)
+        return SubmitOutcome(error=exc.message, http_status=exc.http_status)
+    return SubmitOutcome(submission=submission, http_status=201)
+
+
+# --- A submission as its owner sees it ---------------------------------------------------------
+
+
+@dataclass
+class ShownSubmission:
+    """One of my submissions: the model row and what the API's serializer lets me see of it.
+
+    ``data`` is ``SubmissionOutputSerializer``'s output (for a list row,
+    ``SubmissionSummarySerializer``'s): the hidden-case and exam-feedback rules live there
+    only. Templates read the verdict, points, results and texts from ``data``, and only
+    times and links from ``submission``.
+    """
+
+    submission: Submission
+    data: dict
+    now: datetime
+
+    @property
+    def status(self) -> str:
+        return self.data["status"]
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the shown status may still change by itself (poll while it does)."""
+        return self.status in WAITING_VERDICTS
+
+    @property
+    def poll_delay_s(self) -> int:
+        return poll_delay_s(self.submission.created_at, self.now)
+
+    @property
+    def language_name(self) -> str:
+        return language_choices([self.data["language"]])[0][1]
+
+    @property
+    def course(self):
+        return self.submission.problem.chapter.course
+
+
+def poll_delay_s(created_at: datetime, now: datetime) -> int:
+    """Seconds before the next poll: 1 s at first, one more every ``POLL_BACKOFF_STEP_S`` s of
+    waiting, at most ``MAX_POLL_DELAY_S``."""
+    waited = max(0.0, (now - created_at).total_seconds())
+    return min(MAX_POLL_DELAY_S, 1 + math.floor(waited / POLL_BACKOFF_STEP_S))
+
+
+def shown_submission(submission: Submission, now: datetime | None = None) -> ShownSubmission:
+    """Load it with ``selectors.submission_for_owner`` (results, cases, course, exam)."""
+    now = now or timezone.now()
+    data = SubmissionOutputSerializer(submission, context={"now": now}).data
+    return ShownSubmission(submission, data, now)
+
+
+def shown_submission_rows(submissions, now: datetime | None = None) -> list[ShownSubmission]:
+    """List rows (``selectors.submissions_of_user``): no code, no per-case results."""
+    now = now or timezone.now()
+    rows = list(submissions)
+    data = SubmissionSummarySerializer(rows, many=True, context={"now": now}).data
+    return [ShownSubmission(s, d, now) for s, d in zip(rows, data, strict=True)]
+
+
+def status_url(submission: Submission, *, on_problem_page: bool = False) -> str:
+    url = reverse("web:submission-status", args=[submission.pk])
+    return f"{url}?on=problem" if on_problem_page else url
+
+
+# --- Code as HTML ----------------------------------------------------------------------------
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+#: Our language keys whose Pygments lexer has another name.
+_LEXERS = {"cpp": "cpp", "c": "c", "python": "python3", "javascript": "javascript", "java": "java"}
+
+
+def highlighted_code(code: str, language: str) -> SafeString:
+    """``code`` as ``<pre class="highlight">`` with Pygments' classes (app.css colours them).
+
+    Pygments escapes the text it formats, so the result is safe to mark so.
+    """
+    try:
+        lexer = get_lexer_by_name(_LEXERS.get(language, language))
+    except ClassNotFound:
+        lexer = get_lexer_by_name("text")
+    spans = highlight(code, lexer, _FORMATTER)
+    return mark_safe(f'<pre class="highlight"><code>{spans}</code></pre>')

@@ -1,0 +1,479 @@
+"""Exams for students: the rules and the start button, the attempt with its countdown, an exam
+problem with the editor (Run, Submit), finishing, and the results once released.
+
+Reads go through the exam selectors the API uses (``courses/selectors/exams.py``), writes
+through the exam-attempt and submission services. What a page shows of a submission is what the
+API's student serializer returns for it (``ExamSubmissionSerializer``: the exam's feedback rule,
+hidden cases as verdict, time and memory only), so no page shows what the API withholds.
+
+The server owns the deadline: every page of a running attempt carries the stored deadline and
+the server's clock (``data-deadline``, ``data-server-now``) for the countdown in ``app.js``,
+and the time left as text for readers without JavaScript. A refusal of the exam's state (HTTP
+409 in the API) is a page in the API's words, its instants shown in the course's zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from courses import selectors
+from courses.api.errors import JUDGE_FAILURE_MESSAGES
+from courses.api.exams import ExamSubmissionSerializer, exam_context
+from courses.exam_time import (
+    EXPIRED,
+    FINISHED,
+    RUNNING,
+    attempt_state,
+    exam_state,
+    is_past,
+    results_visible,
+    time_remaining,
+)
+from courses.judging.errors import JudgeError
+from courses.judging.languages import LANGUAGES
+from courses.judging.verdicts import api_status_for
+from courses.models import Exam, ExamAttempt
+from courses.rendering import render_markdown
+from courses.services.code_executor import CodeExecutorService
+from courses.services.errors import (
+    AttemptAlreadyRunning,
+    AttemptExpired,
+    AttemptFinished,
+    AttemptLimitReached,
+    AttemptNotFinished,
+    Conflict,
+    ExamClosed,
+    ExamNotOpen,
+    ResultsNotReleased,
+    ServiceError,
+)
+from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
+from courses.services.submissions import submission_create
+from courses.web.forms import apply_service_error
+
+#: Refusals that mean "this attempt takes no more work": a page of their own, not a form error.
+ATTEMPT_CLOSED = (AttemptExpired, AttemptFinished)
+
+#: What each feedback mode lets a student see during the attempt, as the start page says it.
+FEEDBACK_RULES = {
+    Exam.Feedback.FULL: (
+        "Each submission shows its verdict and score as soon as it is judged, with the result "
+        "of every test case (hidden cases: verdict, time and memory only)."
+    ),
+    Exam.Feedback.SAMPLES: (
+        "Each submission shows only its results on the sample cases; its verdict and score "
+        "stay hidden until the results are released."
+    ),
+    Exam.Feedback.NONE: (
+        "Each submission shows only that it was received; its verdict, results and score stay "
+        "hidden until the results are released."
+    ),
+}
+
+STATE_LABELS = {
+    RUNNING: "In progress",
+    EXPIRED: "Time is up (not handed in yet)",
+    FINISHED: "Finished",
+}
+
+
+def format_remaining(left: timedelta) -> str:
+    """``1:05:09`` or ``5:09``: what the countdown in ``app.js`` shows, rounded down."""
+    total = max(int(left.total_seconds()), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def clock(attempt: ExamAttempt, now: datetime) -> dict:
+    """What the countdown needs: the attempt's state and the time left at ``now``."""
+    state = attempt_state(finished_at=attempt.finished_at, deadline=attempt.deadline, now=now)
+    left = time_remaining(attempt.deadline, now)
+    return {
+        "now": now,
+        "state": state,
+        "state_label": STATE_LABELS[state],
+        "running": state == RUNNING,
+        "remaining_text": format_remaining(left),
+    }
+
+
+def shown_submissions(submissions, exam_problems, now: datetime) -> list[tuple]:
+    """``(submission, data)`` pairs: ``data`` is what the API shows the student of it."""
+    data = ExamSubmissionSerializer(
+        submissions, many=True, context=exam_context(now, exam_problems)
+    ).data
+    return list(zip(submissions, data, strict=True))
+
+
+# --- The start page --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    attempt: ExamAttempt
+    state: str
+    state_label: str
+    #: Finished and released: its score and pass may show.
+    results_available: bool
+
+
+def attempt_row(attempt: ExamAttempt, exam: Exam, now: datetime) -> AttemptRow:
+    state = attempt_state(finished_at=attempt.finished_at, deadline=attempt.deadline, now=now)
+    return AttemptRow(
+        attempt=attempt,
+        state=state,
+        state_label=STATE_LABELS[state],
+        results_available=attempt.finished_at is not None and results_visible(exam, now),
+    )
+
+
+def start_refusal(exam: Exam, now: datetime) -> ServiceError | None:
+    """Why ``exam_attempt_start`` would refuse the user now, in its words; ``None`` if it would
+    not. The same checks in the same order (``exam.my_attempts`` are the user's)."""
+    if now >= exam.closes_at:
+        return ExamClosed(f"The exam {exam.title!r} closed at {exam.closes_at.isoformat()}.")
+    if now < exam.opens_at:
+        return ExamNotOpen(f"The exam {exam.title!r} opens at {exam.opens_at.isoformat()}.")
+    if any(a.finished_at is None and not is_past(a.deadline, now) for a in exam.my_attempts):
+        return AttemptAlreadyRunning("Finish the attempt in progress first.")
+    if len(exam.my_attempts) >= exam.max_attempts:
+        return AttemptLimitReached(
+            f"All {exam.max_attempts} attempt(s) at {exam.title!r} have been used."
+        )
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exam(request, exam_id: int):
+    """The exam's rules and my attempts; POST starts an attempt (then its page)."""
+    exam = selectors.exam_for_member(user=request.user, exam_id=exam_id)
+    now = timezone.now()
+    if request.method == "POST":
+        try:
+            attempt = exam_attempt_start(exam=exam, user=request.user, now=now)
+        except Conflict as exc:
+            exam = selectors.exam_for_member(user=request.user, exam_id=exam_id)
+            return exam_page(request, exam, now, refusal=exc, status=409)
+        return redirect("web:attempt", attempt_id=attempt.pk)
+    return exam_page(request, exam, now)
+
+
+def exam_page(request, exam: Exam, now: datetime, *, refusal=None, status: int = 200):
+    course = exam.course
+    rows = [attempt_row(a, exam, now) for a in exam.my_attempts]
+    refusal = refusal or start_refusal(exam, now)
+    return render(
+        request,
+        "web/exams/exam.html",
+        {
+            "exam": exam,
+            "course": course,
+            "state": exam_state(opens_at=exam.opens_at, closes_at=exam.closes_at, now=now),
+            "instructions_html": render_markdown(exam.instructions),
+            "feedback_rule": FEEDBACK_RULES[exam.feedback],
+            "attempts": rows,
+            "attempts_left": max(exam.max_attempts - len(rows), 0),
+            "running": next((row.attempt for row in rows if row.state == RUNNING), None),
+            "refusal": refusal,
+            "refused": status == 409,
+            "results_released": results_visible(exam, now),
+        },
+        status=status,
+    )
+
+
+# --- The attempt -----------------------------------------------------------------------------
+
+
+@login_required
+def attempt(request, attempt_id: int):
+    """My attempt: countdown, the exam's problems with my state, my submissions, finish."""
+    attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+    now = timezone.now()
+    attempt = selectors.attempt_detail(attempt=attempt, now=now)
+    course = attempt.exam.course
+    exam_problems = [row.exam_problem for row in attempt.problems]
+    context = clock(attempt, now)
+    # A student who left keeps their record (the API's rule) but may not open problems.
+    context["can_work"] = context["running"] and selectors.is_course_member(request.user, course.pk)
+    return render(
+        request,
+        "web/exams/attempt.html",
+        {
+            **context,
+            "attempt": attempt,
+            "exam": attempt.exam,
+            "course": course,
+            "problems": attempt.problems,
+            "submissions": shown_submissions(attempt.my_submissions, exam_problems, now),
+            "feedback_rule": FEEDBACK_RULES[attempt.exam.feedback],
+            "results_released": results_visible(attempt.exam, now),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt_finish(request, attempt_id: int):
+    """Hand in my attempt, after a confirmation step (a page that works without scripts).
+
+    ``POST`` with ``confirm=yes`` finishes (again: nothing changes); anything else shows the
+    confirmation.
+    """
+    attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        already = attempt.finished_at is not None
+        exam_attempt_finish(attempt=attempt, now=timezone.now())
+        if not already:
+            messages.success(request, "You handed in this attempt. Its work is saved.")
+        return redirect("web:attempt", attempt_id=attempt.pk)
+    if attempt.finished_at is not None:
+        return redirect("web:attempt", attempt_id=attempt.pk)
+    now = timezone.now()
+    attempt = selectors.attempt_detail(attempt=attempt, now=now)
+    submitted = sum(1 for row in attempt.problems if row.state != "unsolved")
+    return render(
+        request,
+        "web/exams/finish.html",
+        {
+            **clock(attempt, now),
+            "attempt": attempt,
+            "exam": attempt.exam,
+            "course": attempt.exam.course,
+            "submitted": submitted,
+            "problem_count": len(attempt.problems),
+        },
+    )
+
+
+# --- An exam problem: statement, editor, Run, Submit -----------------------------------------
+
+
+class CodeForm(forms.Form):
+    """The editor's form (as the problem page's): language, code, and an input for Run.
+
+    The code is taken as typed and its emptiness is the service's to judge, in its words; the
+    textarea has no ``required`` attribute because the editor hides it.
+    """
+
+    use_required_attribute = False
+
+    language = forms.CharField(max_length=32, widget=forms.Select)
+    code = forms.CharField(
+        label="Your code",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+    )
+    stdin = forms.CharField(
+        label="Custom input (optional)",
+        required=False,
+        strip=False,
+        help_text="Run uses it instead of the sample cases. Submit ignores it.",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, problem, draft_scope: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = problem.allowed_languages or []
+        language = self.fields["language"]
+        language.widget.attrs.pop("maxlength", None)  # not an attribute of <select>
+        language.widget.choices = [
+            (key, LANGUAGES[key].display_name if key in LANGUAGES else key) for key in languages
+        ]
+        if languages and not self.is_bound:
+            # Without scripts the textarea shows the first language's starter code; the editor
+            # shows the draft of the language chosen, else its starter code.
+            self.initial.setdefault("language", languages[0])
+            self.initial.setdefault("code", (problem.starter_code or {}).get(languages[0], ""))
+        self.fields["code"].widget.attrs.update(
+            {
+                "data-editor": "",
+                "data-draft-scope": draft_scope,
+                "data-language-select": "#id_language",
+            }
+        )
+
+
+def code_form(attempt_id: int, problem, data=None) -> CodeForm:
+    return CodeForm(data, problem=problem, draft_scope=f"attempt:{attempt_id}:problem:{problem.pk}")
+
+
+def closed_page(request, attempt: ExamAttempt, exc: ServiceError):
+    """The attempt takes no more work (409 ``attempt_expired`` / ``attempt_finished``)."""
+    template = "web/exams/partials/closed.html" if request.htmx else "web/exams/closed.html"
+    return render(
+        request,
+        template,
+        {"attempt": attempt, "exam": attempt.exam, "course": attempt.exam.course, "error": exc},
+        # htmx swaps only successful answers: the partial says it in place of the run output.
+        status=200 if request.htmx else 409,
+    )
+
+
+def readable_problem(request, attempt_id: int, problem_id: int, now: datetime):
+    """``(attempt, exam_problem, None)`` while the attempt is open, else ``(None, None, page)``."""
+    try:
+        attempt, exam_problem = selectors.attempt_problem_for_reading(
+            user=request.user, attempt_id=attempt_id, problem_id=problem_id, now=now
+        )
+    except ATTEMPT_CLOSED as exc:
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+        return None, None, closed_page(request, attempt, exc)
+    return attempt, exam_problem, None
+
+
+@login_required
+def attempt_problem(request, attempt_id: int, problem_id: int):
+    """An exam problem inside my open attempt: statement, limits, samples, editor."""
+    now = timezone.now()
+    attempt, exam_problem, refused = readable_problem(request, attempt_id, problem_id, now)
+    if refused:
+        return refused
+    form = code_form(attempt.pk, exam_problem.problem)
+    return problem_page(request, attempt, exam_problem, form, now)
+
+
+def problem_page(request, attempt, exam_problem, form, now, *, run=None, status: int = 200):
+    problem = exam_problem.problem
+    attempt = selectors.attempt_detail(attempt=attempt, now=now)
+    exam_problems = [row.exam_problem for row in attempt.problems]
+    mine = [s for s in attempt.my_submissions if s.problem_id == problem.pk]
+    submissions = shown_submissions(mine, exam_problems, now)
+    return render(
+        request,
+        "web/exams/attempt_problem.html",
+        {
+            **clock(attempt, now),
+            "attempt": attempt,
+            "exam": attempt.exam,
+            "course": attempt.exam.course,
+            "exam_problem": exam_problem,
+            "problem": problem,
+            "statement_html": render_markdown(problem.statement),
+            "memory_limit": memory_text(problem.memory_limit_kb),
+            "samples": problem.samples,
+            "problems": attempt.problems,
+            "form": form,
+            "run": run,
+            "submissions": submissions,
+            "waiting": any(data["status"] in ("pending", "judging") for _, data in submissions),
+            "starter_code": problem.starter_code or {},
+        },
+        status=status,
+    )
+
+
+def memory_text(kib: int) -> str:
+    return f"{kib // 1024} MiB" if kib % 1024 == 0 else f"{kib} KiB"
+
+
+def judge_failure_message(exc: JudgeError) -> str:
+    """A failure to run the code, in the API's words (never a host's or service's details)."""
+    api_status = api_status_for(exc)
+    if api_status.http_status >= 500:
+        return JUDGE_FAILURE_MESSAGES.get(api_status.code, "Judging failed; it has been logged.")
+    return exc.message
+
+
+@login_required
+@require_POST
+def attempt_run(request, attempt_id: int, problem_id: int):
+    """Run my code on the problem's samples (or on my input); nothing is saved.
+
+    The attempt is checked as the API's run does (``attempt_problem_for_reading``). With htmx
+    only the output is answered, in place; without, the whole page with it.
+    """
+    now = timezone.now()
+    attempt, exam_problem, refused = readable_problem(request, attempt_id, problem_id, now)
+    if refused:
+        return refused
+    problem = exam_problem.problem
+    form = code_form(attempt.pk, problem, request.POST)
+    run = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = CodeExecutorService().run_on_problem(
+                problem, data["language"], data["code"], stdin=data["stdin"] or None
+            )
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        except JudgeError as exc:
+            form.add_error(None, judge_failure_message(exc))
+    if request.htmx:
+        return render(request, "web/exams/partials/run.html", {"run": run, "form": form})
+    return problem_page(request, attempt, exam_problem, form, now, run=run)
+
+
+@login_required
+@require_POST
+def attempt_submit(request, attempt_id: int, problem_id: int):
+    """Submit my code in the attempt; the service enforces the deadline (409 after it)."""
+    attempt, exam_problem = selectors.attempt_exam_problem(
+        user=request.user, attempt_id=attempt_id, problem_id=problem_id
+    )
+    form = code_form(attempt.pk, exam_problem.problem, request.POST)
+    if form.is_valid():
+        try:
+            submission_create(
+                user=request.user,
+                problem=exam_problem.problem,
+                exam_attempt=attempt,
+                language=form.cleaned_data["language"],
+                code=form.cleaned_data["code"],
+            )
+        except ATTEMPT_CLOSED as exc:
+            return closed_page(request, attempt, exc)
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, "Your solution was submitted.")
+            url = reverse("web:attempt-problem", args=[attempt.pk, exam_problem.problem_id])
+            return redirect(f"{url}#my-submissions")
+    now = timezone.now()
+    attempt, exam_problem, refused = readable_problem(request, attempt_id, problem_id, now)
+    if refused:
+        return refused
+    return problem_page(request, attempt, exam_problem, form, now)
+
+
+# --- Results ---------------------------------------------------------------------------------
+
+
+@login_required
+def attempt_results(request, attempt_id: int):
+    """My finished attempt's score once released; before that, when they will be."""
+    now = timezone.now()
+    try:
+        attempt = selectors.attempt_results(user=request.user, attempt_id=attempt_id, now=now)
+    except (ResultsNotReleased, AttemptNotFinished) as exc:
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+        return render(
+            request,
+            "web/exams/results.html",
+            {"attempt": attempt, "exam": attempt.exam, "course": attempt.exam.course, "wait": exc},
+        )
+    exam_problems = [row.exam_problem for row in attempt.problem_results]
+    return render(
+        request,
+        "web/exams/results.html",
+        {
+            "attempt": attempt,
+            "exam": attempt.exam,
+            "course": attempt.exam.course,
+            "problem_results": attempt.problem_results,
+            "submissions": shown_submissions(attempt.my_submissions, exam_problems, now),
+        },
+    )
