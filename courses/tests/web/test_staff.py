@@ -592,6 +592,8 @@ class StaffSubmissionPageTestCase(StaffPageTestMixin, TestCase):
         urls += [
             reverse("web:home"),
             reverse("web:course", args=[w.course.pk]),
+            reverse("web:problem", args=[w.problem.pk]),
+            reverse("web:submission", args=[w.submission.pk]),  # the student's own page
             f"{staff_urls(w)['submissions']}?student={w.users['student'].username}",
         ]
         for role in ("student", "assistant", "instructor"):
