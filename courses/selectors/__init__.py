@@ -101,6 +101,7 @@ from courses.selectors.exams import (
     course_exams,
     exam_attempts_for_staff,
     exam_for_member,
+    exam_problem_worth,
 )
 from courses.selectors.feedback import (
     SHOWN_STATUSES,
@@ -202,6 +203,7 @@ __all__ = [
     "exam_for_member",
     "exam_for_staff",
     "exam_problem_for_staff",
+    "exam_problem_worth",
     "exam_problems",
     "exams_with_counts",
     "instructed_course_ids",
