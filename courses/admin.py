@@ -107,9 +107,10 @@ class InstructorScopedMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         model = db_field.remote_field.model
         if model in COURSE_PATHS:
-            kwargs["queryset"] = scope_to_instructor(
-                model._default_manager.all(), request.user, COURSE_PATHS[model]
-            )
+            queryset = model._default_manager.all()
+            if model is Chapter:  # a chapter is named after its course: one query, not one each
+                queryset = queryset.select_related("course")
+            kwargs["queryset"] = scope_to_instructor(queryset, request.user, COURSE_PATHS[model])
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -191,7 +191,11 @@ class CourseTimesMixin:
             self.fields[name] = field
             stored = self.initial.get(name)
             if isinstance(stored, datetime.datetime) and self.shown_zone:
-                self.initial[name] = to_local(stored, self.shown_zone).replace(microsecond=0)
+                local = to_local(stored, self.shown_zone)
+                self.initial[name] = local.replace(microsecond=0)
+                # A repeated hour shows which of its two instants the stored one is.
+                if self._ask_fold_if_ambiguous(name, local, self.shown_zone):
+                    self.initial[f"{name}_fold"] = local.fold
         self._name_zone(self.shown_zone)
 
     def display_zone(self) -> str | None:
@@ -205,6 +209,7 @@ class CourseTimesMixin:
             field = self.fields.get(name)
             if isinstance(field, LocalDateTimeField):
                 field.label = f"{field.base_label} ({zone or self.UNKNOWN_ZONE})"
+                self._bound_fields_cache.pop(name, None)  # bound fields copy their label
 
     def clean(self):
         data = super().clean()
@@ -217,30 +222,32 @@ class CourseTimesMixin:
             local = data.get(name)
             if not isinstance(local, datetime.datetime) or local.tzinfo is not None:
                 continue
+            fold = data.get(f"{name}_fold")
             stored = getattr(self.instance, name, None) if self.instance.pk else None
-            if (
-                stored is not None
-                and zone == self.shown_zone
-                and local == to_local(stored, zone).replace(microsecond=0, fold=0)
-            ):
-                data[name] = stored
-                continue
+            if stored is not None and zone == self.shown_zone:
+                shown = to_local(stored, zone)
+                if local == shown.replace(microsecond=0, fold=0) and fold in (None, shown.fold):
+                    data[name] = stored  # as shown: the stored instant, to the microsecond
+                    continue
             try:
-                data[name] = to_utc(local, zone, fold=data.get(f"{name}_fold"))
+                data[name] = to_utc(local, zone, fold=fold)
             except LocalTimeError as exc:
                 self.add_error(name, str(exc))
             self._ask_fold_if_ambiguous(name, local, zone)
         return data
 
-    def _ask_fold_if_ambiguous(self, name: str, local: datetime.datetime, zone: str) -> None:
-        """Show the choice of the two instants while the typed time is a repeated one."""
+    def _ask_fold_if_ambiguous(self, name: str, local: datetime.datetime, zone: str) -> bool:
+        """Show the choice of the two instants while the time is a repeated one."""
         fold_field = self.fields.get(f"{name}_fold")
         if fold_field is None:
-            return
+            return False
         try:
-            to_utc(local, zone)
+            to_utc(local.replace(tzinfo=None, fold=0), zone)
         except AmbiguousLocalTime as exc:
             base = self.fields[name].base_label.lower()
             fold_field.ask(f"Which {local:%H:%M} on {local:%Y-%m-%d} ({base})?", exc.options)
+            self._bound_fields_cache.pop(f"{name}_fold", None)
+            return True
         except NonexistentLocalTime:
             pass
+        return False

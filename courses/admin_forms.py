@@ -21,6 +21,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
+from django.forms.utils import pretty_name
 from django.utils.functional import cached_property
 
 from courses.admin_fields import (
@@ -76,7 +77,20 @@ class NextOrderForm(forms.ModelForm):
         return next_order(siblings.exclude(pk=self.instance.pk))
 
 
-class NextOrderFormSet(BaseInlineFormSet):
+class ParentCachedFormSet(BaseInlineFormSet):
+    """Each row knows its parent object without a query (rows are named after it)."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if (
+            self.instance.pk is not None
+            and getattr(form.instance, self.fk.attname) == self.instance.pk
+        ):
+            setattr(form.instance, self.fk.name, self.instance)
+        return form
+
+
+class NextOrderFormSet(ParentCachedFormSet):
     """An inline formset whose new rows with a blank order get consecutive "next" orders,
     after every order already saved or typed in the form."""
 
@@ -126,7 +140,7 @@ class CaseFormSet(NextOrderFormSet):
         case = f"case {form.instance.order}" if form.instance.pk else "the new case"
         for name, field in form.fields.items():
             if not field.widget.is_hidden:
-                label = "Delete" if name == "DELETE" else str(field.label)
+                label = "Delete" if name == "DELETE" else field.label or pretty_name(name)
                 field.widget.attrs["aria-label"] = f"{label} of {case}"
 
     def clean(self):
@@ -178,7 +192,7 @@ class ExamProblemFormSet(NextOrderFormSet):
                 form.add_error("problem", "An exam's problems come from its own course.")
 
 
-class ReferenceSolutionFormSet(BaseInlineFormSet):
+class ReferenceSolutionFormSet(ParentCachedFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:
