@@ -125,29 +125,38 @@ PENDING, DONE, NOTHING = "pending", "done", "nothing"
 class ValidationReport:
     """What the problem's page shows of its reference solutions' last validation."""
 
-    state: str  # PENDING (some results not in yet), DONE, or NOTHING (no reference solution)
+    state: str  # PENDING (some results not in yet), DONE, or NOTHING (no solution or no case)
     references: list[ReferenceSolution]
     time_zone: str
+    has_cases: bool
 
     @property
     def state_label(self) -> str:
+        if self.state == NOTHING:
+            missing = "a reference solution" if self.has_cases else "test cases"
+            if not self.references and not self.has_cases:
+                missing = "test cases and a reference solution"
+            return f"Nothing to validate yet: add {missing}."
         return {
             PENDING: "Pending: the judge has not finished with every reference solution yet.",
             DONE: "Done: every reference solution has been judged on the current test data.",
-            NOTHING: "Nothing to validate: add a reference solution (and test cases).",
         }[self.state]
 
 
 def validation_report(problem: Problem) -> ValidationReport:
     references = list(selectors.problem_reference_solutions(problem_id=problem.pk))
-    if not references:
+    has_cases = selectors.problem_test_cases(problem_id=problem.pk).exists()
+    if not references or not has_cases:
         state = NOTHING
     elif any(not reference.validation_status for reference in references):
         state = PENDING
     else:
         state = DONE
     return ValidationReport(
-        state=state, references=references, time_zone=problem.chapter.course.time_zone
+        state=state,
+        references=references,
+        time_zone=problem.chapter.course.time_zone,
+        has_cases=has_cases,
     )
 
 

@@ -549,6 +549,11 @@ class ValidateTestCase(AuthoringTestCase):
             response, "The problem has no reference solution; add one to validate its test data."
         )
         self.assertEqual(response.context["validation"].state, "nothing")
+        self.assertContains(response, "Nothing to validate yet: add a reference solution.")
+        self.w.problem.test_cases.all().delete()
+        factories.ReferenceSolutionFactory(problem=self.w.problem, code=ADD)
+        response = self.client.get(self.problem_url)
+        self.assertContains(response, "Nothing to validate yet: add test cases.")
 
     def test_validate_is_a_post_with_csrf_for_the_courses_staff(self):
         self.assertEqual(self.client.get(self.url).status_code, 405)

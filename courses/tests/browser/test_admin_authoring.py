@@ -70,13 +70,17 @@ class AdminAuthoringBrowserTestCase(FreshCacheMixin, BrowserTestCase):
         page.get_by_role("heading", name="Starter code", exact=True).wait_for()
         self.assert_accessible_except_djangos()
 
-        # Starter code, typed in ACE as a person types (ACE indents after the colon).
-        editor = page.get_by_role("textbox", name="Starter code (python)")
-        page.locator(".field-starter_code__python .ace_content").click()
+        # Starter code, typed in ACE by keyboard: Tab reaches the editor named after its field,
+        # Enter starts editing (ACE indents after the colon), Escape leaves it.
+        editor = page.get_by_role("group", name="Starter code (python): editor content")
+        editor.focus()
+        page.keyboard.press("Enter")
         page.keyboard.type("def add(a, b):\n")
         page.keyboard.type("return 0")
-        # What was typed into is the editor named after its field (for screen readers).
-        self.assertTrue(editor.evaluate("node => node === document.activeElement"))
+        self.assertTrue(
+            page.evaluate("!!document.activeElement.closest('.field-starter_code__python')")
+        )
+        page.keyboard.press("Escape")
         self.screenshot("admin-problem")
 
         # The statement's preview: sanitised, under the field.
@@ -123,6 +127,17 @@ class AdminAuthoringBrowserTestCase(FreshCacheMixin, BrowserTestCase):
         self.assert_accessible_except_djangos()
         page.locator("#validation").scroll_into_view_if_needed()
         self.screenshot("admin-validate")
+
+        # A second reference solution gets its editor too, named and following its language.
+        page.get_by_role("button", name="Add another Reference solution").click()
+        page.get_by_label("Language:").nth(1).select_option("c")
+        page.get_by_role("group", name="Code: editor content").nth(1).wait_for()
+        mode = page.evaluate(
+            "document.querySelectorAll('#reference_solutions-group .django-ace-widget')[1]"
+            ".editor.session.getMode().$id"
+        )
+        self.assertEqual(mode, "ace/mode/c_cpp")
+        self.assert_accessible_except_djangos()
 
     maxDiff = None
 

@@ -1,8 +1,9 @@
 /* CodeCourses admin, problem authoring (W6). Everything here enhances what works without it.
 
    - The ACE editors of django-ace (courses.admin_fields.CodeWidget) start on window load; this
-     then names each one after its field's label (screen readers), lets Tab leave it (keyboard
-     users), and makes a reference solution's editor follow its language select.
+     then names each one after its field's label (screen readers), lets Tab reach and leave it
+     (Enter starts editing, Escape stops: keyboard users), and makes a reference solution's
+     editor follow its language select.
    - "Preview statement" (StatementWidget) posts the statement's text with the CSRF token and
      shows the server's sanitised HTML under the field, instead of the preview page in a new tab
      that the button opens without JavaScript. */
@@ -26,6 +27,10 @@
     var name = label ? label.textContent.replace(/:\s*$/, "").trim() : "Code";
     editor.setOption("enableKeyboardAccessibility", true);
     editor.textInput.getElement().setAttribute("aria-label", name);
+    // What Tab reaches first is the editor's content: say which field it is.
+    editor.renderer.scroller.setAttribute(
+      "aria-label", name + ": editor content, press Enter to start editing, press Escape to exit"
+    );
     var row = widget.closest(".inline-related");
     var select = row ? row.querySelector('select[name$="-language"]') : null;
     if (select) {
