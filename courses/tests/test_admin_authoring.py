@@ -34,17 +34,11 @@ from courses.local_times import (
     to_utc,
 )
 from courses.models import Chapter, Enrollment, Exam, Problem, ReferenceSolution
-from courses.tests import factories
+from courses.tests import factories, test_admin
 from courses.tests.api_support import ApiAssertions, WrongBackend, backend_path
 from courses.tests.scripted_backend import ScriptedBackend, ok
 from courses.tests.signals.support import FreshCacheMixin
-from courses.tests.test_admin import (
-    AdminScopeTestCase,
-    change,
-    changelist,
-    make_instructor,
-    post_with_rows,
-)
+from courses.tests.test_admin import change, changelist, make_instructor, post_with_rows
 
 PARIS = "Europe/Paris"
 ADD = "def solve(a, b):\n    return a + b\n"
@@ -58,6 +52,12 @@ class EchoSumBackend(ScriptedBackend):
     """Prints the sum of the JSON arguments it is given: what a correct ``solve(a, b)`` does."""
 
     default_script = staticmethod(print_sum)
+
+
+def form_data(response) -> dict:
+    """The change form as shown, as a browser posts it back (the admin tests' helper; imported
+    through its module, so that pytest does not collect its test class here too)."""
+    return test_admin.AdminScopeTestCase.change_form_data(response)
 
 
 def make_zip(entries: dict[str, str]) -> bytes:
@@ -300,7 +300,7 @@ class CodeFieldsTestCase(AuthoringTestCase):
         self.assertContains(response, '<select name="reference_solutions-0-language"')
         self.assertContains(response, ">Python 3 (python)</option>")
         self.assertContains(response, "def solve(a, b):\n    return a + b\n</textarea>")
-        data = AdminScopeTestCase.change_form_data(response)
+        data = form_data(response)
         data["reference_solutions-0-code"] = "def solve(a, b):\r\n    return b + a\r\n"
         self.assertRedirects(self.client.post(self.problem_url, data), changelist("problem"))
         self.w.reference.refresh_from_db()
@@ -632,7 +632,7 @@ class CourseTimesTestCase(AuthoringTestCase):
 
     def post_exam(self, **local):
         """The exam's form as shown, with ``name=(date, time)`` typed in."""
-        data = AdminScopeTestCase.change_form_data(self.client.get(self.url))
+        data = form_data(self.client.get(self.url))
         for name, value in local.items():
             if isinstance(value, tuple):
                 data[f"{name}_0"], data[f"{name}_1"] = value
@@ -730,7 +730,7 @@ class CourseTimesTestCase(AuthoringTestCase):
     def test_a_new_exam_takes_the_zone_of_the_course_chosen(self):
         response = self.client.get(reverse("admin:courses_exam_add"))
         self.assertContains(response, "Opens at (the course&#x27;s time zone)")
-        data = AdminScopeTestCase.change_form_data(response)
+        data = form_data(response)
         data.update(
             {
                 "course": self.w.course.pk,
@@ -758,7 +758,7 @@ class CourseTimesTestCase(AuthoringTestCase):
         url = change("chapter", self.w.chapter.pk)
         response = self.client.get(url)
         self.assertContains(response, "Due at (Europe/Paris)")
-        data = AdminScopeTestCase.change_form_data(response)
+        data = form_data(response)
         data.update({"due_at_0": "2026-03-29", "due_at_1": "02:30"})
         response = self.client.post(url, data)
         self.assertIn(
@@ -775,7 +775,7 @@ class CourseTimesTestCase(AuthoringTestCase):
         url = change("course", self.w.course.pk)
         response = self.client.get(url)
         self.assertContains(response, "Due at (Europe/Paris)")
-        data = AdminScopeTestCase.change_form_data(response)
+        data = form_data(response)
         data.update({"chapters-0-due_at_0": "2026-10-25", "chapters-0-due_at_1": "02:30"})
         response = self.client.post(url, data)
         self.assertEqual(response.status_code, 200)
