@@ -249,6 +249,36 @@ class CodeFieldsTestCase(AuthoringTestCase):
         )
         self.assertNotIn("starter_code__java", form.initial)
 
+    def test_a_new_problem_gets_its_code_and_due_date_from_the_add_page(self):
+        url = reverse("admin:courses_problem_add")
+        response = self.client.get(url)
+        self.assertContains(response, "Due at (the course&#x27;s time zone)")
+        data = form_data(response)
+        data.update(
+            {
+                "chapter": self.w.chapter.pk,
+                "title": "Double",
+                "allowed_languages": ["python", "javascript"],
+                "entry_point": "double",
+                "starter_code__python": "def double(x):\r\n    pass\r\n",
+                "starter_code__javascript": "function double(x) {}\r\n",
+                "due_at_0": "2026-12-24",
+                "due_at_1": "18:00",
+                "test_cases-TOTAL_FORMS": "1",
+                "test_cases-0-input": "[2]",
+                "test_cases-0-expected_output": "4",
+                "test_cases-0-weight": "1",
+            }
+        )
+        self.assertRedirects(self.client.post(url, data), changelist("problem"))
+        problem = Problem.objects.get(title="Double")
+        self.assertEqual(
+            problem.starter_code,
+            {"python": "def double(x):\n    pass\n", "javascript": "function double(x) {}\n"},
+        )
+        self.assertEqual(problem.due_at, datetime(2026, 12, 24, 17, 0, tzinfo=UTC))
+        self.assertEqual(list(problem.test_cases.values_list("order", flat=True)), [1])
+
     def test_emptying_a_field_removes_its_language(self):
         response = self.post_problem(starter_code__python="")
         self.assertRedirects(response, changelist("problem"))
