@@ -46,3 +46,4 @@ class CollectedStaticFilesTestCase(TestCase):
             served = self.client.get(css)
             self.assertEqual(served.status_code, 200)
             self.assertIn("max-age=", served["Cache-Control"])
+            served.close()
