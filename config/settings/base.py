@@ -58,10 +58,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Static files from the app servers themselves (no CDN): collected by `collectstatic`,
-    # compressed and served with far-future caching. In the embedded default (DEBUG) runserver
-    # serves them from the apps' folders instead.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -71,6 +67,11 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "courses.web.middleware.ServiceErrorPagesMiddleware",
 ]
+if not DEBUG:
+    # Static files from the app servers themselves (no CDN): collected by `collectstatic`,
+    # compressed and served with far-future caching. In the embedded default (DEBUG) runserver
+    # serves them from the apps' folders instead.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -32,7 +32,6 @@ from courses.exam_time import (
     RUNNING,
     attempt_state,
     exam_state,
-    is_past,
     results_visible,
     time_remaining,
 )
@@ -40,18 +39,18 @@ from courses.models import Exam, ExamAttempt
 from courses.rendering import render_markdown
 from courses.selectors.feedback import WAITING_VERDICTS
 from courses.services.errors import (
-    AttemptAlreadyRunning,
     AttemptExpired,
     AttemptFinished,
-    AttemptLimitReached,
     AttemptNotFinished,
     Conflict,
-    ExamClosed,
-    ExamNotOpen,
     ResultsNotReleased,
     ServiceError,
 )
-from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
+from courses.services.exam_attempts import (
+    exam_attempt_finish,
+    exam_attempt_start,
+    exam_start_refusal,
+)
 from courses.web.coding import (
     RunOutcome,
     code_form,
@@ -139,22 +138,6 @@ def attempt_row(attempt: ExamAttempt, exam: Exam, now: datetime) -> AttemptRow:
     )
 
 
-def start_refusal(exam: Exam, now: datetime) -> ServiceError | None:
-    """Why ``exam_attempt_start`` would refuse the user now, in its words; ``None`` if it would
-    not. The same checks in the same order (``exam.my_attempts`` are the user's)."""
-    if now >= exam.closes_at:
-        return ExamClosed(f"The exam {exam.title!r} closed at {exam.closes_at.isoformat()}.")
-    if now < exam.opens_at:
-        return ExamNotOpen(f"The exam {exam.title!r} opens at {exam.opens_at.isoformat()}.")
-    if any(a.finished_at is None and not is_past(a.deadline, now) for a in exam.my_attempts):
-        return AttemptAlreadyRunning("Finish the attempt in progress first.")
-    if len(exam.my_attempts) >= exam.max_attempts:
-        return AttemptLimitReached(
-            f"All {exam.max_attempts} attempt(s) at {exam.title!r} have been used."
-        )
-    return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def exam(request, exam_id: int):
@@ -174,7 +157,7 @@ def exam(request, exam_id: int):
 def exam_page(request, exam: Exam, now: datetime, *, refusal=None, status: int = 200):
     course = exam.course
     rows = [attempt_row(a, exam, now) for a in exam.my_attempts]
-    refusal = refusal or start_refusal(exam, now)
+    refusal = refusal or exam_start_refusal(exam=exam, attempts=exam.my_attempts, now=now)
     return render(
         request,
         "web/exams/exam.html",
