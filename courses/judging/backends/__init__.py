@@ -63,7 +63,7 @@ def get_backend(name: str | None = None) -> JudgeBackend:
     return backend
 
 
-_shared: dict[tuple[str, str], JudgeBackend] = {}
+_shared: dict[tuple, JudgeBackend] = {}
 _shared_lock = threading.Lock()
 
 
@@ -77,7 +77,8 @@ def shared_backend() -> JudgeBackend:
 
     key = (
         getattr(settings, "COURSES_JUDGE_BACKEND", "local"),
-        getattr(settings, "JUDGE0_URL", ""),
+        # Every JUDGE0_* setting shapes the Judge0 backend: a change builds a new one.
+        tuple(sorted((n, repr(getattr(settings, n))) for n in dir(settings) if n[:7] == "JUDGE0_")),
     )
     with _shared_lock:
         if key not in _shared:

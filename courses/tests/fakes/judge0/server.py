@@ -465,12 +465,13 @@ class FakeJudge0:
             self._faults.setdefault(route, []).append(entry)
 
     def reset_script(self) -> None:
-        """Forget scripted faults, forced statuses, the request log and the pause."""
+        """Forget scripted faults, forced statuses, the request log, the counters and the pause."""
         with self.lock:
             self._faults.clear()
             self._forced.clear()
             self.requests.clear()
             self.callbacks.clear()
+            self.created = 0
         self.resume()
 
     def force_status(self, status_id: int, *, times: int = 1, message: str = "") -> None:
@@ -633,9 +634,9 @@ class FakeJudge0:
             if integer and number != int(number):
                 errors[name] = ["must be an integer"]
             elif number < low:
-                errors[name] = [f"must be greater than or equal to {low}"]
+                errors[name] = [f"must be greater than or equal to {low:g}"]
             elif number > high:
-                errors[name] = [f"must be less than or equal to {high}"]
+                errors[name] = [f"must be less than or equal to {high:g}"]
             params[name] = int(number) if integer else number
         callback = body.get("callback_url")
         if callback:
