@@ -53,6 +53,7 @@ from courses.judging.errors import (
     BackendRejected,
     BackendUnavailable,
     JudgeError,
+    NotRepeated,
 )
 from courses.judging.languages import Language, get_language
 from courses.judging.types import Limits, Outcome, RunRequest, RunResult
@@ -306,7 +307,7 @@ class Judge0Backend:
         if self.circuit is None or isinstance(error, CircuitOpen):
             return
         judge0_at_fault = isinstance(
-            error, BackendUnavailable | BackendProtocolError | BackendInternalError
+            error, BackendUnavailable | BackendProtocolError | BackendInternalError | NotRepeated
         )
         if judge0_at_fault and getattr(error, "counts_as_failure", True):
             self.circuit.record_failure()
