@@ -26,6 +26,7 @@ from courses.admin_forms import (
     ExamProblemFormSet,
     NextOrderForm,
     NextOrderFormSet,
+    ProblemForm,
     ReferenceSolutionFormSet,
 )
 from courses.models import (
@@ -185,7 +186,7 @@ class ProblemAdmin(ScopedModelAdmin):
     ]
     search_fields = ["title", "statement"]
     inlines = [ProblemTestCaseInline, ReferenceSolutionInline]
-    form = NextOrderForm
+    form = ProblemForm
 
     def save_related(self, request, form, formsets, change):
         """A change to what decides verdicts judges the reference solutions again."""

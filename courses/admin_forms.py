@@ -6,6 +6,7 @@
   function-style input must be a JSON array of arguments, a ``json`` expected output JSON.
 - An exam problem comes from the exam's course; a blank score is the problem's points.
 - A reference solution's language is a known one, its code a valid source.
+- A problem's limits fit the configured judge (Judge0's maxima), as ``authoring`` refuses them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.forms.models import BaseInlineFormSet
 
 from courses.judging.languages import LANGUAGES
 from courses.models import Chapter, ExamProblem, Problem, ProblemTestCase
+from courses.services.authoring import judge_limit_errors
 from courses.services.errors import ServiceError
 from courses.services.model_checks import next_order
 from courses.services.submissions import validate_source
@@ -96,6 +98,21 @@ class NextOrderFormSet(BaseInlineFormSet):
             if self.can_delete and self._should_delete_form(form):
                 continue
             yield form
+
+
+class ProblemForm(NextOrderForm):
+    """A problem whose limits the configured judge cannot run is refused next to the field."""
+
+    LIMITS = ("time_limit_ms", "memory_limit_kb", "output_limit_kb")
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(name) for name in self.LIMITS):
+            limits = Problem(**{name: data[name] for name in self.LIMITS})
+            for field, message in judge_limit_errors(limits).items():
+                if field in self.fields:
+                    self.add_error(field, message)
+        return data
 
 
 class CaseFormSet(NextOrderFormSet):
