@@ -31,6 +31,36 @@ def scheduled_jobs() -> list[tuple[str, str, float]]:
     return jobs
 
 
+def run_periodic(*, duration: float | None = None, stop=None) -> None:
+    """Run the scheduled jobs until ``duration`` seconds pass or ``stop`` (an Event) is set."""
+    jobs = scheduled_jobs()
+    started = time.monotonic()
+    due = {name: started for name, _, _ in jobs}
+
+    def running() -> bool:
+        if stop is not None and stop.is_set():
+            return False
+        return duration is None or time.monotonic() - started < duration
+
+    while running():
+        now = time.monotonic()
+        for name, task_name, every in jobs:
+            if now < due[name]:
+                continue
+            due[name] = now + every
+            close_old_connections()
+            try:
+                current_app.tasks[task_name].apply(throw=True)
+            except Exception:
+                logger.exception("periodic job %s failed", name)
+        close_old_connections()
+        pause = min(1.0, min(due.values()) - time.monotonic())
+        if stop is not None:
+            stop.wait(max(0.05, pause))
+        else:
+            time.sleep(max(0.05, pause))
+
+
 class Command(BaseCommand):
     help = "Run the periodic jobs of CELERY_BEAT_SCHEDULE in this process (no beat needed)."
 
@@ -41,24 +71,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, duration: float | None = None, **options) -> None:
         jobs = scheduled_jobs()
-        started = time.monotonic()
-        due = {name: started for name, _, _ in jobs}
         self.stdout.write(
             "periodic jobs: " + ", ".join(f"{name} every {every:g} s" for name, _, every in jobs)
         )
-        while duration is None or time.monotonic() - started < duration:
-            now = time.monotonic()
-            for name, task_name, every in jobs:
-                if now < due[name]:
-                    continue
-                due[name] = now + every
-                close_old_connections()
-                try:
-                    current_app.tasks[task_name].apply(throw=True)
-                except Exception:
-                    logger.exception("periodic job %s failed", name)
-            close_old_connections()
-            pause = min(due.values()) - time.monotonic()
-            if duration is not None:
-                pause = min(pause, duration - (time.monotonic() - started))
-            time.sleep(max(0.05, min(pause, 1.0)))
+        run_periodic(duration=duration)

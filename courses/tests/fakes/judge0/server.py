@@ -214,7 +214,8 @@ class Fault:
     closes the connection without a word, before doing anything; ``drop_after`` does the work
     (a create creates) and then closes without answering: the answer is lost; ``truncate`` sends
     the headers and only that many bytes of the body, then closes; ``trickle_s`` sends the answer
-    one small piece every ``trickle_s`` seconds; ``status``/``body``/``headers`` replace the
+    one small piece every ``trickle_s`` seconds; ``chunked`` sends it without a Content-Length, in
+    chunks (as a proxy may), so only counting what arrives can bound it; ``status``/``body``/``headers`` replace the
     answer (a ``dict``/``list`` body is JSON, ``bytes``/``str`` are sent as they are, with
     ``content_type``); ``mutate`` edits the normal JSON answer (wrong types, missing fields).
     """
@@ -230,6 +231,7 @@ class Fault:
     drop_after: bool = False
     truncate: int | None = None
     trickle_s: float = 0.0
+    chunked: bool = False
     mutate: Callable[[Any], Any] | None = None
 
 
@@ -753,11 +755,21 @@ class _Handler(BaseHTTPRequestHandler):
                 default_type = "text/html"
         self.send_response(status)
         self.send_header("Content-Type", content_type or default_type)
-        self.send_header("Content-Length", str(len(data)))
+        chunked = fault is not None and fault.chunked
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
         fake = self.server.fake
+        if chunked:
+            for start in range(0, len(data), 64 * 1024):
+                piece = data[start : start + 64 * 1024]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         if fault is not None and fault.truncate is not None:
             self.wfile.write(data[: fault.truncate])
             self.wfile.flush()
