@@ -27,7 +27,11 @@ BATCH_POST = "POST /submissions/batch"
 FINAL = {v.value for v in Verdict if v.is_final}
 
 
-def add_requests(count: int, limits: Limits = FAST) -> list[RunRequest]:
+#: Ten cases under these limits fit one harness submission (worst case within Judge0's maxima).
+SMALL = Limits(cpu_time_ms=250, wall_time_ms=1500, memory_kb=128 * 1024, output_bytes=64 * 1024)
+
+
+def add_requests(count: int, limits: Limits = SMALL) -> list[RunRequest]:
     source = templates.wrap("python", ADD, "add")
     return [RunRequest("python", source, f"[{i}, 1]".encode(), limits) for i in range(count)]
 
@@ -72,7 +76,12 @@ QUICK_JUDGE0 = f"{__name__}.QuickJudge0"
 
 
 def graded_problem(cases: int = 10, language: str = "python", **fields):
-    """A problem of ``cases`` cases adding two numbers: function-style Python, or stdio C."""
+    """A problem of ``cases`` cases adding two numbers: function-style Python, or stdio C.
+
+    Its 250 ms time limit lets ten Python cases travel in one harness submission on Judge0, so
+    one set of tokens is one token; in C every case is a submission of its own.
+    """
+    fields.setdefault("time_limit_ms", 250)
     if language == "c":
         fields.update(io_mode="stdio", checker="tokens", allowed_languages=["c"])
     problem = factories.ProblemFactory(**fields)

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.forms import modelform_factory
 from django.test import SimpleTestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -228,7 +229,7 @@ class BackendFaultsTestCase(SimpleTestCase):
         (result,) = backend.run_batch(print_requests(1))
         self.assertLess(time.monotonic() - started, 6.0)
         self.assertEqual(result.stdout, b"0\n")
-        self.assertGreaterEqual(backend.stats["poll_errors"], 1)
+        self.assertGreaterEqual(len(self.fake.requests_to(BATCH_GET)), 2, "cut, then again")
 
     def test_the_wait_budget_holds_during_a_poll(self):
         """A poll that hangs ends at the call's wait budget, not at its own timeout."""
@@ -468,7 +469,7 @@ class GradedSubmissionFaultsTestCase(TransactionTestCase):
 
     @override_settings(COURSES_JUDGE_BACKEND="judge0", JUDGE0_AUTH_TOKEN=TOKEN)
     def test_limits_above_judge0s_maxima_are_refused_at_save_and_by_judge_check(self):
-        config = {"max_memory_limit": 256000}
+        config = {"max_memory_limit": 280_000}  # the default 256 MiB problem fits
         with (
             FakeJudge0(auth_token=TOKEN, config=config) as fake,
             self.settings(JUDGE0_URL=fake.url),
@@ -483,15 +484,11 @@ class GradedSubmissionFaultsTestCase(TransactionTestCase):
             fine = problem_create(chapter=chapter, title="Fine", time_limit_ms=9_500)
             with self.assertRaises(InvalidInput):
                 problem_update(problem=fine, memory_limit_kb=512_000)
-            form = ProblemForm(
-                data={
-                    "time_limit_ms": 1000,
-                    "memory_limit_kb": 300_000,
-                    "output_limit_kb": 64,
-                },
-                instance=Problem(),
+            fields = ["time_limit_ms", "memory_limit_kb", "output_limit_kb"]
+            form_class = modelform_factory(Problem, form=ProblemForm, fields=fields)  # the admin's
+            form = form_class(
+                data={"time_limit_ms": 1000, "memory_limit_kb": 300_000, "output_limit_kb": 64}
             )
-            form._meta.fields = ["time_limit_ms", "memory_limit_kb", "output_limit_kb"]
             self.assertFalse(form.is_valid())
             self.assertIn("max_memory_limit", str(form.errors.get("memory_limit_kb")))
             # A problem saved before (or under another judge) is named by judge_check.

@@ -216,8 +216,9 @@ class Fault:
     the headers and only that many bytes of the body, then closes; ``trickle_s`` sends the answer
     one small piece every ``trickle_s`` seconds; ``chunked`` sends it without a Content-Length, in
     chunks (as a proxy may), so only counting what arrives can bound it;
-    ``status``/``body``/``headers`` replace the answer (a ``dict``/``list`` body is JSON, ``bytes``/``str`` are sent as they are, with
-    ``content_type``); ``mutate`` edits the normal JSON answer (wrong types, missing fields).
+    ``status``/``body``/``headers`` replace the answer (a ``dict``/``list`` body is JSON,
+    ``bytes``/``str`` are sent as they are, with ``content_type``); ``mutate`` edits the normal
+    JSON answer (wrong types, missing fields).
     """
 
     status: int | None = None
