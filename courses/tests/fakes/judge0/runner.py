@@ -30,6 +30,7 @@ LANGUAGES: dict[int, tuple[str, str]] = {
     113: ("Python (3.12.5)", "python"),
     50: ("C (GCC 9.2.0)", "c"),
     103: ("C (GCC 14.1.0)", "c"),
+    52: ("C++ (GCC 7.4.0)", "cpp"),
     54: ("C++ (GCC 9.2.0)", "cpp"),
     105: ("C++ (GCC 14.1.0)", "cpp"),
     63: ("JavaScript (Node.js 12.14.0)", "javascript"),
