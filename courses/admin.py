@@ -543,6 +543,10 @@ class SubmissionAdmin(ScopedModelAdmin):
         "judged_at",
         "claim_id",
         "lease_expires_at",
+        "retry_at",
+        "judge_failures",
+        "retry_reason",
+        "judge_checkpoint",
         "is_late",
         "late_days",
     ]

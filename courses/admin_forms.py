@@ -10,6 +10,7 @@
   overrides as one editor per language of the platform, assembled into their JSON fields; code
   and test data keep LF line breaks; due dates and exam times on the course's clocks
   (``CourseTimesMixin``).
+from courses.services.authoring import judge_limit_errors
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from courses.admin_fields import (
 from courses.judging.languages import LANGUAGES
 from courses.judging.templates import TemplateError, validate_template
 from courses.models import Chapter, Course, ExamProblem, Problem, ProblemTestCase
+from courses.services.authoring import judge_limit_errors
 from courses.services.errors import ServiceError
 from courses.services.model_checks import next_order
 from courses.services.submissions import validate_source
@@ -497,8 +499,16 @@ class ProblemForm(CourseTimesMixin, NextOrderForm):
         chapter = self.cleaned_data.get("chapter")
         return chapter.course.time_zone if chapter is not None else None
 
+    #: The limits the configured judge must be able to run (Judge0's maxima), as the API checks.
+    LIMITS = ("time_limit_ms", "memory_limit_kb", "output_limit_kb")
+
     def clean(self):
         data = super().clean()
+        if all(data.get(name) for name in self.LIMITS):
+            limits = Problem(**{name: data[name] for name in self.LIMITS})
+            for field, message in judge_limit_errors(limits).items():
+                if field in self.fields:
+                    self.add_error(field, message)
         self.instance.starter_code = self._assembled(STARTER_PREFIX)
         templates = self._assembled(TEMPLATE_PREFIX)
         for key, text in list(templates.items()):
