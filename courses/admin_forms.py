@@ -10,7 +10,7 @@
   overrides as one editor per language of the platform, assembled into their JSON fields; code
   and test data keep LF line breaks; due dates and exam times on the course's clocks
   (``CourseTimesMixin``).
-from courses.services.authoring import judge_limit_errors
+- A problem's limits fit the configured judge (Judge0's maxima), as ``authoring`` refuses them.
 """
 
 from __future__ import annotations
