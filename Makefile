@@ -37,9 +37,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: system-deps $(VENV)/.installed
 install-dev: system-deps-test $(VENV)/.installed-dev
 
+# The embedded default has no Celery beat: run_periodic runs its periodic jobs (the requeue that
+# judges submissions queued by a judge outage, the end of expired exam attempts) beside the server.
 run: install
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py run_periodic & periodic=$$!; trap 'kill $$periodic' EXIT; \
 	DEBUG=1 COURSES_SIGNUP_OPEN=$${COURSES_SIGNUP_OPEN:-1} $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install-dev

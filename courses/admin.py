@@ -9,6 +9,11 @@ may add courses and become their instructor, as through the API.
 
 Orders left blank go at the end of their parent, as in the API; saving a problem, its cases or
 its reference solutions judges the reference solutions again (``services.validation``).
+
+Authoring is made for people (``courses.admin_forms``, ``courses.admin_views``): code in an
+editor per language, help next to every field that confuses, a statement preview, the zip
+upload of test cases and "Validate" on the problem's page (through the API's services), and
+due dates and exam times entered on the course's clocks.
 """
 
 from __future__ import annotations
@@ -17,17 +22,28 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 
-from courses import selectors
+from courses import admin_views, selectors
 from courses.admin_forms import (
+    STARTER_PREFIX,
+    TEMPLATE_HELP,
+    TEMPLATE_PREFIX,
+    CaseForm,
     CaseFormSet,
+    ChapterForm,
+    ChapterFormSet,
+    ChapterInlineForm,
+    CourseForm,
+    ExamForm,
     ExamProblemForm,
     ExamProblemFormSet,
-    NextOrderForm,
-    NextOrderFormSet,
+    ProblemForm,
+    ReferenceSolutionForm,
     ReferenceSolutionFormSet,
+    code_field_names,
 )
+from courses.judging.languages import LANGUAGES
 from courses.models import (
     Chapter,
     Course,
@@ -50,7 +66,12 @@ from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
     exam_attempt_grant_extra_time,
     exam_attempt_reopen,
+    exam_attempt_rescore,
 )
+from courses.services.exams import exam_recompute_scores
+
+admin.site.site_header = "CodeCourses administration"
+admin.site.site_title = "CodeCourses admin"
 
 
 def scope_to_instructor(queryset: QuerySet, user, course_path: str) -> QuerySet:
@@ -86,9 +107,10 @@ class InstructorScopedMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         model = db_field.remote_field.model
         if model in COURSE_PATHS:
-            kwargs["queryset"] = scope_to_instructor(
-                model._default_manager.all(), request.user, COURSE_PATHS[model]
-            )
+            queryset = model._default_manager.all()
+            if model is Chapter:  # a chapter is named after its course: one query, not one each
+                queryset = queryset.select_related("course")
+            kwargs["queryset"] = scope_to_instructor(queryset, request.user, COURSE_PATHS[model])
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -114,11 +136,16 @@ class ScopedInline(InstructorScopedMixin, admin.TabularInline):
     extra = 0
 
 
+class ScopedStackedInline(InstructorScopedMixin, admin.StackedInline):
+    extra = 0
+
+
 class ChapterInline(ScopedInline):
     model = Chapter
     course_path = "course"
-    form = NextOrderForm
-    formset = NextOrderFormSet
+    form = ChapterInlineForm
+    formset = ChapterFormSet
+    fields = ["title", "order", "due_at", "due_at_fold"]
 
 
 class EnrollmentInline(ScopedInline):
@@ -129,6 +156,7 @@ class EnrollmentInline(ScopedInline):
 
 @admin.register(Course)
 class CourseAdmin(ScopedModelAdmin):
+    form = CourseForm
     list_display = ["title", "slug", "is_published", "time_zone"]
     list_filter = ["is_published"]
     search_fields = ["title", "slug"]
@@ -149,7 +177,7 @@ class CourseAdmin(ScopedModelAdmin):
 @admin.register(Chapter)
 class ChapterAdmin(ScopedModelAdmin):
     course_path = "course"
-    form = NextOrderForm
+    form = ChapterForm
     list_display = ["title", "course", "order"]
     list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
@@ -158,22 +186,62 @@ class ChapterAdmin(ScopedModelAdmin):
 class ProblemTestCaseInline(ScopedInline):
     model = ProblemTestCase
     course_path = "problem__chapter__course"
-    form = NextOrderForm
+    form = CaseForm
     formset = CaseFormSet
     fields = ["order", "is_sample", "weight", "input", "expected_output"]
 
 
-class ReferenceSolutionInline(ScopedInline):
+class ReferenceSolutionInline(ScopedStackedInline):
+    """Code in an editor whose highlighting follows the language chosen; the verdicts of the
+    last validation are under the problem's form (``admin_views.validation_report``)."""
+
     model = ReferenceSolution
     course_path = "problem__chapter__course"
+    form = ReferenceSolutionForm
     formset = ReferenceSolutionFormSet
-    fields = ["language", "code", "validation_status", "validation_score", "validated_at"]
-    readonly_fields = ["validation_status", "validation_score", "validated_at"]
+    fields = ["language", "code", "validation"]
+    readonly_fields = ["validation"]
+
+    @admin.display(description="Last validation")
+    def validation(self, obj):
+        return admin_views.validation_summary(obj)
 
 
 @admin.register(Problem)
 class ProblemAdmin(ScopedModelAdmin):
     course_path = "chapter__course"
+    form = ProblemForm
+    save_on_top = True  # the page is long; and Enter in a field saves, never previews
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "chapter",
+                    "title",
+                    "order",
+                    "statement",
+                    "points",
+                    ("is_visible", "is_exam_only", "is_archived"),
+                    "due_at",
+                    "due_at_fold",
+                ]
+            },
+        ),
+        (
+            "Judging",
+            {
+                "fields": [
+                    "allowed_languages",
+                    "io_mode",
+                    "entry_point",
+                    "checker",
+                    ("float_abs_tolerance", "float_rel_tolerance"),
+                    ("time_limit_ms", "memory_limit_kb", "output_limit_kb"),
+                ]
+            },
+        ),
+    ]
     list_display = ["title", "chapter", "io_mode", "checker", "points", "is_visible", "is_archived"]
     list_filter = [
         "is_visible",
@@ -185,14 +253,88 @@ class ProblemAdmin(ScopedModelAdmin):
     ]
     search_fields = ["title", "statement"]
     inlines = [ProblemTestCaseInline, ReferenceSolutionInline]
-    form = NextOrderForm
+    actions = ["validate_selected"]
+
+    def get_fieldsets(self, request, obj=None):
+        """Starter code of the allowed languages first; the other languages' and the template
+        overrides folded (every field is there: a language ticked now can have its code)."""
+        chosen = obj.allowed_languages if obj is not None else ["python"]
+        allowed = [key for key in LANGUAGES if key in chosen]
+        others = [key for key in LANGUAGES if key not in chosen]
+        starter = [
+            (
+                "Starter code",
+                {
+                    "fields": [f"{STARTER_PREFIX}{key}" for key in allowed],
+                    "description": "What students find in the editor, per allowed language.",
+                },
+            )
+        ]
+        if others:
+            starter.append(
+                (
+                    "Starter code in the other languages",
+                    {
+                        "classes": ["collapse"],
+                        "fields": [f"{STARTER_PREFIX}{key}" for key in others],
+                    },
+                )
+            )
+        return [
+            *self.fieldsets,
+            *starter,
+            (
+                "Template overrides (function-style problems)",
+                {
+                    "classes": ["collapse"],
+                    "fields": code_field_names(TEMPLATE_PREFIX),
+                    "description": TEMPLATE_HELP,
+                },
+            ),
+        ]
 
     def save_related(self, request, form, formsets, change):
         """A change to what decides verdicts judges the reference solutions again."""
         super().save_related(request, form, formsets, change)
-        judging = set(form.changed_data) & set(validation.JUDGING_FIELDS)
+        judging = form.changed_model_fields() & set(validation.JUDGING_FIELDS)
         if not change or judging or any(formset.has_changed() for formset in formsets):
             validation.problem_validation_request(problem_id=form.instance.pk)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("preview/", view(self.preview_view), name="courses_problem_preview"),
+            path(
+                "<int:problem_id>/cases/upload/",
+                view(self.cases_upload_view),
+                name="courses_problem_cases_upload",
+            ),
+            path(
+                "<int:problem_id>/validate/",
+                view(self.validate_view),
+                name="courses_problem_validate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        return admin_views.statement_preview(self, request)
+
+    def cases_upload_view(self, request, problem_id: int):
+        return admin_views.cases_upload(self, request, problem_id)
+
+    def validate_view(self, request, problem_id: int):
+        return admin_views.validate(self, request, problem_id)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context["validation"] = admin_views.validation_report(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.action(description="Validate the selected problems", permissions=["view"])
+    def validate_selected(self, request, queryset):
+        for problem in queryset:
+            admin_views.validate_and_report(request, problem)
 
 
 class ExamProblemInline(ScopedInline):
@@ -205,11 +347,43 @@ class ExamProblemInline(ScopedInline):
 @admin.register(Exam)
 class ExamAdmin(ScopedModelAdmin):
     course_path = "course"
+    form = ExamForm
     list_display = ["title", "course", "opens_at", "closes_at", "duration_minutes", "total_score"]
     list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
     readonly_fields = ["total_score"]
     inlines = [ExamProblemInline]
+    fieldsets = [
+        (None, {"fields": ["course", "title", "instructions"]}),
+        (
+            "Window",
+            {
+                "fields": [
+                    "opens_at",
+                    "opens_at_fold",
+                    "closes_at",
+                    "closes_at_fold",
+                    "duration_minutes",
+                    "max_attempts",
+                ]
+            },
+        ),
+        ("Passing", {"fields": ["total_score", "passing_score", "passing_percentage"]}),
+        (
+            "Results",
+            {"fields": ["results_released_at", "results_released_at_fold", "feedback"]},
+        ),
+    ]
+
+    def save_related(self, request, form, formsets, change):
+        """As in the API: the passing score follows a passing percentage set here too, and a
+        changed passing rule scores the finished attempts again."""
+        super().save_related(request, form, formsets, change)
+        exam_recompute_scores(exam_id=form.instance.pk)
+        if change and {"passing_score", "passing_percentage"} & set(form.changed_data):
+            finished = form.instance.attempts.filter(finished_at__isnull=False)
+            for attempt_id in finished.values_list("pk", flat=True):
+                exam_attempt_rescore(attempt_id=attempt_id)
 
 
 class ExamAttemptChangeForm(forms.ModelForm):
@@ -369,6 +543,10 @@ class SubmissionAdmin(ScopedModelAdmin):
         "judged_at",
         "claim_id",
         "lease_expires_at",
+        "retry_at",
+        "judge_failures",
+        "retry_reason",
+        "judge_checkpoint",
         "is_late",
         "late_days",
     ]

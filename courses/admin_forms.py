@@ -6,18 +6,37 @@
   function-style input must be a JSON array of arguments, a ``json`` expected output JSON.
 - An exam problem comes from the exam's course; a blank score is the problem's points.
 - A reference solution's language is a known one, its code a valid source.
+- Authoring (below): help on every field that confuses (``HELP``); starter code and template
+  overrides as one editor per language of the platform, assembled into their JSON fields; code
+  and test data keep LF line breaks; due dates and exam times on the course's clocks
+  (``CourseTimesMixin``).
+- A problem's limits fit the configured judge (Judge0's maxima), as ``authoring`` refuses them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
+from django.forms.utils import pretty_name
+from django.utils.functional import cached_property
 
+from courses.admin_fields import (
+    CodeField,
+    CodeWidget,
+    CourseTimesMixin,
+    FoldField,
+    StatementWidget,
+    TextDataField,
+)
 from courses.judging.languages import LANGUAGES
-from courses.models import Chapter, ExamProblem, Problem, ProblemTestCase
+from courses.judging.templates import TemplateError, validate_template
+from courses.models import Chapter, Course, ExamProblem, Problem, ProblemTestCase
+from courses.services.authoring import judge_limit_errors
 from courses.services.errors import ServiceError
 from courses.services.model_checks import next_order
 from courses.services.submissions import validate_source
@@ -60,7 +79,20 @@ class NextOrderForm(forms.ModelForm):
         return next_order(siblings.exclude(pk=self.instance.pk))
 
 
-class NextOrderFormSet(BaseInlineFormSet):
+class ParentCachedFormSet(BaseInlineFormSet):
+    """Each row knows its parent object without a query (rows are named after it)."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if (
+            self.instance.pk is not None
+            and getattr(form.instance, self.fk.attname) == self.instance.pk
+        ):
+            setattr(form.instance, self.fk.name, self.instance)
+        return form
+
+
+class NextOrderFormSet(ParentCachedFormSet):
     """An inline formset whose new rows with a blank order get consecutive "next" orders,
     after every order already saved or typed in the form."""
 
@@ -100,7 +132,18 @@ class NextOrderFormSet(BaseInlineFormSet):
 
 class CaseFormSet(NextOrderFormSet):
     """Cases fit their problem as it is being saved: the new and edited ones, and all of them
-    when the problem's mode, languages, templates or checker change (as in the API)."""
+    when the problem's mode, languages, templates or checker change (as in the API).
+
+    The admin shows them as a table whose inputs have no label of their own (only a column
+    header), so each input is named for assistive technology: "Input of case 3"."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        case = f"case {form.instance.order}" if form.instance.pk else "the new case"
+        for name, field in form.fields.items():
+            if not field.widget.is_hidden:
+                label = "Delete" if name == "DELETE" else field.label or pretty_name(name)
+                field.widget.attrs["aria-label"] = f"{label} of {case}"
 
     def clean(self):
         super().clean()
@@ -151,7 +194,7 @@ class ExamProblemFormSet(NextOrderFormSet):
                 form.add_error("problem", "An exam's problems come from its own course.")
 
 
-class ReferenceSolutionFormSet(BaseInlineFormSet):
+class ReferenceSolutionFormSet(ParentCachedFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:
@@ -164,3 +207,417 @@ class ReferenceSolutionFormSet(BaseInlineFormSet):
                 validate_source(data.get("code", ""))
             except ServiceError as exc:
                 form.add_error("code", exc.message)
+
+
+# --- Authoring forms: help, code per language, times on the course's clocks ----------------------
+
+#: What confuses people, said next to the field. Keys are model field names.
+HELP = {
+    "io_mode": (
+        "<b>function</b>: students write a function named by the entry point. In Python and "
+        "JavaScript a test case's input is a <b>JSON array of the arguments</b> "
+        "(<code>[1, 2]</code> calls <code>solve(1, 2)</code>; blank: no arguments) and the "
+        "returned value is printed as JSON and checked. C, C++ and Java have no JSON: their "
+        "<code>solve()</code> takes no arguments, reads standard input and writes standard "
+        "output itself. <b>stdio</b>: students write a whole program; a case's input is its "
+        "standard input as written, and its standard output is checked. No template is used."
+    ),
+    "entry_point": (
+        "The function a function-style problem calls, e.g. <code>solve</code> (letters, digits "
+        "and _; not starting with a digit). Ignored by stdio problems."
+    ),
+    "allowed_languages": "The languages students may submit in (at least one).",
+    "checker": (
+        "How a program's output is compared with a case's expected output. <b>exact</b>: the "
+        "same text, ignoring spaces at line ends, trailing blank lines and CRLF/LF. "
+        "<b>tokens</b>: the same words and numbers in the same order, however spaced. "
+        "<b>float</b>: numbers equal within the tolerances below, other words exactly. "
+        "<b>json</b>: the same JSON value (objects by keys, arrays in order); every expected "
+        "output must then be JSON."
+    ),
+    "float_abs_tolerance": (
+        "Float checker: a number passes when |actual − expected| ≤ max(absolute tolerance, "
+        "relative tolerance × |expected|)."
+    ),
+    "float_rel_tolerance": "Float checker: see the absolute tolerance.",
+    "points": (
+        "What the problem is worth in the course: a submission earns its score (the weighted "
+        "share of cases passed) × points."
+    ),
+    "time_limit_ms": "CPU time per test case, in milliseconds (1 to 60 000).",
+    "memory_limit_kb": "Memory per test case, in KiB (262144 = 256 MiB).",
+    "output_limit_kb": "Output per test case, in KiB; more is an output-limit verdict.",
+    "is_visible": "Draft problems (unticked) are seen by the course's staff only.",
+    "is_exam_only": "Only reachable inside an exam that uses it, never as practice.",
+    "problem_due_at": (
+        "This problem's own due date; empty: the chapter's due date applies. Submissions after "
+        "it are accepted, marked late and scored by the course's late policy."
+    ),
+    "chapter_due_at": (
+        "When the chapter's problems are due (a problem's own due date wins); empty: no due "
+        "date. Submissions after it are accepted, marked late and scored by the course's late "
+        "policy."
+    ),
+    "input": (
+        "Function-style Python/JavaScript: a JSON array of the arguments, e.g. "
+        '<code>[[3, 1, 2], "asc"]</code> for <code>solve([3, 1, 2], "asc")</code>. '
+        "Otherwise (stdio, C, C++, Java, or an overridden template): the standard input as is."
+    ),
+    "expected_output": (
+        "What a correct program prints for this input (for function-style Python/JavaScript: "
+        "the JSON of the returned value), compared by the problem's checker."
+    ),
+    "weight": (
+        "How much this case counts in the score, relative to the others; at least 1. A case "
+        "that should not count belongs in the statement, not among the judged cases."
+    ),
+    "is_sample": (
+        "Samples are shown to students, input and expected output, and used by Run. Other "
+        "cases stay hidden: students see only their verdict, time and memory."
+    ),
+    "case_order": "Leave blank to put it after the last one. Cases run in this order.",
+    "time_zone": (
+        "An IANA name such as <code>Europe/Paris</code>. Due dates and exam times are entered "
+        "and shown on this zone's clocks (stored in UTC)."
+    ),
+    "late_policy": (
+        "How submissions after a due date are scored. <b>No penalty</b>: they count in full, "
+        "marked late. <b>Penalty per day late</b>: they lose the percentage below per started "
+        "day (one minute late is one day), never below zero. <b>Not counted</b>: judged and "
+        "shown, but they earn nothing. Exam submissions are never late."
+    ),
+    "late_penalty_percent_per_day": (
+        "With the penalty policy: the share of the score lost per started day late (0–100)."
+    ),
+    "opens_at": "From when students can start an attempt.",
+    "closes_at": (
+        "After this no attempt starts, and running attempts end (an attempt ends at its "
+        "duration or at this time, whichever comes first; extra time granted comes on top)."
+    ),
+    "duration_minutes": "How long one attempt lasts from its start, in minutes.",
+    "max_attempts": "How many attempts each student may start.",
+    "passing_score": (
+        "The points an attempt needs to pass, out of the exam's total score (the sum of its "
+        "problems' scores, shown below). Ignored when a passing percentage is set."
+    ),
+    "passing_percentage": (
+        "Optional, 0–100. When set it wins: the passing score becomes this share of the total "
+        "score (rounded up to the cent) and follows the total when problems change. Leave it "
+        "blank to set the passing score yourself."
+    ),
+    "results_released_at": (
+        "From when students see their scores and every verdict; empty: not released yet."
+    ),
+    "feedback": (
+        "What students see of their exam submissions before the results are released. "
+        "<b>Full results</b>: every verdict and score as practice shows them. <b>Sample cases "
+        "only</b>: the samples' results, no overall verdict or score. <b>Nothing</b>: only that "
+        "the submission was received."
+    ),
+    "reference_language": "One reference solution per language (any language of the platform).",
+    "reference_code": (
+        "A correct solution, judged on every test case like a student's submission whenever "
+        "the problem, its cases or this code change (and with Validate). It proves the test "
+        "data and the judge agree; students never see it."
+    ),
+}
+
+STARTER_PREFIX = "starter_code__"
+TEMPLATE_PREFIX = "template_override__"
+#: Per-language form fields and the JSON model field each one is a key of.
+CODE_FIELD_PREFIXES = {STARTER_PREFIX: "starter_code", TEMPLATE_PREFIX: "template_overrides"}
+
+TEMPLATE_HELP = (
+    "Replaces the default harness of this language for function-style problems: the whole "
+    "program a submission becomes. Write <code>{{user_code}}</code> exactly once, where the "
+    "student's code goes, and <code>{{entry_point}}</code> wherever the function's name is "
+    "needed. Leave blank for the default. With an override, your program decides how a case's "
+    "input is read (it need not be a JSON array)."
+)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(key, f"{lang.display_name} ({key})") for key, lang in LANGUAGES.items()]
+
+
+def code_field_names(prefix: str) -> list[str]:
+    return [f"{prefix}{key}" for key in LANGUAGES]
+
+
+def _with_code_fields(form_class):
+    """Declare a starter code and a template override field per language of the platform."""
+    for key, lang in LANGUAGES.items():
+        fields = {
+            f"{STARTER_PREFIX}{key}": CodeField(
+                label=f"Starter code ({key})",
+                widget=CodeWidget(key),
+                help_text=f"What students find in the editor in {lang.display_name}; "
+                "blank: an empty editor.",
+            ),
+            f"{TEMPLATE_PREFIX}{key}": CodeField(
+                label=f"Template override ({key})",
+                widget=CodeWidget(key),
+                help_text=f"The program a {lang.display_name} submission becomes; blank: the "
+                "default harness.",
+            ),
+        }
+        form_class.base_fields.update(fields)
+        form_class.declared_fields.update(fields)
+    return form_class
+
+
+def _help(form: forms.BaseForm, **names: str) -> None:
+    """``field=HELP key`` for the fields the form has."""
+    for field, key in names.items():
+        if field in form.fields:
+            form.fields[field].help_text = HELP[key]
+
+
+class CourseForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _help(
+            self,
+            time_zone="time_zone",
+            late_policy="late_policy",
+            late_penalty_percent_per_day="late_penalty_percent_per_day",
+        )
+
+
+def _zone_of_course_id(value) -> str | None:
+    try:
+        course_id = int(value)
+    except (TypeError, ValueError):
+        return None
+    return Course.objects.filter(pk=course_id).values_list("time_zone", flat=True).first()
+
+
+class ChapterForm(CourseTimesMixin, NextOrderForm):
+    """A chapter on its own page: the zone is the chosen course's."""
+
+    local_time_fields = ("due_at",)
+    due_at_fold = FoldField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _help(self, due_at="chapter_due_at")
+
+    def display_zone(self):
+        if self.instance.course_id:
+            return self.instance.course.time_zone
+        return _zone_of_course_id(self.data.get("course") or self.initial.get("course"))
+
+    def cleaned_zone(self):
+        course = self.cleaned_data.get("course")
+        return course.time_zone if course is not None else None
+
+
+class ChapterInlineForm(ChapterForm):
+    """A chapter among its course's: the zone is the course's, given by the formset."""
+
+    def __init__(self, *args, zone_course=None, **kwargs):
+        self.zone_course = zone_course
+        super().__init__(*args, **kwargs)
+
+    def display_zone(self):
+        return self.zone_course.time_zone if self.zone_course is not None else None
+
+    def cleaned_zone(self):
+        return self.display_zone()
+
+
+class ChapterFormSet(NextOrderFormSet):
+    """Chapters' due dates are on the clocks the course page showed them in: the saved course's
+    zone (a new course's: the one typed in its form)."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        kwargs["zone_course"] = self.zone_course
+        return kwargs
+
+    @cached_property
+    def zone_course(self) -> Course:
+        course = self.instance
+        if course.pk is not None:
+            saved = Course.objects.filter(pk=course.pk).values_list("time_zone", flat=True)
+            course = Course(pk=course.pk, time_zone=saved.first() or course.time_zone)
+        return course
+
+
+@_with_code_fields
+class ProblemForm(CourseTimesMixin, NextOrderForm):
+    """A problem: code per language in editors (assembled into ``starter_code`` and
+    ``template_overrides``), languages as checkboxes, the due date on the course's clocks."""
+
+    local_time_fields = ("due_at",)
+    due_at_fold = FoldField()
+    allowed_languages = forms.MultipleChoiceField(
+        choices=language_choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for prefix, model_field in CODE_FIELD_PREFIXES.items():
+            stored = getattr(self.instance, model_field) or {}
+            for key in LANGUAGES:
+                if isinstance(stored.get(key), str):
+                    self.initial[f"{prefix}{key}"] = stored[key]
+        if "statement" in self.fields:
+            self.fields["statement"].widget = StatementWidget(
+                attrs={"rows": 14, "cols": 80, "class": "vLargeTextField"}
+            )
+            self.fields["statement"].strip = False
+        _help(
+            self,
+            io_mode="io_mode",
+            entry_point="entry_point",
+            allowed_languages="allowed_languages",
+            checker="checker",
+            float_abs_tolerance="float_abs_tolerance",
+            float_rel_tolerance="float_rel_tolerance",
+            points="points",
+            time_limit_ms="time_limit_ms",
+            memory_limit_kb="memory_limit_kb",
+            output_limit_kb="output_limit_kb",
+            is_visible="is_visible",
+            is_exam_only="is_exam_only",
+            due_at="problem_due_at",
+        )
+
+    def display_zone(self):
+        if self.instance.chapter_id:
+            return self.instance.chapter.course.time_zone
+        chapter = self.data.get("chapter") or self.initial.get("chapter")
+        try:
+            chapter_id = int(chapter)
+        except (TypeError, ValueError):
+            return None
+        zones = Chapter.objects.filter(pk=chapter_id).values_list("course__time_zone", flat=True)
+        return zones.first()
+
+    def cleaned_zone(self):
+        chapter = self.cleaned_data.get("chapter")
+        return chapter.course.time_zone if chapter is not None else None
+
+    #: The limits the configured judge must be able to run (Judge0's maxima), as the API checks.
+    LIMITS = ("time_limit_ms", "memory_limit_kb", "output_limit_kb")
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(name) for name in self.LIMITS):
+            limits = Problem(**{name: data[name] for name in self.LIMITS})
+            for field, message in judge_limit_errors(limits).items():
+                if field in self.fields:
+                    self.add_error(field, message)
+        self.instance.starter_code = self._assembled(STARTER_PREFIX)
+        templates = self._assembled(TEMPLATE_PREFIX)
+        for key, text in list(templates.items()):
+            try:
+                validate_template(text)
+            except TemplateError as exc:
+                self.add_error(f"{TEMPLATE_PREFIX}{key}", str(exc))
+                del templates[key]
+        if not any(name.startswith(TEMPLATE_PREFIX) for name in self.errors):
+            self.instance.template_overrides = templates
+        return data
+
+    def _assembled(self, prefix: str) -> dict[str, str]:
+        """``{language: text}`` of the non-blank fields with ``prefix``, in the table's order."""
+        texts = {key: self.cleaned_data.get(f"{prefix}{key}") or "" for key in LANGUAGES}
+        return {key: text for key, text in texts.items() if text.strip()}
+
+    def changed_model_fields(self) -> set[str]:
+        """The model fields this form changed, per-language fields counted as their JSON field."""
+        changed = set()
+        for name in self.changed_data:
+            prefix = next((p for p in CODE_FIELD_PREFIXES if name.startswith(p)), None)
+            changed.add(CODE_FIELD_PREFIXES[prefix] if prefix else name)
+        return changed
+
+    def _update_errors(self, errors):
+        """The model's own check of a JSON field shows on the form, not as a crash (its fields
+        are per language here)."""
+        if hasattr(errors, "error_dict"):
+            for name in CODE_FIELD_PREFIXES.values():
+                if name in errors.error_dict and name not in self.fields:
+                    moved = errors.error_dict.pop(name)
+                    errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(moved)
+        super()._update_errors(errors)
+
+
+class CaseForm(NextOrderForm):
+    """A test case: text as typed (LF line breaks), with what each field expects."""
+
+    input = TextDataField(widget=forms.Textarea(attrs={"rows": 3, "cols": 30}))
+    expected_output = TextDataField(widget=forms.Textarea(attrs={"rows": 3, "cols": 30}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _help(
+            self,
+            input="input",
+            expected_output="expected_output",
+            weight="weight",
+            is_sample="is_sample",
+            order="case_order",
+        )
+
+
+class ReferenceSolutionForm(forms.ModelForm):
+    language = forms.ChoiceField(choices=[("", "---------"), *language_choices()])
+    code = CodeField(required=True, widget=CodeWidget())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.set_language(self.instance.language or "python")
+        _help(self, language="reference_language", code="reference_code")
+
+
+class ExamForm(CourseTimesMixin, forms.ModelForm):
+    """An exam: its window and release time on the course's clocks."""
+
+    local_time_fields = ("opens_at", "closes_at", "results_released_at")
+    opens_at_fold = FoldField()
+    closes_at_fold = FoldField()
+    results_released_at_fold = FoldField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _help(
+            self,
+            **{
+                name: name
+                for name in (
+                    "opens_at",
+                    "closes_at",
+                    "duration_minutes",
+                    "max_attempts",
+                    "passing_score",
+                    "passing_percentage",
+                    "results_released_at",
+                    "feedback",
+                )
+            },
+        )
+
+    def display_zone(self):
+        if self.instance.course_id:
+            return self.instance.course.time_zone
+        return _zone_of_course_id(self.data.get("course") or self.initial.get("course"))
+
+    def cleaned_zone(self):
+        course = self.cleaned_data.get("course")
+        return course.time_zone if course is not None else None
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if (
+            isinstance(opens, datetime)
+            and isinstance(closes, datetime)
+            and opens.tzinfo is not None
+            and closes.tzinfo is not None
+            and closes <= opens
+        ):
+            self.add_error("closes_at", "An exam must close after it opens.")
+        return data

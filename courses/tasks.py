@@ -18,34 +18,25 @@ from courses.services.validation import problem_validate
 
 logger = logging.getLogger(__name__)
 
+#: Celery retries of problem validation (judging a problem's reference solutions).
 MAX_RETRIES = 5
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
-)
-def judge_submission(self, submission_id: int) -> str:
-    """Judge one submission. Harmless to run twice: the claim lets only one judging count."""
-    final_attempt = self.request.retries >= self.max_retries
-    try:
-        submission = CodeExecutorService().judge_submission(
-            submission_id, retry_allowed=not final_attempt
-        )
-    except JudgeError as exc:
-        # Only retryable errors before the last attempt get here; the service has already
-        # given the submission back to the queue. Later failures end it internal_error.
-        backoff = min(2**self.request.retries, 60) * (0.5 + random.random())
-        countdown = getattr(exc, "retry_after_s", None) or backoff
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    return submission.status
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def judge_submission(submission_id: int) -> str:
+    """Judge one submission. Harmless to run twice: the claim lets only one judging count.
+
+    No Celery retries: an outage leaves the submission ``pending`` with a ``retry_at``, and the
+    periodic requeue takes it up when it is due (in the embedded default too, where eager Celery
+    would ignore a countdown); its remote work (Judge0 tokens) is kept for that try.
+    """
+    return CodeExecutorService().judge_submission(submission_id).status
 
 
 @shared_task
 def requeue_stale_submissions() -> int:
-    """Enqueue again what a lost worker or a failed enqueue left behind, so none is ever lost."""
+    """Enqueue again what is due: retries after an outage, and what a lost worker or a failed
+    enqueue left behind, so none is ever lost. Run by beat, or by ``manage.py run_periodic``."""
     ids = submissions_stale()
     for submission_id in ids:
         submission_enqueue(submission_id=submission_id)

@@ -67,6 +67,11 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "courses.web.middleware.ServiceErrorPagesMiddleware",
 ]
+if not DEBUG:
+    # Static files from the app servers themselves (no CDN): collected by `collectstatic`,
+    # compressed and served with far-future caching. In the embedded default (DEBUG) runserver
+    # serves them from the apps' folders instead.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -129,6 +134,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Hashed names (cache busting) and compressed copies, once `collectstatic` ran; the
+        # embedded default serves the files as they are.
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # The site (courses/web): Django's session login, pages under /.
 LOGIN_URL = "web:login"
@@ -225,10 +240,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A message not acknowledged within this time is redelivered; it must exceed the judging lease.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+#: How often the periodic requeue looks for submissions due again (retries after an outage, lost
+#: workers, failed enqueues). Celery beat runs it when scaled; ``manage.py run_periodic``, which
+#: ``make run`` starts beside the server, runs the same schedule in the embedded default.
+COURSES_REQUEUE_INTERVAL_SECONDS = float(os.environ.get("COURSES_REQUEUE_INTERVAL_SECONDS", 15))
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-submissions": {
         "task": "courses.tasks.requeue_stale_submissions",
-        "schedule": 60.0,
+        "schedule": COURSES_REQUEUE_INTERVAL_SECONDS,
     }
 }
 
@@ -238,6 +257,21 @@ JUDGE0_URL = os.environ.get("JUDGE0_URL", "")
 JUDGE0_AUTH_TOKEN = os.environ.get("JUDGE0_AUTH_TOKEN", "")
 JUDGE0_RAPIDAPI_KEY = os.environ.get("JUDGE0_RAPIDAPI_KEY", "")
 JUDGE0_RAPIDAPI_HOST = os.environ.get("JUDGE0_RAPIDAPI_HOST", "")
+#: A CA file to trust for JUDGE0_URL (a private CA). Unset: the system store, which honours
+#: SSL_CERT_FILE and SSL_CERT_DIR from the environment.
+JUDGE0_CA_BUNDLE = os.environ.get("JUDGE0_CA_BUNDLE", "")
+#: The wait budget of one judging call (creating, polling, retrying): past it the call fails and
+#: a graded submission waits for its next try, its Judge0 tokens kept. Below the judging lease.
+JUDGE0_WAIT_SECONDS = float(os.environ.get("JUDGE0_WAIT_SECONDS", 120))
+#: One HTTP request to Judge0, from connecting to its answer's last byte (slow bodies included).
+JUDGE0_REQUEST_TIMEOUT_SECONDS = float(os.environ.get("JUDGE0_REQUEST_TIMEOUT_SECONDS", 30))
+JUDGE0_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("JUDGE0_CONNECT_TIMEOUT_SECONDS", 5))
+#: The largest answer read from Judge0; reading stops there (memory stays bounded). Polls are
+#: sized so that legitimate answers (4 MB output files at most, base64) stay well under it.
+JUDGE0_MAX_RESPONSE_BYTES = env_int("JUDGE0_MAX_RESPONSE_BYTES", 16 * 1024 * 1024)
+#: The breaker: this many failed judging calls in a row open it for the cool-down.
+JUDGE0_CIRCUIT_FAILURES = env_int("JUDGE0_CIRCUIT_FAILURES", 5)
+JUDGE0_CIRCUIT_COOLDOWN_SECONDS = float(os.environ.get("JUDGE0_CIRCUIT_COOLDOWN_SECONDS", 30))
 # Development only: run code with no sandbox at all when no sandbox is usable.
 COURSES_ALLOW_UNSANDBOXED = env_bool("COURSES_ALLOW_UNSANDBOXED", False)
 
@@ -262,6 +296,23 @@ COURSES_FREE_RUN_SLOTS_DIR = os.environ.get("COURSES_FREE_RUN_SLOTS_DIR") or Non
 COURSES_JUDGING_LEASE_SECONDS = env_int("COURSES_JUDGING_LEASE_SECONDS", 300)
 #: A submission still pending after this long is enqueued again by the periodic task.
 COURSES_PENDING_REQUEUE_SECONDS = env_int("COURSES_PENDING_REQUEUE_SECONDS", 120)
+#: A graded submission whose judging failed for want of a judge (an outage) stays pending with a
+#: ``retry_at``: the first retry after this delay, each next one after twice the previous, at most
+#: COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS apart, for COURSES_JUDGE_RETRY_MAX_AGE_SECONDS after it
+#: was submitted (or requeued); past that it ends internal_error with the reason, and its course's
+#: staff can requeue it (rejudge).
+COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS = float(
+    os.environ.get("COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS", 30)
+)
+COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS = float(
+    os.environ.get("COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS", 900)
+)
+COURSES_JUDGE_RETRY_MAX_AGE_SECONDS = float(
+    os.environ.get("COURSES_JUDGE_RETRY_MAX_AGE_SECONDS", 24 * 3600)
+)
+#: How long "Run code" (free runs and sample runs) waits for a remote judge before answering
+#: 503: a stuck Judge0 queue must not hold a free-run slot for the whole judging budget.
+COURSES_FREE_RUN_WAIT_SECONDS = float(os.environ.get("COURSES_FREE_RUN_WAIT_SECONDS", 30))
 
 # --- Cache ---------------------------------------------------------------------------------------
 #: How long a cached read (progress, summaries, rosters; courses/selectors.py) lives. Signals

@@ -28,3 +28,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 COURSES_FREE_RUN_SLOTS_DIR = os.path.join(
     tempfile.gettempdir(), f"codecourses-test-slots-{os.getpid()}"
 )
+
+# Pages render with the plain storage: tests do not run `collectstatic` (test_static.py runs it,
+# with the production storage, into a folder of its own).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

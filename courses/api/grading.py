@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
-from courses.api.downloads import CSVDownloadMixin, csv_text
+from courses.api.downloads import CSVDownloadMixin
 from courses.api.fields import (
     IdField,
     StrictBooleanField,
@@ -25,6 +25,7 @@ from courses.api.fields import (
 )
 from courses.api.pagination import PagePagination, paginated_response
 from courses.api.schema import DOCUMENTED_ERRORS, ErrorResponseSerializer
+from courses.csv_export import csv_text, gradebook_filename, gradebook_table
 from courses.judging.types import Verdict
 from courses.models import Course
 from courses.services.submissions import rejudge
@@ -349,30 +350,6 @@ class StaffGradebookApi(APIView):
         return response
 
 
-def gradebook_table(gradebook) -> list[list]:
-    """The gradebook as CSV rows: a header, then one row per student.
-
-    Per problem a points cell (empty: never submitted) and a late cell (``late`` or empty); per
-    exam a score cell (empty: no finished attempt) and a passed cell (``yes``, ``no`` or empty).
-    """
-    header = ["username", "email"]
-    for problem in gradebook.problems:
-        header += [f"{problem.title} (#{problem.id})", f"{problem.title} (#{problem.id}) late"]
-    for exam in gradebook.exams:
-        header += [f"{exam.title} (exam #{exam.id})", f"{exam.title} (exam #{exam.id}) passed"]
-    header += ["problem points", "exam points", "total"]
-    table = [header]
-    for row in gradebook.all_rows():
-        cells = [row.username, row.email]
-        for grade in row.problems:
-            cells += [grade.points, "late" if grade.late else ""]
-        for grade in row.exams:
-            cells += [grade.score, {True: "yes", False: "no", None: ""}[grade.passed]]
-        cells += [row.problem_points, row.exam_points, row.total]
-        table.append(cells)
-    return table
-
-
 @extend_schema(
     responses={
         (200, "text/csv"): OpenApiResponse(
@@ -395,7 +372,7 @@ class StaffGradebookCsvApi(CSVDownloadMixin, APIView):
     def get(self, request, course_id: int) -> Response:
         course = selectors.course_for_staff(user=request.user, course_id=course_id)
         gradebook = selectors.course_gradebook(course=course)
-        filename = f"gradebook-{course.slug}-{timezone.now():%Y-%m-%d}.csv"
+        filename = gradebook_filename(course, timezone.now())
         return Response(
             csv_text(gradebook_table(gradebook)),
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},

@@ -9,8 +9,7 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.utils import json
 
-from courses.services.enrollment_import import rows_from_csv
-from courses.services.errors import MalformedCsv
+from courses.services.enrollment_import import rows_from_csv_bytes
 
 
 class PayloadTooLarge(APIException):
@@ -57,13 +56,7 @@ class BoundedCSVParser(BaseParser):
         if len(raw) > limit:
             raise PayloadTooLarge(f"The CSV body is larger than {limit} bytes.")
         charset = parse_header_parameters(media_type or "")[1].get("charset") or "utf-8"
-        try:
-            text = raw.decode("utf-8-sig" if charset.lower() in ("utf-8", "utf8") else charset)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise MalformedCsv(
-                f"The CSV is not valid {charset} text: {exc}", fields={"file": str(exc)}
-            ) from None
-        return rows_from_csv(text)
+        return rows_from_csv_bytes(raw, charset=charset)
 
 
 class BoundedZipParser(BaseParser):

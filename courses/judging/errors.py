@@ -1,7 +1,13 @@
 """Infrastructure failures of judging. Wrong answers are values (``Outcome``), never exceptions.
 
-Every error carries ``retryable``: the Celery task retries those with backoff, and ends the
-submission ``internal_error`` with the message once retries are exhausted or for the others.
+Every error carries two flags:
+
+- ``retryable``: trying the same call again soon may work (the API answers 503 with
+  ``Retry-After`` to a "Run code" that failed so; the validation task retries it);
+- ``outage``: the judge is unavailable or misbehaving, not the submission at fault. A graded
+  submission that fails so stays queued with a ``retry_at`` and is judged when the judge is back
+  (``courses.services.submissions.submission_retry_later``); the others end ``internal_error``
+  at once with the reason.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ class JudgeError(Exception):
     """Base class: judging could not happen for a reason that is not the student's code."""
 
     retryable = False
+    outage = False
 
     def __init__(self, message: str, *, cause: BaseException | None = None) -> None:
         super().__init__(message)
@@ -23,6 +30,7 @@ class BackendUnavailable(JudgeError):
     """The backend cannot be reached now (refused, DNS, timeout, 5xx, queue full, rate limited)."""
 
     retryable = True
+    outage = True
 
     def __init__(
         self,
@@ -35,12 +43,37 @@ class BackendUnavailable(JudgeError):
         self.retry_after_s = retry_after_s
 
 
+class AnswerLost(BackendUnavailable):
+    """A request that creates work went out and its answer never came back (cut connection,
+    timeout while reading, 500/504, a garbled 201): the work may exist without our knowing its
+    token. Never repeated blindly; see the Judge0 backend for the bound on duplicates."""
+
+
 class BackendConfigurationError(JudgeError):
-    """Wrong URL, credentials, TLS trust or language set: retrying cannot help."""
+    """Wrong URL, credentials, TLS trust or language set: retrying now cannot help.
+
+    Still an outage for graded work: once the deployment is fixed, queued submissions are judged.
+    """
+
+    outage = True
 
 
 class BackendProtocolError(JudgeError):
     """The backend answered something we cannot understand (invalid JSON, missing fields, types)."""
+
+    outage = True
+
+
+class ResponseTooLarge(BackendProtocolError):
+    """An answer larger than the configured cap: reading stopped there (memory stays bounded)."""
+
+
+class NotRepeated(JudgeError):
+    """Creating the work again could run it a second time beyond the documented bound.
+
+    Not an outage that time heals: the submission ends ``internal_error`` with the reason, and the
+    course's staff requeue it (a rejudge starts from a clean slate).
+    """
 
 
 class BackendRejected(JudgeError):
@@ -56,6 +89,8 @@ class BackendRejected(JudgeError):
 class SandboxUnavailable(JudgeError):
     """No usable local sandbox on this host; the message says what is missing."""
 
+    outage = True
+
 
 class ExecutorBusy(JudgeError):
     """Every slot for free runs on this host is taken; the API turns this into 503."""
@@ -68,10 +103,12 @@ class UnknownLanguage(JudgeError):
 
 
 class BackendInternalError(JudgeError):
-    """The backend failed while running the program (Judge0 status 13 "Internal Error").
+    """The backend failed while running the program (Judge0 status 13 "Internal Error" or 14
+    "Exec Format Error", a box error).
 
-    Often transient (an exception in a Judge0 worker), sometimes a broken host (cgroup v2), so it
-    is retried and, if it persists, ends the submission ``internal_error`` with the message.
+    Often transient (an exception in a Judge0 worker), sometimes a broken host (cgroup v2): an
+    outage, never the student's verdict. Only the failed runs are made again, on the next try.
     """
 
     retryable = True
+    outage = True

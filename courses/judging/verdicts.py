@@ -64,8 +64,9 @@ JUDGE0_STATUSES: dict[int, Judge0Status] = {
         Judge0Status(11, "Runtime Error (NZEC)", Outcome.RUNTIME_ERROR),
         Judge0Status(12, "Runtime Error (Other)", Outcome.RUNTIME_ERROR),
         Judge0Status(13, "Internal Error", None, internal=True),
-        # isolate could not exec the program; effectively dead since runs go through bash.
-        Judge0Status(14, "Exec Format Error", Outcome.RUNTIME_ERROR),
+        # isolate could not exec the program (a box error): Judge0's failure, never the
+        # student's. Programs run through ``bash run``, so a student cannot cause it.
+        Judge0Status(14, "Exec Format Error", None, internal=True),
     )
 }
 
@@ -101,12 +102,12 @@ def outcome_from_judge0(
       A SIGKILL far under the limit stays a runtime error.
 
     Raises ``ValueError`` for a non-final status (1, 2) — the caller polls until final — and
-    ``BackendInternalError`` for 13, whose ``message`` is Judge0's exception text.
+    ``BackendInternalError`` for 13 and 14, Judge0's own failures (``message`` is its text).
     """
     status = judge0_status(status_id)
     if status.internal:
         raise errors.BackendInternalError(
-            f"Judge0 internal error: {message or 'no message'}".rstrip()
+            f"Judge0 {status.description.lower()}: {message or 'no message'}".rstrip()
         )
     if not status.final or status.outcome is None:
         raise ValueError(f"Judge0 status {status_id} ({status.description}) is not final")

@@ -17,6 +17,11 @@ class Submission(models.Model):
     ``claim_id`` and ``lease_expires_at`` implement the judging lease of DESIGN.md: a worker
     atomically moves the row from ``pending`` (or an expired lease) to ``judging`` with its claim
     id, and its final save counts only if the claim still holds.
+
+    When judging fails for want of a judge (an outage), the row goes back to ``pending`` with a
+    ``retry_at`` (``judge_failures`` counts the failures, ``retry_reason`` says the last one, for
+    staff), and ``judge_checkpoint`` keeps what the backend created remotely (Judge0's tokens),
+    so the next try polls them instead of creating them again.
     """
 
     Status = VerdictChoices
@@ -47,6 +52,15 @@ class Submission(models.Model):
     judged_at = models.DateTimeField(null=True, blank=True)
     claim_id = models.UUIDField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: When a submission waiting after an outage is due again (the periodic requeue takes it).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    #: Judging attempts that failed for want of a judge since it was submitted or requeued.
+    judge_failures = models.PositiveIntegerField(default=0)
+    #: Why the last of them failed (names hosts: for the course's staff only).
+    retry_reason = models.TextField(blank=True)
+    #: The backend's ledger of remote work (``courses.judging.backends.base.Checkpoint``),
+    #: written under the judging claim; cleared once judged, failed or requeued.
+    judge_checkpoint = models.JSONField(null=True, blank=True)
     #: Made after the problem's due date (homework); fixed when the submission is created.
     is_late = models.BooleanField(default=False)
     #: Started days past the due date (1 for a minute late); 0 when on time.
@@ -64,6 +78,7 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["user", "problem", "-created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(fields=["status", "retry_at"]),
         ]
 
     def __str__(self) -> str:

@@ -101,6 +101,7 @@ from courses.selectors.exams import (
     course_exams,
     exam_attempts_for_staff,
     exam_for_member,
+    exam_problem_worth,
 )
 from courses.selectors.feedback import (
     SHOWN_STATUSES,
@@ -110,9 +111,12 @@ from courses.selectors.feedback import (
 )
 from courses.selectors.grading import (
     Gradebook,
+    RejudgeProgress,
     counted_points,
     course_gradebook,
+    course_problem_choices,
     course_submissions,
+    rejudge_progress,
     submission_for_staff,
 )
 from courses.selectors.progress import (
@@ -157,6 +161,7 @@ __all__ = [
     "ProgressEntry",
     "ProgressSummary",
     "ProgressTotals",
+    "RejudgeProgress",
     "RosterEntry",
     "SampleCase",
     "ThreadDeletion",
@@ -183,6 +188,7 @@ __all__ = [
     "course_gradebook",
     "course_open_for_enrollment",
     "course_outline",
+    "course_problem_choices",
     "course_progress",
     "course_progress_summary",
     "course_progress_totals",
@@ -197,6 +203,7 @@ __all__ = [
     "exam_for_member",
     "exam_for_staff",
     "exam_problem_for_staff",
+    "exam_problem_worth",
     "exam_problems",
     "exams_with_counts",
     "instructed_course_ids",
@@ -219,6 +226,7 @@ __all__ = [
     "problem_with_test_data",
     "progress_get",
     "reference_solution_for_staff",
+    "rejudge_progress",
     "replies_of_thread",
     "reply_for_author",
     "reply_for_deletion",

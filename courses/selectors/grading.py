@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Prefetch, QuerySet
 
+from courses.judging.types import Verdict
 from courses.models import (
     Course,
     Enrollment,
@@ -28,6 +29,7 @@ from courses.selectors.access import is_course_staff
 from courses.services.errors import Forbidden, NotFound
 from courses.services.late_policy import effective_score
 from courses.services.progress import COUNTED_VERDICTS
+from courses.services.value_sets import value_set
 
 CENTS = Decimal("0.01")
 ZERO = Decimal("0")
@@ -103,6 +105,52 @@ def course_submissions(
         .defer("code", "compile_output", "error_text")
         .order_by("-created_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class RejudgeProgress:
+    """How far judging has come on a set of rejudged submissions."""
+
+    total: int
+    waiting: int  # still pending or judging
+
+    @property
+    def judged(self) -> int:
+        return self.total - self.waiting
+
+    @property
+    def done(self) -> bool:
+        return self.waiting == 0
+
+
+def rejudge_progress(*, submission_ids: Sequence[int]) -> RejudgeProgress:
+    """How many of ``submission_ids`` (what ``rejudge`` returned) are still pending or judging.
+
+    One query whatever the number of ids (they travel as one bind parameter, ``value_set``).
+    A final verdict, ``internal_error`` included, counts as judged.
+    """
+    if not submission_ids:
+        return RejudgeProgress(0, 0)
+    waiting = Submission.objects.filter(
+        pk__in=value_set(list(submission_ids), kind="bigint"),
+        status__in=(Verdict.PENDING, Verdict.JUDGING),
+    ).count()
+    return RejudgeProgress(len(submission_ids), waiting)
+
+
+def course_problem_choices(*, course_id: int) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Every problem of the course (drafts, exam-only and archived ones too: any may have
+    submissions) as ``[(chapter title, [(problem id, title), ...]), ...]`` in course order, for
+    a staff filter; one query of ids and titles."""
+    rows = (
+        Problem.objects.filter(chapter__course_id=course_id)
+        .order_by("chapter__order", "chapter_id", "order", "id")
+        .values_list("chapter_id", "chapter__title", "pk", "title")
+    )
+    groups: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+    for chapter_id, chapter_title, problem_id, title in rows:
+        groups.setdefault(chapter_id, (chapter_title, []))[1].append((problem_id, title))
+    return list(groups.values())
 
 
 def counted_points(*, submission: Submission, course: Course) -> Decimal:

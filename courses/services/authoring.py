@@ -13,9 +13,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.text import slugify
 
+from courses.judging.backends import configured_limit_problems
 from courses.judging.languages import LANGUAGES
 from courses.models import Chapter, Course, Enrollment, Problem
 from courses.services import model_checks
+from courses.services.code_executor import problem_limits
 from courses.services.errors import InvalidInput
 from courses.services.testdata import (
     CASE_RULE_FIELDS,
@@ -157,6 +159,46 @@ def _check_problem(problem: Problem) -> None:
         value = getattr(problem, name)
         if not 0 <= value < float("inf"):
             raise InvalidInput(f"{name} must be a finite number ≥ 0.", fields={name: "≥ 0"})
+    errors = judge_limit_errors(problem)
+    if errors:
+        raise InvalidInput(
+            "The configured judge cannot run this problem's limits: " + "; ".join(errors.values()),
+            fields=errors,
+        )
+
+
+#: The problem field behind each run limit (``problem_limits``): the wall clock follows the time.
+LIMIT_FIELDS = {
+    "cpu_time_ms": "time_limit_ms",
+    "wall_time_ms": "time_limit_ms",
+    "memory_kb": "memory_limit_kb",
+    "output_bytes": "output_limit_kb",
+}
+
+
+def judge_limit_errors(problem: Problem) -> dict[str, str]:
+    """Problem field -> why, for limits the configured judge cannot honour (Judge0's maxima).
+
+    A remote judge's maxima are refused here, at save, rather than clamped when judging: a
+    clamped limit gives verdicts the local sandbox would not. The wall clock of a run is
+    ``2 × time + 1 s`` (``problem_limits``), so the time limit answers for both.
+    """
+    errors: dict[str, str] = {}
+    for limit, why in configured_limit_problems(problem_limits(problem)):
+        field = LIMIT_FIELDS.get(limit)
+        if field is not None:
+            errors[field] = f"{errors[field]}; {why}" if field in errors else why
+    return errors
+
+
+def problems_over_judge_limits() -> list[tuple[Problem, dict[str, str]]]:
+    """Every problem whose limits the configured judge cannot honour (``judge_check``)."""
+    over = []
+    for problem in Problem.objects.order_by("pk"):
+        errors = judge_limit_errors(problem)
+        if errors:
+            over.append((problem, errors))
+    return over
 
 
 def problem_create(

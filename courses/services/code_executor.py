@@ -3,6 +3,11 @@
 Judging never holds a database transaction while code runs: the submission is committed as
 ``pending``, claimed with a lease, the cases run, and then results, verdict and progress are
 saved in one short transaction that counts only if the claim still holds.
+
+A backend that creates remote work (Judge0) saves what it created through a checkpoint kept on
+the submission under the claim (``SubmissionCheckpoint``), so a retry resumes it. An outage
+leaves a graded submission queued for a later try (``submission_retry_later``); any other
+judging failure ends it ``internal_error`` with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from django.utils import timezone
 
 from courses.judging import aggregation, checkers, templates
 from courses.judging.backends import shared_backend
-from courses.judging.backends.base import JudgeBackend
+from courses.judging.backends.base import JudgeBackend, run_batch
 from courses.judging.errors import JudgeError
 from courses.judging.types import Limits, RunRequest, RunResult, Verdict
 from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult
@@ -26,12 +31,15 @@ from courses.services.exam_attempts import exam_attempt_rescore
 from courses.services.host_slots import HostSlots
 from courses.services.progress import progress_recompute
 from courses.services.submissions import (
+    ClaimLost,
     judging_lease,
     language_validate,
+    submission_checkpoint_load,
+    submission_checkpoint_save,
     submission_claim,
     submission_create,
     submission_fail,
-    submission_release,
+    submission_retry_later,
     validate_source,
 )
 
@@ -61,6 +69,23 @@ def problem_program(problem: Problem, language: str, code: str) -> str:
             template=(problem.template_overrides or {}).get(language),
         )
     return templates.wrap_stdio(language, code)
+
+
+class SubmissionCheckpoint:
+    """A backend's checkpoint (``courses.judging.backends.base.Checkpoint``) on a submission row,
+    written only while the judging claim holds; ``save`` raises ``ClaimLost`` once it does not."""
+
+    def __init__(self, submission_id: int, claim_id: uuid.UUID) -> None:
+        self.submission_id = submission_id
+        self.claim_id = claim_id
+
+    def load(self) -> dict | None:
+        return submission_checkpoint_load(submission_id=self.submission_id)
+
+    def save(self, state: dict) -> None:
+        submission_checkpoint_save(
+            submission_id=self.submission_id, claim_id=self.claim_id, state=state
+        )
 
 
 @dataclass(frozen=True)
@@ -93,20 +118,22 @@ class CodeExecutorService:
     def run_all_test_cases(self, user, problem: Problem, code: str, language: str = "python"):
         """Judge ``code`` against every test case of ``problem`` now; return the Submission.
 
-        Validation errors raise ``ServiceError`` before anything is saved. An infrastructure
-        failure ends the submission ``internal_error`` with the reason (nothing partial kept).
+        Validation errors raise ``ServiceError`` before anything is saved. When the judge is
+        unavailable the submission stays ``pending`` with a ``retry_at`` (the periodic requeue
+        judges it later); another judging failure ends it ``internal_error`` with the reason.
         """
         submission = submission_create(
             user=user, problem=problem, language=language, code=code, enqueue=False
         )
         return self.judge_submission(submission.pk)
 
-    def judge_submission(self, submission_id: int, *, retry_allowed: bool = False) -> Submission:
+    def judge_submission(self, submission_id: int) -> Submission:
         """Judge an existing submission under a claim; a judged one is returned untouched.
 
-        With ``retry_allowed``, a retryable backend error gives the submission back to the
-        queue and is raised again for the caller (the Celery task) to retry; otherwise it ends
-        ``internal_error``.
+        An outage (``JudgeError.outage``) gives it back to the queue with a ``retry_at``
+        (``submission_retry_later``), the backend's checkpoint kept; any other ``JudgeError``
+        ends it ``internal_error`` with the reason. Nothing is raised for either: the
+        submission says what happened. A claim lost meanwhile leaves it to its new owner.
         """
         submission = Submission.objects.select_related("problem").get(pk=submission_id)
         problem = submission.problem
@@ -124,14 +151,29 @@ class CodeExecutorService:
             )
             submission.refresh_from_db()
             return submission
+        checkpoint = SubmissionCheckpoint(submission_id, claim_id)
         try:
-            evaluation = self.evaluate(problem, submission.language, submission.code, cases)
+            evaluation = self.evaluate(
+                problem, submission.language, submission.code, cases, checkpoint=checkpoint
+            )
+        except ClaimLost:
+            logger.info(
+                "claim on submission %s was lost while judging; left to its owner", submission_id
+            )
+            submission.refresh_from_db()
+            return submission
         except JudgeError as exc:
-            if exc.retryable and retry_allowed:
-                submission_release(submission_id=submission_id, claim_id=claim_id)
-                raise
-            logger.warning("judging submission %s failed: %s", submission_id, exc)
-            submission_fail(submission_id=submission_id, claim_id=claim_id, reason=str(exc))
+            if exc.outage:
+                logger.warning("judging submission %s postponed: %s", submission_id, exc)
+                submission_retry_later(
+                    submission_id=submission_id,
+                    claim_id=claim_id,
+                    reason=str(exc),
+                    retry_after_s=getattr(exc, "retry_after_s", None),
+                )
+            else:
+                logger.warning("judging submission %s failed: %s", submission_id, exc)
+                submission_fail(submission_id=submission_id, claim_id=claim_id, reason=str(exc))
             submission.refresh_from_db()
             return submission
         except Exception:
@@ -159,12 +201,20 @@ class CodeExecutorService:
         return submission
 
     def evaluate(
-        self, problem: Problem, language: str, code: str, cases: list[ProblemTestCase]
+        self,
+        problem: Problem,
+        language: str,
+        code: str,
+        cases: list[ProblemTestCase],
+        *,
+        checkpoint: SubmissionCheckpoint | None = None,
+        max_wait_s: float | None = None,
     ) -> Evaluation:
         """Run ``code`` on ``cases`` of ``problem`` and check each; nothing is written.
 
         The one path from code to verdict, for submissions and for instructors' reference
         solutions alike. ``JudgeError`` for infrastructure failures; ``cases`` must not be empty.
+        ``checkpoint`` and ``max_wait_s`` go to backends that take them (``base.run_batch``).
         """
         source = problem_program(problem, language, code)
         limits = problem_limits(problem)
@@ -172,7 +222,7 @@ class CodeExecutorService:
             RunRequest(language=language, source=source, stdin=case.input.encode(), limits=limits)
             for case in cases
         ]
-        results = self.backend.run_batch(requests)
+        results = run_batch(self.backend, requests, checkpoint=checkpoint, max_wait_s=max_wait_s)
         if len(results) != len(requests):
             raise JudgeError(
                 f"backend {self.backend.name} returned {len(results)} results "
@@ -227,8 +277,14 @@ class CodeExecutorService:
             locked.judged_at = timezone.now()
             locked.claim_id = None
             locked.lease_expires_at = None
+            locked.retry_at = None
+            locked.retry_reason = ""
+            locked.judge_checkpoint = None
             locked.save(
                 update_fields=[
+                    "retry_at",
+                    "retry_reason",
+                    "judge_checkpoint",
                     "status",
                     "score",
                     "max_cpu_time_ms",
@@ -301,7 +357,9 @@ class CodeExecutorService:
                 fields={"stdin": "required: the problem has no sample cases"},
             )
         with free_run_slots().acquire():
-            evaluation = self.evaluate(problem, language, code, samples)
+            evaluation = self.evaluate(
+                problem, language, code, samples, max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS
+            )
         summary = evaluation.summary
         return {
             "problem": problem.pk,
@@ -327,7 +385,9 @@ class CodeExecutorService:
 
     def _run_one(self, request: RunRequest) -> RunResult:
         with free_run_slots().acquire():
-            (result,) = self.backend.run_batch([request])
+            (result,) = run_batch(
+                self.backend, [request], max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS
+            )
         return templates.postprocess(request.language, result)
 
 

@@ -12,6 +12,7 @@ exam" is the database's partial unique constraint; a lost race maps to ``Attempt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -30,11 +31,34 @@ from courses.services.errors import (
     ExamClosed,
     ExamNotOpen,
     InvalidInput,
+    ServiceError,
 )
 from courses.services.exams import TWO_PLACES
 
 #: The most minutes one grant of extra time, or one reopening, may give: a week.
 MAX_GRANT_MINUTES = 7 * 24 * 60
+
+
+def exam_start_refusal(
+    *, exam: Exam, attempts: Sequence[ExamAttempt], now: datetime
+) -> ServiceError | None:
+    """Why an attempt at ``exam`` cannot start at ``now``, given the user's ``attempts``; ``None``
+    when it can. The one statement of the rules, in order: the window (``[opens_at,
+    closes_at)``), one running attempt at a time (an unfinished one whose deadline has passed
+    does not count: starting finishes it), then ``max_attempts`` (every attempt counts).
+    ``exam_attempt_start`` applies it under its locks; pages use it to explain beforehand.
+    """
+    if now >= exam.closes_at:
+        return ExamClosed(f"The exam {exam.title!r} closed at {exam.closes_at.isoformat()}.")
+    if now < exam.opens_at:
+        return ExamNotOpen(f"The exam {exam.title!r} opens at {exam.opens_at.isoformat()}.")
+    if any(a.finished_at is None and not is_past(a.deadline, now) for a in attempts):
+        return AttemptAlreadyRunning("Finish the attempt in progress first.")
+    if len(attempts) >= exam.max_attempts:
+        return AttemptLimitReached(
+            f"All {exam.max_attempts} attempt(s) at {exam.title!r} have been used."
+        )
+    return None
 
 
 def exam_attempt_start(*, exam: Exam, user, now: datetime | None = None) -> ExamAttempt:
@@ -52,20 +76,14 @@ def exam_attempt_start(*, exam: Exam, user, now: datetime | None = None) -> Exam
     with transaction.atomic():
         exam = Exam.objects.get(pk=exam.pk)  # the window and limits as they are now
         require_member(user=user, course_id=exam.course_id, fresh=True)
-        if now >= exam.closes_at:
-            raise ExamClosed(f"The exam {exam.title!r} closed at {exam.closes_at.isoformat()}.")
-        if now < exam.opens_at:
-            raise ExamNotOpen(f"The exam {exam.title!r} opens at {exam.opens_at.isoformat()}.")
         attempts = ExamAttempt.objects.filter(exam=exam, user=user)
+        # The unfinished attempt, locked: a concurrent start or finish waits for this one.
         running = attempts.select_for_update().filter(finished_at__isnull=True).first()
-        if running is not None:
-            if not is_past(running.deadline, now):
-                raise AttemptAlreadyRunning("Finish the attempt in progress first.")
+        refusal = exam_start_refusal(exam=exam, attempts=list(attempts), now=now)
+        if refusal is not None:
+            raise refusal
+        if running is not None:  # its deadline has passed: finish it, as the periodic task would
             _finish_locked(running, now)
-        if attempts.count() >= exam.max_attempts:
-            raise AttemptLimitReached(
-                f"All {exam.max_attempts} attempt(s) at {exam.title!r} have been used."
-            )
         deadline = attempt_deadline(
             started_at=now, duration_minutes=exam.duration_minutes, closes_at=exam.closes_at
         )

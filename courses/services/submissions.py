@@ -3,6 +3,14 @@
 The lease: a worker atomically moves a submission from ``pending`` (or from ``judging`` with an
 expired lease) to ``judging`` with a fresh claim id. Only the holder of the current claim may
 save a verdict, so a lost worker's late save is ignored and no submission is judged twice.
+
+Outages: judging that fails for want of a judge leaves the submission ``pending`` with a
+``retry_at`` (``submission_retry_later``), at growing intervals, until
+``COURSES_JUDGE_RETRY_MAX_AGE_SECONDS`` after it was submitted or requeued; then it ends
+``internal_error`` with the reason, and staff can requeue it (``rejudge``). The periodic requeue
+(``submissions_stale``) enqueues it when it is due. What the backend created remotely (Judge0's
+tokens) is kept on the row through its checkpoint (``submission_checkpoint_save``), written only
+under the claim, so no retry creates that work again.
 """
 
 from __future__ import annotations
@@ -179,13 +187,82 @@ def submission_claim(*, submission_id: int, lease: timedelta) -> uuid.UUID | Non
     return claim_id if claimed else None
 
 
-def submission_release(*, submission_id: int, claim_id: uuid.UUID) -> bool:
-    """Give a claimed submission back to the queue (before a retry)."""
-    return bool(
-        Submission.objects.filter(pk=submission_id, claim_id=claim_id).update(
-            status=Verdict.PENDING, claim_id=None, lease_expires_at=None
+class ClaimLost(Exception):
+    """The judging claim is no longer ours (its lease expired and another worker took it, or a
+    rejudge reset it): stop, and leave the submission to its new owner. Not a ``JudgeError``, so
+    a backend lets it through untouched."""
+
+
+def submission_checkpoint_load(*, submission_id: int) -> dict | None:
+    """The backend's ledger of remote work for this submission, as last saved."""
+    row = Submission.objects.filter(pk=submission_id).values_list("judge_checkpoint").first()
+    return row[0] if row else None
+
+
+def submission_checkpoint_save(*, submission_id: int, claim_id: uuid.UUID, state: dict) -> None:
+    """Save the backend's ledger while ``claim_id`` still holds; ``ClaimLost`` otherwise."""
+    saved = Submission.objects.filter(
+        pk=submission_id, claim_id=claim_id, status=Verdict.JUDGING
+    ).update(judge_checkpoint=state)
+    if not saved:
+        raise ClaimLost(f"submission {submission_id}: the judging claim {claim_id} was lost")
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds before the next try after ``failures`` outages: doubling, capped."""
+    first = settings.COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS
+    return min(first * 2 ** max(0, failures - 1), settings.COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS)
+
+
+def submission_retry_later(
+    *,
+    submission_id: int,
+    claim_id: uuid.UUID,
+    reason: str,
+    retry_after_s: float | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """After an outage, give the submission back to the queue with a ``retry_at``.
+
+    The delay doubles with each failure (``retry_delay``), and is at least the judge's own
+    ``Retry-After``. Once the next try would come more than ``COURSES_JUDGE_RETRY_MAX_AGE_SECONDS``
+    after the submission was submitted (or requeued), it ends ``internal_error`` with the reason
+    instead. Counts only while ``claim_id`` holds; returns the new status, or None if it did not.
+    The backend's checkpoint is kept, so the next try resumes the same remote work.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (
+            Submission.objects.select_for_update()
+            .filter(pk=submission_id, claim_id=claim_id, status=Verdict.JUDGING)
+            .first()
         )
-    )
+        if row is None:
+            return None
+        failures = row.judge_failures + 1
+        delay = max(retry_delay(failures), retry_after_s or 0.0)
+        started = row.enqueued_at or row.created_at
+        max_age = settings.COURSES_JUDGE_RETRY_MAX_AGE_SECONDS
+        if (now - started).total_seconds() + delay > max_age:
+            hours = max_age / 3600
+            submission_fail(
+                submission_id=submission_id,
+                claim_id=claim_id,
+                reason=(
+                    f"The judge was unavailable for {failures} tries over {hours:g} h; "
+                    f"requeue the submission to judge it again. Last failure: {reason}"
+                ),
+            )
+            return Verdict.INTERNAL_ERROR
+        Submission.objects.filter(pk=submission_id).update(
+            status=Verdict.PENDING,
+            claim_id=None,
+            lease_expires_at=None,
+            retry_at=now + timedelta(seconds=delay),
+            judge_failures=failures,
+            retry_reason=reason[:4000],
+        )
+    return Verdict.PENDING
 
 
 def submission_fail(*, submission_id: int, claim_id: uuid.UUID | None, reason: str) -> bool:
@@ -206,6 +283,8 @@ def submission_fail(*, submission_id: int, claim_id: uuid.UUID | None, reason: s
             judged_at=timezone.now(),
             claim_id=None,
             lease_expires_at=None,
+            retry_at=None,
+            judge_checkpoint=None,
         )
         if updated:
             SubmissionTestResult.objects.filter(submission_id=submission_id).delete()
@@ -213,17 +292,22 @@ def submission_fail(*, submission_id: int, claim_id: uuid.UUID | None, reason: s
 
 
 def submissions_stale(*, now=None) -> list[int]:
-    """Ids of submissions to enqueue again: expired leases, or pending for too long."""
+    """Ids of submissions to enqueue again, oldest first: retries that are due, expired leases,
+    and submissions pending for too long (a lost message). One waiting for its ``retry_at`` is
+    not taken before it."""
     now = now or timezone.now()
     pending_before = now - timedelta(seconds=settings.COURSES_PENDING_REQUEUE_SECONDS)
     return list(
         Submission.objects.filter(
             Q(status=Verdict.JUDGING, lease_expires_at__lt=now)
+            | Q(status=Verdict.PENDING, retry_at__lte=now)
             | (
-                Q(status=Verdict.PENDING, created_at__lt=pending_before)
+                Q(status=Verdict.PENDING, retry_at__isnull=True, created_at__lt=pending_before)
                 & (Q(enqueued_at__lt=pending_before) | Q(enqueued_at__isnull=True))
             )
-        ).values_list("pk", flat=True)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
@@ -244,7 +328,8 @@ def rejudge(
     Set-based in one transaction: the rows are locked, then their results deleted and their
     judging fields reset a chunk of ids at a time. ``is_late`` and ``late_days`` stay: lateness
     is fixed when a submission is made. A submission being judged loses its claim, so that
-    worker's save is dropped and the new judging counts.
+    worker's save is dropped and the new judging counts. A submission waiting after an outage
+    (or ended ``internal_error`` by one) starts afresh: no retry count, no remote work reused.
 
     Progress and exam attempts are derived from the submissions when each is judged again, so
     a rejudge that lowers a result lowers them too; until then they keep the earlier result.
@@ -275,6 +360,10 @@ def rejudge(
                 claim_id=None,
                 lease_expires_at=None,
                 enqueued_at=now,
+                retry_at=None,
+                judge_failures=0,
+                retry_reason="",
+                judge_checkpoint=None,
             )
         for submission_id in ids:
             transaction.on_commit(

@@ -230,7 +230,8 @@ class AdminScopeTestCase(FreshCacheMixin, TestCase):
                             data[f.add_prefix(name)] = "on"
                         continue
                     if isinstance(value, datetime):  # the admin's split date and time inputs
-                        local = timezone.localtime(value)
+                        # Course times are shown on the course's clocks (naive); others in UTC.
+                        local = value if timezone.is_naive(value) else timezone.localtime(value)
                         data[f.add_prefix(name) + "_0"] = local.date().isoformat()
                         data[f.add_prefix(name) + "_1"] = local.time().isoformat("seconds")
                         continue

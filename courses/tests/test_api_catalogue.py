@@ -882,7 +882,10 @@ class ProblemStateEdgesTestCase(ApiTestMixin, TransactionTestCase):
         progress = self.client.get(reverse("api:course-progress", args=[self.course.pk])).json()
         self.assertEqual((progress["solved"], progress["attempted"]), (0, 1))
 
-    @override_settings(COURSES_JUDGE_BACKEND=backend_path(UnreachableBackend))
+    @override_settings(
+        COURSES_JUDGE_BACKEND=backend_path(UnreachableBackend),
+        COURSES_JUDGE_RETRY_MAX_AGE_SECONDS=0,  # an outage ends judging at once
+    )
     def test_a_problem_given_only_internal_errors_stays_not_started(self):
         for _ in range(2):
             self.assertEqual(self.submit().status, Verdict.INTERNAL_ERROR)

@@ -113,8 +113,26 @@ class SubmissionCreateApiTestCase(ApiTestMixin, TransactionTestCase):
         self.assertEqual(response.json()["score"], "0.0000")
 
     @override_settings(COURSES_JUDGE_BACKEND=backend_path(UnreachableBackend))
-    def test_an_unreachable_judge_ends_the_submission_internal_error_not_the_request(self):
-        """Inline judging never fails the request that enqueued it (docs/decisions.md)."""
+    def test_an_unreachable_judge_queues_the_submission_and_never_fails_the_request(self):
+        """Inline judging never fails the request that enqueued it (docs/decisions.md): an
+        outage leaves the submission pending with a retry_at, for the periodic requeue
+        (issue 12); the reason, naming hosts, is for the staff."""
+        response = self.submit()
+        self.assertEqual(response.status_code, 202)
+        body = response.json()
+        self.assertEqual(body["status"], Verdict.PENDING.value)
+        self.assertEqual(body["results"], [])
+        self.assertNotIn("connection refused", response.content.decode())
+        row = Submission.objects.get()
+        self.assertIn("connection refused", row.retry_reason)
+        self.assertIsNotNone(row.retry_at)
+
+    @override_settings(
+        COURSES_JUDGE_BACKEND=backend_path(UnreachableBackend),
+        COURSES_JUDGE_RETRY_MAX_AGE_SECONDS=0,
+    )
+    def test_an_unreachable_judge_past_the_maximum_age_ends_internal_error_not_the_request(self):
+        """Past the maximum age of retries an outage ends the submission internal_error."""
         response = self.submit()
         self.assertEqual(response.status_code, 201)
         body = response.json()

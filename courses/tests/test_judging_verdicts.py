@@ -34,7 +34,6 @@ EXPECTED_PLAIN_OUTCOMES = {
     10: Outcome.RUNTIME_ERROR,
     11: Outcome.RUNTIME_ERROR,
     12: Outcome.RUNTIME_ERROR,
-    14: Outcome.RUNTIME_ERROR,
 }
 
 
@@ -70,6 +69,14 @@ class Judge0StatusTableTestCase(unittest.TestCase):
             outcome(13, message=message)
         self.assertIn(message, str(caught.exception))
         self.assertTrue(caught.exception.retryable)
+        self.assertTrue(caught.exception.outage)
+
+    def test_exec_format_error_is_judge0s_failure_not_the_students_runtime_error(self):
+        """Status 14: isolate could not exec the program, a box error (issue 12)."""
+        with self.assertRaises(errors.BackendInternalError) as caught:
+            outcome(14, exit_code=1, message="Exec format error")
+        self.assertIn("exec format error", str(caught.exception))
+        self.assertTrue(caught.exception.outage)
 
     def test_unknown_status_id_is_a_protocol_error(self):
         for status_id in (0, 15, -1, None, "3"):

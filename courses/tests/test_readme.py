@@ -34,6 +34,17 @@ def replayed_script() -> str:
     return "\n".join(BLOCK.findall(text[start:end]))
 
 
+class ReadmeFilesTestCase(unittest.TestCase):
+    def test_every_image_and_document_the_readme_names_exists(self):
+        text = README.read_text(encoding="utf-8")
+        paths = re.findall(r"\]\(((?:docs|bench)/[^)\s]+)\)", text)
+        paths += re.findall(r"`((?:docs|bench)/[\w./-]+\.(?:md|py|png))`", text)
+        self.assertTrue(paths)
+        for path in paths:
+            with self.subTest(path=path):
+                self.assertTrue((README.parent / path).is_file(), f"README names {path}")
+
+
 class ReadmeScriptTestCase(unittest.TestCase):
     def test_the_replayed_blocks_are_there_and_speak_to_make_run(self):
         script = replayed_script()

@@ -1,10 +1,11 @@
 """The code editor's form, Run, Submit and a submission's result, for every page that has them.
 
-The problem page (``courses/web/views/problems.py``) uses these, and so can an exam attempt's
-problem page: the caller decides who may read the problem (``selectors.problem_for_submission``
-or ``selectors.attempt_problem_for_reading``) and, for Submit, passes the attempt. Templates:
-``web/problems/partials/editor.html`` (the form), ``run_result.html`` (what Run answers) and
-``submission_result.html`` (a submission's verdict and cases, polling while it waits).
+The problem page (``courses/web/views/problems.py``) and an exam attempt's problem page
+(``courses/web/views/exams.py``) use these: the caller decides who may read the problem
+(``selectors.problem_for_submission`` or ``selectors.attempt_problem_for_reading``) and, for
+Submit, passes the attempt. Templates: ``web/problems/partials/workspace.html`` (the editor with
+the Run and Verdict regions), ``editor.html`` (the form), ``run_result.html`` (what Run answers)
+and ``submission_result.html`` (a submission's verdict and cases, polling while it waits).
 
 The rules are the API's, called the same way: ``CodeExecutorService.run_on_problem`` under the
 API's run throttle (one budget per user for the API and the pages), ``submission_create``, and
@@ -18,6 +19,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django import forms
 from django.urls import reverse
@@ -29,7 +31,9 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 from rest_framework.exceptions import Throttled
 
+from courses import selectors
 from courses.api.errors import JUDGE_FAILURE_MESSAGES
+from courses.api.exams import ExamSubmissionSerializer
 from courses.api.submissions import SubmissionOutputSerializer, SubmissionSummarySerializer
 from courses.api.throttles import CodeRunThrottle
 from courses.judging.errors import JudgeError
@@ -77,7 +81,7 @@ class CodeForm(forms.Form):
         help_text="Run only: leave it empty to run on the sample cases.",
     )
 
-    def __init__(self, *args, languages, draft_scope: str, **kwargs):
+    def __init__(self, *args, languages, draft_scope: str, keep_code: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["language"].widget = forms.Select(choices=language_choices(languages))
         self.fields["code"].widget.attrs.update(
@@ -88,17 +92,27 @@ class CodeForm(forms.Form):
                 "spellcheck": "false",
             }
         )
-        if self.is_bound or self.initial.get("code"):
+        if self.is_bound or keep_code:
             # What the server puts in the textarea (a posted form, a loaded submission) wins
             # over the browser's draft (app.js).
             self.fields["code"].widget.attrs["data-keep-value"] = "1"
 
 
 def code_form(problem: Problem, *, draft_scope: str, data=None, initial=None) -> CodeForm:
-    """The editor's form for ``problem``; the first allowed language unless ``initial`` says."""
+    """The editor's form for ``problem``; the first allowed language unless ``initial`` says.
+
+    Code in ``initial`` (a loaded submission) wins over the browser's draft. Otherwise the
+    textarea holds the language's starter code, for readers without scripts; the editor shows
+    the draft instead when there is one.
+    """
     languages = list(problem.allowed_languages or [])
     initial = {"language": languages[0] if languages else "", **(initial or {})}
-    return CodeForm(data, languages=languages, draft_scope=draft_scope, initial=initial)
+    keep_code = bool(initial.get("code"))
+    if not keep_code:
+        initial["code"] = starter_code(problem).get(initial["language"], "")
+    return CodeForm(
+        data, languages=languages, draft_scope=draft_scope, initial=initial, keep_code=keep_code
+    )
 
 
 def starter_code(problem: Problem) -> dict[str, str]:
@@ -122,11 +136,13 @@ def problem_limits(problem: Problem) -> list[tuple[str, str]]:
 @dataclass
 class RunOutcome:
     """What Run shows: the service's answer, or why there is none (in the API's words), with
-    the HTTP status the API would answer (for a page re-rendered without htmx)."""
+    the HTTP status the API would answer (for a page re-rendered without htmx). ``refusal`` is
+    the service's error when it refused (a caller may answer some of them its own way)."""
 
     result: dict | None = None
     error: str = ""
     http_status: int = 200
+    refusal: ServiceError | None = None
 
     @property
     def on_samples(self) -> bool:
@@ -174,7 +190,7 @@ def run_code(request, problem: Problem, form: CodeForm) -> RunOutcome:
         )
     except ServiceError as exc:
         apply_service_error(form, exc)
-        return RunOutcome(error=exc.message, http_status=exc.http_status)
+        return RunOutcome(error=exc.message, http_status=exc.http_status, refusal=exc)
     except RUN_FAILURES as exc:
         status = api_status_for(exc).http_status
         return RunOutcome(error=judge_error_message(exc), http_status=status)
@@ -186,11 +202,16 @@ def run_code(request, problem: Problem, form: CodeForm) -> RunOutcome:
 
 @dataclass
 class SubmitOutcome:
-    """The new submission, or the refusal (on the form too) with the API's HTTP status."""
+    """The new submission, or the refusal (on the form too) with the API's HTTP status.
+
+    ``refusal`` is the service's error, for a caller that answers some of them its own way (an
+    exam page shows a closed attempt's page instead of the form).
+    """
 
     submission: Submission | None = None
     error: str = ""
     http_status: int = 200
+    refusal: ServiceError | None = None
 
 
 def submit_code(*, user, problem: Problem, form: CodeForm, exam_attempt=None) -> SubmitOutcome:
@@ -208,7 +229,7 @@ def submit_code(*, user, problem: Problem, form: CodeForm, exam_attempt=None) ->
         )
     except ServiceError as exc:
         apply_service_error(form, exc)
-        return SubmitOutcome(error=exc.message, http_status=exc.http_status)
+        return SubmitOutcome(error=exc.message, http_status=exc.http_status, refusal=exc)
     return SubmitOutcome(submission=submission, http_status=201)
 
 
@@ -219,7 +240,8 @@ def submit_code(*, user, problem: Problem, form: CodeForm, exam_attempt=None) ->
 class ShownSubmission:
     """One of my submissions: the model row and what the API's serializer lets me see of it.
 
-    ``data`` is ``SubmissionOutputSerializer``'s output (for a list row,
+    ``data`` is ``SubmissionOutputSerializer``'s output (for an exam submission its subclass
+    ``ExamSubmissionSerializer``'s, with the exam's points; for a list row,
     ``SubmissionSummarySerializer``'s): the hidden-case and exam-feedback rules live there
     only. Templates read the verdict, points, results and texts from ``data``, and only
     times and links from ``submission``.
@@ -228,6 +250,8 @@ class ShownSubmission:
     submission: Submission
     data: dict
     now: datetime
+    #: For an exam submission: what its problem is worth in the exam.
+    exam_worth: Decimal | None = None
 
     @property
     def status(self) -> str:
@@ -241,6 +265,11 @@ class ShownSubmission:
     @property
     def poll_delay_s(self) -> int:
         return poll_delay_s(self.submission.created_at, self.now)
+
+    @property
+    def points_of(self):
+        """What ``data["points"]`` are out of: the problem's points, or its worth in the exam."""
+        return self.submission.problem.points if self.exam_worth is None else self.exam_worth
 
     @property
     def language_name(self) -> str:
@@ -259,10 +288,21 @@ def poll_delay_s(created_at: datetime, now: datetime) -> int:
 
 
 def shown_submission(submission: Submission, now: datetime | None = None) -> ShownSubmission:
-    """Load it with ``selectors.submission_for_owner`` (results, cases, course, exam)."""
+    """Load it with ``selectors.submission_for_owner`` (results, cases, course, exam).
+
+    An exam submission's points are the exam's, as the exam pages and the API's attempt
+    endpoints show them (one query more).
+    """
     now = now or timezone.now()
-    data = SubmissionOutputSerializer(submission, context={"now": now}).data
-    return ShownSubmission(submission, data, now)
+    if submission.exam_attempt_id is None:
+        data = SubmissionOutputSerializer(submission, context={"now": now}).data
+        return ShownSubmission(submission, data, now)
+    worth = selectors.exam_problem_worth(
+        exam_id=submission.exam_attempt.exam_id, problem_id=submission.problem_id
+    )
+    context = {"now": now, "exam_scores": {submission.problem_id: worth}}
+    data = ExamSubmissionSerializer(submission, context=context).data
+    return ShownSubmission(submission, data, now, exam_worth=worth)
 
 
 def shown_submission_rows(submissions, now: datetime | None = None) -> list[ShownSubmission]:

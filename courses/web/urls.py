@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from courses.web.views import accounts, courses, discussions, exams, problems
-from courses.web.views.placeholder import placeholder
+from courses.web.views import accounts, courses, discussions, exams, problems, staff
 
 app_name = "web"
 
@@ -74,5 +73,42 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/finish/", exams.attempt_finish, name="attempt-finish"),
     path("attempts/<int:attempt_id>/results/", exams.attempt_results, name="attempt-results"),
     # --- staff (W5) ---
-    path("staff/courses/<int:course_id>/", placeholder, name="staff-course"),
+    path("staff/courses/<int:course_id>/", staff.course_dashboard, name="staff-course"),
+    path("staff/courses/<int:course_id>/gradebook/", staff.gradebook, name="staff-gradebook"),
+    path(
+        "staff/courses/<int:course_id>/gradebook.csv",
+        staff.gradebook_csv,
+        name="staff-gradebook-csv",
+    ),
+    path("staff/courses/<int:course_id>/submissions/", staff.submissions, name="staff-submissions"),
+    path("staff/submissions/<int:submission_id>/", staff.submission, name="staff-submission"),
+    path(
+        "staff/courses/<int:course_id>/rejudge/",
+        staff.rejudge_submissions,
+        name="staff-rejudge",
+    ),
+    path(
+        "staff/courses/<int:course_id>/rejudge/<str:token>/",
+        staff.rejudge_status,
+        name="staff-rejudge-status",
+    ),
+    path(
+        "staff/courses/<int:course_id>/enrollments/import/",
+        staff.enrollment_import,
+        name="staff-import",
+    ),
+    path(
+        "staff/enrollments/<int:enrollment_id>/", staff.enrollment_change, name="staff-enrollment"
+    ),
+    path("staff/exams/<int:exam_id>/attempts/", staff.exam_attempts, name="staff-exam-attempts"),
+    path(
+        "staff/attempts/<int:attempt_id>/extra-time/",
+        staff.attempt_extra_time,
+        name="staff-attempt-extra-time",
+    ),
+    path(
+        "staff/attempts/<int:attempt_id>/reopen/",
+        staff.attempt_reopen,
+        name="staff-attempt-reopen",
+    ),
 ]

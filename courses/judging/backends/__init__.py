@@ -14,10 +14,18 @@ from __future__ import annotations
 import threading
 from importlib import import_module
 
-from courses.judging.backends.base import JudgeBackend
+from courses.judging.backends.base import JudgeBackend, limit_problems
 from courses.judging.errors import BackendConfigurationError
+from courses.judging.types import Limits
 
-__all__ = ["BACKENDS", "JudgeBackend", "backend_class", "get_backend", "shared_backend"]
+__all__ = [
+    "BACKENDS",
+    "JudgeBackend",
+    "backend_class",
+    "configured_limit_problems",
+    "get_backend",
+    "shared_backend",
+]
 
 #: Short names and the classes they stand for.
 BACKENDS: dict[str, str] = {
@@ -63,7 +71,7 @@ def get_backend(name: str | None = None) -> JudgeBackend:
     return backend
 
 
-_shared: dict[tuple[str, str], JudgeBackend] = {}
+_shared: dict[tuple, JudgeBackend] = {}
 _shared_lock = threading.Lock()
 
 
@@ -77,9 +85,24 @@ def shared_backend() -> JudgeBackend:
 
     key = (
         getattr(settings, "COURSES_JUDGE_BACKEND", "local"),
-        getattr(settings, "JUDGE0_URL", ""),
+        # Every JUDGE0_* setting shapes the Judge0 backend: a change builds a new one.
+        tuple(sorted((n, repr(getattr(settings, n))) for n in dir(settings) if n[:7] == "JUDGE0_")),
     )
     with _shared_lock:
         if key not in _shared:
             _shared[key] = get_backend(key[0])
         return _shared[key]
+
+
+def configured_limit_problems(limits: Limits) -> list[tuple[str, str]]:
+    """What the configured backend cannot honour of ``limits`` (``base.limit_problems``).
+
+    A backend class without maxima of its own (the local sandbox) is not even built, so saving a
+    problem never starts a sandbox; Judge0's answer comes from its cached ``/config_info``.
+    """
+    from django.conf import settings
+
+    cls = backend_class(getattr(settings, "COURSES_JUDGE_BACKEND", "local"))
+    if not callable(getattr(cls, "limit_problems", None)):
+        return []
+    return limit_problems(shared_backend(), limits)

@@ -4,6 +4,10 @@ Prints the backend, the isolation mode (``full``, ``rlimits``, ``none``) with wh
 of or what is missing, each installed language's version, and a hello-world run per language
 with its outcome and time. Exits non-zero when a required language (python, c, cpp) cannot
 run hello-world, so deployment scripts and CI can gate on it. Needs no database.
+
+With ``COURSES_JUDGE_BACKEND=judge0`` it checks the configured Judge0 instead (``judge0_check``):
+its version and ``/config_info`` (batches, maxima), a hello-world per required language, and
+every problem whose limits that Judge0 cannot run, which fails the check as it fails a save.
 """
 
 from __future__ import annotations
@@ -44,6 +48,13 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def handle(self, *args, **options) -> None:
+        from django.conf import settings
+
+        if getattr(settings, "COURSES_JUDGE_BACKEND", "local") == "judge0":
+            from courses.management.judge0_check import check_judge0
+
+            check_judge0(self.stdout, HELLO, LIMITS)
+            return
         backend = LocalSandboxBackend(one_process=False)
         iso = backend.isolation
         self.stdout.write(f"backend: {backend.name}")

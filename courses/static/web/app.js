@@ -112,7 +112,11 @@
       if (left <= 0) {
         node.textContent = "Time is up. This attempt no longer accepts submissions.";
         node.classList.add("expired");
-        document.querySelectorAll("[data-disable-when-expired]").forEach(function (el) { el.disabled = true; });
+        document.querySelectorAll("[data-disable-when-expired]").forEach(function (el) {
+          el.disabled = true;
+          // Disabled for good: a request in flight (hx-disabled-elt) must not enable it again.
+          el.removeAttribute("data-disabled-by-htmx");
+        });
         if (!announced) {
           announced = true;
           var live = document.getElementById("countdown-status");

@@ -1,7 +1,8 @@
 """In a real browser: a student reads an exam's rules, starts it, opens a problem, runs it on the
-samples and submits once; the countdown, computed from the server's stored deadline, reaches
-zero, the page says time is up and disables Submit, and a submit forced anyway is refused by the
-server; the student hands in and reads the released results. Every page passes axe-core.
+samples and submits once (both answered in place, with the problem page's editor and result
+regions); the countdown, computed from the server's stored deadline, reaches zero, the page says
+time is up and disables Run and Submit, and a submit forced anyway is refused by the server in
+place; the student hands in and reads the released results. Every page passes axe-core.
 Screenshots: exam-start, attempt, attempt-expired."""
 
 from __future__ import annotations
@@ -70,17 +71,25 @@ class TakeAnExamBrowserTestCase(BrowserTestCase):
         page.get_by_role("link", name="Add two numbers").click()
         page.get_by_role("heading", name="Add two numbers").wait_for()
         page.locator(".ace_editor").wait_for()  # the editor replaced the textarea
-        page.get_by_role("button", name="Run on the samples").click()
-        page.locator("#run-result").get_by_text("1 of 1 passed").wait_for()
-        self.assertIn("Sample 1: Accepted", page.locator("#run-result").inner_text())
+        page.evaluate("window.stillTheSamePage = true")
+        page.get_by_role("button", name="Run", exact=True).click()
+        run = page.locator("#run-result")
+        run.get_by_text("1 of 1 sample case passed.").wait_for()
+        self.assertIn("Accepted", run.locator(".result-summary").inner_text())
         self.assertFalse(Submission.objects.exists())  # running saves nothing
         self.assert_accessible()
 
+        # Submitted in place (judged inline here): the verdict with the exam's points, my
+        # submissions and the problem's state refreshed, no reload.
         page.get_by_role("button", name="Submit", exact=True).click()
-        page.get_by_text("Your solution was submitted.").wait_for()
-        submissions = page.locator("#my-submissions")
-        submissions.get_by_text("Accepted").first.wait_for()
+        result = page.locator("#submission-region")
+        result.locator(".result-summary").get_by_text("Accepted").wait_for()
+        self.assertIn("10.00 of 10.00 points in this exam", result.inner_text())
+        page.locator("#my-submissions").get_by_text("10.00 points").wait_for()
+        self.assertIn("Solved", page.locator("#exam-problems").inner_text())
+        self.assertTrue(page.evaluate("window.stillTheSamePage === true"))
         self.assertEqual(Submission.objects.get().exam_attempt_id, attempt.pk)
+        self.assert_accessible()
 
         # The server's deadline moves close (as extra time would move it, the other way); the
         # page, loaded again, counts down to it and says when it is reached.
@@ -95,21 +104,21 @@ class TakeAnExamBrowserTestCase(BrowserTestCase):
             timeout=(SECONDS_LEFT + 30) * 1000
         )
         self.assertTrue(submit.is_disabled())
-        self.assertTrue(page.get_by_role("button", name="Run on the samples").is_disabled())
+        run_button = page.get_by_role("button", name="Run", exact=True)
+        self.assertTrue(run_button.is_disabled())
         self.assertEqual(page.locator("#countdown-status").inner_text(), "Time is up.")
         self.assert_accessible()
         self.screenshot("attempt-expired")
 
-        # Forced anyway (the button enabled again by hand): the server refuses.
-        page.evaluate("document.querySelector('button[data-submit]').disabled = false")
+        # Forced anyway (the button enabled again by hand): the server refuses, in place.
+        submit.evaluate("button => { button.disabled = false; }")
         submit.click()
-        page.get_by_role("heading", name="Time is up").wait_for()
-        alert = page.get_by_role("alert")
-        self.assertIn("The time for this attempt ran out at", alert.inner_text())
+        alert = result.get_by_role("alert")
+        alert.get_by_text("The time for this attempt ran out at").wait_for()
         self.assertIn("(Europe/Paris)", alert.inner_text())
+        self.assertIn("Nothing was saved", alert.inner_text())
         self.assertEqual(Submission.objects.count(), 1)
-        # The browser logs the refusal's HTTP status (409) as a console error: expected here.
-        self.console_errors[:] = [e for e in self.console_errors if "409" not in e]
+        self.assertTrue(run_button.is_disabled())  # the request did not enable it again
         self.assert_accessible()
 
         # Handing in, after the confirmation; then the results, once released.

@@ -17,7 +17,7 @@ from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 
 from courses.judging.backends import shared_backend
-from courses.judging.errors import BackendUnavailable
+from courses.judging.errors import BackendRejected
 from courses.judging.types import Verdict
 from courses.models import (
     ExamAttempt,
@@ -149,11 +149,12 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         self.assertEqual(row.judged_at.utcoffset(), timedelta(0))
 
     def test_a_judging_failure_is_saved_as_internal_error_and_not_counted(self):
-        down = CodeExecutorService(backend=ScriptedBackend(error=BackendUnavailable("down")))
+        refused = BackendRejected("the judge refused the run")  # not an outage: no retry
+        down = CodeExecutorService(backend=ScriptedBackend(error=refused))
         submission = down.judge_submission(self.create().pk)
         row = Submission.objects.get(pk=submission.pk)
         self.assertEqual(row.status, Verdict.INTERNAL_ERROR)
-        self.assertIn("down", row.error_text)
+        self.assertIn("refused the run", row.error_text)
         self.assertIsNotNone(row.judged_at)
         self.assertIsNone(row.claim_id)
         self.assertFalse(row.test_results.exists())

@@ -34,7 +34,7 @@ from courses.services.submissions import (
     submission_create,
     submission_fail,
 )
-from courses.tasks import MAX_RETRIES, judge_submission, requeue_stale_submissions
+from courses.tasks import judge_submission, requeue_stale_submissions
 from courses.tests import factories
 from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
 from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
@@ -119,7 +119,6 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
             10: "runtime_error",  # SIGABRT
             11: "runtime_error",  # NZEC
             12: "runtime_error",
-            14: "runtime_error",  # exec format error
         }
         for status_id, status in expected.items():
             with self.subTest(status_id=status_id):
@@ -134,32 +133,37 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
 
     # Step 3: backend connection failures ------------------------------------------------------
 
-    def assert_internal_error(self, backend, reason_fragment):
+    def assert_waits_for_the_judge(self, backend, reason_fragment):
+        """An unreachable judge is an outage, not a verdict: the submission stays queued with a
+        ``retry_at`` and the reason for the staff (issue 12), nothing partial kept."""
         problem = add_problem()
         submission = CodeExecutorService(backend=backend).run_all_test_cases(
             self.user, problem, ADD
         )
-        self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
-        self.assertIn(reason_fragment, submission.error_text.lower())
+        self.assertEqual(submission.status, Verdict.PENDING)
+        self.assertIsNotNone(submission.retry_at)
+        self.assertGreater(submission.retry_at, timezone.now())
+        self.assertIn(reason_fragment, submission.retry_reason.lower())
+        self.assertEqual(submission.error_text, "")
         self.assertFalse(submission.test_results.exists())
         self.assertEqual(submission.score, 0)
         self.assertIsNone(submission.claim_id)
 
-    def test_connection_refused_ends_internal_error_with_reason(self):
+    def test_connection_refused_queues_the_submission_with_reason(self):
         backend = Judge0Backend(f"http://127.0.0.1:{closed_port()}", max_retry_time_s=0.5)
-        self.assert_internal_error(backend, "connect")
+        self.assert_waits_for_the_judge(backend, "connect")
 
-    def test_dns_failure_ends_internal_error_with_reason(self):
+    def test_dns_failure_queues_the_submission_with_reason(self):
         backend = Judge0Backend(f"http://{UNRESOLVABLE_HOST}", max_retry_time_s=0.5)
-        self.assert_internal_error(backend, ".invalid")
+        self.assert_waits_for_the_judge(backend, ".invalid")
 
-    def test_network_timeout_ends_internal_error_with_reason(self):
+    def test_network_timeout_queues_the_submission_with_reason(self):
         with socket.socket() as silent:
             silent.bind(("127.0.0.1", 0))
             silent.listen(8)  # accepts connections, never answers
             url = f"http://127.0.0.1:{silent.getsockname()[1]}"
             backend = Judge0Backend(url, read_timeout_s=0.3, max_retry_time_s=0.5)
-            self.assert_internal_error(backend, "timed out")
+            self.assert_waits_for_the_judge(backend, "deadline")
 
     # Steps 4 and 10: failures and partial failures --------------------------------------------
 
@@ -445,18 +449,39 @@ class JudgingQueueTestCase(TransactionTestCase):
         self.assertEqual(submission.status, Verdict.ACCEPTED)
         self.assertIsNotNone(submission.enqueued_at)
 
-    @override_settings(COURSES_JUDGE_BACKEND=f"{__name__}.FailingBackend")
-    def test_retryable_failures_are_retried_then_end_internal_error_with_reason(self):
+    @override_settings(
+        COURSES_JUDGE_BACKEND=f"{__name__}.FailingBackend",
+        COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS=10,
+        COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS=40,
+        COURSES_JUDGE_RETRY_MAX_AGE_SECONDS=100,
+    )
+    def test_outages_queue_the_submission_with_growing_delays_then_end_internal_error(self):
+        """No Celery retries back to back: each outage puts the submission back with a later
+        ``retry_at`` (10, 20, 40, 40 s...); once the next try would pass the maximum age it ends
+        ``internal_error`` with the reason, which the staff can requeue (issue 12)."""
         backend = shared_backend()
         calls_before = len(backend.batches)
         pending = factories.SubmissionFactory(user=self.user, problem=self.problem)
-        result = judge_submission.apply(args=[pending.pk])
-        self.assertEqual(result.get(propagate=False), Verdict.INTERNAL_ERROR)
-        # The first try and every retry reached the backend; the last one gave up.
-        self.assertEqual(len(backend.batches) - calls_before, 1 + MAX_RETRIES)
+        Submission.objects.filter(pk=pending.pk).update(enqueued_at=timezone.now())
+        delays = []
+        for _ in range(3):
+            before = timezone.now()
+            self.assertEqual(judge_submission.apply(args=[pending.pk]).get(), Verdict.PENDING)
+            pending.refresh_from_db()
+            delays.append(round((pending.retry_at - before).total_seconds()))
+            self.assertIn("connection refused", pending.retry_reason)
+        self.assertEqual(delays, [10, 20, 40])
+        self.assertEqual(pending.judge_failures, 3)
+        self.assertEqual(requeue_stale_submissions.apply().get(), 0, "none is due yet")
+        # 100 s after it was submitted, the next try (40 s later) would be too old.
+        Submission.objects.filter(pk=pending.pk).update(
+            enqueued_at=timezone.now() - timedelta(seconds=70)
+        )
+        self.assertEqual(judge_submission.apply(args=[pending.pk]).get(), Verdict.INTERNAL_ERROR)
+        self.assertEqual(len(backend.batches) - calls_before, 4)
         submission = Submission.objects.get()
-        self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
         self.assertIn("connection refused", submission.error_text)
+        self.assertIn("requeue", submission.error_text)
         self.assertFalse(submission.test_results.exists())
 
     @override_settings(

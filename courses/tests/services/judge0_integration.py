@@ -37,6 +37,7 @@ from courses.judging.errors import (
     BackendProtocolError,
     BackendRejected,
     BackendUnavailable,
+    NotRepeated,
 )
 from courses.judging.types import Limits, Outcome, RunRequest, Verdict
 from courses.judging.verdicts import api_status_for
@@ -46,7 +47,7 @@ from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
 TOKEN = "s3cret-token"
 FAST = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=128 * 1024, output_bytes=64 * 1024)
 RETRY = RetryPolicy(attempts=3, budget_s=3.0, initial_s=0.05, max_s=0.2, jitter_s=0.05)
-TIMEOUTS = Timeouts(connect_s=1.0, read_s=2.0, write_s=2.0, pool_s=2.0)
+TIMEOUTS = Timeouts(connect_s=1.0, request_s=2.0)
 ADD = "def add(a, b):\n    return a + b\n"
 BATCH_GET = "GET /submissions/batch"
 BATCH_POST = "POST /submissions/batch"
@@ -142,7 +143,7 @@ class ExternalIntegrationTestCase(SimpleTestCase):
         backend = self.backend(use_harness=False)
         self.add_case(backend)
         for request in self.fake.requests:
-            if request["route"] != "GET /languages":
+            if request["route"] not in ("GET /languages", "GET /config_info"):
                 self.assertEqual(request["query"].get("base64_encoded"), "true", request)
         self.assertEqual(self.fake.requests_to("GET /submissions/:token"), [])
         self.assertTrue(self.fake.requests_to(BATCH_GET))
@@ -188,24 +189,27 @@ class ExternalIntegrationTestCase(SimpleTestCase):
         self.add_case(backend)
         self.assertEqual(len(self.fake.requests_to("GET /languages")), 1, "ids are cached")
 
-    def test_limits_are_sent_in_judge0_units_and_clamped_to_its_maxima(self):
+    def test_limits_are_sent_in_judge0_units_and_never_clamped_to_its_maxima(self):
+        """Below Judge0's minima a limit is raised (that only loosens it); above its maxima the
+        run is refused, never clamped: a clamped limit gives verdicts the local sandbox would
+        not (issue 12)."""
         backend = self.backend(use_harness=False)
         huge = Limits(
             cpu_time_ms=60_000, wall_time_ms=90_000, memory_kb=4 << 20, output_bytes=64 << 20
         )
         small = Limits(cpu_time_ms=250, wall_time_ms=300, memory_kb=1024, output_bytes=1000)
-        backend.run_batch([RunRequest("python", "print(1)", b"", huge)])
+        with self.assertRaises(BackendRejected) as caught:
+            backend.run_batch([RunRequest("python", "print(1)", b"", huge)])
+        for limit in ("max_cpu_time_limit", "max_wall_time_limit", "max_memory_limit"):
+            self.assertIn(limit, str(caught.exception))
+        self.assertEqual(self.fake.requests_to(BATCH_POST), [], "nothing was created")
         backend.run_batch([RunRequest("python", "print(1)", b"", small)])
-        first, second = [r["body"]["submissions"][0] for r in self.fake.requests_to(BATCH_POST)]
-        self.assertEqual(
-            (first["cpu_time_limit"], first["wall_time_limit"], first["memory_limit"]),
-            ("15.000", "20.000", 512000),
-        )
-        self.assertEqual(first["max_file_size"], 4096)
+        (second,) = [r["body"]["submissions"][0] for r in self.fake.requests_to(BATCH_POST)]
         self.assertEqual(
             (second["cpu_time_limit"], second["wall_time_limit"], second["memory_limit"]),
             ("0.250", "1.000", 2048),
         )
+        self.assertEqual(second["max_file_size"], 1 + 1)
 
     def test_batches_are_created_and_polled_in_chunks_of_at_most_20(self):
         backend = self.backend(use_harness=False)
@@ -286,11 +290,20 @@ class ExternalIntegrationTestCase(SimpleTestCase):
 
     def test_a_failing_harness_chunk_falls_back_to_one_submission_per_case(self):
         backend = self.backend()
-        self.fake.force_status(13, message="harness box died")  # the harness submission only
+        self.fake.force_status(11, message="harness killed")  # the harness submission only
         results = backend.run_batch(function_requests(ADD, "add", ["[1, 2]", "[2, 2]", "[3, 2]"]))
         self.assertEqual([r.stdout for r in results], [b"3\n", b"4\n", b"5\n"])
         self.assertEqual(backend.stats["harness_fallbacks"], 1)
         self.assertEqual(backend.stats["submissions"], 1 + 3)
+
+    def test_judge0s_own_failure_of_a_harness_chunk_is_not_a_harness_failure(self):
+        """Status 13 is Judge0's failure: running every case again would multiply it."""
+        backend = self.backend()
+        self.fake.force_status(13, message="No such file or directory @ rb_sysopen - /box")
+        with self.assertRaises(BackendInternalError):
+            backend.run_batch(function_requests(ADD, "add", ["[1, 2]", "[2, 2]", "[3, 2]"]))
+        self.assertEqual(backend.stats["harness_fallbacks"], 0)
+        self.assertEqual(self.fake.created, 1)
 
     def test_demo_reference_solutions_are_accepted_and_wrong_ones_rejected(self):
         backend = self.backend()
@@ -371,15 +384,27 @@ class ExternalIntegrationTestCase(SimpleTestCase):
         self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 2)
 
     def test_500_is_retried_then_reported_unavailable(self):
+        """A 500 on a read is retried; on a create it may have created something, so the create
+        is repeated once at most (the documented bound), never blindly."""
         backend = self.backend(use_harness=False)
-        self.fake.script(BATCH_POST, Fault(status=500, body=b"<h1>oops</h1>"), times=2)
+        self.fake.script("GET /languages", Fault(status=500, body=b"<h1>oops</h1>"), times=2)
         self.assertEqual(self.add_case(backend).stdout, b"3\n")
-        self.fake.script(BATCH_POST, Fault(status=500), times=RETRY.attempts)
+        self.assertEqual(len(self.fake.requests_to("GET /languages")), 3)
+        self.fake.script("GET /config_info", Fault(status=500), times=RETRY.attempts)
+        clear_language_cache()
         with self.assertRaises(BackendUnavailable) as caught:
             self.add_case(backend)
         self.assertIn("500", str(caught.exception))
         self.assertTrue(caught.exception.retryable)
-        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 3 + RETRY.attempts)
+        self.assertEqual(len(self.fake.requests_to("GET /config_info")), 1 + RETRY.attempts)
+        posts = len(self.fake.requests_to(BATCH_POST))
+        self.fake.script(BATCH_POST, Fault(status=500), times=1)
+        self.assertEqual(self.add_case(backend).stdout, b"3\n")
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)) - posts, 2)
+        self.fake.script(BATCH_POST, Fault(status=500), times=5)
+        with self.assertRaises(NotRepeated):
+            self.add_case(backend)
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)) - posts, 2 + 2)
 
     def test_503_queue_full_is_retryable(self):
         with FakeJudge0(auth_token=TOKEN, max_queue_size=1) as fake:
@@ -465,16 +490,19 @@ class ExternalIntegrationTestCase(SimpleTestCase):
             del doc["submissions"][0]["status"]
             return doc
 
-        self.fake.script(BATCH_GET, Fault(mutate=drop_status))
+        # One such answer while polling is retried within the wait budget; to its end, it fails.
+        self.fake.script(BATCH_GET, Fault(mutate=drop_status), seconds=60)
         with self.assertRaises(BackendProtocolError) as caught:
-            self.add_case(backend)
+            self.add_case(self.backend(use_harness=False, max_wait_s=1.0))
         self.assertIn("status", str(caught.exception))
-        self.fake.script(BATCH_POST, Fault(status=201, body=[{}]))
-        with self.assertRaises(BackendProtocolError):
+        self.fake.reset_script()
+        # A 201 without tokens: Judge0 may have created the submission; asked again once only.
+        self.fake.script(BATCH_POST, Fault(status=201, body=[{}]), times=2)
+        with self.assertRaises(NotRepeated):
             self.add_case(backend)
 
     def test_wrong_types_are_protocol_errors(self):
-        backend = self.backend(use_harness=False)
+        backend = self.backend(use_harness=False, max_wait_s=1.0)
         mutations = {
             "status id as a string": lambda s: s["status"].update(id="3"),
             "memory as a string": lambda s: s.update(memory="lots"),
@@ -489,20 +517,23 @@ class ExternalIntegrationTestCase(SimpleTestCase):
                     change(doc["submissions"][0])
                     return doc
 
-                self.fake.script(BATCH_GET, Fault(mutate=mutate), times=1)
+                self.fake.reset_script()
+                self.fake.script(BATCH_GET, Fault(mutate=mutate), seconds=60)
                 with self.assertRaises(BackendProtocolError):
                     self.add_case(backend)
-        self.fake.script(BATCH_POST, Fault(status=201, body={"token": "not-a-list"}))
-        with self.assertRaises(BackendProtocolError):
-            self.add_case(backend)
+        self.fake.reset_script()
+        self.fake.script(BATCH_POST, Fault(status=201, body={"token": "not-a-list"}), times=2)
+        with self.assertRaises(NotRepeated):
+            self.add_case(self.backend(use_harness=False))
         self.fake.script("GET /languages", Fault(status=200, body={"python": 71}))
         clear_language_cache()
         with self.assertRaises(BackendProtocolError):
             self.add_case(backend)
 
     def test_invalid_json_is_a_protocol_error_and_not_retried(self):
-        backend = self.backend(use_harness=False)
-        self.fake.script(BATCH_GET, Fault(status=200, body=b'{"submissions": [{"tok'))
+        """Garbage to the end of the wait budget is a protocol error, not "try again now"."""
+        backend = self.backend(use_harness=False, max_wait_s=1.0)
+        self.fake.script(BATCH_GET, Fault(status=200, body=b'{"submissions": [{"tok'), seconds=60)
         with self.assertRaises(BackendProtocolError) as caught:
             self.add_case(backend)
         self.assertIn("invalid JSON", str(caught.exception))
@@ -522,7 +553,7 @@ class ExternalIntegrationTestCase(SimpleTestCase):
     def test_no_response_times_out_with_its_cause(self):
         backend = self.backend(
             use_harness=False,
-            timeouts=Timeouts(connect_s=1, read_s=0.3),
+            timeouts=Timeouts(connect_s=1, request_s=0.3),
             retry=RetryPolicy(attempts=2, budget_s=2, initial_s=0.05, max_s=0.1),
         )
         self.fake.script("GET /languages", Fault(hang=True, hang_s=5), times=2)
@@ -533,7 +564,7 @@ class ExternalIntegrationTestCase(SimpleTestCase):
         self.assertLess(time.monotonic() - started, 2.0)
 
     def test_slow_response_within_the_timeout_succeeds(self):
-        backend = self.backend(use_harness=False, timeouts=Timeouts(connect_s=1, read_s=2))
+        backend = self.backend(use_harness=False, timeouts=Timeouts(connect_s=1, request_s=2))
         self.fake.script("*", Fault(delay_s=0.4), times=3)
         self.assertEqual(self.add_case(backend).stdout, b"3\n")
 
@@ -548,8 +579,12 @@ class ExternalIntegrationTestCase(SimpleTestCase):
         circuit = CircuitBreaker(self.fake.url, failure_threshold=3, cooldown_s=0.4)
         backend = self.backend(use_harness=False, circuit=circuit)
         self.fake.stop()
-        with self.assertRaises(BackendUnavailable):  # 3 attempts, 3 failures: open
+        with self.assertRaises(BackendUnavailable):  # 3 requests in one call: one failure
             self.add_case(backend)
+        self.assertEqual((circuit.state, circuit.failures()), ("closed", 1))
+        for _ in range(2):  # the third failed call opens it
+            with self.assertRaises(BackendUnavailable):
+                self.add_case(backend)
         self.assertEqual(circuit.state, "open")
         started = time.monotonic()
         with self.assertRaises(CircuitOpen) as caught:

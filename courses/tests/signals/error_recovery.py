@@ -71,8 +71,8 @@ ADD = "def solve(a, b):\n    return a + b\n"
 #: Right on the first case only: a wrong answer worth half the points.
 HALF = "def solve(a, b):\n    return a + b if a == 0 else 0\n"
 RETRY = RetryPolicy(attempts=3, budget_s=2.0, initial_s=0.05, max_s=0.2, jitter_s=0.05)
-TIMEOUTS = Timeouts(connect_s=1.0, read_s=3.0, write_s=3.0, pool_s=3.0)
-#: Above RETRY.attempts: one failed call (three tries) leaves the circuit closed, a second opens it.
+TIMEOUTS = Timeouts(connect_s=1.0, request_s=3.0)
+#: The breaker counts failed judging calls, not the requests and retries inside one.
 FAILURE_THRESHOLD = 4
 #: Long enough that "still open" is still open on a loaded host, short enough to wait for.
 COOLDOWN_S = 2.0
@@ -214,60 +214,73 @@ class ErrorRecoveryTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 1: service restart -------------------------------------------------------------------
 
-    def test_judge0_restarting_on_the_same_port_fails_judging_then_judging_resumes(self):
-        """While Judge0 is down, submissions end internal_error with the reason and the breaker
-        opens; once it is back on the same port and the cool-down has passed, one probe goes
-        through, closes the circuit, and judging is normal again, the failed one by a rejudge."""
+    @override_settings(COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS=0.3)
+    def test_judge0_restarting_on_the_same_port_queues_judging_then_judging_resumes(self):
+        """While Judge0 is down, submissions wait (``pending`` with a ``retry_at`` and the
+        reason for the staff) and the breaker opens after enough failed calls; once Judge0 is
+        back on the same port and the cool-down has passed, one probe goes through and closes
+        the circuit, and the periodic requeue judges every waiting submission (issue 12)."""
         url = self.fake.url
         self.assertEqual(self.judge().status, Verdict.ACCEPTED)
 
         self.fake.stop()
         refused = self.judge()
-        self.assertEqual(refused.status, Verdict.INTERNAL_ERROR)
-        self.assertIn("cannot connect", refused.error_text)
-        self.assertIn(url, refused.error_text)
+        self.assertEqual(refused.status, Verdict.PENDING)
+        self.assertIsNotNone(refused.retry_at)
+        self.assertIn("cannot connect", refused.retry_reason)
+        self.assertIn(url, refused.retry_reason)
+        self.assertEqual(refused.error_text, "", "nothing for the student to read")
         self.assert_no_results(refused)
-        fast = self.judge()  # the fourth failure opens the circuit; no more calls until cool-down
-        self.assertEqual(fast.status, Verdict.INTERNAL_ERROR)
-        self.assertIn("circuit open", fast.error_text)
+        self.assertEqual(self.circuit.failures(), 1, "one call, however many requests")
+        for _ in range(FAILURE_THRESHOLD - 1):
+            self.judge()
         self.assertEqual(self.circuit.state, "open")
+        fast = self.judge()  # no more calls until the cool-down
+        self.assertEqual(fast.status, Verdict.PENDING)
+        self.assertIn("circuit open", fast.retry_reason)
 
         self.fake.start()
         self.assertEqual(self.fake.url, url, "restarted on the same port")
         posts = len(self.fake.requests_to(BATCH_POST))
         still_open = self.judge()
-        self.assertEqual(still_open.status, Verdict.INTERNAL_ERROR)
-        self.assertIn("circuit open", still_open.error_text)
+        self.assertEqual(still_open.status, Verdict.PENDING)
+        self.assertIn("circuit open", still_open.retry_reason)
         self.assertEqual(len(self.fake.requests_to(BATCH_POST)), posts, "failed fast, no call")
 
         self.wait_for_cooldown(self.circuit)
         self.assertEqual(self.judge().status, Verdict.ACCEPTED)
         self.assertEqual((self.circuit.state, self.circuit.failures()), ("closed", 0))
-        self.assertEqual(rejudge(submission=refused), [refused.pk])  # judged by the inline queue
-        refused.refresh_from_db()
-        self.assertEqual(refused.status, Verdict.ACCEPTED)
+        waiting = Submission.objects.filter(status=Verdict.PENDING).count()
+        self.assertEqual(waiting, FAILURE_THRESHOLD + 2)
+        time.sleep(0.35)  # every retry_at has come
+        self.assertEqual(requeue_stale_submissions.apply().get(), waiting)
+        self.assertFalse(Submission.objects.exclude(status=Verdict.ACCEPTED).exists())
         progress = self.progress()
-        # internal_error is never an attempt: the first accepted, the fresh one and the rejudged.
-        self.assertEqual((progress.status, progress.attempts), (SOLVED, 3))
+        # Every submission counted once it was judged: none was lost to the outage.
+        self.assertEqual((progress.status, progress.attempts), (SOLVED, 2 + waiting))
 
-    @override_settings(COURSES_PENDING_REQUEUE_SECONDS=0)
+    @override_settings(
+        COURSES_PENDING_REQUEUE_SECONDS=0, COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS=0.2
+    )
     def test_the_queue_gets_the_submission_back_while_judge0_is_down_and_judges_it_after(self):
-        """The task's path: a retryable failure gives the submission back (``pending``, no
-        claim) instead of ending it; once Judge0 is back, the periodic requeue judges it."""
+        """The task's path: an outage gives the submission back (``pending``, no claim, a
+        ``retry_at``) instead of ending it; once Judge0 is back, the periodic requeue judges it."""
         submission = self.pending()
         self.fake.stop()
-        with self.assertRaises(BackendUnavailable) as caught:
-            CodeExecutorService().judge_submission(submission.pk, retry_allowed=True)
-        self.assertTrue(caught.exception.retryable)
+        self.assertEqual(judge_submission.apply(args=[submission.pk]).get(), Verdict.PENDING)
         submission.refresh_from_db()
         self.assertEqual(submission.status, Verdict.PENDING)
         self.assertIsNone(submission.claim_id)
+        self.assertIsNotNone(submission.retry_at)
         self.assert_untouched(submission, Verdict.PENDING)
+        self.assertEqual(requeue_stale_submissions.apply().get(), 0, "not before its retry_at")
 
         self.fake.start()
+        time.sleep(0.25)
         self.assertEqual(requeue_stale_submissions.apply().get(), 1)
         submission.refresh_from_db()
         self.assertEqual(submission.status, Verdict.ACCEPTED)
+        self.assertIsNone(submission.retry_at)
         self.assertEqual(submission.test_results.count(), 2)
         self.assertEqual(self.progress().status, SOLVED)
 
@@ -448,26 +461,38 @@ class ErrorRecoveryTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 3)
         self.assertEqual((self.circuit.state, self.circuit.failures()), ("closed", 0))
 
-    def test_500s_beyond_the_client_budget_are_retried_by_the_task_and_succeed(self):
-        """Three 500s exhaust one call's retries; the Celery task gives the submission back and
-        its retry finds Judge0 healthy again."""
-        self.fake.script(BATCH_POST, Fault(status=500, body=b"<h1>oops</h1>"), times=3)
+    def test_a_500_answering_a_create_is_repeated_once_and_never_a_third_time(self):
+        """A 500 may come after Judge0 saved the submission: the create is repeated once (the
+        documented bound of one duplicate); a second 500 ends the submission internal_error
+        with the reason for the staff, whose requeue then judges it."""
+        self.fake.script(BATCH_POST, Fault(status=500, body=b"<h1>oops</h1>"), times=1)
         submission = self.pending()
-        result = judge_submission.apply(args=[submission.pk])
-        self.assertEqual(result.get(), Verdict.ACCEPTED)
-        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 4)
+        self.assertEqual(judge_submission.apply(args=[submission.pk]).get(), Verdict.ACCEPTED)
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 2)
         submission.refresh_from_db()
         self.assertEqual(submission.test_results.count(), 2)
 
+        self.fake.script(BATCH_POST, Fault(status=500, body=b"<h1>oops</h1>"), times=2)
+        again = self.pending()
+        self.assertEqual(judge_submission.apply(args=[again.pk]).get(), Verdict.INTERNAL_ERROR)
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 2 + 2, "never a third")
+        again.refresh_from_db()
+        self.assertIn("not created again", again.error_text)
+        self.assertEqual(rejudge(submission=again), [again.pk])
+        again.refresh_from_db()
+        self.assertEqual(again.status, Verdict.ACCEPTED)
+
     def test_after_the_circuit_opened_and_the_cool_down_passed_judging_continues(self):
-        """Persistent 500s open the circuit; while open, judging fails fast without a request
-        (a retryable 503 for the API); after the cool-down the probe succeeds and closes it."""
-        self.fake.script(BATCH_POST, Fault(status=500), times=1000)
+        """Persistent 503s open the circuit after enough failed calls; while open, judging fails
+        fast without a request (a retryable 503 for the API); after the cool-down the probe
+        succeeds and closes it."""
+        self.fake.script(BATCH_POST, Fault(status=503, body={"error": "queue is full"}), times=1000)
         first = self.judge()
-        self.assertEqual(first.status, Verdict.INTERNAL_ERROR)
-        self.assertIn("500", first.error_text)
-        self.assertEqual(self.circuit.state, "closed")
-        self.judge()
+        self.assertEqual(first.status, Verdict.PENDING)
+        self.assertIn("503", first.retry_reason)
+        self.assertEqual((self.circuit.state, self.circuit.failures()), ("closed", 1))
+        for _ in range(FAILURE_THRESHOLD - 1):
+            self.judge()
         self.assertEqual(self.circuit.state, "open")
 
         self.fake.reset_script()  # healthy again, but the breaker does not know yet
@@ -596,13 +621,22 @@ class ErrorRecoveryTestCase(FreshCacheMixin, TransactionTestCase):
             ("judge_unavailable", 503),
         )
 
-    def test_a_submission_judged_while_judge0_is_down_ends_internal_error_readably(self):
-        """Not a verdict on the student's code: no score, no results, not an attempt."""
+    def test_a_submission_judged_while_judge0_is_down_waits_and_ends_readably(self):
+        """Not a verdict on the student's code: no score, no results, not an attempt. It waits
+        for the judge (``pending`` with a ``retry_at``) until the maximum age, then ends
+        ``internal_error`` with the reason for the staff (issue 12)."""
         self.fake.stop()
         submission = self.judge()
+        self.assertEqual(submission.status, Verdict.PENDING)
+        self.assertIn(self.fake.url, submission.retry_reason)
+        self.assert_no_results(submission)
+        self.assertIsNone(submission.judged_at)
+        with override_settings(COURSES_JUDGE_RETRY_MAX_AGE_SECONDS=0):
+            submission = self.service.judge_submission(submission.pk)
         self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
         self.assertIn(self.fake.url, submission.error_text)
         self.assertIn("cannot connect", submission.error_text)
+        self.assertIn("requeue", submission.error_text)
         self.assert_no_results(submission)
         self.assertIsNotNone(submission.judged_at)
         self.assertEqual(api_status_for(submission.status).http_status, 200)

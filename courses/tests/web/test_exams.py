@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from courses.judging.types import Verdict
 from courses.models import Enrollment, ExamAttempt, Submission
+from courses.services.code_executor import CodeExecutorService
 from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
 from courses.templatetags.courses_web import in_zone
 from courses.tests import factories
@@ -47,7 +48,11 @@ def minutes(n: float) -> timedelta:
 
 def text(response) -> str:
     """The page's visible text, tags removed and spaces collapsed."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return text_of(response.content.decode())
+
+
+def text_of(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
@@ -469,10 +474,16 @@ class AttemptProblemPageTestCase(ExamPagesTestCase):
             rf'data-draft-scope="attempt:{self.attempt.pk}:problem:{self.w.problem.pk}"'
             r'[^>]*data-language-select="#id_language"',
         )
-        self.assertIn('<label for="id_code">Your code</label>', html)
+        self.assertIn('<label for="id_code">Code</label>', html)
         self.assertIn('<option value="python" selected>Python 3</option>', html)
         self.assertIn('id="starter-code" type="application/json"', html)
         self.assertIn("def solve(a, b):\n    pass", html)  # the starter code, also without JS
+        self.assertNotIn("data-keep-value", html)  # the editor prefers the browser's draft
+        ids = [self.attempt.pk, self.w.problem.pk]
+        run_url = reverse("web:attempt-problem-run", args=ids)
+        submit_url = reverse("web:attempt-problem-submit", args=ids)
+        self.assertIn(f'formaction="{run_url}"', html)  # Run, also without JS
+        self.assertIn(f'hx-post="{submit_url}" hx-target="#submission-region"', html)
         self.assertEqual(html.count("data-disable-when-expired"), 2)  # Run and Submit
         self.assertIn('name="csrfmiddlewaretoken"', html)
         self.assertIn("Time left: 1:00:00", page)
@@ -529,8 +540,8 @@ class AttemptRunTestCase(ExamPagesTestCase):
         response = self.run_code({"language": "python", "code": ADD})
         self.assertEqual(response.status_code, 200)
         page = text(response)
-        self.assertIn("Accepted on the samples: 1 of 1 passed.", page)
-        self.assertIn("Sample 1: Accepted", page)
+        self.assertIn("Run Accepted 1 of 1 sample case passed.", page)
+        self.assertIn("1 Accepted 7 ms 900 KB Input [1, 2] Expected output 3 Your output 3", page)
         self.assertIn("Add two numbers.", page)  # the whole page, without htmx
         self.assertIn(ADD.splitlines()[1].strip(), page)  # the code stays in the editor
         self.assertNoHiddenData(response)
@@ -540,11 +551,13 @@ class AttemptRunTestCase(ExamPagesTestCase):
         response = self.run_code({"language": "python", "code": ADD}, HTTP_HX_REQUEST="true")
         self.assertEqual(response.status_code, 200)
         self.assertNotContains(response, "<html")
-        self.assertIn("Sample 1: Accepted", text(response))
+        self.assertIn("Accepted 1 of 1 sample case passed.", text(response))
+        self.assertContains(response, 'id="id_code-errors" class="field-errors" hx-swap-oob="true"')
 
     def test_run_on_my_input(self):
         response = self.run_code({"language": "python", "code": ADD, "stdin": "[5, 6]"})
-        self.assertIn("Ran without errors on your input", text(response))
+        self.assertIn("Ran on your input (the output is not checked).", text(response))
+        self.assertIn("Output 3", text(response))
 
     def test_bad_input_shows_the_services_words_next_to_the_field(self):
         for data, field, words in (
@@ -553,7 +566,7 @@ class AttemptRunTestCase(ExamPagesTestCase):
         ):
             with self.subTest(field):
                 response = self.run_code(data)
-                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.status_code, 400)  # the API's status, without htmx
                 match = re.search(
                     rf'id="id_{field}_error">(.*?)</ul>', response.content.decode(), flags=re.S
                 )
@@ -567,8 +580,115 @@ class AttemptRunTestCase(ExamPagesTestCase):
         htmx = self.run_code(
             {"language": "python", "code": ADD}, when=self.attempt.deadline, HTTP_HX_REQUEST="true"
         )
+        self.assertEqual(htmx.status_code, 200)  # htmx swaps only successful answers
         self.assertIn("The time for this attempt ran out at", text(htmx))
+        self.assertIn("Nothing was run", text(htmx))
         self.assertIn('role="alert"', htmx.content.decode())
+        self.assertContains(htmx, reverse("web:attempt", args=[self.attempt.pk]))
+
+    @override_settings(COURSES_API_RUN_RATE="1/min")
+    def test_runs_count_in_the_run_code_throttle_shared_with_the_problem_page(self):
+        practice = problem_with_cases(chapter=self.w.chapter)
+        code = {"language": "python", "code": ADD}
+        first = self.run_code(code, HTTP_HX_REQUEST="true")
+        self.assertIn("1 of 1 sample case passed.", text(first))
+        with at(self.t0):
+            elsewhere = self.client.post(
+                reverse("web:problem-run", args=[practice.pk]), code, HTTP_HX_REQUEST="true"
+            )
+        self.assertIn("Request was throttled.", text(elsewhere))
+        again = self.run_code(code)
+        self.assertEqual(again.status_code, 429)
+        self.assertIn("Request was throttled.", text(again))
+
+
+@override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
+class AttemptSubmitInPlaceTestCase(ExamPagesTestCase):
+    """Submit through htmx: the result shows in place and polls ``submission-status`` (a
+    ``TestCase``: judging, enqueued on commit, waits until the test runs it)."""
+
+    def setUp(self):
+        super().setUp()
+        self.attempt = self.start()
+
+    def submit(self, data=None, when=None):
+        data = {"language": "python", "code": ADD} if data is None else data
+        return self.post(
+            "attempt-problem-submit",
+            self.attempt.pk,
+            self.w.problem.pk,
+            data=data,
+            when=when or self.t0 + minutes(1),
+            HTTP_HX_REQUEST="true",
+        )
+
+    def poll(self, submission):
+        url = reverse("web:submission-status", args=[submission.pk])
+        with at(self.t0 + minutes(2)):
+            return self.client.get(url, HTTP_HX_REQUEST="true")
+
+    def test_the_submission_shows_in_place_then_polls_to_what_the_feedback_rule_shows(self):
+        self.w.exam.feedback = "samples"
+        self.w.exam.save(update_fields=["feedback"])
+        response = self.submit()
+        submission = Submission.objects.get()
+        self.assertEqual(submission.exam_attempt_id, self.attempt.pk)
+        html = response.content.decode()
+        self.assertNotIn("<html", html)
+        self.assertIn("Pending", text(response))
+        # Polled through the submission's status partial, without the problem page's list.
+        status_url = reverse("web:submission-status", args=[submission.pk])
+        self.assertIn(f'hx-get="{status_url}" hx-trigger="load delay:1s"', html)
+        # My submissions and the problem states, out of band; the list refreshes while it waits.
+        self.assertRegex(html, r'<section id="my-submissions"[^>]*hx-swap-oob="true"')
+        self.assertRegex(html, r'<nav id="exam-problems"[^>]*hx-swap-oob="true"')
+        self.assertIn('hx-select="#my-submissions" hx-select-oob="#exam-problems"', html)
+        self.assertIn(f'id="code-{submission.pk}"', html)
+        self.assertIn('id="id_code-errors" class="field-errors" hx-swap-oob="true"', html)
+
+        CodeExecutorService(AcceptingBackend()).judge_submission(submission.pk)
+        poll = self.poll(submission)
+        html = poll.content.decode()
+        summary = text_of(html.split("<table")[0])
+        self.assertIn("Judged (verdict after the results are released)", summary)
+        self.assertIn("only the sample cases' results", summary)
+        self.assertNotIn("Accepted", summary)
+        self.assertNotIn("points", summary)
+        self.assertNotIn("hx-trigger", html)  # final as far as it shows: polling stops
+        self.assertIn("<pre>[1, 2]</pre>", html)  # the sample's input
+        self.assertNotIn("Hidden case", html)
+        self.assertNoHiddenData(poll)
+
+    def test_with_full_feedback_the_verdict_shows_with_the_exams_points(self):
+        self.submit()
+        submission = Submission.objects.get()
+        CodeExecutorService(AcceptingBackend()).judge_submission(submission.pk)
+        page = text(self.poll(submission))
+        self.assertIn("Accepted", page)
+        self.assertIn("10.00 of 10.00 points in this exam", page)  # not the problem's 100
+        self.assertIn("Hidden case", page)
+
+    def test_refusals_show_in_place_and_next_to_the_fields_and_save_nothing(self):
+        response = self.submit({"language": "python", "code": ""})
+        self.assertEqual(response.status_code, 200)
+        html = response.content.decode()
+        self.assertIn('<p class="errorlist nonfield" role="alert">The code is empty.</p>', html)
+        self.assertRegex(html, r'id="id_code-errors" class="field-errors" hx-swap-oob="true">')
+        self.assertRegex(html, r'id="id_code_error"><li>required')
+        self.assertNotIn("my-submissions", html)
+        self.assertFalse(Submission.objects.exists())
+
+    def test_a_closed_attempt_answers_in_place_and_saves_nothing(self):
+        response = self.submit(when=self.attempt.deadline)
+        self.assertEqual(response.status_code, 200)  # htmx swaps only successful answers
+        page = text(response)
+        self.assertIn(
+            f"The time for this attempt ran out at {self.zoned(self.attempt.deadline)}.", page
+        )
+        self.assertIn("Nothing was saved", page)
+        self.assertContains(response, 'role="alert"')
+        self.assertContains(response, reverse("web:attempt", args=[self.attempt.pk]))
+        self.assertFalse(Submission.objects.exists())
 
 
 @override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
@@ -606,6 +726,23 @@ class AttemptSubmitTestCase(FreshCacheMixin, TransactionTestCase):
         for secret in HIDDEN[:1]:
             self.assertNotContains(page, secret)
 
+    def test_with_htmx_judged_inline_the_verdict_my_submissions_and_the_state_come_at_once(self):
+        with at(self.t0 + minutes(1)):
+            response = self.client.post(
+                self.url, {"language": "python", "code": ADD}, HTTP_HX_REQUEST="true"
+            )
+        html = response.content.decode()
+        self.assertNotIn("<html", html)
+        self.assertNotIn("hx-trigger", html)  # nothing to wait for
+        region, rest = html.split('<section id="my-submissions"')
+        self.assertIn("Accepted", region)
+        self.assertIn("10.00 of 10.00 points in this exam", text_of(region))
+        self.assertIn('<table class="cases">', region)
+        self.assertIn("Accepted 10.00 points", text_of(rest))  # the list, out of band
+        self.assertIn("Sum Solved", text_of(rest.split('<nav id="exam-problems"')[1]))
+        for secret in HIDDEN[:1]:
+            self.assertNotIn(secret, html)
+
     def test_after_the_deadline_the_server_refuses_with_the_attempt_expired_message(self):
         response = self.submit(when=self.attempt.deadline)
         self.assertEqual(response.status_code, 409)
@@ -631,7 +768,7 @@ class AttemptSubmitTestCase(FreshCacheMixin, TransactionTestCase):
 
     def test_bad_input_shows_errors_next_to_the_field_and_saves_nothing(self):
         response = self.submit({"language": "python", "code": ""})
-        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.status_code, 400)  # the API's status, without htmx
         self.assertRegex(response.content.decode(), r'id="id_code_error">\s*<li>required')
         self.assertIn("The code is empty.", text(response))
         response = self.submit({"language": "cobol", "code": ADD})

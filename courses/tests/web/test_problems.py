@@ -208,6 +208,7 @@ class ProblemPageTestCase(ProblemsTestCase):
         self.assertIn(f'data-draft-scope="problem:{self.problem.pk}"', html)
         self.assertIn('data-language-select="#id_language"', html)
         self.assertNotIn("data-keep-value", html)
+        self.assertIn("// &lt;/script&gt;</textarea>", html)  # the starter code, also without JS
         self.assertIn('<script id="starter-code" type="application/json">', html)
         self.assertIn('"python": "def solve(a, b):\\n    pass\\n"', html)
         self.assertIn("\\u003C/script\\u003E", html)  # json_script escapes it
@@ -587,6 +588,8 @@ class ExamSubmissionPageTestCase(ProblemsTestCase):
         html = self.page().content.decode()
         self.assertIn("Accepted", html)
         self.assertIn("Hidden case", html)
+        # The points are the exam's (what the problem is worth there), not the problem's.
+        self.assertIn("10.00 of 10.00 points in this exam", " ".join(html.split()))
 
 
 class ScriptedRunTestCase(ProblemsTestCase):

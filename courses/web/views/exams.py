@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -26,7 +25,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from courses import selectors
-from courses.api.errors import JUDGE_FAILURE_MESSAGES
 from courses.api.exams import ExamSubmissionSerializer, exam_context
 from courses.exam_time import (
     EXPIRED,
@@ -34,31 +32,34 @@ from courses.exam_time import (
     RUNNING,
     attempt_state,
     exam_state,
-    is_past,
     results_visible,
     time_remaining,
 )
-from courses.judging.errors import JudgeError
-from courses.judging.languages import LANGUAGES
-from courses.judging.verdicts import api_status_for
 from courses.models import Exam, ExamAttempt
 from courses.rendering import render_markdown
-from courses.services.code_executor import CodeExecutorService
+from courses.selectors.feedback import WAITING_VERDICTS
 from courses.services.errors import (
-    AttemptAlreadyRunning,
     AttemptExpired,
     AttemptFinished,
-    AttemptLimitReached,
     AttemptNotFinished,
     Conflict,
-    ExamClosed,
-    ExamNotOpen,
     ResultsNotReleased,
     ServiceError,
 )
-from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
-from courses.services.submissions import submission_create
-from courses.web.forms import apply_service_error
+from courses.services.exam_attempts import (
+    exam_attempt_finish,
+    exam_attempt_start,
+    exam_start_refusal,
+)
+from courses.web.coding import (
+    RunOutcome,
+    code_form,
+    run_code,
+    shown_submission,
+    starter_code,
+    status_url,
+    submit_code,
+)
 
 #: Refusals that mean "this attempt takes no more work": a page of their own, not a form error.
 ATTEMPT_CLOSED = (AttemptExpired, AttemptFinished)
@@ -137,22 +138,6 @@ def attempt_row(attempt: ExamAttempt, exam: Exam, now: datetime) -> AttemptRow:
     )
 
 
-def start_refusal(exam: Exam, now: datetime) -> ServiceError | None:
-    """Why ``exam_attempt_start`` would refuse the user now, in its words; ``None`` if it would
-    not. The same checks in the same order (``exam.my_attempts`` are the user's)."""
-    if now >= exam.closes_at:
-        return ExamClosed(f"The exam {exam.title!r} closed at {exam.closes_at.isoformat()}.")
-    if now < exam.opens_at:
-        return ExamNotOpen(f"The exam {exam.title!r} opens at {exam.opens_at.isoformat()}.")
-    if any(a.finished_at is None and not is_past(a.deadline, now) for a in exam.my_attempts):
-        return AttemptAlreadyRunning("Finish the attempt in progress first.")
-    if len(exam.my_attempts) >= exam.max_attempts:
-        return AttemptLimitReached(
-            f"All {exam.max_attempts} attempt(s) at {exam.title!r} have been used."
-        )
-    return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def exam(request, exam_id: int):
@@ -172,7 +157,7 @@ def exam(request, exam_id: int):
 def exam_page(request, exam: Exam, now: datetime, *, refusal=None, status: int = 200):
     course = exam.course
     rows = [attempt_row(a, exam, now) for a in exam.my_attempts]
-    refusal = refusal or start_refusal(exam, now)
+    refusal = refusal or exam_start_refusal(exam=exam, attempts=exam.my_attempts, now=now)
     return render(
         request,
         "web/exams/exam.html",
@@ -258,56 +243,15 @@ def attempt_finish(request, attempt_id: int):
 
 
 # --- An exam problem: statement, editor, Run, Submit -----------------------------------------
+# The editor, Run, Submit and a submission's result are the problem page's
+# (``courses/web/coding.py`` and its partials); what is the exam's: the attempt is checked
+# first, a closed attempt answers its own page, Submit saves in the attempt, the drafts are
+# kept per attempt, and my submissions are listed under the exam's feedback rule.
 
 
-class CodeForm(forms.Form):
-    """The editor's form (as the problem page's): language, code, and an input for Run.
-
-    The code is taken as typed and its emptiness is the service's to judge, in its words; the
-    textarea has no ``required`` attribute because the editor hides it.
-    """
-
-    use_required_attribute = False
-
-    language = forms.CharField(max_length=32, widget=forms.Select)
-    code = forms.CharField(
-        label="Your code",
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
-    )
-    stdin = forms.CharField(
-        label="Custom input (optional)",
-        required=False,
-        strip=False,
-        help_text="Run uses it instead of the sample cases. Submit ignores it.",
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-    )
-
-    def __init__(self, *args, problem, draft_scope: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        languages = problem.allowed_languages or []
-        language = self.fields["language"]
-        language.widget.attrs.pop("maxlength", None)  # not an attribute of <select>
-        language.widget.choices = [
-            (key, LANGUAGES[key].display_name if key in LANGUAGES else key) for key in languages
-        ]
-        if languages and not self.is_bound:
-            # Without scripts the textarea shows the first language's starter code; the editor
-            # shows the draft of the language chosen, else its starter code.
-            self.initial.setdefault("language", languages[0])
-            self.initial.setdefault("code", (problem.starter_code or {}).get(languages[0], ""))
-        self.fields["code"].widget.attrs.update(
-            {
-                "data-editor": "",
-                "data-draft-scope": draft_scope,
-                "data-language-select": "#id_language",
-            }
-        )
-
-
-def code_form(attempt_id: int, problem, data=None) -> CodeForm:
-    return CodeForm(data, problem=problem, draft_scope=f"attempt:{attempt_id}:problem:{problem.pk}")
+def draft_scope(attempt: ExamAttempt, problem) -> str:
+    """The key of the editor's drafts in the browser (app.js adds the user and the language)."""
+    return f"attempt:{attempt.pk}:problem:{problem.pk}"
 
 
 def closed_page(request, attempt: ExamAttempt, exc: ServiceError):
@@ -317,7 +261,7 @@ def closed_page(request, attempt: ExamAttempt, exc: ServiceError):
         request,
         template,
         {"attempt": attempt, "exam": attempt.exam, "course": attempt.exam.course, "error": exc},
-        # htmx swaps only successful answers: the partial says it in place of the run output.
+        # htmx swaps only successful answers: the partial says it in place of the result.
         status=200 if request.htmx else 409,
     )
 
@@ -341,22 +285,38 @@ def attempt_problem(request, attempt_id: int, problem_id: int):
     attempt, exam_problem, refused = readable_problem(request, attempt_id, problem_id, now)
     if refused:
         return refused
-    form = code_form(attempt.pk, exam_problem.problem)
+    problem = exam_problem.problem
+    form = code_form(problem, draft_scope=draft_scope(attempt, problem))
     return problem_page(request, attempt, exam_problem, form, now)
 
 
-def problem_page(request, attempt, exam_problem, form, now, *, run=None, status: int = 200):
-    problem = exam_problem.problem
+def my_problem_submissions(attempt: ExamAttempt, problem, now: datetime) -> dict:
+    """The attempt (with ``attempt_detail``'s problems and submissions) and my submissions to
+    ``problem`` in it, as the API shows them: what my submissions' list needs."""
     attempt = selectors.attempt_detail(attempt=attempt, now=now)
     exam_problems = [row.exam_problem for row in attempt.problems]
     mine = [s for s in attempt.my_submissions if s.problem_id == problem.pk]
     submissions = shown_submissions(mine, exam_problems, now)
+    return {
+        "attempt": attempt,
+        "problems": attempt.problems,
+        "submissions": submissions,
+        "waiting": any(data["status"] in WAITING_VERDICTS for _, data in submissions),
+    }
+
+
+def problem_page(
+    request, attempt, exam_problem, form, now, *, run=None, submit_error="", status: int = 200
+):
+    problem = exam_problem.problem
+    listed = my_problem_submissions(attempt, problem, now)
+    attempt = listed["attempt"]
     return render(
         request,
         "web/exams/attempt_problem.html",
         {
             **clock(attempt, now),
-            "attempt": attempt,
+            **listed,
             "exam": attempt.exam,
             "course": attempt.exam.course,
             "exam_problem": exam_problem,
@@ -364,12 +324,12 @@ def problem_page(request, attempt, exam_problem, form, now, *, run=None, status:
             "statement_html": render_markdown(problem.statement),
             "memory_limit": memory_text(problem.memory_limit_kb),
             "samples": problem.samples,
-            "problems": attempt.problems,
             "form": form,
-            "run": run,
-            "submissions": submissions,
-            "waiting": any(data["status"] in ("pending", "judging") for _, data in submissions),
-            "starter_code": problem.starter_code or {},
+            "starter_code": starter_code(problem),
+            "run_url": reverse("web:attempt-problem-run", args=[attempt.pk, problem.pk]),
+            "submit_url": reverse("web:attempt-problem-submit", args=[attempt.pk, problem.pk]),
+            "run": run or RunOutcome(),
+            "submit_error": submit_error,
         },
         status=status,
     )
@@ -379,74 +339,83 @@ def memory_text(kib: int) -> str:
     return f"{kib // 1024} MiB" if kib % 1024 == 0 else f"{kib} KiB"
 
 
-def judge_failure_message(exc: JudgeError) -> str:
-    """A failure to run the code, in the API's words (never a host's or service's details)."""
-    api_status = api_status_for(exc)
-    if api_status.http_status >= 500:
-        return JUDGE_FAILURE_MESSAGES.get(api_status.code, "Judging failed; it has been logged.")
-    return exc.message
-
-
 @login_required
 @require_POST
 def attempt_run(request, attempt_id: int, problem_id: int):
     """Run my code on the problem's samples (or on my input); nothing is saved.
 
-    The attempt is checked as the API's run does (``attempt_problem_for_reading``). With htmx
-    only the output is answered, in place; without, the whole page with it.
+    The attempt is checked as the API's run does (``attempt_problem_for_reading``), then the
+    code runs as on the problem page (``run_code``: the same "Run code" throttle). With htmx
+    only the result is answered, in place; without, the whole page with it.
     """
     now = timezone.now()
     attempt, exam_problem, refused = readable_problem(request, attempt_id, problem_id, now)
     if refused:
         return refused
     problem = exam_problem.problem
-    form = code_form(attempt.pk, problem, request.POST)
-    run = None
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            run = CodeExecutorService().run_on_problem(
-                problem, data["language"], data["code"], stdin=data["stdin"] or None
-            )
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        except JudgeError as exc:
-            form.add_error(None, judge_failure_message(exc))
+    form = code_form(problem, draft_scope=draft_scope(attempt, problem), data=request.POST)
+    run = run_code(request, problem, form)
     if request.htmx:
-        return render(request, "web/exams/partials/run.html", {"run": run, "form": form})
-    return problem_page(request, attempt, exam_problem, form, now, run=run)
+        # 200 whatever happened: htmx swaps only successful answers.
+        return render(
+            request, "web/problems/partials/run_response.html", {"run": run, "form": form}
+        )
+    return problem_page(request, attempt, exam_problem, form, now, run=run, status=run.http_status)
 
 
 @login_required
 @require_POST
 def attempt_submit(request, attempt_id: int, problem_id: int):
-    """Submit my code in the attempt; the service enforces the deadline (409 after it)."""
+    """Submit my code in the attempt; the service enforces the deadline (409 after it).
+
+    With htmx the new submission's result shows in place (polling ``submission-status`` while
+    it waits) with my submissions refreshed; without, the problem's page (its list) follows.
+    """
     attempt, exam_problem = selectors.attempt_exam_problem(
         user=request.user, attempt_id=attempt_id, problem_id=problem_id
     )
-    form = code_form(attempt.pk, exam_problem.problem, request.POST)
-    if form.is_valid():
-        try:
-            submission_create(
-                user=request.user,
-                problem=exam_problem.problem,
-                exam_attempt=attempt,
-                language=form.cleaned_data["language"],
-                code=form.cleaned_data["code"],
+    problem = exam_problem.problem
+    form = code_form(problem, draft_scope=draft_scope(attempt, problem), data=request.POST)
+    outcome = submit_code(user=request.user, problem=problem, form=form, exam_attempt=attempt)
+    if isinstance(outcome.refusal, ATTEMPT_CLOSED):
+        return closed_page(request, attempt, outcome.refusal)
+    if outcome.submission is None:
+        if request.htmx:
+            return render(
+                request,
+                "web/exams/partials/submit_response.html",
+                {"form": form, "error": outcome.error},
             )
-        except ATTEMPT_CLOSED as exc:
-            return closed_page(request, attempt, exc)
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "Your solution was submitted.")
-            url = reverse("web:attempt-problem", args=[attempt.pk, exam_problem.problem_id])
-            return redirect(f"{url}#my-submissions")
+        now = timezone.now()
+        attempt, exam_problem, refused = readable_problem(request, attempt_id, problem_id, now)
+        if refused:
+            return refused
+        return problem_page(
+            request,
+            attempt,
+            exam_problem,
+            form,
+            now,
+            submit_error=outcome.error,
+            status=outcome.http_status,
+        )
+    if not request.htmx:
+        messages.success(request, "Your solution was submitted.")
+        url = reverse("web:attempt-problem", args=[attempt.pk, problem.pk])
+        return redirect(f"{url}#my-submissions")
+    submission = selectors.submission_for_owner(
+        user=request.user, submission_id=outcome.submission.pk
+    )
     now = timezone.now()
-    attempt, exam_problem, refused = readable_problem(request, attempt_id, problem_id, now)
-    if refused:
-        return refused
-    return problem_page(request, attempt, exam_problem, form, now)
+    context = {
+        **my_problem_submissions(attempt, problem, now),
+        "form": form,
+        "shown": shown_submission(submission, now),
+        "status_url": status_url(submission),
+        "problem": problem,
+        "course": attempt.exam.course,
+    }
+    return render(request, "web/exams/partials/submit_response.html", context)
 
 
 # --- Results ---------------------------------------------------------------------------------

@@ -7,18 +7,30 @@ Two paths for a batch (one source, many stdins):
   (``build_harness_program``), whose stdout is one JSON report. Each case is then classified by
   the same rules as on the local sandbox (``harness.case_result``), so both backends agree.
   Chunks are sized so that, even if every case used its whole limits, a submission stays within
-  Judge0's maxima (15 s CPU, 20 s wall, 4096 KB of output); the chunks of a batch run in
-  parallel on Judge0's workers. A chunk whose submission does not come back as a valid report
-  (the harness was killed, Judge0 forbids something it needs...) falls back to the per-case path.
-- **Per case** (every other language, and the fallback): one submission per case, created with
-  ``POST /submissions/batch`` in chunks of 20 and polled with ``GET /submissions/batch``.
+  the deployment's maxima; the chunks of a batch run in parallel on Judge0's workers. A chunk
+  whose *harness* fails (killed, over its limits, an unreadable report) falls back to one
+  submission per case, once: the ledger remembers it, so a retry never runs that chunk again.
+  Judge0's own failures (13, 14) are infrastructure failures and never fall back.
+- **Per case** (every other language, and the fallback): one submission per case, created in
+  batches of the deployment's ``max_submission_batch_size``, or one by one when it has batches
+  off.
 
-Polls come every ``poll_min_interval_s`` (100 ms, as Judge0's own SDK) for the first
-``poll_fast_s`` seconds, when most runs end, then back off (x1.5 up to ``poll_max_interval_s``)
-while nothing changes. Polling uses the batch route even for a single token: Judge0 caches
-``GET /submissions/{token}`` for a second (``SUBMISSION_CACHE_DURATION``) and does not cache the
-batch route, so the batch route sees a finished run up to a second earlier. A token Judge0 no
-longer knows (``null`` in a batch answer, 404 alone) is resubmitted once.
+So a batch of N cases costs at most its chunks plus N submissions, each created at most twice
+(``jobs``: the ledger and the lost-answer bound), however often it is retried.
+
+**Deadlines.** One call (``run_batch``) has one wait budget, ``max_wait_s``
+(``JUDGE0_WAIT_SECONDS``, or the caller's: a short one for "Run code"); every HTTP request has its
+own overall deadline (``Timeouts.request_s``), never past the call's. Both stay below the judging
+lease (``from_settings`` refuses otherwise), so a claim cannot expire under a running call.
+
+**The deployment.** ``/config_info`` is read once per base URL (cached an hour; Judge0's defaults
+when it cannot be read): batch support and size, and the maxima. A request whose limits exceed
+them is refused with ``BackendRejected``, never clamped (``limit_problems`` says why; the
+authoring services and ``judge_check`` ask it first).
+
+**The breaker** counts calls: a call that fails for want of Judge0 (unreachable, garbage,
+Judge0's own errors) is one failure, however many requests and retries it made; a call that
+ends is one success. A call let in keeps polling even if other calls open the breaker meanwhile.
 
 Results are ``RunResult``: Judge0's status ids go through ``courses.judging.verdicts`` (the one
 status table, with the derived memory and output limit rules). Nothing is sent as
@@ -28,69 +40,82 @@ status table, with the derived memory and output limit rules). Nothing is sent a
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
-from courses.judging.backends.base import check_single_program
+from courses.judging.backends.base import Checkpoint, check_single_program
 from courses.judging.errors import (
     BackendConfigurationError,
+    BackendInternalError,
     BackendProtocolError,
     BackendRejected,
     BackendUnavailable,
+    JudgeError,
+    NotRepeated,
 )
 from courses.judging.languages import Language, get_language
 from courses.judging.types import Limits, Outcome, RunRequest, RunResult
 from courses.judging.verdicts import result_from_judge0_status
 
-from .circuit import CircuitBreaker
-from .client import Judge0Client, Judge0NotFound, RetryPolicy, Timeouts
+from .circuit import CircuitBreaker, CircuitOpen
+from .client import DEFAULT_MAX_RESPONSE_BYTES, Judge0Client, Judge0NotFound, RetryPolicy, Timeouts
 from .harness_chunks import plan_harness_chunks, read_harness_chunk
+from .jobs import Job, JobRunner, Ledger, make_jobs
 from .protocol import (
-    MAX_BATCH,
-    RESULT_FIELDS,
+    Deployment,
     Submission,
     b64encode,
     choose_language_id,
     limit_fields,
-    parse_submission,
+    limit_problems,
+    parse_config,
 )
 
-B64 = {"base64_encoded": "true"}
-#: Language ids per base URL: ``/languages`` rarely changes, and every batch needs an id.
-_LANGUAGE_IDS: dict[tuple[str, str], tuple[float, int]] = {}
-_LANGUAGE_LOCK = threading.Lock()
-LANGUAGE_CACHE_S = 3600.0
+logger = logging.getLogger(__name__)
+
+#: Per base URL: language ids and the deployment. Both rarely change, and every call needs them.
+_CACHE: dict[tuple[str, str], tuple[float, object]] = {}
+_CACHE_LOCK = threading.Lock()
+CACHE_S = 3600.0
+#: How long Judge0's defaults stand in for a ``/config_info`` that could not be read.
+UNREAD_CONFIG_CACHE_S = 60.0
+#: The budget of a deployment read made outside a call (problem save, ``judge_check``).
+DEPLOYMENT_READ_S = 5.0
 
 
 def clear_language_cache() -> None:
-    with _LANGUAGE_LOCK:
-        _LANGUAGE_IDS.clear()
+    """Forget language ids and deployments (tests; a changed Judge0)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
-@dataclass(frozen=True, slots=True)
-class _Job:
-    """One Judge0 submission to make: its body, and what to do with its result."""
+def _cached(key: tuple[str, str]):
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
-    body: dict
-    memory_limit_kb: int
+
+def _remember(key: tuple[str, str], value, seconds: float) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = (time.monotonic() + seconds, value)
 
 
 class Judge0Backend:
     """Runs programs on a Judge0 server (self-hosted with ``X-Auth-Token``, or through RapidAPI).
 
     ``circuit`` is a ``CircuitBreaker``, ``None`` for the default one (shared through the cache,
-    keyed by ``base_url``), or ``False`` for none. ``max_wait_s`` bounds how long one batch may
-    wait for Judge0 to finish; past it the batch fails with ``BackendUnavailable`` (retryable).
-    ``harness_parallelism``: a Python batch is cut into at least that many harness submissions
-    (of at least 8 cases each), which Judge0's workers run in parallel; 1 uses as few
-    submissions as the limits allow. ``connect_timeout_s``, ``read_timeout_s`` and
-    ``max_retry_time_s`` are shorthands for fields of ``timeouts`` and ``retry`` (``budget_s``).
+    keyed by ``base_url``), or ``False`` for none. ``max_wait_s`` is a call's wait budget (see the
+    module docstring). ``harness_parallelism``: a Python batch is cut into at least that many
+    harness submissions (of at least 8 cases each), which Judge0's workers run in parallel.
+    ``connect_timeout_s``, ``read_timeout_s`` (the whole request) and ``max_retry_time_s`` are
+    shorthands for fields of ``timeouts`` and ``retry`` (``budget_s``).
     """
 
     name = "judge0"
+    #: The options of ``run_batch`` beyond the protocol (``courses.judging.backends.base``).
+    run_options = frozenset({"checkpoint", "max_wait_s"})
 
     def __init__(
         self,
@@ -106,7 +131,8 @@ class Judge0Backend:
         poll_min_interval_s: float = 0.1,
         poll_max_interval_s: float = 1.0,
         poll_fast_s: float = 2.0,
-        max_wait_s: float = 300.0,
+        max_wait_s: float = 120.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         use_harness: bool = True,
         harness_parallelism: int = 2,
         max_parallel_requests: int = 8,
@@ -118,7 +144,7 @@ class Judge0Backend:
         if connect_timeout_s is not None:
             timeouts = dataclasses.replace(timeouts, connect_s=connect_timeout_s)
         if read_timeout_s is not None:
-            timeouts = dataclasses.replace(timeouts, read_s=read_timeout_s)
+            timeouts = dataclasses.replace(timeouts, request_s=read_timeout_s)
         retry = retry or RetryPolicy()
         if max_retry_time_s is not None:
             retry = dataclasses.replace(retry, budget_s=max_retry_time_s)
@@ -134,7 +160,7 @@ class Judge0Backend:
             verify=verify,
             timeouts=timeouts,
             retry=retry,
-            circuit=circuit,
+            max_response_bytes=max_response_bytes,
         )
         self.base_url = self.client.base_url
         self.circuit = circuit
@@ -145,218 +171,248 @@ class Judge0Backend:
         self.use_harness = use_harness
         self.harness_parallelism = max(1, harness_parallelism)
         self.max_parallel_requests = max(1, max_parallel_requests)
-        #: Counters for tests and the benchmark (submissions created, harness chunks that failed).
-        self.stats = {"submissions": 0, "harness_chunks": 0, "harness_fallbacks": 0}
+        #: Counters for tests and benchmarks: submissions created, answers lost, failed polls,
+        #: harness chunks run and fallen back.
+        self.stats = {
+            "submissions": 0,
+            "answers_lost": 0,
+            "poll_errors": 0,
+            "harness_chunks": 0,
+            "harness_fallbacks": 0,
+        }
 
     @classmethod
     def from_settings(cls) -> Judge0Backend:
-        """Build from ``JUDGE0_URL``, ``JUDGE0_AUTH_TOKEN``, ``JUDGE0_RAPIDAPI_KEY/HOST``.
+        """Build from the ``JUDGE0_*`` settings (README, Configuration).
 
-        ``JUDGE0_CA_BUNDLE`` (optional) names a CA file to trust instead of the system store.
+        ``JUDGE0_CA_BUNDLE`` names a CA file to trust; without it the system store is used, which
+        honours ``SSL_CERT_FILE``. The wait budget and the request deadline must stay below the
+        judging lease (``COURSES_JUDGING_LEASE_SECONDS``): a call must end before its claim can.
         """
         from django.conf import settings
 
         url = getattr(settings, "JUDGE0_URL", "")
         if not url:
             raise BackendConfigurationError("JUDGE0_URL is not set")
+        wait = float(settings.JUDGE0_WAIT_SECONDS)
+        request = float(settings.JUDGE0_REQUEST_TIMEOUT_SECONDS)
+        lease = float(settings.COURSES_JUDGING_LEASE_SECONDS)
+        if not request <= wait < lease:
+            raise BackendConfigurationError(
+                f"JUDGE0_REQUEST_TIMEOUT_SECONDS ({request:g}) <= JUDGE0_WAIT_SECONDS "
+                f"({wait:g}) < COURSES_JUDGING_LEASE_SECONDS ({lease:g}) must hold: a judging "
+                "call must end before its lease does, or a second worker judges it too"
+            )
+        circuit = CircuitBreaker(
+            url,
+            failure_threshold=int(settings.JUDGE0_CIRCUIT_FAILURES),
+            cooldown_s=float(settings.JUDGE0_CIRCUIT_COOLDOWN_SECONDS),
+        )
         return cls(
             url,
             auth_token=getattr(settings, "JUDGE0_AUTH_TOKEN", "") or None,
             rapidapi_key=getattr(settings, "JUDGE0_RAPIDAPI_KEY", "") or None,
             rapidapi_host=getattr(settings, "JUDGE0_RAPIDAPI_HOST", "") or None,
             verify=getattr(settings, "JUDGE0_CA_BUNDLE", "") or True,
+            timeouts=Timeouts(
+                connect_s=float(settings.JUDGE0_CONNECT_TIMEOUT_SECONDS), request_s=request
+            ),
+            circuit=circuit,
+            max_wait_s=wait,
+            max_response_bytes=int(settings.JUDGE0_MAX_RESPONSE_BYTES),
         )
 
     def close(self) -> None:
         self.client.close()
 
-    # -- languages --------------------------------------------------------------------------------
-    def language_id(self, language: Language) -> int:
+    # -- what this Judge0 offers ------------------------------------------------------------------
+    def language_id(self, language: Language, deadline: float | None = None) -> int:
         """Judge0's id for ``language``, from ``/languages`` (cached per base URL for an hour)."""
-        key = (self.base_url, language.key)
-        now = time.monotonic()
-        with _LANGUAGE_LOCK:
-            cached = _LANGUAGE_IDS.get(key)
-        if cached is not None and now - cached[0] < LANGUAGE_CACHE_S:
-            return cached[1]
+        key = (self.base_url, f"language:{language.key}")
+        cached = _cached(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
         try:
-            languages = self.client.get("/languages")
+            languages = self.client.get("/languages", deadline=deadline)
         except Judge0NotFound as error:
             raise BackendConfigurationError(
                 f"{self.base_url}/languages is not found: is JUDGE0_URL the root of a Judge0?",
                 cause=error,
             ) from error
         language_id = choose_language_id(languages, language.judge0_names)
-        with _LANGUAGE_LOCK:
-            _LANGUAGE_IDS[key] = (now, language_id)
+        _remember(key, language_id, CACHE_S)
         return language_id
 
+    def deployment(self, deadline: float | None = None) -> Deployment:
+        """What this Judge0 allows (``/config_info``), cached per base URL for an hour.
+
+        When it cannot be read (a proxy that hides it, garbage), Judge0's defaults stand in for a
+        minute and a warning is logged; when Judge0 cannot be reached at all that is raised.
+        """
+        key = (self.base_url, "config")
+        cached = _cached(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        if deadline is None:
+            deadline = time.monotonic() + DEPLOYMENT_READ_S
+        try:
+            deployment = parse_config(self.client.get("/config_info", deadline=deadline))
+            seconds = CACHE_S
+        except (Judge0NotFound, BackendRejected, BackendProtocolError) as error:
+            logger.warning("Judge0 /config_info unreadable, using Judge0's defaults: %s", error)
+            deployment, seconds = Deployment(read=False), UNREAD_CONFIG_CACHE_S
+        _remember(key, deployment, seconds)
+        return deployment
+
+    def limit_problems(self, limits: Limits) -> list[tuple[str, str]]:
+        """Which of ``limits`` this Judge0 cannot honour (``(Limits field, why)``; [] if none).
+
+        Used before saving a problem and by ``judge_check``. When Judge0 cannot be reached, its
+        documented default maxima are used, so an author is never blocked by an outage.
+        """
+        try:
+            deployment = self.deployment()
+        except JudgeError as error:
+            logger.warning("Judge0 unreachable, checking limits against its defaults: %s", error)
+            deployment = Deployment(read=False)
+        return limit_problems(limits, deployment)
+
     # -- JudgeBackend -----------------------------------------------------------------------------
-    def run_batch(self, requests: Sequence[RunRequest]) -> list[RunResult]:
+    def run_batch(
+        self,
+        requests: Sequence[RunRequest],
+        *,
+        checkpoint: Checkpoint | None = None,
+        max_wait_s: float | None = None,
+    ) -> list[RunResult]:
+        """Run ``requests`` within ``max_wait_s`` (default: the backend's), resuming from and
+        saving to ``checkpoint`` when given (see ``jobs``)."""
         check_single_program(requests)
         if not requests:
             return []
+        budget = self.max_wait_s if max_wait_s is None else max_wait_s
+        deadline = time.monotonic() + budget
+        if self.circuit is not None:
+            self.circuit.before_call()
+        try:
+            results = self._run(requests, checkpoint, deadline, budget)
+        except JudgeError as error:
+            self._record(error)
+            raise
+        if self.circuit is not None:
+            self.circuit.record_success()
+        return results
+
+    def _record(self, error: JudgeError) -> None:
+        if self.circuit is None or isinstance(error, CircuitOpen):
+            return
+        judge0_at_fault = isinstance(
+            error, BackendUnavailable | BackendProtocolError | BackendInternalError | NotRepeated
+        )
+        if judge0_at_fault and getattr(error, "counts_as_failure", True):
+            self.circuit.record_failure()
+        elif not judge0_at_fault:  # Judge0 answered, whatever it thought of the request
+            self.circuit.record_success()
+
+    def _run(
+        self, requests: Sequence[RunRequest], checkpoint, deadline: float, budget: float
+    ) -> list[RunResult]:
         language = get_language(requests[0].language)
-        language_id = self.language_id(language)
+        language_id = self.language_id(language, deadline)
+        deployment = self.deployment(deadline)
+        for limits in {request.limits for request in requests}:
+            problems = limit_problems(limits, deployment)
+            if problems:
+                raise BackendRejected(
+                    "limits above this Judge0's maxima (not clamped: that would change "
+                    "verdicts): " + "; ".join(why for _, why in problems)
+                )
+        ledger = Ledger(checkpoint, self.base_url)
+        runner = JobRunner(
+            self.client,
+            deployment,
+            ledger,
+            deadline=deadline,
+            budget_s=budget,
+            poll_min_interval_s=self.poll_min_interval_s,
+            poll_max_interval_s=self.poll_max_interval_s,
+            poll_fast_s=self.poll_fast_s,
+            max_parallel_requests=self.max_parallel_requests,
+            stats=self.stats,
+        )
+        try:
+            return self._run_jobs(requests, language, language_id, deployment, ledger, runner)
+        finally:
+            if runner.deployment.batched != deployment.batched:
+                _remember((self.base_url, "config"), runner.deployment, CACHE_S)
+
+    def _run_jobs(self, requests, language, language_id, deployment, ledger, runner):
         results: list[RunResult | None] = [None] * len(requests)
-        pending = list(range(len(requests)))
+        chunks = []
         if self.use_harness and language.key == "python" and len(requests) > 1:
-            pending = self._run_harness(requests, language_id, results)
-        if pending:
-            jobs = [self._case_job(requests[i], language_id) for i in pending]
-            for index, result in zip(pending, self._run_jobs(jobs), strict=True):
-                results[index] = _cap_stdout(result, requests[index].limits)
-        assert all(r is not None for r in results)
-        return results  # type: ignore[return-value]
-
-    def _case_job(self, request: RunRequest, language_id: int) -> _Job:
-        fields = limit_fields(request.limits)
-        body = {
-            "language_id": language_id,
-            "source_code": b64encode(request.source),
-            "stdin": b64encode(request.stdin),
-            **fields,
-        }
-        return _Job(body, fields["memory_limit"])
-
-    def _run_harness(
-        self, requests: Sequence[RunRequest], language_id: int, results: list
-    ) -> list[int]:
-        """Fill ``results`` through harness chunks; return the indices left to run one by one."""
-        chunks = plan_harness_chunks(requests, parallelism=self.harness_parallelism)
-        if not chunks:
-            return list(range(len(requests)))
-        jobs = [
-            _Job(
-                {
-                    "language_id": language_id,
-                    "source_code": b64encode(c.program),
-                    "stdin": "",
-                    **c.fields,
-                },
-                c.fields["memory_limit"],
-            )
-            for c in chunks
+            chunks = plan_harness_chunks(requests, deployment, parallelism=self.harness_parallelism)
+        chunk_jobs = make_jobs(
+            [
+                (
+                    {
+                        "language_id": language_id,
+                        "source_code": b64encode(c.program),
+                        "stdin": "",
+                        **c.fields,
+                    },
+                    c.fields["memory_limit"],
+                    f"chunk {c.indices[0]}-{c.indices[-1]}",
+                )
+                for c in chunks
+            ]
+        )
+        live = [
+            (chunk, job)
+            for chunk, job in zip(chunks, chunk_jobs, strict=True)
+            if not ledger.fell_back(job.key)
         ]
-        self.stats["harness_chunks"] += len(chunks)
-        submissions = self._submit_and_wait(jobs)
-        covered: set[int] = set()
-        for chunk, submission in zip(chunks, submissions, strict=True):
+        harnessed = {index for chunk, _ in live for index in chunk.indices}
+        single = [i for i in range(len(requests)) if i not in harnessed]
+        case_jobs = self._case_jobs(requests, single, language_id, deployment)
+        self.stats["harness_chunks"] += len(live)
+        done = runner.run([job for _, job in live] + case_jobs)
+        for (chunk, job), submission in zip(live, done[: len(live)], strict=True):
             chunk_results = read_harness_chunk(chunk, submission)
             if chunk_results is None:
+                ledger.fall_back(job.key)
                 self.stats["harness_fallbacks"] += 1
                 continue
             for index, result in zip(chunk.indices, chunk_results, strict=True):
                 results[index] = result
-                covered.add(index)
-        return [i for i in range(len(requests)) if i not in covered]
+        self._fill(results, requests, single, case_jobs, done[len(live) :])
+        fallback = [i for i in range(len(requests)) if results[i] is None]
+        if fallback:
+            ledger.save()
+            jobs = self._case_jobs(requests, fallback, language_id, deployment)
+            self._fill(results, requests, fallback, jobs, runner.run(jobs))
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
 
-    def _run_jobs(self, jobs: list[_Job]) -> list[RunResult]:
-        submissions = self._submit_and_wait(jobs)
-        return [
-            _to_result(submission, job.memory_limit_kb)
-            for job, submission in zip(jobs, submissions, strict=True)
-        ]
+    def _case_jobs(self, requests, indices, language_id, deployment) -> list[Job]:
+        bodies = []
+        for index in indices:
+            request = requests[index]
+            fields = limit_fields(request.limits, deployment)
+            body = {
+                "language_id": language_id,
+                "source_code": b64encode(request.source),
+                "stdin": b64encode(request.stdin),
+                **fields,
+            }
+            bodies.append((body, fields["memory_limit"], f"case {index}"))
+        return make_jobs(bodies)
 
-    # -- create and poll --------------------------------------------------------------------------
-    def _submit_and_wait(self, jobs: list[_Job]) -> list[Submission]:
-        """Create every job's submission, poll until all are final; results in job order."""
-        started = time.monotonic()
-        deadline = started + self.max_wait_s
-        tokens = self._create(jobs)
-        finished: dict[int, Submission] = {}
-        resubmitted: set[int] = set()
-        interval = self.poll_min_interval_s
-        while True:
-            waiting = [i for i in range(len(jobs)) if i not in finished]
-            if not waiting:
-                break
-            if time.monotonic() >= deadline:
-                raise BackendUnavailable(
-                    f"Judge0 at {self.base_url} did not finish {len(waiting)} submission(s) "
-                    f"within {self.max_wait_s:.0f} s"
-                )
-            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-            fetched = self._fetch([tokens[i] for i in waiting])
-            progress = False
-            lost: list[int] = []
-            for index, submission in zip(waiting, fetched, strict=True):
-                if submission is None:
-                    lost.append(index)
-                elif submission.token != tokens[index]:
-                    raise BackendProtocolError(
-                        f"Judge0 answered token {submission.token} for {tokens[index]}"
-                    )
-                elif submission.is_final:
-                    finished[index] = submission
-                    progress = True
-            if lost:
-                again = [i for i in lost if i in resubmitted]
-                if again:
-                    raise BackendUnavailable(
-                        f"Judge0 at {self.base_url} lost submission {tokens[again[0]]} twice"
-                    )
-                for index, token in zip(lost, self._create([jobs[i] for i in lost]), strict=True):
-                    tokens[index] = token
-                    resubmitted.add(index)
-                progress = True
-            waited = time.monotonic() - started
-            if progress or waited < self.poll_fast_s:
-                interval = self.poll_min_interval_s
-            else:
-                interval = min(self.poll_max_interval_s, interval * 1.5)
-        return [finished[i] for i in range(len(jobs))]
-
-    def _parallel(self, function, chunks: list) -> list:
-        if len(chunks) == 1:
-            return [function(chunks[0])]
-        workers = min(self.max_parallel_requests, len(chunks))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="judge0") as pool:
-            return list(pool.map(function, chunks))
-
-    def _create(self, jobs: list[_Job]) -> list[str]:
-        chunks = [jobs[i : i + MAX_BATCH] for i in range(0, len(jobs), MAX_BATCH)]
-        tokens = [t for part in self._parallel(self._create_chunk, chunks) for t in part]
-        self.stats["submissions"] += len(tokens)
-        return tokens
-
-    def _create_chunk(self, jobs: list[_Job]) -> list[str]:
-        answer = self.client.post(
-            "/submissions/batch", {"submissions": [job.body for job in jobs]}, params=B64
-        )
-        if not isinstance(answer, list) or len(answer) != len(jobs):
-            raise BackendProtocolError(
-                f"Judge0 batch create: expected a list of {len(jobs)} entries, got {answer!r:.200}"
+    @staticmethod
+    def _fill(results, requests, indices, jobs: list[Job], submissions: list[Submission]):
+        for index, job, submission in zip(indices, jobs, submissions, strict=True):
+            results[index] = _cap_stdout(
+                _to_result(submission, job.memory_limit_kb), requests[index].limits
             )
-        tokens = []
-        for entry in answer:
-            if not isinstance(entry, dict):
-                raise BackendProtocolError(f"Judge0 batch create: entry {entry!r:.100}")
-            token = entry.get("token")
-            if isinstance(token, str) and token:
-                tokens.append(token)
-                continue
-            if entry:  # the entry's own 422-style field map
-                raise BackendRejected(f"Judge0 rejected a submission: {entry}", fields=entry)
-            raise BackendProtocolError("Judge0 batch create: an entry has no token")
-        return tokens
-
-    def _fetch(self, tokens: list[str]) -> list[Submission | None]:
-        chunks = [tokens[i : i + MAX_BATCH] for i in range(0, len(tokens), MAX_BATCH)]
-        return [s for part in self._parallel(self._fetch_chunk, chunks) for s in part]
-
-    def _fetch_chunk(self, tokens: list[str]) -> list[Submission | None]:
-        answer = self.client.get(
-            "/submissions/batch",
-            {"tokens": ",".join(tokens), "fields": ",".join(RESULT_FIELDS), **B64},
-        )
-        entries = answer.get("submissions") if isinstance(answer, dict) else None
-        if not isinstance(entries, list) or len(entries) != len(tokens):
-            raise BackendProtocolError(
-                f"Judge0 batch show: expected {{'submissions': [{len(tokens)} entries]}}, "
-                f"got {answer!r:.200}"
-            )
-        return [None if entry is None else parse_submission(entry) for entry in entries]
 
 
 def _to_result(submission: Submission, memory_limit_kb: int) -> RunResult:

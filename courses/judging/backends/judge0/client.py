@@ -1,57 +1,66 @@
-"""HTTP to Judge0: authentication, TLS, timeouts, error classification, retries, the breaker.
+"""HTTP to Judge0: authentication, TLS, one deadline per request, a size cap, errors, retries.
 
 Every failure leaves here as a ``courses.judging.errors`` exception carrying its cause:
 
-==========================================  ==============================  =========
-what happened                               raised                          retried
-==========================================  ==============================  =========
-refused, DNS failure, timeout, reset        ``BackendUnavailable``          yes
-5xx, 503 "queue is full"                    ``BackendUnavailable``          yes
-429 (``Retry-After`` honoured)              ``BackendUnavailable``          yes
-TLS certificate verification failed         ``BackendConfigurationError``   no
-401 / 403 (bad credentials)                 ``BackendConfigurationError``   no
-404 on a route                              ``Judge0NotFound``              no
-400 / 422 (with Judge0's field messages)    ``BackendRejected``             no
-invalid JSON                                ``BackendProtocolError``        no
-breaker open                                ``CircuitOpen``                 no (fast)
-==========================================  ==============================  =========
+=============================================  ==============================  ================
+what happened                                  raised                          retried here
+=============================================  ==============================  ================
+refused, DNS failure, connect timeout          ``BackendUnavailable``          yes
+read timeout, cut connection, deadline passed  ``BackendUnavailable``          GET only
+  ... on a POST (it may have created work)     ``AnswerLost``                  no
+5xx, 503 "queue is full"                       ``BackendUnavailable``          GET; POST if 502/503
+  ... 500 or 504 on a POST                     ``AnswerLost``                  no
+429 (``Retry-After`` honoured)                 ``BackendUnavailable``          yes
+TLS certificate verification failed            ``BackendConfigurationError``   no
+401 / 403 (bad credentials)                    ``BackendConfigurationError``   no
+404 on a route                                 ``Judge0NotFound``              no
+400 / 422 (with Judge0's field messages)       ``BackendRejected``             no
+invalid JSON, an HTML page, a truncated body   ``BackendProtocolError``        GET only
+  ... answering a POST                         ``AnswerLost``                  no
+an answer over ``max_response_bytes``          ``ResponseTooLarge``            no
+=============================================  ==============================  ================
 
-Retries use exponential backoff with jitter (tenacity), at least ``Retry-After`` when the server
-gave one, and stop before the total ``budget_s`` would be exceeded: the caller (a Celery task)
-has its own, slower retry schedule above this one. A retried POST may create a submission twice
-after a lost answer; the duplicate is harmless (nobody polls it).
+A POST is repeated here only when Judge0 certainly did not act on it: it was never sent (no
+connection), or the answer says so (429; 503, Judge0's "queue is full" and maintenance, and a
+proxy's "no upstream"; 502, a proxy that could not reach Judge0). Anything else after the request
+went out is ``AnswerLost``, and the backend decides (``jobs``): Judge0 has no idempotency key.
+
+Each request has one overall deadline (``deadline``): connecting, sending, waiting and reading the
+whole body, however slowly it trickles. Retries use exponential backoff with jitter, at least
+``Retry-After``, and stop when the next try could not finish before the call's deadline.
+TLS trusts ``verify`` (a CA bundle path or a context) or else the system store, which honours
+``SSL_CERT_FILE`` and ``SSL_CERT_DIR``: a private CA works from the environment too.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_any,
-    stop_before_delay,
-    wait_exponential_jitter,
-)
 
 from courses.judging.errors import (
+    AnswerLost,
     BackendConfigurationError,
     BackendProtocolError,
     BackendRejected,
     BackendUnavailable,
-    JudgeError,
+    ResponseTooLarge,
 )
 
-from .circuit import CircuitBreaker, CircuitOpen
+from .deadline import DeadlineTransport, request_deadline
 from .protocol import parse_retry_after
 
-USER_AGENT = "codecourses-judge0-client/1"
+USER_AGENT = "codecourses-judge0-client/2"
+#: An answer this large is refused (reading stops there): the largest legitimate one is a
+#: batch of results whose outputs the backend sizes to fit (``jobs``), far under it.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+#: Statuses that prove a POST created nothing (see the module docstring).
+POST_NOT_CREATED = frozenset({429, 502, 503})
 
 
 class Judge0NotFound(BackendConfigurationError):
@@ -60,26 +69,27 @@ class Judge0NotFound(BackendConfigurationError):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Bounded retries of one HTTP call: at most ``attempts`` tries within ``budget_s`` seconds."""
+    """Retries of one HTTP call: at most ``attempts`` tries within ``budget_s`` seconds."""
 
-    attempts: int = 5
-    budget_s: float = 20.0
+    attempts: int = 4
+    budget_s: float = 10.0
     initial_s: float = 0.2
-    max_s: float = 4.0
+    max_s: float = 2.0
     jitter_s: float = 0.2
+
+    def backoff(self, attempt: int) -> float:
+        """The wait after failed try number ``attempt`` (1-based)."""
+        return min(self.max_s, self.initial_s * 2 ** (attempt - 1)) + random.uniform(
+            0, self.jitter_s
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    connect_s: float = 5.0
-    read_s: float = 15.0
-    write_s: float = 15.0
-    pool_s: float = 15.0
+    """``connect_s`` bounds connecting (TLS included); ``request_s`` the whole of one request."""
 
-    def httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(
-            connect=self.connect_s, read=self.read_s, write=self.write_s, pool=self.pool_s
-        )
+    connect_s: float = 5.0
+    request_s: float = 30.0
 
 
 def _is_cert_failure(error: BaseException) -> bool:
@@ -95,16 +105,33 @@ def _is_cert_failure(error: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
-def _short_body(response: httpx.Response) -> str:
-    text = response.text.strip()
-    return text[:300] if text else "empty body"
+def _short(data: bytes) -> str:
+    text = data[:300].decode("utf-8", "replace").strip()
+    return text if text else "empty body"
+
+
+def ssl_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext:
+    """The trust for Judge0: a given context, a CA bundle path, or the system store + env."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify is False:
+        raise BackendConfigurationError("TLS verification cannot be turned off for Judge0")
+    if isinstance(verify, str) and verify:
+        try:
+            return ssl.create_default_context(cafile=verify)
+        except (OSError, ssl.SSLError) as error:
+            raise BackendConfigurationError(
+                f"JUDGE0_CA_BUNDLE {verify!r} cannot be read: {error}", cause=error
+            ) from error
+    # OpenSSL's default paths, which SSL_CERT_FILE / SSL_CERT_DIR replace when set.
+    return ssl.create_default_context()
 
 
 class Judge0Client:
     """One Judge0 endpoint. Thread-safe (httpx's pool is), so the backend can poll concurrently.
 
-    ``verify`` is httpx's: ``True`` (system trust store), a CA bundle path, or an
-    ``ssl.SSLContext``. ``False`` is refused: TLS is verified, always.
+    ``verify``: ``True`` (the system trust store, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), a CA
+    bundle path, or an ``ssl.SSLContext``. ``False`` is refused: TLS is verified, always.
     """
 
     def __init__(
@@ -117,19 +144,16 @@ class Judge0Client:
         verify: bool | str | ssl.SSLContext = True,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        circuit: CircuitBreaker | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_connections: int = 16,
     ) -> None:
         if not base_url or not base_url.startswith(("http://", "https://")):
             raise BackendConfigurationError(f"JUDGE0_URL must be an http(s) URL, not {base_url!r}")
-        if verify is False:
-            raise BackendConfigurationError("TLS verification cannot be turned off for Judge0")
         if bool(rapidapi_key) != bool(rapidapi_host):
             raise BackendConfigurationError(
                 "JUDGE0_RAPIDAPI_KEY and JUDGE0_RAPIDAPI_HOST go together"
             )
-        if isinstance(verify, str):  # a CA bundle path
-            verify = ssl.create_default_context(cafile=verify)
+        context = ssl_context(verify)
         self.base_url = base_url.rstrip("/")
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if auth_token:
@@ -139,13 +163,14 @@ class Judge0Client:
             headers["X-RapidAPI-Host"] = rapidapi_host or ""
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
-        self.circuit = circuit
+        self.max_response_bytes = max_response_bytes
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=8)
+        t = self.timeouts
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=headers,
-            verify=verify,
-            timeout=self.timeouts.httpx(),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=8),
+            transport=DeadlineTransport(ssl_context=context, limits=limits),
+            timeout=httpx.Timeout(t.request_s, connect=t.connect_s),
             follow_redirects=False,
             trust_env=False,
         )
@@ -154,96 +179,141 @@ class Judge0Client:
         self._http.close()
 
     # -- public calls -----------------------------------------------------------------------------
-    def get(self, path: str, params: dict | None = None) -> Any:
-        return self._with_retries("GET", path, params, None)
+    def get(self, path: str, params: dict | None = None, *, deadline: float | None = None) -> Any:
+        """GET and decode JSON; transient failures retried within the policy and ``deadline``."""
+        return self._call("GET", path, params, None, deadline)
 
-    def post(self, path: str, body: Any, params: dict | None = None) -> Any:
-        return self._with_retries("POST", path, params, body)
+    def post(
+        self, path: str, body: Any, params: dict | None = None, *, deadline: float | None = None
+    ) -> Any:
+        """POST; repeated only when Judge0 certainly did not act, else ``AnswerLost``."""
+        return self._call("POST", path, params, body, deadline)
+
+    def get_text(self, path: str, *, deadline: float | None = None) -> str:
+        """A text route (``/version``), with the same retries as ``get``."""
+        return self._call("GET", path, None, None, deadline, text=True)
 
     # -- machinery --------------------------------------------------------------------------------
-    def _with_retries(self, method: str, path: str, params: dict | None, body: Any) -> Any:
+    def _call(self, method, path, params, body, deadline, *, text: bool = False) -> Any:
         policy = self.retry
-        retrying = Retrying(
-            retry=retry_if_exception(
-                lambda e: isinstance(e, BackendUnavailable) and not isinstance(e, CircuitOpen)
-            ),
-            stop=stop_any(stop_after_attempt(policy.attempts), stop_before_delay(policy.budget_s)),
-            wait=self._wait,
-            reraise=True,
-        )
-        return retrying(self._once, method, path, params, body)
+        started = time.monotonic()
+        budget_end = started + policy.budget_s
+        if deadline is not None:
+            budget_end = min(budget_end, deadline)
+        attempt = 0
+        while True:
+            attempt += 1
+            request_end = time.monotonic() + self.timeouts.request_s
+            if deadline is not None:
+                request_end = min(request_end, deadline)
+            try:
+                return self._once(method, path, params, body, request_end, text=text)
+            except (BackendUnavailable, BackendProtocolError) as error:
+                if not self._may_repeat(method, error) or attempt >= policy.attempts:
+                    raise
+                wait = policy.backoff(attempt)
+                retry_after = getattr(error, "retry_after_s", None)
+                if retry_after is not None:
+                    wait = max(wait, retry_after)
+                if time.monotonic() + wait >= budget_end:
+                    raise
+                time.sleep(wait)
 
-    def _wait(self, state: RetryCallState) -> float:
-        policy = self.retry
-        backoff = wait_exponential_jitter(
-            multiplier=policy.initial_s, max=policy.max_s, jitter=policy.jitter_s
-        )(state)
-        error = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(error, "retry_after_s", None)
-        return max(backoff, retry_after) if retry_after is not None else backoff
+    @staticmethod
+    def _may_repeat(method: str, error: Exception) -> bool:
+        if isinstance(error, AnswerLost | ResponseTooLarge):
+            return False
+        if method == "GET":
+            return True
+        return getattr(error, "not_created", False)
 
-    def _once(self, method: str, path: str, params: dict | None, body: Any) -> Any:
-        if self.circuit is not None:
-            self.circuit.before_call()
-        try:
-            result = self._send(method, path, params, body)
-        except BackendUnavailable as error:
-            if self.circuit is not None and getattr(error, "counts_as_failure", True):
-                self.circuit.record_failure()
-            raise
-        except JudgeError:
-            # Judge0 answered: it is up, whatever it thought of the request.
-            if self.circuit is not None:
-                self.circuit.record_success()
-            raise
-        if self.circuit is not None:
-            self.circuit.record_success()
-        return result
-
-    def _send(self, method: str, path: str, params: dict | None, body: Any) -> Any:
+    def _once(self, method, path, params, body, deadline, *, text: bool) -> Any:
         where = f"{method} {self.base_url}{path}"
         try:
-            response = self._http.request(method, path, params=params, json=body)
-        except httpx.TimeoutException as error:
-            raise BackendUnavailable(f"{where}: timed out ({error!r})", cause=error) from error
-        except httpx.ConnectError as error:
+            with request_deadline(deadline):
+                request = self._http.build_request(method, path, params=params, json=body)
+                response = self._http.send(request, stream=True)
+                try:
+                    data = self._read_capped(where, response)
+                finally:
+                    response.close()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # Nothing was sent: the request cannot have been acted on.
             if _is_cert_failure(error):
                 raise BackendConfigurationError(
                     f"{where}: TLS certificate verification failed: {error}", cause=error
                 ) from error
-            raise BackendUnavailable(f"{where}: cannot connect: {error}", cause=error) from error
+            raise self._unavailable(f"{where}: cannot connect: {error!r}", error) from error
+        except httpx.TimeoutException as error:
+            raise self._unavailable(
+                f"{where}: no complete answer before the request's deadline ({error!r})",
+                error,
+                method=method,
+            ) from error
         except httpx.TransportError as error:
             if _is_cert_failure(error):
                 raise BackendConfigurationError(
                     f"{where}: TLS certificate verification failed: {error}", cause=error
                 ) from error
-            raise BackendUnavailable(f"{where}: transport error: {error!r}", cause=error) from error
-        return self._read(where, response)
+            raise self._unavailable(
+                f"{where}: transport error: {error!r}", error, method=method
+            ) from error
+        return self._read(where, method, response, data, text=text)
 
-    def _read(self, where: str, response: httpx.Response) -> Any:
+    @staticmethod
+    def _unavailable(message: str, cause: Exception, *, method: str | None = None):
+        """``method`` given: the request went out, and a POST's answer is lost."""
+        if method == "POST":
+            return AnswerLost(message, cause=cause)
+        error = BackendUnavailable(message, cause=cause)
+        error.not_created = method is None  # type: ignore[attr-defined]
+        return error
+
+    def _read_capped(self, where: str, response: httpx.Response) -> bytes:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise ResponseTooLarge(
+                f"{where}: an answer of {declared} bytes, over the cap of "
+                f"{self.max_response_bytes} (JUDGE0_MAX_RESPONSE_BYTES)"
+            )
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise ResponseTooLarge(
+                    f"{where}: the answer passed the cap of {self.max_response_bytes} bytes "
+                    "(JUDGE0_MAX_RESPONSE_BYTES); reading stopped"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _read(self, where: str, method: str, response: httpx.Response, data: bytes, *, text):
         status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
             error = BackendUnavailable(
-                f"{where}: 429 rate limited: {_short_body(response)}",
-                retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+                f"{where}: 429 rate limited: {_short(data)}", retry_after_s=retry_after
             )
             # A rate limit proves Judge0 is alive; it must not open the breaker.
             error.counts_as_failure = False  # type: ignore[attr-defined]
+            error.not_created = True  # type: ignore[attr-defined]
             raise error
         if status >= 500:
-            raise BackendUnavailable(
-                f"{where}: {status}: {_short_body(response)}",
-                retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
-            )
+            message = f"{where}: {status}: {_short(data)}"
+            if method == "POST" and status not in POST_NOT_CREATED:
+                raise AnswerLost(message, retry_after_s=retry_after)
+            error = BackendUnavailable(message, retry_after_s=retry_after)
+            error.not_created = True  # type: ignore[attr-defined]
+            raise error
         if status in (401, 403):
             raise BackendConfigurationError(
-                f"{where}: {status}: Judge0 refused the credentials ({_short_body(response)}); "
+                f"{where}: {status}: Judge0 refused the credentials ({_short(data)}); "
                 "check JUDGE0_AUTH_TOKEN or JUDGE0_RAPIDAPI_KEY/HOST"
             )
         if status == 404:
             raise Judge0NotFound(f"{where}: 404 not found")
         if status in (400, 422):
-            doc = _json_or_none(response)
+            doc = _json_or_none(data)
             if isinstance(doc, dict) and status == 422:
                 fields = {k: v for k, v in doc.items() if k != "error"}
                 detail = doc.get("error") or "; ".join(f"{k}: {v}" for k, v in fields.items())
@@ -252,19 +322,22 @@ class Judge0Client:
                 fields = {str(i): e for i, e in enumerate(doc) if isinstance(e, dict)}
                 raise BackendRejected(f"{where}: 422: {fields}", fields=fields)
             message = doc.get("error") if isinstance(doc, dict) else None
-            raise BackendRejected(f"{where}: {status}: {message or _short_body(response)}")
+            raise BackendRejected(f"{where}: {status}: {message or _short(data)}")
         if not 200 <= status < 300:
-            raise BackendProtocolError(f"{where}: unexpected {status}: {_short_body(response)}")
+            raise BackendProtocolError(f"{where}: unexpected {status}: {_short(data)}")
+        if text:
+            return data.decode("utf-8", "replace").strip()
         try:
-            return json.loads(response.content)
+            return json.loads(data)
         except ValueError as error:
-            raise BackendProtocolError(
-                f"{where}: invalid JSON ({error}): {_short_body(response)}", cause=error
-            ) from error
+            message = f"{where}: invalid JSON ({error}): {_short(data)}"
+            if method == "POST":
+                raise AnswerLost(message, cause=error) from error
+            raise BackendProtocolError(message, cause=error) from error
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(data: bytes) -> Any:
     try:
-        return json.loads(response.content)
+        return json.loads(data)
     except ValueError:
         return None

@@ -6,8 +6,9 @@ cases of a chunk in one submission, each in a fresh fork, measured and limited p
 harness itself, and prints one JSON report.
 
 Chunk sizing is worst-case: a chunk's cases, each using its whole CPU and wall limits and
-printing its whole output cap, still fit Judge0's maxima (15 s CPU, 20 s wall, 4096 KB of
-stdout), so a chunk can only fail for a reason that also needs the fallback. The report carries
+printing its whole output cap, still fit the deployment's maxima (``/config_info``; by default
+15 s CPU, 20 s wall, 4096 KB of stdout), so a chunk can only fail for a reason that also needs
+the fallback. The report carries
 every case's stdout and stderr in base64, capped by the harness (output limit, 64 KB of stderr).
 """
 
@@ -20,14 +21,7 @@ from dataclasses import dataclass
 from courses.judging.backends.local import harness as _harness
 from courses.judging.types import Limits, RunRequest, RunResult
 
-from .protocol import (
-    MAX_CPU_TIME_S,
-    MAX_FILE_SIZE_KB,
-    MAX_MEMORY_KB,
-    MAX_WALL_TIME_S,
-    Submission,
-    limit_fields,
-)
+from .protocol import Deployment, Submission, limit_fields
 
 #: Start-up of the harness (interpreter, payload decoding), once per chunk.
 CHUNK_CPU_OVERHEAD_MS = 1000
@@ -41,7 +35,8 @@ PARENT_MEMORY_KB = 64 * 1024
 MIN_CASES_PER_CHUNK = 8
 #: JSON keys and numbers of one case in the report.
 CASE_REPORT_OVERHEAD_BYTES = 512
-STDOUT_BUDGET_BYTES = MAX_FILE_SIZE_KB * 1024 - 4096
+#: Room left in the output file for the report's own JSON.
+REPORT_SLACK_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -73,18 +68,21 @@ def _box_memory_kb(limits: Limits) -> int:
     return limits.memory_kb + slack + PARENT_MEMORY_KB
 
 
-def _max_per_chunk(limits: Limits) -> int:
+def _max_per_chunk(limits: Limits, deployment: Deployment) -> int:
     """How many cases with these limits fit one submission in the worst case (0: not even one)."""
-    if _box_memory_kb(limits) > MAX_MEMORY_KB:
+    if _box_memory_kb(limits) > deployment.max_memory_kb:
+        return 0
+    if limits.processes + 4 > deployment.max_processes:
         return 0
     cpu, wall, report = _case_costs(limits)
-    cpu_budget = int(MAX_CPU_TIME_S * 1000) - CHUNK_CPU_OVERHEAD_MS
-    wall_budget = int(MAX_WALL_TIME_S * 1000) - CHUNK_WALL_OVERHEAD_MS
-    return max(0, min(cpu_budget // cpu, wall_budget // wall, STDOUT_BUDGET_BYTES // report))
+    cpu_budget = int(deployment.max_cpu_time_s * 1000) - CHUNK_CPU_OVERHEAD_MS
+    wall_budget = int(deployment.max_wall_time_s * 1000) - CHUNK_WALL_OVERHEAD_MS
+    stdout_budget = deployment.max_file_size_kb * 1024 - REPORT_SLACK_BYTES
+    return max(0, min(cpu_budget // cpu, wall_budget // wall, stdout_budget // report))
 
 
 def plan_harness_chunks(
-    requests: Sequence[RunRequest], *, parallelism: int = 1
+    requests: Sequence[RunRequest], deployment: Deployment, *, parallelism: int = 1
 ) -> list[HarnessChunk]:
     """Split a batch into worst-case-safe chunks of consecutive cases sharing their limits.
 
@@ -99,7 +97,7 @@ def plan_harness_chunks(
     source = requests[0].source
     runs: list[list[int]] = []
     for index, request in enumerate(requests):
-        if _max_per_chunk(request.limits) < 1:
+        if _max_per_chunk(request.limits, deployment) < 1:
             continue
         if runs and runs[-1][-1] == index - 1 and requests[index - 1].limits == request.limits:
             runs[-1].append(index)
@@ -107,7 +105,7 @@ def plan_harness_chunks(
             runs.append([index])
     groups: list[list[int]] = []
     for run in runs:
-        count = math.ceil(len(run) / _max_per_chunk(requests[run[0]].limits))
+        count = math.ceil(len(run) / _max_per_chunk(requests[run[0]].limits, deployment))
         count = max(count, min(parallelism, len(run) // MIN_CASES_PER_CHUNK))
         size, extra = divmod(len(run), count)
         start = 0
@@ -124,18 +122,24 @@ def plan_harness_chunks(
         program = _harness.build_harness_program(source, [requests[i].stdin for i in group], limits)
         fields = limit_fields(
             limits,
+            deployment,
             cpu_ms=CHUNK_CPU_OVERHEAD_MS + cpu * len(group),
             wall_ms=CHUNK_WALL_OVERHEAD_MS + wall * len(group),
             memory_kb=_box_memory_kb(limits),
         )
-        fields["max_file_size"] = MAX_FILE_SIZE_KB
-        fields["max_processes_and_or_threads"] = min(120, limits.processes + 4)
+        fields["max_file_size"] = deployment.max_file_size_kb
+        fields["max_processes_and_or_threads"] = limits.processes + 4
         chunks.append(HarnessChunk(tuple(group), limits, program, fields))
     return chunks
 
 
 def read_harness_chunk(chunk: HarnessChunk, submission: Submission) -> list[RunResult] | None:
-    """The chunk's per-case results, or None when the chunk must fall back to one run per case."""
+    """The chunk's per-case results, or None when the chunk must fall back to one run per case.
+
+    Only a failure of the harness itself falls back (killed, over its limits, an unreadable
+    report). Judge0's own failures (status 13, 14) never reach here: they are infrastructure
+    failures, and running every case again on a broken host would multiply them.
+    """
     if submission.status_id != 3:  # the harness itself must have exited cleanly
         return None
     try:

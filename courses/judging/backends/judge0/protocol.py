@@ -6,8 +6,10 @@ Facts from ``research/judge0-api.md``:
   ``bytes``: a program may print invalid UTF-8.
 - ``time`` and ``wall_time`` are *strings* of seconds (``"0.002"``); ``memory`` is an int in KB;
   an empty output is ``null``.
-- Limits go out in Judge0's units (seconds, KB) and within its maxima; a value over a maximum is a
-  422, so it is clamped here instead.
+- Limits go out in Judge0's units (seconds, KB). The maxima are the deployment's
+  (``/config_info``, ``Deployment``): limits above them are refused (``limit_problems``), never
+  clamped, since a clamped limit gives a TLE or MLE the local sandbox would not give. Below
+  Judge0's minima (1 s of wall clock, 2048 KB) a limit is raised: that only loosens it.
 - Language ids differ between Judge0 versions: they are resolved by name from ``/languages``.
 """
 
@@ -24,16 +26,69 @@ from decimal import Decimal, InvalidOperation
 from courses.judging.errors import BackendConfigurationError, BackendProtocolError
 from courses.judging.types import Limits
 
-#: Judge0's maxima (``app/helpers/config.rb`` defaults) and minima.
-MAX_CPU_TIME_S = Decimal(15)
+#: Judge0's minima (``app/models/submission.rb``): a request below them is a 422.
 MIN_WALL_TIME_S = Decimal(1)
-MAX_WALL_TIME_S = Decimal(20)
 MIN_MEMORY_KB = 2048
-MAX_MEMORY_KB = 512_000
-MAX_FILE_SIZE_KB = 4096
-MAX_PROCESSES = 120
-#: ``MAX_SUBMISSION_BATCH_SIZE``, for both batch create and batch show.
-MAX_BATCH = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """What one Judge0 allows, from its ``/config_info`` (defaults: ``app/helpers/config.rb``)."""
+
+    batched: bool = True
+    batch_size: int = 20
+    max_cpu_time_s: Decimal = Decimal(15)
+    max_wall_time_s: Decimal = Decimal(20)
+    max_memory_kb: int = 512_000
+    max_file_size_kb: int = 4096
+    max_processes: int = 120
+    callbacks: bool = False
+    #: False when ``/config_info`` could not be read and these are Judge0's defaults.
+    read: bool = True
+
+
+def parse_config(doc: object) -> Deployment:
+    """A ``Deployment`` from ``/config_info``; a missing key keeps Judge0's default, a key of the
+    wrong type is a ``BackendProtocolError``."""
+    if not isinstance(doc, Mapping):
+        raise BackendProtocolError(f"Judge0 /config_info: expected an object, got {_kind(doc)}")
+    default = Deployment()
+
+    def number(key: str, fallback: Decimal) -> Decimal:
+        value = doc.get(key)
+        if value is None:
+            return fallback
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise BackendProtocolError(f"Judge0 /config_info: {key} is {_kind(value)}")
+        try:
+            result = Decimal(str(value))
+        except InvalidOperation as error:
+            raise BackendProtocolError(f"Judge0 /config_info: {key} = {value!r}") from error
+        if not result.is_finite() or result <= 0:
+            raise BackendProtocolError(f"Judge0 /config_info: {key} = {value!r}")
+        return result
+
+    def flag(key: str, fallback: bool) -> bool:
+        value = doc.get(key)
+        if value is None:
+            return fallback
+        if not isinstance(value, bool):
+            raise BackendProtocolError(f"Judge0 /config_info: {key} is {_kind(value)}")
+        return value
+
+    return Deployment(
+        batched=flag("enable_batched_submissions", default.batched),
+        batch_size=int(number("max_submission_batch_size", Decimal(default.batch_size))),
+        max_cpu_time_s=number("max_cpu_time_limit", default.max_cpu_time_s),
+        max_wall_time_s=number("max_wall_time_limit", default.max_wall_time_s),
+        max_memory_kb=int(number("max_memory_limit", Decimal(default.max_memory_kb))),
+        max_file_size_kb=int(number("max_max_file_size", Decimal(default.max_file_size_kb))),
+        max_processes=int(
+            number("max_max_processes_and_or_threads", Decimal(default.max_processes))
+        ),
+        callbacks=flag("enable_callbacks", default.callbacks),
+    )
+
 
 #: What we ask for when fetching; Judge0 answers 400 for any unknown name, so keep to real ones.
 RESULT_FIELDS = (
@@ -154,43 +209,76 @@ def parse_submission(doc: object) -> Submission:
     )
 
 
-def _seconds(ms: int, low: Decimal | None, high: Decimal) -> str:
+def output_file_kb(limits: Limits, deployment: Deployment) -> int:
+    """``max_file_size`` for a run: one KB over our output cap, so that going over it is visible
+    (we then cap and say OLE, as the local sandbox does; Python ignores SIGXFSZ and would
+    otherwise just fail a write), within the deployment's maximum."""
+    return min(math.ceil(limits.output_bytes / 1024) + 1, deployment.max_file_size_kb)
+
+
+def limit_problems(limits: Limits, deployment: Deployment) -> list[tuple[str, str]]:
+    """Which of ``limits`` this Judge0 cannot honour: ``(Limits field, why)`` pairs, [] if none."""
+    problems = []
+    cpu_s = Decimal(limits.cpu_time_ms) / 1000
+    if cpu_s > deployment.max_cpu_time_s:
+        problems.append(
+            ("cpu_time_ms", f"{cpu_s} s of CPU time is over this Judge0's maximum of "
+             f"{deployment.max_cpu_time_s} s (max_cpu_time_limit)")
+        )  # fmt: skip
+    wall_s = Decimal(limits.wall_time_ms) / 1000
+    if wall_s > deployment.max_wall_time_s:
+        problems.append(
+            ("wall_time_ms", f"{wall_s} s of wall-clock time is over this Judge0's maximum of "
+             f"{deployment.max_wall_time_s} s (max_wall_time_limit)")
+        )  # fmt: skip
+    if limits.memory_kb > deployment.max_memory_kb:
+        problems.append(
+            ("memory_kb", f"{limits.memory_kb} KB of memory is over this Judge0's maximum of "
+             f"{deployment.max_memory_kb} KB (max_memory_limit)")
+        )  # fmt: skip
+    if math.ceil(limits.output_bytes / 1024) > deployment.max_file_size_kb:
+        problems.append(
+            ("output_bytes", f"{math.ceil(limits.output_bytes / 1024)} KB of output is over this "
+             f"Judge0's maximum of {deployment.max_file_size_kb} KB (max_max_file_size)")
+        )  # fmt: skip
+    if limits.processes > deployment.max_processes:
+        problems.append(
+            ("processes", f"{limits.processes} processes is over this Judge0's maximum of "
+             f"{deployment.max_processes} (max_max_processes_and_or_threads)")
+        )  # fmt: skip
+    return problems
+
+
+def _seconds(ms: int, low: Decimal | None = None) -> str:
     value = Decimal(ms) / 1000
     if low is not None:
         value = max(value, low)
-    return str(min(value, high).quantize(Decimal("0.001")))
+    return str(value.quantize(Decimal("0.001")))
 
 
 def limit_fields(
     limits: Limits,
+    deployment: Deployment,
     *,
     cpu_ms: int | None = None,
     wall_ms: int | None = None,
     memory_kb: int | None = None,
 ) -> dict:
-    """Judge0 request fields for ``limits``, in its units and clamped to its ranges.
+    """Judge0 request fields for ``limits``, in its units; never above the deployment's maxima.
 
-    The keyword overrides let the harness path ask for a whole chunk's CPU and wall budget.
-    ``max_file_size`` bounds stdout (Judge0 writes it to a file; going over is SIGXFSZ or, in
-    Python, a failed write).
+    Callers refuse limits over the maxima first (``limit_problems``); the keyword overrides let
+    the harness path ask for a whole chunk's CPU and wall budget, which it sizes to fit them.
+    ``max_file_size`` bounds stdout (Judge0 writes it to a file; going over is SIGXFSZ).
     """
     return {
-        "cpu_time_limit": _seconds(
-            limits.cpu_time_ms if cpu_ms is None else cpu_ms, None, MAX_CPU_TIME_S
-        ),
+        "cpu_time_limit": _seconds(limits.cpu_time_ms if cpu_ms is None else cpu_ms),
         "wall_time_limit": _seconds(
-            limits.wall_time_ms if wall_ms is None else wall_ms, MIN_WALL_TIME_S, MAX_WALL_TIME_S
+            limits.wall_time_ms if wall_ms is None else wall_ms, MIN_WALL_TIME_S
         ),
-        "memory_limit": clamp_memory_kb(limits.memory_kb if memory_kb is None else memory_kb),
-        # One KB over our cap, so that going over it is visible (we then cap and say OLE, as the
-        # local sandbox does); Python ignores SIGXFSZ and would otherwise just fail a write.
-        "max_file_size": min(math.ceil(limits.output_bytes / 1024) + 1, MAX_FILE_SIZE_KB),
-        "max_processes_and_or_threads": min(max(1, limits.processes), MAX_PROCESSES),
+        "memory_limit": max(limits.memory_kb if memory_kb is None else memory_kb, MIN_MEMORY_KB),
+        "max_file_size": output_file_kb(limits, deployment),
+        "max_processes_and_or_threads": max(1, limits.processes),
     }
-
-
-def clamp_memory_kb(memory_kb: int) -> int:
-    return min(max(memory_kb, MIN_MEMORY_KB), MAX_MEMORY_KB)
 
 
 _VERSION_RE = re.compile(r"\d+(?:\.\d+)*")

@@ -20,16 +20,26 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-#: id -> (name, kind). Ids are those of no real version on purpose: clients must resolve names.
+#: id -> (name, kind): Judge0 1.14.0's ids and names for these languages (as hosted); the fake's
+#: ``/about`` says 1.14.0, so a client mapping names to ids per version (the official SDK) agrees.
+#: Older versions stay listed next to newer ones, as on the hosted service: clients must resolve
+#: names, never hard-code ids. ``VERSION_1_14_ONLY`` are absent when the fake plays 1.13.1.
 LANGUAGES: dict[int, tuple[str, str]] = {
     70: ("Python (2.7.17)", "python2"),
     71: ("Python (3.8.1)", "python"),
     113: ("Python (3.12.5)", "python"),
     50: ("C (GCC 9.2.0)", "c"),
+    103: ("C (GCC 14.1.0)", "c"),
+    52: ("C++ (GCC 7.4.0)", "cpp"),
     54: ("C++ (GCC 9.2.0)", "cpp"),
+    105: ("C++ (GCC 14.1.0)", "cpp"),
     63: ("JavaScript (Node.js 12.14.0)", "javascript"),
+    102: ("JavaScript (Node.js 22.08.0)", "javascript"),
     43: ("Plain Text", "text"),
 }
+VERSION_1_14_ONLY = frozenset({102, 103, 105, 113})
+#: Archived languages: served by ``/languages/all`` and ``/languages/{id}``, refused on create.
+ARCHIVED: dict[int, tuple[str, str]] = {36: ("Python (2.7.9)", "python2")}
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
 UNPRIVILEGED = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
