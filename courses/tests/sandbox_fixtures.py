@@ -15,6 +15,7 @@ from courses.judging.backends.local import LocalSandboxBackend, cgroups, detect_
 from courses.judging.backends.local.isolation import FULL
 from courses.judging.backends.local.sweep import processes_by_uid
 from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest, RunResult
+from courses.tests.toolchains import require_language, requires_language
 
 #: Small limits keep the whole suite fast on 2 cores.
 SMALL = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=64 * 1024, output_bytes=64 * 1024)
@@ -69,7 +70,7 @@ class SandboxTestMixin:
     def tearDownClass(cls) -> None:
         backend = cls.__dict__.get("backend")
         if backend is not None:
-            backend.close()
+            backend.close(wait=True)
         super().tearDownClass()  # type: ignore[misc]
 
     def tearDown(self) -> None:
@@ -153,6 +154,8 @@ __all__ = [
     "cgroups",
     "leftovers",
     "local_backend",
+    "require_language",
     "require_sandbox",
+    "requires_language",
     "requires_sandbox",
 ]

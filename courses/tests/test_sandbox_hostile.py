@@ -20,7 +20,7 @@ from django.test import SimpleTestCase
 from courses.judging.backends.local.seccomp import DENIED_ERRNO
 from courses.judging.types import Limits, Outcome, RunRequest
 
-from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin, leftovers
+from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin, leftovers, requires_language
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET = "codecourses-test-secret-0123456789abcdef"
@@ -41,6 +41,7 @@ class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
             os._exit(0)
         os.waitpid(pid, 0)
 
+    @requires_language("c")
     def test_01_fork_bomb_is_contained(self):
         result = self.run_one("c", C_FORK_BOMB, limits=TIME)
         # Held at the pids cap; 64 processes' kernel memory may fill a 64 MiB cgroup first.
@@ -65,6 +66,7 @@ class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
         result = self.run_one("python", source)
         self.assertIn(result.outcome, (Outcome.MEMORY_LIMIT, Outcome.RUNTIME_ERROR))
 
+    @requires_language("c")
     def test_06_c_deep_recursion_is_not_a_time_limit(self):
         source = (
             "int f(int n){volatile char pad[64]; pad[0]=n; return n? f(n-1)+pad[0] : 0;}\n"
@@ -93,6 +95,7 @@ class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
         self.assertEqual(result.outcome, Outcome.OK, result)
         self.assertEqual(result.stdout, b"parent done\n")
 
+    @requires_language("c")
     def test_12_spinning_threads_are_timed_by_summed_cpu(self):
         source = (
             "#include <pthread.h>\nvoid*spin(void*a){volatile long x=0;for(;;)x++;}\n"
@@ -172,6 +175,7 @@ class HostileOutputTestCase(SandboxTestMixin, SimpleTestCase):
             result.outcome, (Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT, Outcome.OUTPUT_LIMIT)
         )
 
+    @requires_language("c")
     def test_16_writing_past_the_file_size_limit(self):
         source = (
             '#include <stdio.h>\nint main(void){FILE*f=fopen("/tmp/f","w");static char b[1<<20];'
@@ -391,6 +395,7 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
         self.assertEqual(lines["unix"], "x")  # AF_UNIX stays (asyncio, multiprocessing)
         self.assertEqual(lines["fork"], "ok")
 
+    @requires_language("c")
     def test_24_ptrace_of_the_sandbox_init_from_c(self):
         source = (
             "#include <sys/ptrace.h>\n#include <errno.h>\n#include <stdio.h>\n"
@@ -401,6 +406,7 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
 
 
 class ConcurrentHostileRunsTestCase(SandboxTestMixin, SimpleTestCase):
+    @requires_language("c")
     def test_twenty_hostile_runs_at_once_leave_host_and_later_runs_intact(self):
         hostile = [
             ("c", C_FORK_BOMB),

@@ -13,7 +13,7 @@ from courses.models import Submission
 from courses.services.code_executor import CodeExecutorService, free_run_slots
 from courses.services.errors import InvalidInput, PayloadTooLarge, UnknownLanguage
 from courses.tests import factories
-from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
+from courses.tests.sandbox_fixtures import local_backend, requires_language, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
 
 #: Short limits keep the suite fast; the defaults are checked separately.
@@ -69,6 +69,7 @@ class RunFreelyTestCase(TestCase):
         self.assertEqual([r.stdin for r in batch], [b"given"])
         self.assertFalse(Submission.objects.exists())
 
+    @requires_language("c", "cpp")
     def test_c_and_cpp_run_freely(self):
         c = '#include <stdio.h>\nint main(void){int a;scanf("%d",&a);printf("%d\\n",a*2);}\n'
         cpp = "#include <iostream>\nint main(){int a;std::cin>>a;std::cout<<a*3<<'\\n';}\n"
@@ -106,6 +107,7 @@ class RunFreelyTestCase(TestCase):
         self.assertIn("ValueError: boom", result["stderr"])
         self.assertNotEqual(result["exit_code"], 0)
 
+    @requires_language("c")
     def test_nonzero_exit_and_signals_are_runtime_errors(self):
         self.assertEqual(self.run_code("raise SystemExit(3)")["exit_code"], 3)
         self.assertEqual(self.run_code("raise SystemExit(3)")["status"], Verdict.RUNTIME_ERROR)

@@ -31,10 +31,9 @@ from courses.judging.errors import ExecutorBusy, JudgeError, SandboxUnavailable,
 from courses.judging.languages import Language, get_language
 from courses.judging.types import COMPILE_LIMITS, Outcome, RunRequest, RunResult
 
-from . import harness, isolation, sandbox, sweep, uids
+from . import harness, harness_program, isolation, sandbox, seccomp, sweep, uids
 from .boxes import Box, prepare_dirs
 from .client import ServiceClient
-from .seccomp import filter_bpf
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +98,21 @@ def _real_argv(lang: Language, template: tuple[str, ...]) -> list[str]:
     return argv
 
 
+def sweep_host(*, uid_first: int = uids.UID_FIRST, uid_count: int = uids.UID_COUNT) -> dict:
+    """One sweep of this host's sandbox leftovers, without starting a sandbox service."""
+    iso = detect_isolation()
+    if not iso.usable or not iso.switch_uid:
+        return {}
+    state_dir = os.environ.get("COURSES_SANDBOX_DIR") or DEFAULT_STATE_DIR
+    uid_list, _ = uids.usable_uids(uid_first, uid_count)
+    return sweep.sweep(
+        lock_dir=uids.HOST_LOCK_DIR,
+        boxes_dir=os.path.join(state_dir, "boxes"),
+        layout=iso.layout,
+        uid_list=uid_list,
+    )
+
+
 class LocalSandboxBackend:
     """Runs code in bubblewrap sandboxes on this host (see the module docstring).
 
@@ -156,6 +170,7 @@ class LocalSandboxBackend:
             self.client = ServiceClient(
                 self._service_config(sweep_interval_s), self.isolation.python
             )
+            self.client.start()  # its pre-started sandboxes are ready by the first run
 
     @classmethod
     def from_settings(cls) -> LocalSandboxBackend:
@@ -183,7 +198,7 @@ class LocalSandboxBackend:
             "boxes_dir": self.boxes_dir,
             "lock_dir": self.lock_dir,
             "uids": self.uid_list,
-            "seccomp": filter_bpf() if iso.mode != isolation.NONE else b"",
+            "seccomp": seccomp.filter_bpf() if iso.mode != isolation.NONE else b"",
             "runner": harness.program_text(),
             "pool_size": self.pool_size,
             "pool_limits": POOL_LIMITS,
@@ -209,15 +224,89 @@ class LocalSandboxBackend:
             kill_processes=self.switch_uid,
         )
 
-    def close(self) -> None:
-        """Stop this backend's sandbox service (and its pre-started sandboxes)."""
+    def close(self, *, wait: bool = False) -> None:
+        """Stop this backend's sandbox service (and its pre-started sandboxes); ``wait`` until
+        it has exited."""
         if self.client is not None:
-            self.client.close()
+            self.client.close(wait=wait)
 
     def __del__(self) -> None:
         client = getattr(self, "client", None)
         if client is not None:
             client.close()
+
+    def guarantees(self) -> list[tuple[bool | None, str]]:
+        """What this host's isolation guarantees, and what it does not (``judge_check``).
+
+        None marks what does not apply to this host (cgroup v2 on a v1 host).
+        """
+        iso = self.isolation
+        if not iso.usable:
+            return [(False, "no sandbox: " + iso.detail)]
+        sandboxed = iso.mode != isolation.NONE
+        cgroup = iso.layout is not None
+        v2 = cgroup and iso.layout.version == 2
+        first, last = self.uid_first, self.uid_first + self.uid_count - 1
+        if self.switch_uid:
+            uid_text = (
+                f"untrusted code runs under a uid of its own, never root: {len(self.uid_list)}"
+                f" usable uids of {first}-{last}"
+            )
+            if self.excluded_uids:
+                left_out = sorted(self.excluded_uids.items())
+                uid_text += " (left out: " + ", ".join(f"{u} {why}" for u, why in left_out) + ")"
+        else:
+            uid_text = (
+                "untrusted code runs under a uid of its own: no, under the worker's uid in a user"
+                " namespace (run the worker as root)"
+            )
+        if cgroup:
+            memory_text = (
+                "memory limit per case enforced by the kernel (memory cgroup), tmpfs and socket"
+                " buffers included"
+            )
+        else:
+            memory_text = (
+                "memory limit per case: RLIMIT_AS per process, the case's PSS and tmpfs use polled"
+                " (no memory cgroup: not enforced by the kernel)"
+            )
+        processes_text = "process limit per case (RLIMIT_NPROC in the sandbox's user namespace"
+        processes_text += ", pids cgroup)" if cgroup else ")"
+        cpu_source = "cgroup CPU counter" if cgroup else "rusage and /proc"
+        return [
+            (self.switch_uid, uid_text),
+            (
+                sandboxed,
+                "namespaces: no network (loopback only), own pids, mounts and IPC; only /usr"
+                " (read-only), a sized /tmp and /dev/shm and the box are mounted",
+            ),
+            (
+                sandboxed,
+                f"seccomp filter (errno {seccomp.DENIED_ERRNO}): ptrace and other processes,"
+                " mounts, namespaces, inotify/fanotify, file locks, SysV IPC and message queues,"
+                " sockets other than AF_UNIX, io_uring, bpf, keyrings",
+            ),
+            (sandboxed, "the sandbox's pid 1 is the runner: not dumpable, cannot be signalled"),
+            (cgroup, memory_text),
+            (sandboxed, processes_text),
+            (
+                True,
+                f"CPU time limit per case ({cpu_source}); the wall limit does not count the time"
+                f" spent waiting for a CPU, up to {harness_program.WALL_BACKSTOP} times the limit",
+            ),
+            (True, "output limit per case (captured with caps, RLIMIT_FSIZE)"),
+            (sandboxed, "boxes 0700, owned by the sandbox's uid, their path in no argument"),
+            (
+                True,
+                "clean-up: the sandbox service dies with its worker and sweeps dead runs every"
+                f" {sweep.SWEEP_INTERVAL_S:.0f} s; uid locks host-wide ({self.lock_dir})",
+            ),
+            (
+                False if v2 else None,
+                "cgroup v2 enforcement is unverified: its file protocol is tested on a fake"
+                " cgroup tree only (the project's hosts bind memory, pids and cpu to v1)",
+            ),
+        ]
 
     def _lease(self) -> uids.UidLease:
         try:

@@ -98,10 +98,16 @@ class ServiceClient:
             self._control = None
         self._proc = None
 
-    def close(self) -> None:
-        """Stop the service (it sees EOF, tears down its pool and exits)."""
+    def close(self, *, wait: bool = False) -> None:
+        """Stop the service (it sees EOF, tears down its sandboxes, sweeps and exits).
+
+        ``wait``: until it has exited (its sandboxes are gone then).
+        """
         with self._lock:
+            proc = self._proc if self._owner == os.getpid() else None
             self._discard()
+        if wait and proc is not None:
+            proc.wait(timeout=60)
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()

@@ -165,7 +165,16 @@ class Service:
             try:
                 sandbox.start(None, None, None)
             except supervisor.SandboxFailed as exc:
-                conn.send(b"failed " + str(exc).encode()[:4000])
+                with contextlib.suppress(OSError):
+                    conn.send(b"failed " + str(exc).encode()[:4000])
+                # Work may have been handed to us meanwhile: it gets the reason, not silence.
+                conn.setblocking(False)
+                with contextlib.suppress(OSError, ValueError):
+                    request, fds = recv_message(conn)
+                    if request is not None:
+                        header = {"error": str(exc)}
+                        header.update(sandbox.close())
+                        supervisor.reply(socket.socket(fileno=fds[0]), header)
                 return 1
             with contextlib.suppress(OSError):  # gone if the work came before we were ready
                 conn.send(b"ready")
