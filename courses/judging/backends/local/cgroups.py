@@ -43,7 +43,7 @@ class CgroupError(Exception):
 
 
 def _write(path: str, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)  # like "echo > file"
     try:
         os.write(fd, value.encode())
     finally:
