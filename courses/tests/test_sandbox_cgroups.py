@@ -92,35 +92,32 @@ class CgroupV2ProtocolTestCase(SimpleTestCase):
             self.assertEqual(read(Path(tree.root, "cgroup.subtree_control")), "+memory +pids")
             self.assertEqual(read(Path(parent, "cgroup.subtree_control")), "+memory +pids")
 
-    def test_a_sandbox_cgroup_is_made_limited_delegated_measured_and_removed(self):
+    def test_a_sandbox_cgroup_is_made_limited_measured_and_removed(self):
         with FakeCgroupTree() as tree:
             parent = os.path.join(tree.root, cgroups.PARENT)
             os.mkdir(parent)
             run = cgroups.Layout(2, {"unified": parent}).run("u61234-abc")
             top = Path(parent, "u61234-abc")
-            owner = 61234 if os.geteuid() == 0 else None
-            run.create(memory_bytes=300 << 20, pids=67, owner=owner)
-            # The sandbox's cgroup holds no process itself (v2's rule): runner and case below.
+            run.create(memory_bytes=300 << 20, pids=67)
+            # The sandbox's cgroup holds no process itself (v2's rule): the whole sandbox (bwrap,
+            # the runner, every case) lives in its `case` child, born there, never moved.
             self.assertEqual(read(top / "cgroup.subtree_control"), "+memory +pids")
             self.assertEqual(read(top / "memory.max"), str(300 << 20))
             self.assertEqual(read(top / "case" / "memory.max"), str(300 << 20))
             self.assertEqual(read(top / "pids.max"), "67")
             self.assertEqual(read(top / "memory.swap.max"), "0")
             self.assertEqual(read(top / "case" / "memory.swap.max"), "0")
-            if owner is not None:  # moving a case in needs the common ancestor's cgroup.procs
-                delegated = ("cgroup.procs", "case/cgroup.procs", "case/memory.max",
-                             "case/memory.peak")  # fmt: skip
-                for name in delegated:
-                    self.assertEqual((top / name).stat().st_uid, owner, name)
-                self.assertEqual((top / "memory.max").stat().st_uid, 0)  # the sandbox's cap: root's
+            # Nothing is handed to the sandbox's uid: the runner writes through fds opened for it.
+            for name in ("cgroup.procs", "memory.max", "case/cgroup.procs", "case/memory.max"):
+                self.assertEqual((top / name).stat().st_uid, os.geteuid(), name)
             run.attach(4242)
-            self.assertEqual(read(top / "runner" / "cgroup.procs"), "4242")
-            (top / "runner" / "cgroup.procs").write_text("")  # never signal a host's pid 4242
+            self.assertEqual(read(top / "case" / "cgroup.procs"), "4242")
+            (top / "case" / "cgroup.procs").write_text("")  # never signal a host's pid 4242
             run.set_limits(memory_bytes=100 << 20, pids=10)
             self.assertEqual(read(top / "memory.max"), str(100 << 20))
             self.assertEqual(read(top / "pids.max"), "10")
             roles = run.runner_files()
-            self.assertEqual(roles["procs"][0], str(top / "case" / "cgroup.procs"))
+            self.assertNotIn("procs", roles)  # the runner never moves a process
             self.assertEqual(roles["limit"][0], str(top / "case" / "memory.max"))
             self.assertEqual(roles["peak"][0], str(top / "case" / "memory.peak"))
             self.assertEqual(roles["usage"][0], str(top / "case" / "memory.current"))
@@ -147,8 +144,6 @@ class CgroupV2ProtocolTestCase(SimpleTestCase):
             try:
                 runner = harness_program.Cgroup(fds)
                 case = Path(parent, "u61235-def", "case")
-                runner.join()
-                self.assertEqual(read(case / "cgroup.procs"), "0\n")
                 runner.set_limit(64 << 20)
                 self.assertEqual(read(case / "memory.max"), f"{64 << 20}\n")
                 self.assertTrue(runner.reset_peak())

@@ -150,12 +150,11 @@ class RunCgroup:
     """The cgroups of one sandbox. Methods tolerate missing files so teardown never raises halfway.
 
     Memory is two-level: the sandbox's cgroup, limited by the supervisor (root-owned files: the
-    whole sandbox's cap), and a ``case`` cgroup below it that the runner moves each case into
-    and limits per case, through fds the supervisor opened for it (``open_runner_fds``). On v2,
-    where a cgroup with controllers for its children holds no process itself, the runner and
-    bubblewrap live in a sibling ``runner`` cgroup, and the sandbox's ``cgroup.procs`` and the
-    case's files are delegated to the sandbox's uid (moving a process needs write access to the
-    common ancestor's ``cgroup.procs``).
+    whole sandbox's cap, whatever happens below), and a ``case`` cgroup below it where the whole
+    sandbox runs (bubblewrap, the runner, and so every case, born there: moving a process
+    between cgroups costs an RCU grace period, too much per case). The runner sets the case
+    cgroup's limit before each case (its own memory and earlier outputs plus the case's limit)
+    and reads its peak, through fds the supervisor opened for it (``open_runner_fds``).
     """
 
     def __init__(self, layout: Layout, name: str) -> None:
@@ -166,20 +165,18 @@ class RunCgroup:
         self.dirs = {key: os.path.join(root, name) for key, root in layout.roots.items()}
         if layout.version == 1:
             self.case_dir = os.path.join(self.dirs["memory"], "case")
-            self.attach_dirs = list(self.dirs.values())
-            self.nested = [self.case_dir]
-        else:
-            top = self.dirs["unified"]
-            self.case_dir = os.path.join(top, "case")
-            self.attach_dirs = [os.path.join(top, "runner")]
-            self.nested = [*self.attach_dirs, self.case_dir]
+            self.attach_dirs = [self.case_dir, *(d for k, d in self.dirs.items() if k != "memory")]
+        else:  # processes only in leaves: the sandbox's cgroup enables memory for its child
+            self.case_dir = os.path.join(self.dirs["unified"], "case")
+            self.attach_dirs = [self.case_dir]
+        self.nested = [self.case_dir]
         self.memory_bytes: int | None = None  # unlimited, as created
 
     def _file(self, key: str, filename: str) -> str:
         return os.path.join(self.dirs[key], filename)
 
     # -- life cycle -------------------------------------------------------------------------
-    def create(self, *, memory_bytes: int, pids: int, owner: int | None = None) -> None:
+    def create(self, *, memory_bytes: int, pids: int) -> None:
         try:
             for path in self.dirs.values():
                 os.mkdir(path, 0o755)
@@ -197,12 +194,6 @@ class RunCgroup:
                     swap = os.path.join(path, "memory.swap.max")
                     if os.path.exists(swap):
                         _write(swap, "0")
-                if owner is not None:
-                    delegated = [os.path.join(self.dirs["unified"], "cgroup.procs")]
-                    delegated += [os.path.join(self.case_dir, f) for f in
-                                  ("cgroup.procs", "memory.max", "memory.peak")]  # fmt: skip
-                    for path in delegated:
-                        os.chown(path, owner, owner)
         except OSError as exc:
             self.remove()
             raise CgroupError(f"cannot create cgroup {self.name}: {exc}") from exc
@@ -240,7 +231,6 @@ class RunCgroup:
         case = self.case_dir
         if self.layout.version == 1:
             files = {
-                "procs": ("cgroup.procs", os.O_WRONLY),
                 "limit": ("memory.limit_in_bytes", os.O_RDWR),
                 "peak": ("memory.max_usage_in_bytes", os.O_RDWR),
                 "usage": ("memory.usage_in_bytes", os.O_RDONLY),
@@ -249,7 +239,6 @@ class RunCgroup:
             cpu = self._file("cpuacct", "cpuacct.usage")
         else:
             files = {
-                "procs": ("cgroup.procs", os.O_WRONLY),
                 "limit": ("memory.max", os.O_RDWR),
                 "peak": ("memory.peak", os.O_RDWR),
                 "usage": ("memory.current", os.O_RDONLY),

@@ -54,7 +54,6 @@ import array
 import base64
 import builtins
 import contextlib
-import io
 import json
 import math
 import os
@@ -191,25 +190,20 @@ def _stdin_memfd(payload_fd, offset, length):
 
 # ---- the case's cgroup, seen through fds the supervisor opened for us ----------------------------
 class Cgroup:
-    """The memory cgroup each case runs in (below the sandbox's own) and the sandbox's CPU counter.
+    """The memory cgroup the runner and its cases run in (below the sandbox's own cgroup), and
+    the sandbox's CPU counter.
 
-    The runner sets the case's memory limit and resets its peak before each case; the case child
-    moves itself in before anything else. The sandbox's cgroup above caps the runner and every
-    case together, whatever is written here.
+    Before each case the runner sets the limit to what it holds (itself, earlier outputs) plus
+    the case's limit, and resets the peak: the kernel then limits and measures the case alone.
+    The sandbox's cgroup above caps everything together, whatever is written here.
     """
 
     def __init__(self, spec):
         self.version = spec["version"]
-        self.fds = {
-            role: spec[role] for role in ("procs", "limit", "peak", "usage", "events", "cpu")
-        }
+        self.fds = {role: spec[role] for role in ("limit", "peak", "usage", "events", "cpu")}
 
     def _read(self, role):
         return os.pread(self.fds[role], 4096, 0).decode("ascii", "replace")
-
-    def join(self):
-        """In a case child: move into the case cgroup."""
-        os.write(self.fds["procs"], b"0\n")
 
     def usage(self):
         return int(self._read("usage").strip() or 0)
@@ -248,32 +242,13 @@ class Cgroup:
 
 # ---- a case child: a fresh "python3 main.py", or an exec -----------------------------------------
 class _Startup:
-    """What a fresh interpreter would have: std stream settings and signal dispositions."""
+    """What a fresh interpreter would have: the signal dispositions set at start-up."""
 
     def __init__(self):
-        self.streams = []
-        for stream in (sys.stdin, sys.stdout, sys.stderr):
-            self.streams.append(
-                (stream.encoding, stream.errors, stream.line_buffering, stream.write_through)
-            )
         self.signals = {}
         for name in CATCHABLE:
             sig = getattr(signal, name)
             self.signals[sig] = signal.getsignal(sig)
-
-
-def _stream(fd, mode, settings):
-    encoding, errors, line_buffering, write_through = settings
-    raw = io.FileIO(fd, mode, closefd=False)
-    buffered = io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
-    return io.TextIOWrapper(
-        buffered,
-        encoding=encoding,
-        errors=errors,
-        newline="\n",
-        line_buffering=line_buffering,
-        write_through=write_through,
-    )
 
 
 def _lower_rlimit(kind, soft, hard):
@@ -288,10 +263,8 @@ def _lower_rlimit(kind, soft, hard):
     resource.setrlimit(kind, (min(soft, hard), hard))
 
 
-def _case_setup(limits, fds, local, cgroup):
-    """In the case child, before any of its code: cgroup, fds, limits, the OOM killer's pick."""
-    if cgroup is not None:
-        cgroup.join()
+def _case_setup(limits, fds, local):
+    """In the case child, before any of its code: fds, limits, the OOM killer's pick."""
     stdin_fd, out_fd, err_fd = fds
     for target, source in enumerate((stdin_fd, out_fd, err_fd)):
         if source != target:
@@ -328,14 +301,15 @@ def _python_child(run, limits, fds):
     code, header, startup = run["code"], run["header"], run["startup"]
     status = 1
     try:
-        _case_setup(limits, fds, run["local"], run["cgroup"])
-        for sig, handler in startup.signals.items():
-            if handler is not None:
-                signal.signal(sig, handler)
+        _case_setup(limits, fds, run["local"])
+        if run["signals_changed"]:
+            for sig, handler in startup.signals.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        sys.stdin = sys.__stdin__ = _stream(0, "r", startup.streams[0])
-        sys.stdout = sys.__stdout__ = _stream(1, "w", startup.streams[1])
-        sys.stderr = sys.__stderr__ = _stream(2, "w", startup.streams[2])
+        # The interpreter's own std streams, on fds 0-2 now the case's: the runner never reads
+        # or writes through them (only os.write), so they are as a fresh start would make them.
+        sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
         sys.argv = [header["argv0"]]
         if sys.path:  # as for "python3 /box/main.py": the script's directory comes first
             sys.path[0] = os.path.dirname(header["filename"])
@@ -371,9 +345,10 @@ def _exec_child(run, limits, fds):
     """Never returns: execute the case's program as a fresh process would start."""
     header = run["header"]
     try:
-        _case_setup(limits, fds, run["local"], run["cgroup"])
+        _case_setup(limits, fds, run["local"])
         for name in CATCHABLE:  # ignored signals stay ignored across exec: restore defaults
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
+            if signal.getsignal(getattr(signal, name)) == signal.SIG_IGN:
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         argv = header["argv"]
         os.execve(argv[0], argv, header.get("env") or dict(os.environ))
@@ -785,10 +760,14 @@ def main(embedded):
     config = None if embedded else _parse_args(sys.argv)
     local = config is not None
     startup = _Startup()
-    for name in CATCHABLE:
-        sig = getattr(signal, name)
-        if sig not in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD):
-            signal.signal(sig, signal.SIG_IGN)
+    # Not killable by a case: as its pid namespace's init, the kernel drops every signal from
+    # inside it that has no handler; anywhere else, ignore what a case could send.
+    signals_changed = os.getpid() != 1
+    if signals_changed:
+        for name in CATCHABLE:
+            sig = getattr(signal, name)
+            if sig not in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_IGN)
     cgroup = None
     if local:
         if config.get("cgroup"):
@@ -827,6 +806,7 @@ def main(embedded):
         "scratch": scratch_dirs(config.get("scratch")),
         "count_tmpfs": bool(config.get("count_tmpfs")),
         "wall_excludes_wait": bool(config.get("wall_excludes_wait")),
+        "signals_changed": signals_changed,
     }
     finished = []
     for spec in header["cases"]:

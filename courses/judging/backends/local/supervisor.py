@@ -50,7 +50,7 @@ TICK_S = 0.02
 SANDBOX_PATH = "/usr/bin:/bin"
 #: Where things sit in the sandboxed child before bubblewrap runs.
 CONTROL_FD, OUT_FD, ERR_FD, SECCOMP_FD, BOX_FD, RUNNER_FD = 0, 1, 2, 3, 4, 5
-CGROUP_FDS = {"procs": 6, "limit": 7, "peak": 8, "usage": 9, "events": 10, "cpu": 11}
+CGROUP_FDS = {"limit": 6, "peak": 7, "usage": 8, "events": 9, "cpu": 10}
 TMP_BYTES = 64 << 20
 SHM_BYTES = 64 << 20
 #: The runner's own limits (each case lowers them for itself).
@@ -299,7 +299,7 @@ class Sandbox:
             layout = cgroups.Layout.from_json(cfg["layout"])
             self.cg = layout.run(f"u{self.lease.uid}-{secrets.token_hex(6)}")
             try:
-                self.cg.create(memory_bytes=limits["memory_bytes"], pids=limits["pids"], owner=uid)
+                self.cg.create(memory_bytes=limits["memory_bytes"], pids=limits["pids"])
                 cg_fds = self.cg.open_runner_fds()
             except cgroups.CgroupError as exc:
                 raise SandboxFailed(str(exc)) from exc
