@@ -12,8 +12,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Whatever the environment says: tests that need sign-up open turn it on themselves.
 COURSES_SIGNUP_OPEN = False
 
-# Tests judge inline whatever REDIS_URL says; a test that needs a real worker starts one itself.
+# Tests judge inline whatever REDIS_URL says; a test that needs a real worker starts one itself
+# (courses/tests/stack/), and so do "Run code" requests.
 CELERY_TASK_ALWAYS_EAGER = True
+COURSES_RUN_CODE_ON_WORKERS = False
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not Django's shared-cache in-memory database: shared cache has table locks that
