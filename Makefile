@@ -4,14 +4,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
-.PHONY: run test lint system-deps system-deps-test install install-dev services-start services-stop \
-	test-scaled bench
+.PHONY: run test lint system-deps system-deps-test system-deps-stack install install-dev \
+	services-start services-stop test-scaled stack stack-stop stack-status bench
 
 # Debian packages: bubblewrap (the local sandbox) and the compilers of the default languages to
 # run the platform; Chromium too for the browser tests. As root we install what is missing,
 # otherwise we only say what to install.
 RUN_PACKAGES := bubblewrap gcc g++
-TEST_PACKAGES := $(RUN_PACKAGES) chromium curl jq
+# The scaled deployment on one host (`make stack`) and its resilience tests.
+STACK_PACKAGES := postgresql-15 redis-server
+TEST_PACKAGES := $(RUN_PACKAGES) $(STACK_PACKAGES) chromium curl jq
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -24,6 +26,9 @@ system-deps:
 
 system-deps-test:
 	$(call apt_install,$(TEST_PACKAGES))
+
+system-deps-stack:
+	$(call apt_install,$(RUN_PACKAGES) $(STACK_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +68,19 @@ services-stop:
 # The same suite on PostgreSQL + Redis started locally from Debian's packages.
 test-scaled: services-start
 	$(MAKE) test $$(bash scripts/services.sh env)
+
+# The scaled deployment on this host, on loopback (README, "Running at scale"): PostgreSQL,
+# Redis, Celery workers (live+run, bulk+live) and beat, gunicorn with the collected static files,
+# at http://127.0.0.1:8100/ by default; everything in .stack/ (settings in .stack/stack.env).
+# As root: PostgreSQL runs as `postgres`, the workers as root for the sandbox.
+stack: system-deps-stack $(VENV)/.installed
+	$(PY) scripts/stack.py start
+
+stack-stop:
+	$(PY) scripts/stack.py stop
+
+stack-status:
+	$(PY) scripts/stack.py status
 
 bench: install-dev
 	$(PY) bench/judge_local.py

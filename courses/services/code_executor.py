@@ -466,7 +466,12 @@ class CodeExecutorService:
             ],
         }
 
-    def _where(self) -> str:
+    #: Whether this service counts its "Run code" requests (``courses.metrics``).
+    counts_runs = True
+
+    def _where(self) -> str | None:
+        if not self.counts_runs:
+            return None
         return "worker" if self.on_workers else "inline"
 
     def _run_one(self, request: RunRequest) -> RunResult:
