@@ -21,6 +21,9 @@ max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 wsgi_app = "config.wsgi:application"
+# gunicorn's control socket would be one path per user ($HOME/.gunicorn), shared by every
+# instance on the host; nothing here uses it.
+control_socket_disable = True
 
 
 def child_exit(server, worker) -> None:

@@ -451,7 +451,9 @@ def main(argv: list[str]) -> int:
     stack = Stack.from_environment()
     if command == "start":
         stack.start()
-        print(f"stack up: {stack.url}/ (API {stack.url}/api/v1/, health {stack.url}/api/v1/health/)")
+        print(
+            f"stack up: {stack.url}/ (API {stack.url}/api/v1/, health {stack.url}/api/v1/health/)"
+        )
         print(f"settings: {stack.root / 'stack.env'}; logs: {stack.root / 'logs'}")
         print(f"metrics: curl -H 'Authorization: Bearer $(grep COURSES_METRICS_TOKEN "
               f"{stack.root / 'stack.env'} | cut -d= -f2)' {stack.url}/metrics")  # fmt: skip

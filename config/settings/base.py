@@ -259,8 +259,19 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.25,
     "interval_max": 0.5,
 }
-# Only "Run code" has results (the web process waits for them); nothing else stores one.
+# Only "Run code" has results (the web process waits for them); nothing else stores one. A
+# Redis that is down must fail a run within a second or two, not after the backend's 20 retries.
 CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 300
 CELERY_WORKER_SEND_TASK_EVENTS = False

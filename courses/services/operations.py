@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ def platform_state() -> PlatformState:
         oldest = (
             waiting.filter(status=Verdict.PENDING)
             .values("lane")
-            .annotate(first=Min("enqueued_at"))
+            .annotate(first=Min(Coalesce("enqueued_at", "created_at")))
             .order_by()
         )
         for row in oldest:
