@@ -52,6 +52,8 @@ class Judge0OutageTestCase(StackTestCase):
             "JUDGE0_REQUEST_TIMEOUT_SECONDS": "2",
             "JUDGE0_CONNECT_TIMEOUT_SECONDS": "1",
             "JUDGE0_CIRCUIT_COOLDOWN_SECONDS": "1",
+            # Judge0's deadlines must stay below the lease (the backend refuses otherwise).
+            "COURSES_JUDGING_LEASE_SECONDS": "30",
         }
 
     def test_submissions_queued_while_judge0_is_down_complete_once_it_is_back(self):

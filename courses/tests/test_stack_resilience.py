@@ -255,9 +255,9 @@ class LanesTestCase(StackTestCase):
     new submission is judged at once in ``live``; "Run code" goes to the ``run`` worker."""
 
     live = Worker("live", ["live"], 1)
-    run = Worker("run", ["run"], 1)
+    runner = Worker("run", ["run"], 1)  # not `run`: that is unittest's
     bulk = Worker("bulk", ["bulk"], 1)
-    workers = (live, run, bulk)
+    workers = (live, runner, bulk)
 
     def test_live_work_does_not_wait_behind_a_rejudge(self):
         problem = self.make_problem(time_limit_ms=1000)
@@ -312,14 +312,14 @@ class LanesTestCase(StackTestCase):
             answer = client.post("/api/v1/run/", headers=auth, json={"code": "print(6 * 7)"})
             self.assertEqual(answer.status_code, 200, answer.text)
             self.assertEqual(answer.json()["stdout"], "42\n")
-            self.stack.worker_stop(self.run)
+            self.stack.worker_stop(self.runner)
             try:
                 started = time.monotonic()
                 busy = client.post("/api/v1/run/", headers=auth, json={"code": "print(1)"})
                 waited = time.monotonic() - started
             finally:
-                self.start_worker(self.run)
-                self.wait_for_worker(self.run)
+                self.start_worker(self.runner)
+                self.wait_for_worker(self.runner)
         self.assertEqual(busy.status_code, 503, busy.text)
         self.assertEqual(busy.json()["error"]["code"], "busy")
         self.assertIn("Retry-After", busy.headers)
