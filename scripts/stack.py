@@ -13,9 +13,10 @@ The resilience tests (``courses/tests/test_stack_resilience.py``) start their ow
 
 Settings come from the environment: ``STACK_DIR``, ``STACK_WEB_PORT`` (8100), ``STACK_PG_PORT``
 (5442), ``STACK_REDIS_PORT`` (6389), ``STACK_WEB_WORKERS`` (2), ``STACK_WORKERS`` (the worker
-lines, below), ``STACK_JUDGE_BACKEND`` (local). Each worker line is ``name:lanes:concurrency``,
-separated by spaces; the default dedicates one worker to the live and run lanes and lets the
-other take the bulk lane first, then live work:
+lines, below), ``STACK_JUDGE_BACKEND`` (local); the app's own ``COURSES_*`` and ``JUDGE0_*``
+settings pass through (``COURSES_SIGNUP_OPEN=1 make stack``). Each worker line is
+``name:lanes:concurrency``, separated by spaces; the default dedicates one worker to the live
+and run lanes and lets the other take the bulk lane first, then live work:
 
     STACK_WORKERS="live:live,run:2 bulk:bulk,live:1"
 
@@ -134,7 +135,11 @@ class Stack:
             redis_port=int(env.get("STACK_REDIS_PORT", 6389)),
             web_workers=int(env.get("STACK_WEB_WORKERS", 2)),
             workers=[Worker.parse(w) for w in env.get("STACK_WORKERS", DEFAULT_WORKERS).split()],
-            settings={"COURSES_JUDGE_BACKEND": env.get("STACK_JUDGE_BACKEND", "local")},
+            settings={
+                "COURSES_JUDGE_BACKEND": env.get("STACK_JUDGE_BACKEND", "local"),
+                # The app's own settings given to `make stack` pass through to its processes.
+                **{k: v for k, v in env.items() if k.startswith(("COURSES_", "JUDGE0_"))},
+            },
         )
 
     # --- paths and settings --------------------------------------------------------------------
