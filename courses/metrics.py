@@ -54,9 +54,10 @@ VERDICTS = Counter(
 )
 JUDGING_FAILURES = Counter(
     "codecourses_judging_failures_total",
-    "Judgings that ended without a verdict of the code: outage (the submission waits for a "
-    "retry), error (internal_error), claim_lost (another worker owns it), bug (an exception).",
-    ["backend", "kind"],
+    "Judgings that ended without a verdict of the code, by backend, kind (outage: the submission "
+    "waits for a retry; error: internal_error; claim_lost: another worker owns it; bug: an "
+    "unexpected exception) and error class (SandboxUnavailable, BackendUnavailable, ...).",
+    ["backend", "kind", "error"],
 )
 CODE_RUNS = Counter(
     "codecourses_code_runs_total",

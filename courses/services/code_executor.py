@@ -183,11 +183,11 @@ class CodeExecutorService:
             logger.info(
                 "claim on submission %s was lost while judging; left to its owner", submission_id
             )
-            self._failed("claim_lost")
+            self._failed("claim_lost", "ClaimLost")
             submission.refresh_from_db()
             return submission
         except JudgeError as exc:
-            self._failed("outage" if exc.outage else "error")
+            self._failed("outage" if exc.outage else "error", type(exc).__name__)
             if exc.outage:
                 logger.warning("judging submission %s postponed: %s", submission_id, exc)
                 submission_retry_later(
@@ -204,7 +204,7 @@ class CodeExecutorService:
         except Exception:
             # A bug, not a verdict: end the submission now rather than let every later lease
             # expiry run into it again, and let the error reach the logs and the caller.
-            self._failed("bug")
+            self._failed("bug", "Exception")
             submission_fail(
                 submission_id=submission_id,
                 claim_id=claim_id,
@@ -229,7 +229,7 @@ class CodeExecutorService:
             metrics.VERDICTS.labels(verdict).inc()
             metrics.JUDGING_TIME.labels(self.backend.name).observe(elapsed)
         else:
-            self._failed("claim_lost")
+            self._failed("claim_lost", "ClaimLost")
         # One line per judging run to its end, saved or dropped: the worker-kill test counts them.
         logger.info(
             "submission %s judged %s in %.3f s: %s",
@@ -241,8 +241,8 @@ class CodeExecutorService:
         submission.refresh_from_db()
         return submission
 
-    def _failed(self, kind: str) -> None:
-        metrics.JUDGING_FAILURES.labels(self.backend.name, kind).inc()
+    def _failed(self, kind: str, error: str) -> None:
+        metrics.JUDGING_FAILURES.labels(self.backend.name, kind, error).inc()
 
     def evaluate(
         self,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from courses import metrics
-from courses.judging.errors import ExecutorBusy
+from courses.judging.errors import ExecutorBusy, SandboxUnavailable
 from courses.judging.types import Outcome, RunResult, Verdict
 from courses.models import Submission
 from courses.services import remote_runs
@@ -155,6 +155,24 @@ class MetricsTestCase(TransactionTestCase):
             self.assertIn(name, text)
         self.assertIn('codecourses_submissions_waiting{lane="live",status="pending"} 1.0', text)
         self.assertIn('codecourses_oldest_pending_wait_seconds{lane="live"}', text)
+
+
+class SandboxDown(ScriptedBackend):
+    default_script = SandboxUnavailable("bubblewrap cannot create its sandbox")
+
+
+class JudgingFailuresTestCase(TransactionTestCase):
+    @override_settings(COURSES_JUDGE_BACKEND=f"{__name__}.SandboxDown")
+    def test_a_sandbox_failure_is_counted_by_kind_and_class(self):
+        failures = metrics.JUDGING_FAILURES.labels("scripted", "outage", "SandboxUnavailable")
+        before = failures._value.get()
+        problem = one_case_problem()
+        submission = submission_create(
+            user=factories.UserFactory(), problem=problem, language="python", code=ADD
+        )
+        submission.refresh_from_db()
+        self.assertEqual(submission.status, Verdict.PENDING, "waits for the sandbox (issue 12)")
+        self.assertEqual(failures._value.get(), before + 1)
 
 
 # --- Lanes, enqueue failures, the sweep ----------------------------------------------------
