@@ -33,6 +33,7 @@ from courses.services.errors import AttemptAlreadyRunning, AttemptExpired, Inval
 from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
 from courses.services.submissions import rejudge, submission_claim, submission_create
 from courses.tests import factories
+from courses.tests.interleave import Choreography
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.services.db_fixtures import (
     RIGHT,
@@ -210,11 +211,18 @@ class DatabaseUpdateTestCase(TransactionTestCase):
     # Step 4: concurrent updates ----------------------------------------------------------------
 
     def test_racing_workers_claim_one_submission_exactly_once(self):
+        """Every worker reads whatever it reads before any of them writes (a forced interleaving,
+        not a lucky one): a check-then-update claim gives the submission to all six, every run.
+        Proven on both databases: SQLite's autocommit reads interleave just the same."""
         submission = self.create()
-        claims, errors = run_together(
-            lambda: submission_claim(submission_id=submission.pk, lease=timedelta(minutes=5)),
-            [()] * 6,
-        )
+        workers = [f"worker {n}" for n in range(6)]
+
+        def claim(name):
+            with race.party(name, before=r'^UPDATE "courses_submission"'):
+                return submission_claim(submission_id=submission.pk, lease=timedelta(minutes=5))
+
+        with Choreography(*workers) as race:
+            claims, errors = run_together(claim, [(name,) for name in workers])
         self.assertEqual(errors, [])
         winners = [claim for claim in claims if claim is not None]
         self.assertEqual(len(winners), 1, claims)
