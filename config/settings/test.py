@@ -4,6 +4,10 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# The application's own lock timeout, shorter than in production so that the test of a lock wait
+# giving up (ConcurrencyTestCase, step 6) waits 5 s rather than 10; every lock any other test
+# waits for is held for milliseconds (or, on purpose, at most 1 s).
+os.environ.setdefault("DATABASE_LOCK_TIMEOUT_SECONDS", "5")
 
 from config.settings.base import *  # noqa: F403
 

@@ -44,6 +44,7 @@ from courses.services.exams import ExamProblemItem, exam_problems_set, exam_reco
 from courses.services.progress import progress_recompute
 from courses.services.submissions import submission_create
 from courses.tests import factories
+from courses.tests.interleave import Choreography
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.signals.support import FreshCacheMixin, run_concurrently
 
@@ -394,51 +395,41 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
     # Step 6: deadlock prevention and timeouts ---------------------------------------------------
 
     def test_opposite_lock_orders_deadlock_is_detected_on_postgresql_impossible_on_sqlite(self):
-        """Two transactions lock rows A and B in opposite orders. PostgreSQL detects the
-        circular wait and aborts exactly one (``deadlock detected``); the other commits. On
+        """Two transactions lock rows A and B in opposite orders. On PostgreSQL both take their
+        first row before either asks for its second (a forced interleaving), so the wait is
+        circular: PostgreSQL aborts exactly one (``deadlock detected``) and the other commits
+        whole. No test-set timeout: the application's own lock timeout is the safety net. On
         SQLite a transaction holds the database's one write lock from BEGIN, so the second never
-        holds its first row while the first waits: no circle can form, and both commit."""
+        holds a row while the first waits: no circle can form, and both commit."""
         exams = [factories.ExamFactory(title="A"), factories.ExamFactory(title="B")]
-        holders: set[int] = set()  # who holds its first row lock, in an open transaction
-        changed = threading.Condition()
-        saw_other_holding = [False, False]
         failures: list[BaseException] = []
+        holding_both_first = [False, False]
 
         def lock_both(me: int):
             first, second = (exams[0], exams[1]) if me == 0 else (exams[1], exams[0])
             try:
-                with transaction.atomic():
-                    if is_postgresql():
-                        with connection.cursor() as cursor:
-                            cursor.execute("SET LOCAL lock_timeout = '10s'")  # a safety net
+                with race.party(f"t{me}", after=r'^UPDATE "courses_exam"'), transaction.atomic():
                     Exam.objects.select_for_update().get(pk=first.pk)
                     Exam.objects.filter(pk=first.pk).update(title=f"{first.title} by {me}")
-                    with changed:
-                        holders.add(me)
-                        changed.notify_all()
-                        saw_other_holding[me] = changed.wait_for(
-                            lambda: 1 - me in holders, timeout=1.0
-                        )
-                    try:
-                        Exam.objects.select_for_update().get(pk=second.pk)
-                        Exam.objects.filter(pk=second.pk).update(title=f"{second.title} by {me}")
-                    finally:
-                        with changed:  # still inside the transaction: before its locks go
-                            holders.discard(me)
+                    # Past the meeting point: the other holds its first row too, or waits.
+                    holding_both_first[me] = race.states[f"t{1 - me}"] in ("arrived", "passed")
+                    Exam.objects.select_for_update().get(pk=second.pk)
+                    Exam.objects.filter(pk=second.pk).update(title=f"{second.title} by {me}")
             except OperationalError as exc:
                 failures.append(exc)
 
-        self.run_threads(lock_both, [(0,), (1,)])
+        with Choreography("t0", "t1") as race:
+            self.run_threads(lock_both, [(0,), (1,)])
         titles = sorted(Exam.objects.values_list("title", flat=True))
         if is_postgresql():
-            self.assertEqual(saw_other_holding, [True, True])
+            self.assertEqual(holding_both_first, [True, True])
             self.assertEqual(len(failures), 1, failures)
             self.assertIn("deadlock detected", str(failures[0]))
             winner = titles[0].rsplit(" ", 1)[1]
             self.assertEqual(titles, [f"A by {winner}", f"B by {winner}"])
         else:
             self.assertEqual(failures, [])
-            self.assertFalse(any(saw_other_holding))
+            self.assertEqual(holding_both_first, [False, False])  # one after the other
             self.assertEqual(len({title.rsplit(" ", 1)[1] for title in titles}), 1)
 
     def test_exam_services_lock_the_exam_first_so_opposite_row_orders_never_deadlock(self):
@@ -462,9 +453,12 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual(len(scores), 1)  # one writer's whole set won, not a mix
         self.assertEqual(exam.total_score, 5 * scores.pop())
 
-    def test_a_lock_wait_gives_up_at_its_timeout_instead_of_hanging(self):
-        """PostgreSQL: ``SET LOCAL lock_timeout``. SQLite: the connection's busy timeout (20 s
-        in settings), lowered for the waiting connection; it fails with "database is locked"."""
+    def test_a_lock_wait_gives_up_at_the_applications_lock_timeout(self):
+        """The application's own timeout (``DATABASE_LOCK_TIMEOUT_SECONDS`` in settings, on every
+        connection it opens: PostgreSQL's ``lock_timeout``, SQLite's busy timeout), nothing the
+        test sets: a transaction waiting for a held row fails with ``OperationalError`` once it
+        passes, and not before."""
+        timeout_s = settings.DATABASE_LOCK_TIMEOUT_SECONDS
         exam = factories.ExamFactory()
         held, release = threading.Event(), threading.Event()
         outcome: dict[str, object] = {}
@@ -474,22 +468,19 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
                 Exam.objects.select_for_update().get(pk=exam.pk)
                 Exam.objects.filter(pk=exam.pk).update(title="held")
                 held.set()
-                release.wait(timeout=10)
+                release.wait(timeout=timeout_s + 20)
 
         def wait_for_it():
-            held.wait(timeout=5)
+            held.wait(timeout=10)
+            if is_postgresql():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'")
+                    outcome["setting"] = cursor.fetchone()[0]  # in milliseconds
             started = time.monotonic()
             try:
-                if is_postgresql():
-                    with transaction.atomic():
-                        with connection.cursor() as cursor:
-                            cursor.execute("SET LOCAL lock_timeout = '300ms'")
-                        Exam.objects.select_for_update().get(pk=exam.pk)
-                else:
-                    connection.ensure_connection()
-                    connection.connection.execute("PRAGMA busy_timeout = 300")
-                    with transaction.atomic():
-                        Exam.objects.filter(pk=exam.pk).update(title="waited")
+                with transaction.atomic():
+                    Exam.objects.select_for_update().get(pk=exam.pk)
+                    Exam.objects.filter(pk=exam.pk).update(title="waited")
             except OperationalError as exc:
                 outcome["error"] = exc
             finally:
@@ -497,11 +488,13 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
                 release.set()
 
         self.run_threads(lambda fn: fn(), [(hold,), (wait_for_it,)])
+        if is_postgresql():
+            self.assertEqual(outcome["setting"], str(round(timeout_s * 1000)))
         self.assertIsInstance(outcome.get("error"), OperationalError)
         expected = "lock timeout" if is_postgresql() else "database is locked"
         self.assertIn(expected, str(outcome["error"]))
-        self.assertGreaterEqual(outcome["seconds"], 0.25)
-        self.assertLess(outcome["seconds"], 2)
+        self.assertGreaterEqual(outcome["seconds"], timeout_s - 0.1)
+        self.assertLess(outcome["seconds"], timeout_s + 5)  # a loaded host: late, never hanging
         self.assertEqual(Exam.objects.get(pk=exam.pk).title, "held")
 
     # Step 7: parallel test execution ------------------------------------------------------------
