@@ -22,9 +22,11 @@ fail a correct one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 
 from django.db import connection
@@ -162,3 +164,56 @@ class Choreography:
     def _note_pid(self, name: str, wrapper) -> None:
         if wrapper.vendor == "postgresql":
             self.pids[name] = wrapper.connection.info.backend_pid
+
+
+# What a concurrency test can prove on each database ---------------------------------------------
+
+#: Why SQLite cannot show a race: its writers take turns.
+SQLITE_SERIALIZES = (
+    "SQLite lets one writer at a time (BEGIN IMMEDIATE) and ignores SELECT ... FOR UPDATE"
+)
+
+
+class SerialOnSqlite(UserWarning):
+    """A concurrency test ran on SQLite, where it checks serial behaviour only."""
+
+
+def serial_on_sqlite(test):
+    """A race test that also runs on SQLite, where it proves less, and says so.
+
+    On PostgreSQL it proves the race is handled. On SQLite the same threads run, but their
+    writers take turns, so it checks only that the outcome of serialized writers is right (and
+    that nobody fails waiting): each run says so in a ``SerialOnSqlite`` warning naming the test
+    (pytest's warnings summary; stderr under ``manage.py test``). The race is proven on
+    PostgreSQL, in CI's second run.
+    """
+
+    @functools.wraps(test)
+    def run(self, *args, **kwargs):
+        if connection.vendor == "sqlite":
+            code = test.__code__
+            warnings.warn_explicit(
+                f"{type(self).__name__}.{test.__name__} checks serial behaviour only on SQLite "
+                f"({SQLITE_SERIALIZES}); the race is proven on PostgreSQL.",
+                SerialOnSqlite,
+                code.co_filename,
+                code.co_firstlineno,
+            )
+        return test(self, *args, **kwargs)
+
+    return run
+
+
+def postgresql_only(test):
+    """A test of a lock that only matters when writers overlap: skipped on SQLite, with why."""
+
+    @functools.wraps(test)
+    def run(self, *args, **kwargs):
+        if connection.vendor != "postgresql":
+            self.skipTest(
+                f"{SQLITE_SERIALIZES}: the interleaving this lock prevents cannot happen there. "
+                "Proven on PostgreSQL (CI's second run, DATABASE_URL)."
+            )
+        return test(self, *args, **kwargs)
+
+    return run
