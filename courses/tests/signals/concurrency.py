@@ -44,7 +44,7 @@ from courses.services.exams import ExamProblemItem, exam_problems_set, exam_reco
 from courses.services.progress import progress_recompute
 from courses.services.submissions import submission_create
 from courses.tests import factories
-from courses.tests.interleave import Choreography
+from courses.tests.interleave import Choreography, postgresql_only
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.signals.support import FreshCacheMixin, run_concurrently
 
@@ -452,6 +452,37 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         scores = set(ExamProblem.objects.filter(exam=exam).values_list("score", flat=True))
         self.assertEqual(len(scores), 1)  # one writer's whole set won, not a mix
         self.assertEqual(exam.total_score, 5 * scores.pop())
+
+    @postgresql_only
+    def test_an_exam_problem_saved_in_a_transaction_locks_its_exam_before_its_row(self):
+        """A plain ``ExamProblem.save()`` in a transaction takes the exam lock first (its
+        pre_save receiver), the order ``exam_problems_set`` uses. Forced: the save has written
+        its row when ``exam_problems_set`` starts. Without the exam lock taken first, the set
+        holds the exam and waits for the row while the save's recompute waits for the exam:
+        PostgreSQL aborts one of them (``deadlock detected``)."""
+        exam = factories.ExamFactory()
+        problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(3)]
+        exam_problems_set(exam=exam, items=[ExamProblemItem(p, D("1")) for p in problems])
+        row = ExamProblem.objects.get(exam=exam, problem=problems[0])
+
+        def save_row():
+            with race.party("row", after=r'^UPDATE "courses_examproblem"'), transaction.atomic():
+                row.score = D("4")
+                row.save(update_fields=["score"])
+
+        def set_all():
+            race.reached("row")
+            with race.party("set"):
+                exam_problems_set(
+                    exam=Exam.objects.get(pk=exam.pk),
+                    items=[ExamProblemItem(p, D("2")) for p in problems],
+                )
+
+        with Choreography("row", "set") as race:
+            self.run_threads(lambda job: job(), [(save_row,), (set_all,)])
+        exam.refresh_from_db()
+        self.assertEqual(exam.total_score, D("6"))  # the set came second and won whole
+        self.assertEqual(set(ExamProblem.objects.values_list("score", flat=True)), {D("2")})
 
     def test_a_lock_wait_gives_up_at_the_applications_lock_timeout(self):
         """The application's own timeout (``DATABASE_LOCK_TIMEOUT_SECONDS`` in settings, on every
