@@ -282,13 +282,15 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     @override_settings(COURSES_MAX_PENDING_SUBMISSIONS=UNCAPPED)
     def test_the_cached_progress_summary_matches_the_database_after_concurrent_judging(self):
-        """12 judgings and 4 readers at once, and a reader inside every judging's transaction."""
+        """12 judgings and 4 readers at once, and a reader inside every judging's transaction.
+        Each judging is a new problem's first, so each changes the summary: whichever commits
+        last, a stale entry cached inside it differs from the truth."""
         student = factories.UserFactory()
         chapter = factories.ChapterFactory()
-        problems = [judged_problem(chapter=chapter, points=10 * (i + 1)) for i in range(6)]
+        problems = [judged_problem(chapter=chapter, points=10 * (i + 1)) for i in range(12)]
         factories.EnrollmentFactory(user=student, course=chapter.course)
         writers_done = threading.Event()
-        writers_left = [len(problems) * 2]
+        writers_left = [len(problems)]
         lock = threading.Lock()
 
         def read():
@@ -310,15 +312,14 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
                     if writers_left[0] == 0:
                         writers_done.set()
 
-        jobs = [("write", i % len(problems)) for i in range(len(problems) * 2)]
-        jobs += [("read", 0)] * 4
+        jobs = [("write", i) for i in range(len(problems))] + [("read", 0)] * 4
         with self.a_reader_inside_every_write(ProblemProgress, read) as forced:
             self.run_threads(job, jobs)
         self.assertGreaterEqual(len(forced), 12)  # every judging saved its progress row
         cached = selectors.course_progress_summary(user_id=student.pk, course_id=chapter.course_id)
         self.assertEqual(cached, self.summary_from_submissions(student, chapter.course_id))
-        self.assertEqual((cached.solved, cached.attempted), (3, 6))
-        self.assertEqual(cached.total_points, D("90.00"))  # problems 0, 2, 4: 10 + 30 + 50
+        self.assertEqual((cached.solved, cached.attempted), (6, 12))
+        self.assertEqual(cached.total_points, D("360.00"))  # even problems: 10 + 30 + ... + 110
 
     def summary_from_submissions(self, user, course_id) -> selectors.ProgressSummary:
         """The summary computed afresh from the submissions themselves, bypassing the cache."""
