@@ -1,8 +1,8 @@
 """Test plan Task 9.1: time-dependent logic, at fixed instants passed as ``now``.
 
 The services take ``now=`` and ``courses.exam_time`` is pure, so almost nothing here waits on the
-clock: each test names its instants. Only the cache TTL test sleeps (1.1 s), because expiry is the
-cache server's own clock. The periodic task reads the real clock, so its attempts are placed
+clock: each test names its instants. Only the cache TTL tests sleep (1.1 s and 3 s), because
+expiry is the cache server's own clock. The periodic task reads the real clock, so its attempts are placed
 relative to ``timezone.now()``.
 """
 
@@ -68,6 +68,11 @@ MICROSECOND = timedelta(microseconds=1)
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+#: The TTL of the app's entries in the expiry test: room for a loaded host between caching them
+#: and checking that they are still served.
+APP_TTL_S = 3
 
 
 class TimeBasedTestCase(TestCase):
@@ -507,11 +512,6 @@ class TimeBasedTestCase(TestCase):
             {timedelta(hours=5, minutes=30)},
         )
         self.assertEqual(deadline - start_utc, minutes(60))
-
-
-#: The TTL of the app's entries in the expiry test: room for a loaded host between caching them
-#: and checking that they are still served.
-APP_TTL_S = 3
 
 
 def cache_expiries(backend, prefix: str) -> dict[str, float | None]:
