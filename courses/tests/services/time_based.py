@@ -2,8 +2,8 @@
 
 The services take ``now=`` and ``courses.exam_time`` is pure, so almost nothing here waits on the
 clock: each test names its instants. Only the cache TTL tests sleep (1.1 s and 3 s), because
-expiry is the cache server's own clock. The periodic task reads the real clock, so its attempts are placed
-relative to ``timezone.now()``.
+expiry is the cache server's own clock. The periodic task reads the real clock, so its attempts
+are placed relative to ``timezone.now()``.
 """
 
 from __future__ import annotations
