@@ -39,7 +39,7 @@ from courses.services.exam_attempts import (
 )
 from courses.services.submissions import rejudge, submission_claim, submission_create
 from courses.tests import factories
-from courses.tests.interleave import Choreography, postgresql_only
+from courses.tests.interleave import Choreography, postgresql_only, serial_on_sqlite
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.services.db_fixtures import (
     RIGHT,
@@ -235,6 +235,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         row = Submission.objects.get(pk=submission.pk)
         self.assertEqual((row.status, row.claim_id), (Verdict.JUDGING, winners[0]))
 
+    @serial_on_sqlite
     def test_one_students_submissions_judged_at_once_give_exact_progress(self):
         codes = [RIGHT, WRONG, WRONG, RIGHT, WRONG, RIGHT]
         submissions = [self.create(code) for code in codes]
@@ -252,6 +253,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         self.assertEqual(progress.last_submitted_at, submissions[-1].created_at)
         self.assertEqual(SubmissionTestResult.objects.count(), 6)
 
+    @serial_on_sqlite
     def test_simultaneous_starts_of_one_exam_leave_one_running_attempt(self):
         exam = self.open_exam(self.problem, max_attempts=10)
         enroll(self.user, exam)

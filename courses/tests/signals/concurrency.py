@@ -46,7 +46,7 @@ from courses.services.exams import ExamProblemItem, exam_problems_set, exam_reco
 from courses.services.progress import progress_recompute
 from courses.services.submissions import submission_create
 from courses.tests import factories
-from courses.tests.interleave import Choreography, postgresql_only
+from courses.tests.interleave import Choreography, postgresql_only, serial_on_sqlite
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.signals.support import FreshCacheMixin, run_concurrently
 
@@ -98,6 +98,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 1: signal handler race conditions ----------------------------------------------------
 
+    @serial_on_sqlite
     def test_replies_from_many_threads_at_once_are_each_counted_exactly(self):
         thread = factories.DiscussionThreadFactory()
         authors = [factories.UserFactory() for _ in range(8)]
@@ -114,6 +115,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         latest = DiscussionReply.objects.aggregate(latest=Max("created_at"))["latest"]
         self.assertEqual(thread.last_activity_at, latest)
 
+    @serial_on_sqlite
     def test_exam_problem_saves_from_many_threads_give_the_exact_total(self):
         exam = factories.ExamFactory(passing_percentage=D("50"))
         problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(12)]
@@ -140,6 +142,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 2: concurrent API calls ---------------------------------------------------------------
 
+    @serial_on_sqlite
     def test_many_users_enroll_submit_and_reply_through_the_api_at_once(self):
         problem = judged_problem()
         course = problem.chapter.course
@@ -385,6 +388,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 5: lock contention --------------------------------------------------------------------
 
+    @serial_on_sqlite
     def test_many_threads_recomputing_one_exam_finish_in_time_with_the_right_scores(self):
         exam = factories.ExamFactory(passing_percentage=D("40"))
         problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(4)]
@@ -408,6 +412,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual((exam.total_score, exam.passing_score), (D("30.00"), D("12.00")))
 
     @override_settings(COURSES_MAX_PENDING_SUBMISSIONS=UNCAPPED)
+    @serial_on_sqlite
     def test_many_threads_recomputing_one_users_progress_on_one_problem(self):
         student = factories.UserFactory()
         problem = judged_problem()
@@ -430,6 +435,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 6: deadlock prevention and timeouts ---------------------------------------------------
 
+    @serial_on_sqlite
     def test_opposite_lock_orders_deadlock_is_detected_on_postgresql_impossible_on_sqlite(self):
         """Two transactions lock rows A and B in opposite orders. On PostgreSQL both take their
         first row before either asks for its second (a forced interleaving), so the wait is
@@ -468,6 +474,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
             self.assertEqual(holding_both_first, [False, False])  # one after the other
             self.assertEqual(len({title.rsplit(" ", 1)[1] for title in titles}), 1)
 
+    @serial_on_sqlite
     def test_exam_services_lock_the_exam_first_so_opposite_row_orders_never_deadlock(self):
         """Writers that save the same exam's rows in opposite orders would deadlock on the rows;
         ``exam_problems_set`` locks the exam row first, so they queue on it instead."""
