@@ -11,10 +11,12 @@ Judging runs inline through a scripted backend named in settings: no code runs h
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -588,6 +590,67 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
             self.assertIsNone(caches["default"].get(key))
             caches["default"].set(key, "theirs", 60)
         self.assertEqual(caches["default"].get(key), "mine")
+
+    def test_two_test_processes_never_share_a_namespace(self):
+        """Another test process, started with this one's environment (the same xdist worker
+        name included), gets its own cache key prefix, Celery queue, "Run code" slot folder and
+        test database: parallel workers, or two runs on one host, cannot see each other's."""
+        from config.settings import test as ours
+
+        code = (
+            "import json, django; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.CACHES['default']['KEY_PREFIX'], s.CELERY_TASK_DEFAULT_QUEUE, "
+            "s.COURSES_FREE_RUN_SLOTS_DIR, s.DATABASES['default']['TEST']['NAME']]))"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(completed.returncode, 0, completed.stderr[-3000:])
+        theirs = json.loads(completed.stdout.strip().splitlines()[-1])
+        mine = [
+            ours.CACHES["default"]["KEY_PREFIX"],
+            ours.CELERY_TASK_DEFAULT_QUEUE,
+            ours.COURSES_FREE_RUN_SLOTS_DIR,
+            ours.DATABASES["default"]["TEST"]["NAME"],
+        ]
+        for what, own, other in zip(
+            ["cache", "queue", "slots", "database"], mine, theirs, strict=True
+        ):
+            with self.subTest(what):
+                self.assertIn(str(os.getpid()), own)
+                self.assertNotEqual(own, other)
+
+    def test_a_test_process_leaves_nothing_behind_in_the_temporary_folder(self):
+        """A test process that made its "Run code" slots and its SQLite test database, and then
+        exits without tearing anything down (an interrupted run), removes both at exit."""
+        code = (
+            "import os, django; django.setup(); from django.db import connection; "
+            "from courses.services.code_executor import free_run_slots; free_run_slots(); "
+            "connection.creation.create_test_db(verbosity=0, autoclobber=True) "
+            "if connection.vendor == 'sqlite' else None; "
+            "print(sorted(os.listdir(os.environ['TMPDIR'])))"
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "TMPDIR": folder}
+            env.pop("DATABASE_URL", None)  # SQLite: its test database is a file in TMPDIR
+            completed = subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=settings.BASE_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            self.assertEqual(completed.returncode, 0, completed.stderr[-3000:])
+            made = completed.stdout.strip().splitlines()[-1]
+            self.assertIn("-slots", made)
+            self.assertIn(".sqlite3", made)
+            self.assertEqual(os.listdir(folder), [])
 
     def test_a_subset_of_the_suite_passes_in_two_parallel_processes_on_sqlite(self):
         """``manage.py test --parallel 2``: each worker gets its own clone of the SQLite test
