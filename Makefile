@@ -50,7 +50,7 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 
 # One run of the whole suite on whatever DATABASE_URL / REDIS_URL say (embedded by default), in
-# parallel: one pytest-xdist worker per core (TEST_WORKERS=1 for a serial run). Tests that run
+# parallel: one pytest-xdist worker per core (TEST_WORKERS=0: one process, serial). Tests that run
 # code against time limits form one group, run by one worker in turn (courses/tests/conftest.py).
 TEST_WORKERS ?= auto
 test: lint
