@@ -12,7 +12,10 @@ Each worker has its own test database, cache namespace, Celery queue and "Run co
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from _pytest._io.saferepr import saferepr
 
 from courses.tests.sandbox_fixtures import SANDBOX_GROUP
 
@@ -44,3 +47,17 @@ def pytest_collection_modifyitems(config, items):
         group = group_of(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report):
+    """A worker sends each report to the controller through execnet, which cannot serialize a
+    subtest's ``subTest(when=datetime(...))`` values: send their repr (what the report shows)."""
+    context = getattr(report, "context", None)
+    kwargs = getattr(context, "kwargs", None)
+    if kwargs and any(not isinstance(value, PLAIN) for value in kwargs.values()):
+        plain = {k: v if isinstance(v, PLAIN) else saferepr(v) for k, v in kwargs.items()}
+        report.context = dataclasses.replace(context, kwargs=plain)
