@@ -54,10 +54,13 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# One run of the whole suite on whatever DATABASE_URL / REDIS_URL say (embedded by default).
+# One run of the whole suite on whatever DATABASE_URL / REDIS_URL say (embedded by default), in
+# parallel: one pytest-xdist worker per core (TEST_WORKERS=0: one process, serial). Tests that run
+# code against time limits form one group, run by one worker in turn (courses/tests/conftest.py).
+TEST_WORKERS ?= auto
 test: lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest -q
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 services-start:
 	bash scripts/services.sh start

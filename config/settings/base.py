@@ -101,11 +101,23 @@ DATABASES = {
         conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
+#: The longest a statement waits for a lock held by another transaction before it fails with
+#: ``OperationalError``, in every process (web requests, Celery tasks, commands): PostgreSQL's
+#: ``lock_timeout`` for each connection, SQLite's busy timeout. The platform's transactions hold
+#: their locks for milliseconds (no code runs inside one), so a wait this long means something is
+#: stuck: the request fails well inside gunicorn's timeout, the task is retried, and no worker
+#: hangs on a lock forever (docs/decisions.md, "Database lock timeout").
+DATABASE_LOCK_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_LOCK_TIMEOUT_SECONDS", 10))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE: a transaction that reads then writes waits for the write lock instead of
     # failing with "database is locked" when another writer got there first.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        {"transaction_mode": "IMMEDIATE", "timeout": DATABASE_LOCK_TIMEOUT_SECONDS}
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A startup parameter, so it holds from the connection's first statement on.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={round(DATABASE_LOCK_TIMEOUT_SECONDS * 1000)}"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
