@@ -539,6 +539,8 @@ class SubmissionAdmin(ScopedModelAdmin):
         "error_text",
         "created_at",
         "enqueued_at",
+        "lane",
+        "sent_at",
         "judging_started_at",
         "judged_at",
         "claim_id",

@@ -80,6 +80,11 @@ def user_courses_key(user_id: int, version: int) -> str:
     return f"courses:user-courses:u{user_id}:v{version}"
 
 
+def runs_in_flight_key(user_id: int) -> str:
+    """How many "Run code" requests of a user are in progress (``services.remote_runs``)."""
+    return f"courses:runs-in-flight:u{user_id}"
+
+
 # --- Safe calls: a failing or confused cache is a miss -------------------------------------------
 
 

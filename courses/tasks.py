@@ -10,10 +10,8 @@ from celery import shared_task
 from courses.judging.errors import JudgeError
 from courses.services.code_executor import CodeExecutorService
 from courses.services.exam_attempts import exam_attempts_finish_expired
-from courses.services.submissions import (
-    submission_enqueue,
-    submissions_stale,
-)
+from courses.services.remote_runs import run_here
+from courses.services.submissions import submissions_requeue_stale
 from courses.services.validation import problem_validate
 
 logger = logging.getLogger(__name__)
@@ -33,13 +31,19 @@ def judge_submission(submission_id: int) -> str:
     return CodeExecutorService().judge_submission(submission_id).status
 
 
+@shared_task(track_started=True, ignore_result=False, acks_late=False)
+def run_code(call: str, **kwargs) -> dict:
+    """A "Run code" request sent by a web process (``courses.services.remote_runs``): its answer,
+    or its failure, as JSON. Acknowledged at once: a run whose worker was lost is not run again
+    (the person got a 503 and may press Run again)."""
+    return run_here(call, **kwargs)
+
+
 @shared_task
 def requeue_stale_submissions() -> int:
     """Enqueue again what is due: retries after an outage, and what a lost worker or a failed
     enqueue left behind, so none is ever lost. Run by beat, or by ``manage.py run_periodic``."""
-    ids = submissions_stale()
-    for submission_id in ids:
-        submission_enqueue(submission_id=submission_id)
+    ids = submissions_requeue_stale()
     if ids:
         logger.warning("re-enqueued %d stale submissions", len(ids))
     return len(ids)

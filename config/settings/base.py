@@ -96,13 +96,28 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A kept connection (DATABASE_CONN_MAX_AGE > 0) is checked before its first use in each
+        # request and task, so a restarted PostgreSQL costs a reconnect, not a failed request.
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
+#: The longest a statement waits for a lock held by another transaction before it fails with
+#: ``OperationalError``, in every process (web requests, Celery tasks, commands): PostgreSQL's
+#: ``lock_timeout`` for each connection, SQLite's busy timeout. The platform's transactions hold
+#: their locks for milliseconds (no code runs inside one), so a wait this long means something is
+#: stuck: the request fails well inside gunicorn's timeout, the task is retried, and no worker
+#: hangs on a lock forever (docs/decisions.md, "Database lock timeout").
+DATABASE_LOCK_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_LOCK_TIMEOUT_SECONDS", 10))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE: a transaction that reads then writes waits for the write lock instead of
     # failing with "database is locked" when another writer got there first.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        {"transaction_mode": "IMMEDIATE", "timeout": DATABASE_LOCK_TIMEOUT_SECONDS}
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A startup parameter, so it holds from the connection's first statement on.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={round(DATABASE_LOCK_TIMEOUT_SECONDS * 1000)}"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -120,6 +135,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions live in the database, never in the cache: a Redis outage must not log anyone out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -133,7 +149,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -239,7 +255,59 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A message not acknowledged within this time is redelivered; it must exceed the judging lease.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# The socket timeouts keep a Redis that stops answering from hanging a request that enqueues.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up after about a second: a submission whose enqueue failed stays pending and
+# the periodic requeue enqueues it once the broker is back (courses.services.submissions).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
+}
+# Only "Run code" has results (the web process waits for them); nothing else stores one. A
+# Redis that is down must fail a run within a second or two, not after the backend's 20 retries.
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 300
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
+#: The queues ("lanes") of the scaled deployment, so that live work never waits behind a rejudge
+#: of thousands: ``live`` (new submissions, single rejudges, validation, periodic jobs), ``run``
+#: ("Run code", answered while the person waits) and ``bulk`` (rejudges of a problem or a course).
+#: Workers can be dedicated to lanes with ``celery worker -Q`` (README, "Running at scale").
+#: ``COURSES_QUEUE_PREFIX`` names them apart when several deployments share one Redis.
+COURSES_QUEUE_PREFIX = os.environ.get("COURSES_QUEUE_PREFIX", "")
+COURSES_LANES = ("live", "run", "bulk")
+COURSES_QUEUES = {lane: f"{COURSES_QUEUE_PREFIX}{lane}" for lane in COURSES_LANES}
+CELERY_TASK_DEFAULT_QUEUE = COURSES_QUEUES["live"]
+CELERY_TASK_ROUTES = {
+    "courses.tasks.judge_submission": {"queue": COURSES_QUEUES["live"]},
+    "courses.tasks.run_code": {"queue": COURSES_QUEUES["run"]},
+    "courses.tasks.validate_problem": {"queue": COURSES_QUEUES["live"]},
+    "courses.tasks.requeue_stale_submissions": {"queue": COURSES_QUEUES["live"]},
+    "courses.tasks.finish_expired_attempts": {"queue": COURSES_QUEUES["live"]},
+}
+#: How often each worker writes its heartbeat (its lanes and sandbox mode) to Redis, which the
+#: health endpoint and the metrics read as "workers seen"; one is forgotten after 3 missed beats.
+COURSES_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("COURSES_WORKER_HEARTBEAT_SECONDS", 10))
+
 #: How often the periodic requeue looks for submissions due again (retries after an outage, lost
 #: workers, failed enqueues). Celery beat runs it when scaled; ``manage.py run_periodic``, which
 #: ``make run`` starts beside the server, runs the same schedule in the embedded default.
@@ -295,10 +363,24 @@ COURSES_FREE_RUN_SLOTS = env_int("COURSES_FREE_RUN_SLOTS", 4)
 #: Where the slots' lock files live; every process of the host must share it. Default: the
 #: system temporary directory.
 COURSES_FREE_RUN_SLOTS_DIR = os.environ.get("COURSES_FREE_RUN_SLOTS_DIR") or None
+#: "Run code" on the workers: with Redis (the scaled deployment) a run goes to the ``run`` lane
+#: and the web process waits for its answer, so web processes never need root or the sandbox;
+#: without Redis (the embedded default) it runs inline. COURSES_RUN_CODE_ON_WORKERS=0 keeps runs
+#: inline on a scaled web host that has a sandbox of its own.
+COURSES_RUN_CODE_ON_WORKERS = env_bool("COURSES_RUN_CODE_ON_WORKERS", bool(REDIS_URL))
+#: How long a run may wait in the ``run`` queue for a worker to take it: past it the web answers
+#: 503 ``busy`` (with Retry-After) and the message expires unrun.
+COURSES_RUN_QUEUE_WAIT_SECONDS = float(os.environ.get("COURSES_RUN_QUEUE_WAIT_SECONDS", 5))
+#: "Run code" requests of one user in flight at once, across every web process and host (counted
+#: in the shared cache); 429 ``too_many_runs`` beyond. The pending cap
+#: (COURSES_MAX_PENDING_SUBMISSIONS, counted in the database) bounds graded submissions instead.
+COURSES_MAX_RUNS_IN_FLIGHT = env_int("COURSES_MAX_RUNS_IN_FLIGHT", 2)
 #: The shortest judging lease. Each submission's lease is computed to outlast its longest possible
 #: judging run (compile, then every case at its wall limit); it must stay under the broker's
 #: visibility timeout so that a message is redelivered only once its lease has expired.
 COURSES_JUDGING_LEASE_SECONDS = env_int("COURSES_JUDGING_LEASE_SECONDS", 300)
+#: Added to a submission's longest possible judging run to make its lease.
+COURSES_JUDGING_LEASE_MARGIN_SECONDS = env_int("COURSES_JUDGING_LEASE_MARGIN_SECONDS", 60)
 #: A submission still pending after this long is enqueued again by the periodic task.
 COURSES_PENDING_REQUEUE_SECONDS = env_int("COURSES_PENDING_REQUEUE_SECONDS", 120)
 #: A graded submission whose judging failed for want of a judge (an outage) stays pending with a
@@ -318,6 +400,11 @@ COURSES_JUDGE_RETRY_MAX_AGE_SECONDS = float(
 #: How long "Run code" (free runs and sample runs) waits for a remote judge before answering
 #: 503: a stuck Judge0 queue must not hold a free-run slot for the whole judging budget.
 COURSES_FREE_RUN_WAIT_SECONDS = float(os.environ.get("COURSES_FREE_RUN_WAIT_SECONDS", 30))
+
+# --- Operations ----------------------------------------------------------------------------------
+#: The bearer token Prometheus sends to ``GET /metrics`` (``Authorization: Bearer ...``). Unset:
+#: the endpoint answers 404, so nothing about the platform's load is public by accident.
+COURSES_METRICS_TOKEN = os.environ.get("COURSES_METRICS_TOKEN", "")
 
 # --- Cache ---------------------------------------------------------------------------------------
 #: How long a cached read (progress, summaries, rosters; courses/selectors.py) lives. Signals

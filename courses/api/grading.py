@@ -144,6 +144,14 @@ class StaffSubmissionRowSerializer(serializers.Serializer):
     late_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     judged_at = serializers.DateTimeField(allow_null=True)
+    lane = serializers.CharField(help_text="The judging queue: live, or bulk for rejudges.")
+    queue_wait_ms = serializers.IntegerField(
+        allow_null=True,
+        help_text="From its (re)queueing to a worker taking it; null until one did.",
+    )
+    judging_time_ms = serializers.IntegerField(
+        allow_null=True, help_text="From a worker taking it to its verdict; null until judged."
+    )
 
 
 class StaffResultSerializer(serializers.Serializer):

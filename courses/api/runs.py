@@ -39,8 +39,11 @@ class CodeRunApi(APIView):
       (409 ``attempt_finished`` / ``attempt_expired`` otherwise), as the exam page's Run button.
 
     Oversized code or stdin is refused before anything runs (413); a host whose run slots are
-    all taken answers 503 ``busy`` with ``Retry-After``; an unreachable judge 503
-    ``judge_unavailable``. Limited per user by ``COURSES_API_RUN_RATE`` (429 ``throttled``).
+    all taken, or (scaled: runs go to the workers' ``run`` lane) no worker taking the run within
+    ``COURSES_RUN_QUEUE_WAIT_SECONDS``, answers 503 ``busy`` with ``Retry-After``; an
+    unreachable judge, broker or lost worker 503 ``judge_unavailable``. Limited per user by
+    ``COURSES_API_RUN_RATE`` (429 ``throttled``) and ``COURSES_MAX_RUNS_IN_FLIGHT`` at once
+    (429 ``too_many_runs``).
     """
 
     throttle_classes = [CodeRunThrottle]
@@ -111,7 +114,10 @@ class CodeRunApi(APIView):
         service = CodeExecutorService()
         if "problem" not in data:
             result = service.run_freely(
-                data["code"], language=data.get("language", "python"), stdin=data.get("stdin", "")
+                data["code"],
+                language=data.get("language", "python"),
+                stdin=data.get("stdin", ""),
+                user_id=request.user.pk,
             )
             return Response(self.OutputSerializer(result).data)
         if "attempt" in data:
@@ -127,7 +133,11 @@ class CodeRunApi(APIView):
                 user=request.user, problem_id=data["problem"]
             )
         result = service.run_on_problem(
-            problem, data["language"], data["code"], stdin=data.get("stdin")
+            problem,
+            data["language"],
+            data["code"],
+            stdin=data.get("stdin"),
+            user_id=request.user.pk,
         )
         if "samples" in result:
             return Response(self.SamplesOutputSerializer(result).data)

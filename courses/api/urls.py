@@ -75,6 +75,7 @@ from courses.api.grading import (
     StaffSubmissionListApi,
     StaffSubmissionRejudgeApi,
 )
+from courses.api.operations import HealthApi
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
 from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi, SubmissionListApi
@@ -117,6 +118,7 @@ class DocsPage(SpectacularSwaggerView):
 app_name = "api"
 
 urlpatterns = [
+    path("health/", HealthApi.as_view(), name="health"),
     path("schema/", SchemaApi.as_view(), name="schema"),
     path("docs/", DocsPage.as_view(url_name="api:schema"), name="docs"),
     # --- submissions and runs (area C) ---

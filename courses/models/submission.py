@@ -11,6 +11,11 @@ from courses.models.problem import Problem, ProblemTestCase
 VerdictChoices = models.TextChoices("VerdictChoices", [(v.name, v.value) for v in Verdict])
 
 
+class Lane(models.TextChoices):
+    LIVE = "live"
+    BULK = "bulk"
+
+
 class Submission(models.Model):
     """A student's code for a problem and how it was judged.
 
@@ -25,6 +30,7 @@ class Submission(models.Model):
     """
 
     Status = VerdictChoices
+    Lane = Lane
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
@@ -47,7 +53,14 @@ class Submission(models.Model):
     compile_output = models.TextField(blank=True)
     error_text = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When a person asked for it to be judged: its creation, or the staff's rejudge.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    #: The Celery queue that judges it (``settings.COURSES_LANES``): ``live`` for new work and
+    #: single rejudges, ``bulk`` for rejudges of a problem or a course.
+    lane = models.CharField(max_length=8, choices=Lane.choices, default=Lane.LIVE)
+    #: When its last judging message was sent: the periodic requeue sends one again only when
+    #: no message can still be on its way (``courses.services.submissions.submissions_stale``).
+    sent_at = models.DateTimeField(null=True, blank=True)
     judging_started_at = models.DateTimeField(null=True, blank=True)
     judged_at = models.DateTimeField(null=True, blank=True)
     claim_id = models.UUIDField(null=True, blank=True)
@@ -87,6 +100,22 @@ class Submission(models.Model):
     @property
     def points(self) -> Decimal:
         return self.score * self.problem.points
+
+    @property
+    def queue_wait_ms(self) -> int | None:
+        """From its (re)queueing by a person to the start of its last judging; outage retries
+        included (it waited for them). ``None`` until a worker took it."""
+        queued = self.enqueued_at or self.created_at
+        if self.judging_started_at is None or queued is None:
+            return None
+        return max(0, round((self.judging_started_at - queued).total_seconds() * 1000))
+
+    @property
+    def judging_time_ms(self) -> int | None:
+        """From the start of its last judging to its verdict; ``None`` until judged."""
+        if self.judging_started_at is None or self.judged_at is None:
+            return None
+        return max(0, round((self.judged_at - self.judging_started_at).total_seconds() * 1000))
 
 
 class SubmissionTestResult(models.Model):

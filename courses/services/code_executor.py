@@ -13,6 +13,7 @@ judging failure ends it ``internal_error`` with the reason.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from courses import metrics
 from courses.judging import aggregation, checkers, templates
 from courses.judging.backends import shared_backend
 from courses.judging.backends.base import JudgeBackend, run_batch
@@ -30,6 +32,7 @@ from courses.services.errors import InvalidInput, PayloadTooLarge
 from courses.services.exam_attempts import exam_attempt_rescore
 from courses.services.host_slots import HostSlots
 from courses.services.progress import progress_recompute
+from courses.services.remote_runs import counted_run, run_in_flight, run_on_worker
 from courses.services.submissions import (
     ClaimLost,
     judging_lease,
@@ -110,8 +113,23 @@ class Evaluation:
 class CodeExecutorService:
     """The one entry point for running student code, whatever the backend."""
 
-    def __init__(self, backend: JudgeBackend | None = None) -> None:
-        self.backend = backend if backend is not None else shared_backend()
+    def __init__(
+        self, backend: JudgeBackend | None = None, *, on_workers: bool | None = None
+    ) -> None:
+        """``backend``: the one to run code with (the configured one by default, built on first
+        use, so a web process that sends its runs to the workers never builds a sandbox).
+        ``on_workers``: send "Run code" to the workers' ``run`` lane instead of running it here;
+        by default ``COURSES_RUN_CODE_ON_WORKERS``, unless a backend is given."""
+        self._backend = backend
+        if on_workers is None:
+            on_workers = backend is None and settings.COURSES_RUN_CODE_ON_WORKERS
+        self.on_workers = on_workers
+
+    @property
+    def backend(self) -> JudgeBackend:
+        if self._backend is None:
+            self._backend = shared_backend()
+        return self._backend
 
     # --- judging ---------------------------------------------------------------------------
 
@@ -143,6 +161,11 @@ class CodeExecutorService:
         if claim_id is None:
             submission.refresh_from_db()
             return submission
+        started = time.monotonic()
+        queued_at = submission.enqueued_at or submission.created_at
+        metrics.QUEUE_WAIT.labels(submission.lane).observe(
+            max(0.0, (timezone.now() - queued_at).total_seconds())
+        )
         if not cases:
             submission_fail(
                 submission_id=submission_id,
@@ -160,9 +183,11 @@ class CodeExecutorService:
             logger.info(
                 "claim on submission %s was lost while judging; left to its owner", submission_id
             )
+            self._failed("claim_lost", "ClaimLost")
             submission.refresh_from_db()
             return submission
         except JudgeError as exc:
+            self._failed("outage" if exc.outage else "error", type(exc).__name__)
             if exc.outage:
                 logger.warning("judging submission %s postponed: %s", submission_id, exc)
                 submission_retry_later(
@@ -179,6 +204,7 @@ class CodeExecutorService:
         except Exception:
             # A bug, not a verdict: end the submission now rather than let every later lease
             # expiry run into it again, and let the error reach the logs and the caller.
+            self._failed("bug", "Exception")
             submission_fail(
                 submission_id=submission_id,
                 claim_id=claim_id,
@@ -186,7 +212,7 @@ class CodeExecutorService:
             )
             raise
         try:
-            self._save(submission, claim_id, evaluation)
+            saved = self._save(submission, claim_id, evaluation)
         except Exception:
             # Nothing of the save remains (one transaction). End the submission now, in a write
             # of its own, rather than leave it to loop through lease expiries; if the database
@@ -197,8 +223,26 @@ class CodeExecutorService:
                 reason="The results could not be saved; the error has been logged.",
             )
             raise
+        elapsed = time.monotonic() - started
+        verdict = evaluation.summary.verdict.value
+        if saved:
+            metrics.VERDICTS.labels(verdict).inc()
+            metrics.JUDGING_TIME.labels(self.backend.name).observe(elapsed)
+        else:
+            self._failed("claim_lost", "ClaimLost")
+        # One line per judging run to its end, saved or dropped: the worker-kill test counts them.
+        logger.info(
+            "submission %s judged %s in %.3f s: %s",
+            submission_id,
+            verdict,
+            elapsed,
+            "saved" if saved else "dropped (claim lost)",
+        )
         submission.refresh_from_db()
         return submission
+
+    def _failed(self, kind: str, error: str) -> None:
+        metrics.JUDGING_FAILURES.labels(self.backend.name, kind, error).inc()
 
     def evaluate(
         self,
@@ -243,13 +287,14 @@ class CodeExecutorService:
         )
         return Evaluation(judged, summary)
 
-    def _save(self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation) -> None:
+    def _save(self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation) -> bool:
+        """Save the verdict while ``claim_id`` holds; whether it did."""
         judged, summary = evaluation.judged, evaluation.summary
         with transaction.atomic():
             locked = Submission.objects.select_for_update().get(pk=submission.pk)
             if locked.claim_id != claim_id or locked.status != Verdict.JUDGING:
                 logger.info("claim on submission %s was lost; result dropped", submission.pk)
-                return
+                return False
             SubmissionTestResult.objects.filter(submission=locked).delete()
             SubmissionTestResult.objects.bulk_create(
                 [
@@ -299,27 +344,43 @@ class CodeExecutorService:
             progress_recompute(user_id=locked.user_id, problem_id=locked.problem_id)
             if locked.exam_attempt_id is not None:
                 exam_attempt_rescore(attempt_id=locked.exam_attempt_id)
+        return True
 
     # --- the "Run code" button ---------------------------------------------------------------
 
-    def run_freely(self, code: str, language: str = "python", stdin: str = "") -> dict:
+    def run_freely(
+        self, code: str, language: str = "python", stdin: str = "", *, user_id: int | None = None
+    ) -> dict:
         """Run any code once with an optional stdin; no test cases, no submission row.
 
-        Raises ``ServiceError`` for bad input (before anything runs), ``ExecutorBusy`` when every
-        free-run slot of the host is taken, and ``JudgeError`` for infrastructure failures.
+        Raises ``ServiceError`` for bad input (before anything runs), ``TooManyRuns`` when
+        ``user_id`` has ``COURSES_MAX_RUNS_IN_FLIGHT`` runs in progress, ``ExecutorBusy`` when
+        every free-run slot of the host (or every runner of the ``run`` lane) is taken, and
+        ``JudgeError`` for infrastructure failures. Scaled, it runs on a worker
+        (``courses.services.remote_runs``).
         """
         language_validate(language=language)
         validate_source(code)
-        request = RunRequest(
-            language=language,
-            source=templates.wrap_stdio(language, code),
-            stdin=validated_stdin(stdin),
-            limits=Limits(**settings.COURSES_FREE_RUN_LIMITS),
-        )
-        return run_output(language, self._run_one(request))
+        stdin_bytes = validated_stdin(stdin)
+        with run_in_flight(user_id), counted_run(self._where()):
+            if self.on_workers:
+                return run_on_worker("run_freely", code=code, language=language, stdin=stdin)
+            request = RunRequest(
+                language=language,
+                source=templates.wrap_stdio(language, code),
+                stdin=stdin_bytes,
+                limits=Limits(**settings.COURSES_FREE_RUN_LIMITS),
+            )
+            return run_output(language, self._run_one(request))
 
     def run_on_problem(
-        self, problem: Problem, language: str, code: str, stdin: str | None = None
+        self,
+        problem: Problem,
+        language: str,
+        code: str,
+        stdin: str | None = None,
+        *,
+        user_id: int | None = None,
     ) -> dict:
         """Run code the way ``problem`` judges it, without its hidden cases and without saving.
 
@@ -332,16 +393,28 @@ class CodeExecutorService:
         language_validate(language=language, problem=problem)
         validate_source(code)
         if stdin is None:
-            return self.run_samples(problem, language, code)
-        request = RunRequest(
-            language=language,
-            source=problem_program(problem, language, code),
-            stdin=validated_stdin(stdin),
-            limits=problem_limits(problem),
-        )
-        return run_output(language, self._run_one(request))
+            return self.run_samples(problem, language, code, user_id=user_id)
+        stdin_bytes = validated_stdin(stdin)
+        with run_in_flight(user_id), counted_run(self._where()):
+            if self.on_workers:
+                return run_on_worker(
+                    "run_on_problem",
+                    problem_id=problem.pk,
+                    language=language,
+                    code=code,
+                    stdin=stdin,
+                )
+            request = RunRequest(
+                language=language,
+                source=problem_program(problem, language, code),
+                stdin=stdin_bytes,
+                limits=problem_limits(problem),
+            )
+            return run_output(language, self._run_one(request))
 
-    def run_samples(self, problem: Problem, language: str, code: str) -> dict:
+    def run_samples(
+        self, problem: Problem, language: str, code: str, *, user_id: int | None = None
+    ) -> dict:
         """Run and check code on ``problem``'s sample cases only: never a hidden case.
 
         The overall ``status`` is the verdict the samples alone would give (the first failing
@@ -356,6 +429,16 @@ class CodeExecutorService:
                 "This problem has no sample cases; give an input to run the code on.",
                 fields={"stdin": "required: the problem has no sample cases"},
             )
+        with run_in_flight(user_id), counted_run(self._where()):
+            if self.on_workers:
+                return run_on_worker(
+                    "run_samples", problem_id=problem.pk, language=language, code=code
+                )
+            return self._run_samples_here(problem, language, code, samples)
+
+    def _run_samples_here(
+        self, problem: Problem, language: str, code: str, samples: list[ProblemTestCase]
+    ) -> dict:
         with free_run_slots().acquire():
             evaluation = self.evaluate(
                 problem, language, code, samples, max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS
@@ -382,6 +465,14 @@ class CodeExecutorService:
                 for judged in evaluation.judged
             ],
         }
+
+    #: Whether this service counts its "Run code" requests (``courses.metrics``).
+    counts_runs = True
+
+    def _where(self) -> str | None:
+        if not self.counts_runs:
+            return None
+        return "worker" if self.on_workers else "inline"
 
     def _run_one(self, request: RunRequest) -> RunResult:
         with free_run_slots().acquire():

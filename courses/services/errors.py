@@ -52,6 +52,14 @@ class TooManyPending(ServiceError):
     retry_after_s = 5
 
 
+class TooManyRuns(ServiceError):
+    """The user already has ``COURSES_MAX_RUNS_IN_FLIGHT`` "Run code" requests in progress."""
+
+    code = "too_many_runs"
+    http_status = 429
+    retry_after_s = 2
+
+
 class Conflict(ServiceError):
     """The request is valid, but the current state of the data refuses it (HTTP 409)."""
 

@@ -178,7 +178,9 @@ def exam_attempts_finish_expired(*, now: datetime | None = None) -> int:
     """Finish every unfinished attempt whose deadline is at or before ``now``; how many it did.
 
     Each attempt is finished in its own short transaction; running this twice at once, or
-    alongside a student's own finish, finishes each attempt once.
+    alongside a student's own finish, finishes each attempt once. Its deadline is read again
+    under the lock: extra time granted meanwhile (``exam_attempt_grant_extra_time``, which
+    locks the row too) keeps the attempt running.
     """
     now = utc(now or timezone.now())
     ids = list(
@@ -190,7 +192,7 @@ def exam_attempts_finish_expired(*, now: datetime | None = None) -> int:
     for attempt_id in ids:
         with transaction.atomic():
             locked = ExamAttempt.objects.select_for_update().filter(pk=attempt_id).first()
-            if locked is not None and locked.finished_at is None:
+            if locked is not None and locked.finished_at is None and is_past(locked.deadline, now):
                 _finish_locked(locked, now)
                 finished += 1
     return finished

@@ -15,6 +15,7 @@ under the claim, so no retry creates that work again.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from courses.exam_time import utc
@@ -38,6 +39,8 @@ from courses.services.errors import (
 )
 from courses.services.exam_attempts import exam_attempt_admit_submission
 from courses.services.late_policy import late_days
+
+logger = logging.getLogger(__name__)
 
 
 def language_validate(*, language: str, problem: Problem | None = None) -> None:
@@ -123,6 +126,7 @@ def submission_create(
             code=code,
             status=Verdict.PENDING,
             enqueued_at=now if enqueue else None,
+            sent_at=now if enqueue else None,
             is_late=days > 0,
             late_days=days,
         )
@@ -151,10 +155,28 @@ def _check_pending_cap(*, user) -> None:
         )
 
 
-def submission_enqueue(*, submission_id: int) -> None:
+def submission_enqueue(*, submission_id: int, lane: str = Submission.Lane.LIVE) -> bool:
+    """Send the submission to its judging queue; ``False`` when the broker cannot take it.
+
+    A failed send never fails the caller (the submission is committed and answers ``pending``):
+    it is logged, and the submission is marked due at once (``retry_at``, the reason for staff,
+    no ``sent_at``), so the periodic requeue sends it as soon as the broker is back.
+    """
     from courses.tasks import judge_submission
 
-    judge_submission.delay(submission_id)
+    try:
+        judge_submission.apply_async((submission_id,), queue=settings.COURSES_QUEUES[lane])
+    except Exception as exc:  # any broker failure: the row is committed, the sweep recovers it
+        logger.warning(
+            "enqueue of submission %s failed, left to the requeue: %r", submission_id, exc
+        )
+        Submission.objects.filter(pk=submission_id, status=Verdict.PENDING).update(
+            sent_at=None,
+            retry_at=timezone.now(),
+            retry_reason=f"The judging queue was unreachable: {exc!r}"[:4000],
+        )
+        return False
+    return True
 
 
 def judging_lease(*, limits: Limits, case_count: int) -> timedelta:
@@ -162,11 +184,12 @@ def judging_lease(*, limits: Limits, case_count: int) -> timedelta:
 
     Worst case: the compile at its wall limit, then every case one after another at its wall
     limit stretched as far as a starved host may stretch it (``WALL_STARVATION_FACTOR``), plus
-    a margin; never shorter than ``COURSES_JUDGING_LEASE_SECONDS``.
+    ``COURSES_JUDGING_LEASE_MARGIN_SECONDS``; never shorter than ``COURSES_JUDGING_LEASE_SECONDS``.
     """
+    margin_ms = settings.COURSES_JUDGING_LEASE_MARGIN_SECONDS * 1000
     longest_case_ms = WALL_STARVATION_FACTOR * limits.wall_time_ms
     worst_ms = WALL_STARVATION_FACTOR * COMPILE_LIMITS.wall_time_ms
-    worst_ms += case_count * longest_case_ms + 60_000
+    worst_ms += case_count * longest_case_ms + margin_ms
     return timedelta(seconds=max(settings.COURSES_JUDGING_LEASE_SECONDS, worst_ms / 1000))
 
 
@@ -292,23 +315,42 @@ def submission_fail(*, submission_id: int, claim_id: uuid.UUID | None, reason: s
 
 
 def submissions_stale(*, now=None) -> list[int]:
-    """Ids of submissions to enqueue again, oldest first: retries that are due, expired leases,
-    and submissions pending for too long (a lost message). One waiting for its ``retry_at`` is
-    not taken before it."""
-    now = now or timezone.now()
-    pending_before = now - timedelta(seconds=settings.COURSES_PENDING_REQUEUE_SECONDS)
+    """Ids of submissions to send again, oldest first: retries that came due, expired leases,
+    and pending ones whose message may be lost (failed to send, or not taken within
+    ``COURSES_PENDING_REQUEUE_SECONDS``). One sent after it came due is not sent again until
+    that long after, so a backlog longer than the sweep's interval is not multiplied by it; one
+    waiting for its ``retry_at`` is not taken before it."""
+    return [pk for pk, _ in _stale_rows(now=now or timezone.now())]
+
+
+def _stale_rows(*, now) -> list[tuple[int, str]]:
+    resend_before = now - timedelta(seconds=settings.COURSES_PENDING_REQUEUE_SECONDS)
+    not_sent_since = Q(sent_at__isnull=True) | Q(sent_at__lt=resend_before)
     return list(
         Submission.objects.filter(
             Q(status=Verdict.JUDGING, lease_expires_at__lt=now)
+            & (not_sent_since | Q(sent_at__lt=F("lease_expires_at")))
             | Q(status=Verdict.PENDING, retry_at__lte=now)
-            | (
-                Q(status=Verdict.PENDING, retry_at__isnull=True, created_at__lt=pending_before)
-                & (Q(enqueued_at__lt=pending_before) | Q(enqueued_at__isnull=True))
-            )
+            & (not_sent_since | Q(sent_at__lt=F("retry_at")))
+            | Q(status=Verdict.PENDING, retry_at__isnull=True, created_at__lt=resend_before)
+            & not_sent_since
         )
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "lane")
     )
+
+
+def submissions_requeue_stale(*, now=None) -> list[int]:
+    """Send every stale submission (``submissions_stale``) again, each to its own lane, marking
+    it sent first (one UPDATE); the ids sent, oldest first."""
+    now = now or timezone.now()
+    rows = _stale_rows(now=now)
+    ids = [pk for pk, _ in rows]
+    for start in range(0, len(ids), REJUDGE_CHUNK):
+        Submission.objects.filter(pk__in=ids[start : start + REJUDGE_CHUNK]).update(sent_at=now)
+    for submission_id, lane in rows:
+        submission_enqueue(submission_id=submission_id, lane=lane)
+    return ids
 
 
 #: Ids per UPDATE/DELETE of a rejudge: far under every database's limit of bound parameters.
@@ -325,6 +367,8 @@ def rejudge(
 
     Exactly one of: one ``submission``, every submission of a ``problem`` (exam ones included),
     or a set of ``submission_ids`` (a list, or a ``values("pk")`` queryset, read as a subquery).
+    One submission goes to the ``live`` lane (a person waits for it); a problem's or a set's go
+    to ``bulk``, so that new submissions never wait behind a rejudge of thousands.
     Set-based in one transaction: the rows are locked, then their results deleted and their
     judging fields reset a chunk of ids at a time. ``is_late`` and ``late_days`` stay: lateness
     is fixed when a submission is made. A submission being judged loses its claim, so that
@@ -336,8 +380,10 @@ def rejudge(
     """
     if sum(given is not None for given in (submission, problem, submission_ids)) != 1:
         raise InvalidInput("Rejudge one submission, one problem or one set of submissions.")
+    lane = Submission.Lane.BULK
     if submission is not None:
         rows = Submission.objects.filter(pk=submission.pk)
+        lane = Submission.Lane.LIVE
     elif problem is not None:
         rows = Submission.objects.filter(problem=problem)
     else:
@@ -360,6 +406,8 @@ def rejudge(
                 claim_id=None,
                 lease_expires_at=None,
                 enqueued_at=now,
+                sent_at=now,
+                lane=lane,
                 retry_at=None,
                 judge_failures=0,
                 retry_reason="",
@@ -367,6 +415,8 @@ def rejudge(
             )
         for submission_id in ids:
             transaction.on_commit(
-                lambda submission_id=submission_id: submission_enqueue(submission_id=submission_id)
+                lambda submission_id=submission_id: submission_enqueue(
+                    submission_id=submission_id, lane=lane
+                )
             )
     return ids

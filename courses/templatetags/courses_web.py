@@ -56,6 +56,20 @@ def times_in_zone(message: str, zone: str) -> str:
 
 
 @register.filter
+def ms_as_seconds(value: int | None) -> str:
+    """A duration in milliseconds for people: ``0.25 s``, ``12.3 s``, ``4 min 05 s``."""
+    if value is None:
+        return ""
+    seconds = value / 1000
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+@register.filter
 def iso(value: datetime | None) -> str:
     """An instant for scripts (the countdown): ISO 8601 in UTC."""
     return "" if value is None else value.isoformat()

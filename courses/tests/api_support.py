@@ -111,20 +111,24 @@ class JudgingQueue:
         self.app = app
 
     def take(self) -> list[tuple[str, tuple]]:
-        """Remove and return every queued message as ``(task name, args)``, oldest first."""
+        """Remove and return every queued message as ``(task name, args)``, lane by lane
+        (``live``, ``run``, ``bulk``), oldest first in each."""
+        from django.conf import settings
+
         messages = []
         with self.app.connection_for_read() as connection:
-            queue = connection.SimpleQueue(self.app.conf.task_default_queue, no_ack=True)
-            try:
-                while True:
-                    try:
-                        message = queue.get(timeout=0.05)
-                    except queue.Empty:
-                        break
-                    args, _kwargs, _embed = message.payload
-                    messages.append((message.headers["task"], tuple(args)))
-            finally:
-                queue.close()
+            for name in settings.COURSES_QUEUES.values():
+                queue = connection.SimpleQueue(name, no_ack=True)
+                try:
+                    while True:
+                        try:
+                            message = queue.get(timeout=0.05)
+                        except queue.Empty:
+                            break
+                        args, _kwargs, _embed = message.payload
+                        messages.append((message.headers["task"], tuple(args)))
+                finally:
+                    queue.close()
         return messages
 
     def release(self) -> list[int]:

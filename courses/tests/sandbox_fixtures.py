@@ -34,6 +34,12 @@ def require_sandbox(testcase: type) -> None:
     raise unittest.SkipTest(reason)
 
 
+#: The pytest-xdist group of tests that run code against time limits (courses/tests/conftest.py):
+#: they all run in one worker, one at a time, so that a parallel run never loads the host more
+#: than one such test at a time, and cannot flip a verdict.
+SANDBOX_GROUP = "sandbox"
+
+
 def requires_sandbox(testcase: type) -> type:
     """Class decorator: ``require_sandbox`` runs before the class's own ``setUpClass``."""
     original = testcase.__dict__.get("setUpClass")
@@ -46,6 +52,7 @@ def requires_sandbox(testcase: type) -> type:
             super(testcase, cls).setUpClass()
 
     testcase.setUpClass = classmethod(set_up_class)
+    testcase.xdist_group = SANDBOX_GROUP
     return testcase
 
 
@@ -59,6 +66,7 @@ class SandboxTestMixin:
     """``setUpClass`` checks the sandbox; every test ends by checking the host is unharmed."""
 
     one_process = False
+    xdist_group = SANDBOX_GROUP
 
     @classmethod
     def setUpClass(cls) -> None:

@@ -108,10 +108,42 @@ class StaffSubmissionListApiTestCase(ApiTestMixin, TestCase):
                 "late_days": 2,
                 "created_at": late["created_at"],
                 "judged_at": late["judged_at"],
+                "lane": "live",
+                "queue_wait_ms": late["queue_wait_ms"],
+                "judging_time_ms": late["judging_time_ms"],
             },
         )
         self.assertIsNotNone(late["judged_at"])
         self.assertEqual(rows[self.w.exam_submission.pk]["exam_attempt"], self.w.attempt.pk)
+
+    def test_a_row_shows_the_queue_wait_and_the_judging_time(self):
+        """Staff see how long a submission waited for a worker and how long judging took
+        (issue 13): from its (re)queueing to its claim, and from its claim to its verdict."""
+        queued = timezone.now() - timedelta(minutes=5)
+        Submission.objects.filter(pk=self.late.pk).update(
+            enqueued_at=queued,
+            judging_started_at=queued + timedelta(seconds=42, milliseconds=250),
+            judged_at=queued + timedelta(seconds=43, milliseconds=750),
+        )
+        Submission.objects.filter(pk=self.w.submission.pk).update(
+            status="pending", judging_started_at=None, judged_at=None, lane="bulk"
+        )
+        rows = {row["id"]: row for row in self.assertPage(self.get())}
+        self.assertEqual(
+            (rows[self.late.pk]["queue_wait_ms"], rows[self.late.pk]["judging_time_ms"]),
+            (42250, 1500),
+        )
+        waiting = rows[self.w.submission.pk]
+        self.assertEqual(
+            (waiting["lane"], waiting["queue_wait_ms"], waiting["judging_time_ms"]),
+            ("bulk", None, None),
+        )
+        detail = self.client_for(self.w.users["assistant"]).get(
+            reverse("api:staff-submission-detail", args=[self.late.pk])
+        )
+        self.assertEqual(
+            (detail.json()["queue_wait_ms"], detail.json()["judging_time_ms"]), (42250, 1500)
+        )
 
     def test_each_filter_selects_its_submissions(self):
         w = self.w

@@ -117,6 +117,32 @@ class EnvironmentUrlsTestCase(SimpleTestCase):
         self.assertFalse(loaded["eager"])
 
 
+class DatabaseLockTimeoutTestCase(SimpleTestCase):
+    """Every connection of every process waits at most ``DATABASE_LOCK_TIMEOUT_SECONDS`` for a
+    lock (docs/decisions.md); ConcurrencyTestCase shows a real wait giving up at it."""
+
+    def options_under(self, **env: str) -> dict:
+        code = (
+            "import json, django; django.setup(); from django.conf import settings; "
+            "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+        )
+        result = run_python(
+            code, DJANGO_SETTINGS_MODULE="config.settings.base", SECRET_KEY="x", **env
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def test_postgresql_connections_start_with_a_lock_timeout_of_10_s(self):
+        url = "postgres://u:p@db.example:5433/platform"
+        self.assertEqual(self.options_under(DATABASE_URL=url)["options"], "-c lock_timeout=10000")
+        tuned = self.options_under(DATABASE_URL=url, DATABASE_LOCK_TIMEOUT_SECONDS="2.5")
+        self.assertEqual(tuned["options"], "-c lock_timeout=2500")
+
+    def test_sqlite_waits_as_long_for_the_write_lock(self):
+        self.assertEqual(self.options_under()["timeout"], 10)
+        self.assertEqual(self.options_under(DATABASE_LOCK_TIMEOUT_SECONDS="2.5")["timeout"], 2.5)
+
+
 class TimeAndSessionSettingsTestCase(TestCase):
     def test_time_zone_aware_in_utc(self):
         self.assertTrue(settings.USE_TZ)

@@ -186,7 +186,11 @@ def run_code(request, problem: Problem, form: CodeForm) -> RunOutcome:
     data = form.cleaned_data
     try:
         result = CodeExecutorService().run_on_problem(
-            problem, data["language"], data["code"], stdin=data["stdin"] or None
+            problem,
+            data["language"],
+            data["code"],
+            stdin=data["stdin"] or None,
+            user_id=request.user.pk,
         )
     except ServiceError as exc:
         apply_service_error(form, exc)

@@ -104,6 +104,11 @@ class DiscussionBrowserTestCase(BrowserTestCase):
         article.get_by_role("link", name="Edit").click()
         editor = page.get_by_label("Edit your reply")
         editor.wait_for()
+        # htmx moves the focus once the swap settles, a moment after the form appears:
+        # wait for it (a timeout here means the form never took the focus).
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.matches('textarea[autofocus]')"
+        )
         self.assertTrue(editor.evaluate("el => el === document.activeElement"))
         self.assert_accessible()
         editor.fill("Convert each: `a, b = map(int, input().split())`.")

@@ -8,6 +8,7 @@ mocked. Judging uses the scripted backend: these tests are about what is saved, 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,9 +31,15 @@ from courses.models import (
 )
 from courses.services.code_executor import CodeExecutorService
 from courses.services.errors import AttemptAlreadyRunning, AttemptExpired, InvalidInput
-from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
+from courses.services.exam_attempts import (
+    exam_attempt_finish,
+    exam_attempt_grant_extra_time,
+    exam_attempt_start,
+    exam_attempts_finish_expired,
+)
 from courses.services.submissions import rejudge, submission_claim, submission_create
 from courses.tests import factories
+from courses.tests.interleave import Choreography, postgresql_only, serial_on_sqlite
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.services.db_fixtures import (
     RIGHT,
@@ -210,17 +217,25 @@ class DatabaseUpdateTestCase(TransactionTestCase):
     # Step 4: concurrent updates ----------------------------------------------------------------
 
     def test_racing_workers_claim_one_submission_exactly_once(self):
+        """Every worker reads whatever it reads before any of them writes (a forced interleaving,
+        not a lucky one): a check-then-update claim gives the submission to all six, every run.
+        Proven on both databases: SQLite's autocommit reads interleave just the same."""
         submission = self.create()
-        claims, errors = run_together(
-            lambda: submission_claim(submission_id=submission.pk, lease=timedelta(minutes=5)),
-            [()] * 6,
-        )
+        workers = [f"worker {n}" for n in range(6)]
+
+        def claim(name):
+            with race.party(name, before=r'^UPDATE "courses_submission"'):
+                return submission_claim(submission_id=submission.pk, lease=timedelta(minutes=5))
+
+        with Choreography(*workers) as race:
+            claims, errors = run_together(claim, [(name,) for name in workers])
         self.assertEqual(errors, [])
         winners = [claim for claim in claims if claim is not None]
         self.assertEqual(len(winners), 1, claims)
         row = Submission.objects.get(pk=submission.pk)
         self.assertEqual((row.status, row.claim_id), (Verdict.JUDGING, winners[0]))
 
+    @serial_on_sqlite
     def test_one_students_submissions_judged_at_once_give_exact_progress(self):
         codes = [RIGHT, WRONG, WRONG, RIGHT, WRONG, RIGHT]
         submissions = [self.create(code) for code in codes]
@@ -238,6 +253,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         self.assertEqual(progress.last_submitted_at, submissions[-1].created_at)
         self.assertEqual(SubmissionTestResult.objects.count(), 6)
 
+    @serial_on_sqlite
     def test_simultaneous_starts_of_one_exam_leave_one_running_attempt(self):
         exam = self.open_exam(self.problem, max_attempts=10)
         enroll(self.user, exam)
@@ -247,6 +263,100 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         self.assertEqual(len(started), 1, errors)
         self.assertEqual([type(e) for e in errors], [AttemptAlreadyRunning] * 5)
         self.assertEqual(ExamAttempt.objects.get().pk, started[0].pk)
+
+    # Step 4, the locks behind it, on PostgreSQL: each test forces the one interleaving its lock
+    # exists for (courses/tests/interleave.py), so removing the lock fails it on every run.
+
+    @postgresql_only
+    def test_judgings_of_one_problem_wait_for_the_progress_row_and_count_each_other(self):
+        """``progress_recompute`` locks the progress row before it aggregates. Without the lock,
+        two judgings both aggregate before either writes the row (forced here), and the second
+        write keeps only its own verdict: one attempt lost."""
+        self.judged(WRONG)  # the row exists: a first judging creates it
+        first, second = self.create(RIGHT), self.create(WRONG)
+
+        def judge(name, submission):
+            with race.party(name, before=r'^UPDATE "courses_problemprogress"'):
+                self.service.judge_submission(submission.pk)
+
+        with Choreography("first", "second") as race:
+            _, errors = run_together(judge, [("first", first), ("second", second)])
+        self.assertEqual(errors, [])
+        progress = ProblemProgress.objects.get()
+        self.assertEqual(progress.attempts, 3)
+        self.assertEqual(progress.status, ProblemProgress.Status.SOLVED)
+        self.assertEqual(progress.first_solved_at, first.created_at)
+
+    @postgresql_only
+    def test_extra_time_granted_while_the_periodic_task_finishes_the_attempt_is_kept(self):
+        """Staff give an expired, unfinished attempt (a crash) 30 minutes just as the periodic
+        task finishes expired attempts. The grant reads the attempt first (forced), so it wins:
+        the task, waiting for the attempt's lock, sees the new deadline and leaves it running.
+        Without the grant's lock the task finishes the attempt under it, and the grant then
+        "succeeds" on a finished attempt; without the task's, it finishes a running one."""
+        now = timezone.now()
+        exam = self.open_exam(self.problem, duration_minutes=30)
+        attempt = start_attempt(exam=exam, user=self.user, now=now - timedelta(minutes=50))
+        expired_at = attempt.deadline
+        outcome = {}
+
+        def grant():
+            with race.party("grant", after=r'FROM "courses_examattempt"'):
+                outcome["granted"] = exam_attempt_grant_extra_time(attempt=attempt, minutes=30)
+
+        def finish():
+            race.reached("grant")
+            with race.party("finish"):
+                outcome["finished"] = exam_attempts_finish_expired()
+
+        with Choreography("grant", "finish") as race:
+            _, errors = run_together(lambda job: job(), [(grant,), (finish,)])
+        self.assertEqual(errors, [])
+        row = ExamAttempt.objects.get(pk=attempt.pk)
+        self.assertEqual(outcome["finished"], 0)
+        self.assertIsNone(row.finished_at)
+        self.assertEqual(
+            (row.deadline, row.extra_time_minutes), (expired_at + timedelta(minutes=30), 30)
+        )
+        self.assertEqual(outcome["granted"].deadline, row.deadline)
+
+    @postgresql_only
+    def test_an_exam_submission_keeps_its_attempt_locked_until_it_commits(self):
+        """The attempt stays locked from the submission's admission to its commit, so a finish
+        that comes meanwhile waits, then scores with the submission in. Forced: the submission
+        is admitted, and the finish starts, before the submission's row is written. Without the
+        lock the finish scores the attempt without it and the submission lands in a finished
+        attempt."""
+        exam = self.open_exam(self.problem)
+        attempt = start_attempt(exam=exam, user=self.user)
+        seen_by_finish: list[int] = []
+
+        def count_once_locked(execute, sql, params, many, context):
+            result = execute(sql, params, many, context)
+            if not seen_by_finish and re.search(r'"courses_examattempt".*FOR UPDATE', sql, re.S):
+                with context["connection"].connection.cursor() as cursor:  # the same transaction
+                    cursor.execute(
+                        "SELECT count(*) FROM courses_submission WHERE exam_attempt_id = %s",
+                        [attempt.pk],
+                    )
+                    seen_by_finish.append(cursor.fetchone()[0])
+            return result
+
+        def submit():
+            with race.party("submit", before=r'^INSERT INTO "courses_submission"'):
+                self.create(exam_attempt=attempt)
+
+        def finish():
+            race.reached("submit")
+            with race.party("finish"), connection.execute_wrapper(count_once_locked):
+                exam_attempt_finish(attempt=attempt)
+
+        with Choreography("submit", "finish") as race:
+            _, errors = run_together(lambda job: job(), [(submit,), (finish,)])
+        self.assertEqual(errors, [])
+        self.assertEqual(seen_by_finish, [1])  # the finish got the lock after the commit
+        self.assertIsNotNone(ExamAttempt.objects.get(pk=attempt.pk).finished_at)
+        self.assertEqual(Submission.objects.filter(exam_attempt=attempt).count(), 1)
 
     # Step 5: data consistency ------------------------------------------------------------------
 

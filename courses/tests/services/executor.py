@@ -37,8 +37,10 @@ from courses.services.submissions import (
 from courses.tasks import judge_submission, requeue_stale_submissions
 from courses.tests import factories
 from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
+from courses.tests.interleave import Choreography
 from courses.tests.sandbox_fixtures import local_backend, requires_language, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
+from courses.tests.services.db_fixtures import run_together
 
 ADD = "def solve(a, b):\n    return a + b\n"
 
@@ -321,21 +323,19 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
         self.assertEqual(ProblemProgress.objects.get(user=users[1], problem=problem).attempts, 1)
 
     def test_two_workers_racing_for_one_submission_judge_it_once(self):
+        """Both workers read the submission before either claims it, every run (a forced
+        interleaving): a check-then-update claim would have both judge it."""
         problem = add_problem()
         submission = factories.SubmissionFactory(user=self.user, problem=problem, code=ADD)
         backend = ScriptedBackend(lambda request: ok(b"0\n"))
-        barrier = threading.Barrier(2)
-        outcomes = []
 
-        def worker():
-            barrier.wait()
-            outcomes.append(CodeExecutorService(backend=backend).judge_submission(submission.pk))
+        def worker(name):
+            with race.party(name, before=r'^UPDATE "courses_submission"'):
+                return CodeExecutorService(backend=backend).judge_submission(submission.pk)
 
-        threads = [threading.Thread(target=worker) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        with Choreography("first", "second") as race:
+            _, errors = run_together(worker, [("first",), ("second",)])
+        self.assertEqual(errors, [])
         self.assertEqual(len(backend.batches), 1)
         self.assertEqual(submission.test_results.count(), 4)
         self.assertEqual(ProblemProgress.objects.get(user=self.user).attempts, 1)

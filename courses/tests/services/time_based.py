@@ -1,9 +1,9 @@
 """Test plan Task 9.1: time-dependent logic, at fixed instants passed as ``now``.
 
 The services take ``now=`` and ``courses.exam_time`` is pure, so almost nothing here waits on the
-clock: each test names its instants. Only the cache TTL test sleeps (1.1 s), because expiry is the
-cache server's own clock. The periodic task reads the real clock, so its attempts are placed
-relative to ``timezone.now()``.
+clock: each test names its instants. Only the cache TTL tests sleep (1.1 s and 3 s), because
+expiry is the cache server's own clock. The periodic task reads the real clock, so its attempts
+are placed relative to ``timezone.now()``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from courses import selectors
 from courses.exam_time import (
     attempt_deadline,
     is_past,
@@ -29,7 +30,7 @@ from courses.exam_time import (
     time_remaining,
 )
 from courses.judging.types import Verdict
-from courses.models import Course, Exam, ExamAttempt, ProblemProgress, Submission
+from courses.models import Course, Enrollment, Exam, ExamAttempt, ProblemProgress, Submission
 from courses.services.code_executor import CodeExecutorService
 from courses.services.errors import (
     AttemptAlreadyRunning,
@@ -67,6 +68,11 @@ MICROSECOND = timedelta(microseconds=1)
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+#: The TTL of the app's entries in the expiry test: room for a loaded host between caching them
+#: and checking that they are still served.
+APP_TTL_S = 3
 
 
 class TimeBasedTestCase(TestCase):
@@ -230,6 +236,55 @@ class TimeBasedTestCase(TestCase):
             self.assertEqual(cache.get("long"), "value")
             self.assertTrue(cache.add("short", "again", timeout=1))  # the slot is free again
             cache.delete_many(["short", "long"])
+
+    @override_settings(COURSES_CACHE_TTL_SECONDS=APP_TTL_S)
+    def test_the_apps_cached_reads_expire_after_their_ttl_and_not_before(self):
+        """The app's own entries (``courses.cache``: a progress entry, a progress summary, a
+        roster, a user's courses) live ``COURSES_CACHE_TTL_SECONDS`` and no longer: rows changed
+        behind the cache's back (``QuerySet.update`` sends no signal, so nothing invalidates)
+        are served stale until then, and fresh from then on. Every key the app wrote carries an
+        expiry: the entries the TTL, their version keys at most a day."""
+        config = dict(settings.CACHES["default"])
+        config["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+        if config["BACKEND"].endswith("LocMemCache"):
+            config["LOCATION"] = config["KEY_PREFIX"]
+        student, problem = factories.UserFactory(), factories.ProblemFactory(points=10)
+        course_id = problem.chapter.course_id
+        enrollment = factories.EnrollmentFactory(user=student, course_id=course_id)
+        factories.ProblemProgressFactory(
+            user=student, problem=problem, status="attempted", attempts=1, best_score=0
+        )
+
+        def reads():
+            return (
+                selectors.progress_get(user_id=student.pk, problem_id=problem.pk).attempts,
+                selectors.course_progress_summary(user_id=student.pk, course_id=course_id).solved,
+                [entry.user_id for entry in selectors.course_roster(course_id=course_id)],
+                set(selectors.user_course_ids(user_id=student.pk)),
+            )
+
+        with override_settings(CACHES={"default": config}):
+            cached_at = time.monotonic()
+            before = reads()
+            self.assertEqual(before, (1, 0, [student.pk], {course_id}))
+            expiries = cache_expiries(caches["default"], config["KEY_PREFIX"])
+            ProblemProgress.objects.filter(user=student, problem=problem).update(
+                status="solved", attempts=2, best_score=1, first_solved_at=timezone.now()
+            )
+            Enrollment.objects.filter(pk=enrollment.pk).update(status=Enrollment.Status.DROPPED)
+            self.assertEqual(reads(), before)  # cached: the change is not seen yet
+            time.sleep(max(0.0, cached_at + APP_TTL_S + 0.1 - time.monotonic()))
+            self.assertEqual(reads(), (2, 1, [], set()))
+        entries = {k: v for k, v in expiries.items() if "version" not in k}
+        versions = {k: v for k, v in expiries.items() if "version" in k}
+        self.assertEqual(len(entries), 4, expiries)
+        self.assertEqual(len(versions), 4, expiries)  # summary, course content, roster, courses
+        for key, seconds in entries.items():
+            self.assertIsNotNone(seconds, f"{key} never expires")
+            self.assertLessEqual(seconds, APP_TTL_S, key)
+        for key, seconds in versions.items():
+            self.assertIsNotNone(seconds, f"{key} never expires")
+            self.assertLessEqual(seconds, 24 * 3600, key)
 
     # Step 4: scheduled operations --------------------------------------------------------------
 
@@ -457,3 +512,22 @@ class TimeBasedTestCase(TestCase):
             {timedelta(hours=5, minutes=30)},
         )
         self.assertEqual(deadline - start_utc, minutes(60))
+
+
+def cache_expiries(backend, prefix: str) -> dict[str, float | None]:
+    """Every key under ``prefix`` with the seconds it has left (``None``: it never expires), read
+    from the backend itself: locmem's expiry table, or Redis's ``TTL``."""
+    if hasattr(backend, "_expire_info"):  # LocMemCache
+        now = time.time()
+        return {
+            key: None if expires is None else expires - now
+            for key, expires in backend._expire_info.items()
+            if key.startswith(prefix)
+        }
+    client = backend._cache.get_client(prefix)
+    found = {}
+    for raw in client.scan_iter(match=f"{prefix}:*"):
+        key = raw.decode()
+        ttl = client.ttl(key)
+        found[key] = None if ttl == -1 else float(ttl)
+    return found

@@ -10,10 +10,13 @@ Judging runs inline through a scripted backend named in settings: no code runs h
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -23,6 +26,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import OperationalError, connection, transaction
 from django.db.models import Max
+from django.db.models.signals import post_save
 from django.test import TransactionTestCase, override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -44,6 +48,7 @@ from courses.services.exams import ExamProblemItem, exam_problems_set, exam_reco
 from courses.services.progress import progress_recompute
 from courses.services.submissions import submission_create
 from courses.tests import factories
+from courses.tests.interleave import Choreography, postgresql_only, serial_on_sqlite
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.signals.support import FreshCacheMixin, run_concurrently
 
@@ -95,6 +100,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 1: signal handler race conditions ----------------------------------------------------
 
+    @serial_on_sqlite
     def test_replies_from_many_threads_at_once_are_each_counted_exactly(self):
         thread = factories.DiscussionThreadFactory()
         authors = [factories.UserFactory() for _ in range(8)]
@@ -111,6 +117,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         latest = DiscussionReply.objects.aggregate(latest=Max("created_at"))["latest"]
         self.assertEqual(thread.last_activity_at, latest)
 
+    @serial_on_sqlite
     def test_exam_problem_saves_from_many_threads_give_the_exact_total(self):
         exam = factories.ExamFactory(passing_percentage=D("50"))
         problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(12)]
@@ -137,6 +144,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 2: concurrent API calls ---------------------------------------------------------------
 
+    @serial_on_sqlite
     def test_many_users_enroll_submit_and_reply_through_the_api_at_once(self):
         problem = judged_problem()
         course = problem.chapter.course
@@ -241,7 +249,8 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         with transaction.atomic():
             self.assertEqual(DiscussionThread.objects.get(pk=thread.pk).title, "Before")
             writer.start()
-            finished_inside = writer_done.wait(timeout=1.0 if is_postgresql() else 0.5)
+            # PostgreSQL: the writer is not held, however loaded the host (10 s to get there).
+            finished_inside = writer_done.wait(timeout=10 if is_postgresql() else 0.5)
             title_inside = DiscussionThread.objects.get(pk=thread.pk).title
         writer.join(JOIN_TIMEOUT_S)
         self.assertTrue(writer_done.is_set())
@@ -255,22 +264,47 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 4: cache coherency --------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def a_reader_inside_every_write(self, model, read):
+        """After each save of ``model`` in a transaction (after the app's own receivers, so after
+        it asked for its invalidation), a reader in another thread reads through the cache while
+        the writer's transaction is still open: it sees, and caches, only what was committed
+        before. An invalidation that does not wait for the commit leaves that entry stale, on
+        every run; one that waits removes it."""
+        forced: list[int] = []
+
+        def receiver(sender, instance, **kwargs):
+            if transaction.get_connection().in_atomic_block:
+                self.assertEqual(run_concurrently(read, [()], timeout=JOIN_TIMEOUT_S), [])
+                forced.append(instance.pk)
+
+        uid = f"test-reader-inside-{model.__name__}"
+        post_save.connect(receiver, sender=model, weak=False, dispatch_uid=uid)
+        try:
+            yield forced
+        finally:
+            post_save.disconnect(sender=model, dispatch_uid=uid)
+
     @override_settings(COURSES_MAX_PENDING_SUBMISSIONS=UNCAPPED)
     def test_the_cached_progress_summary_matches_the_database_after_concurrent_judging(self):
+        """12 judgings and 4 readers at once, and a reader inside every judging's transaction.
+        Each judging is a new problem's first, so each changes the summary: whichever commits
+        last, a stale entry cached inside it differs from the truth."""
         student = factories.UserFactory()
         chapter = factories.ChapterFactory()
-        problems = [judged_problem(chapter=chapter, points=10 * (i + 1)) for i in range(6)]
+        problems = [judged_problem(chapter=chapter, points=10 * (i + 1)) for i in range(12)]
         factories.EnrollmentFactory(user=student, course=chapter.course)
         writers_done = threading.Event()
-        writers_left = [len(problems) * 2]
+        writers_left = [len(problems)]
         lock = threading.Lock()
+
+        def read():
+            selectors.course_progress_summary(user_id=student.pk, course_id=chapter.course_id)
 
         def job(kind, index):
             if kind == "read":
                 while not writers_done.is_set():
-                    selectors.course_progress_summary(
-                        user_id=student.pk, course_id=chapter.course_id
-                    )
+                    read()
                 return
             try:
                 code = WRONG if index % 2 else RIGHT
@@ -283,13 +317,14 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
                     if writers_left[0] == 0:
                         writers_done.set()
 
-        jobs = [("write", i % len(problems)) for i in range(len(problems) * 2)]
-        jobs += [("read", 0)] * 4
-        self.run_threads(job, jobs)
+        jobs = [("write", i) for i in range(len(problems))] + [("read", 0)] * 4
+        with self.a_reader_inside_every_write(ProblemProgress, read) as forced:
+            self.run_threads(job, jobs)
+        self.assertGreaterEqual(len(forced), 12)  # every judging saved its progress row
         cached = selectors.course_progress_summary(user_id=student.pk, course_id=chapter.course_id)
         self.assertEqual(cached, self.summary_from_submissions(student, chapter.course_id))
-        self.assertEqual((cached.solved, cached.attempted), (3, 6))
-        self.assertEqual(cached.total_points, D("90.00"))  # problems 0, 2, 4: 10 + 30 + 50
+        self.assertEqual((cached.solved, cached.attempted), (6, 12))
+        self.assertEqual(cached.total_points, D("360.00"))  # even problems: 10 + 30 + ... + 110
 
     def summary_from_submissions(self, user, course_id) -> selectors.ProgressSummary:
         """The summary computed afresh from the submissions themselves, bypassing the cache."""
@@ -309,6 +344,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         return selectors.ProgressSummary(solved, attempted, points.quantize(D("0.01")))
 
     def test_the_cached_roster_matches_the_database_after_concurrent_enrollments(self):
+        """8 joins, 3 drops and 4 readers at once, and a reader inside every write's transaction."""
         course = factories.CourseFactory()
         leaving = [factories.EnrollmentFactory(course=course) for _ in range(3)]
         joining = [factories.UserFactory() for _ in range(8)]
@@ -317,17 +353,21 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         writers_left = [len(leaving) + len(joining)]
         lock = threading.Lock()
 
+        def read():
+            selectors.course_roster(course_id=course.pk)
+
         def job(kind, subject):
             if kind == "read":
                 while not writers_done.is_set():
-                    selectors.course_roster(course_id=course.pk)
+                    read()
                 return
             try:
                 if kind == "join":
                     enrollment_create(user=subject, course=course)
                 else:
-                    subject.status = Enrollment.Status.DROPPED
-                    subject.save(update_fields=["status"])
+                    with transaction.atomic():
+                        subject.status = Enrollment.Status.DROPPED
+                        subject.save(update_fields=["status"])
             finally:
                 with lock:
                     writers_left[0] -= 1
@@ -336,7 +376,9 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
         jobs = [("join", user) for user in joining] + [("drop", e) for e in leaving]
         jobs += [("read", None)] * 4
-        self.run_threads(job, jobs)
+        with self.a_reader_inside_every_write(Enrollment, read) as forced:
+            self.run_threads(job, jobs)
+        self.assertEqual(len(forced), 11)
         cached = [entry.user_id for entry in selectors.course_roster(course_id=course.pk)]
         fresh = list(
             Enrollment.objects.filter(course=course, status=Enrollment.Status.ACTIVE)
@@ -348,6 +390,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 5: lock contention --------------------------------------------------------------------
 
+    @serial_on_sqlite
     def test_many_threads_recomputing_one_exam_finish_in_time_with_the_right_scores(self):
         exam = factories.ExamFactory(passing_percentage=D("40"))
         problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(4)]
@@ -371,6 +414,7 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual((exam.total_score, exam.passing_score), (D("30.00"), D("12.00")))
 
     @override_settings(COURSES_MAX_PENDING_SUBMISSIONS=UNCAPPED)
+    @serial_on_sqlite
     def test_many_threads_recomputing_one_users_progress_on_one_problem(self):
         student = factories.UserFactory()
         problem = judged_problem()
@@ -393,54 +437,46 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
 
     # Step 6: deadlock prevention and timeouts ---------------------------------------------------
 
+    @serial_on_sqlite
     def test_opposite_lock_orders_deadlock_is_detected_on_postgresql_impossible_on_sqlite(self):
-        """Two transactions lock rows A and B in opposite orders. PostgreSQL detects the
-        circular wait and aborts exactly one (``deadlock detected``); the other commits. On
+        """Two transactions lock rows A and B in opposite orders. On PostgreSQL both take their
+        first row before either asks for its second (a forced interleaving), so the wait is
+        circular: PostgreSQL aborts exactly one (``deadlock detected``) and the other commits
+        whole. No test-set timeout: the application's own lock timeout is the safety net. On
         SQLite a transaction holds the database's one write lock from BEGIN, so the second never
-        holds its first row while the first waits: no circle can form, and both commit."""
+        holds a row while the first waits: no circle can form, and both commit."""
         exams = [factories.ExamFactory(title="A"), factories.ExamFactory(title="B")]
-        holders: set[int] = set()  # who holds its first row lock, in an open transaction
-        changed = threading.Condition()
-        saw_other_holding = [False, False]
         failures: list[BaseException] = []
+        holding_both_first = [False, False]
 
         def lock_both(me: int):
             first, second = (exams[0], exams[1]) if me == 0 else (exams[1], exams[0])
             try:
-                with transaction.atomic():
-                    if is_postgresql():
-                        with connection.cursor() as cursor:
-                            cursor.execute("SET LOCAL lock_timeout = '10s'")  # a safety net
+                with race.party(f"t{me}", after=r'^UPDATE "courses_exam"'), transaction.atomic():
                     Exam.objects.select_for_update().get(pk=first.pk)
                     Exam.objects.filter(pk=first.pk).update(title=f"{first.title} by {me}")
-                    with changed:
-                        holders.add(me)
-                        changed.notify_all()
-                        saw_other_holding[me] = changed.wait_for(
-                            lambda: 1 - me in holders, timeout=1.0
-                        )
-                    try:
-                        Exam.objects.select_for_update().get(pk=second.pk)
-                        Exam.objects.filter(pk=second.pk).update(title=f"{second.title} by {me}")
-                    finally:
-                        with changed:  # still inside the transaction: before its locks go
-                            holders.discard(me)
+                    # Past the meeting point: the other holds its first row too, or waits.
+                    holding_both_first[me] = race.states[f"t{1 - me}"] in ("arrived", "passed")
+                    Exam.objects.select_for_update().get(pk=second.pk)
+                    Exam.objects.filter(pk=second.pk).update(title=f"{second.title} by {me}")
             except OperationalError as exc:
                 failures.append(exc)
 
-        self.run_threads(lock_both, [(0,), (1,)])
+        with Choreography("t0", "t1") as race:
+            self.run_threads(lock_both, [(0,), (1,)])
         titles = sorted(Exam.objects.values_list("title", flat=True))
         if is_postgresql():
-            self.assertEqual(saw_other_holding, [True, True])
+            self.assertEqual(holding_both_first, [True, True])
             self.assertEqual(len(failures), 1, failures)
             self.assertIn("deadlock detected", str(failures[0]))
             winner = titles[0].rsplit(" ", 1)[1]
             self.assertEqual(titles, [f"A by {winner}", f"B by {winner}"])
         else:
             self.assertEqual(failures, [])
-            self.assertFalse(any(saw_other_holding))
+            self.assertEqual(holding_both_first, [False, False])  # one after the other
             self.assertEqual(len({title.rsplit(" ", 1)[1] for title in titles}), 1)
 
+    @serial_on_sqlite
     def test_exam_services_lock_the_exam_first_so_opposite_row_orders_never_deadlock(self):
         """Writers that save the same exam's rows in opposite orders would deadlock on the rows;
         ``exam_problems_set`` locks the exam row first, so they queue on it instead."""
@@ -462,9 +498,43 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual(len(scores), 1)  # one writer's whole set won, not a mix
         self.assertEqual(exam.total_score, 5 * scores.pop())
 
-    def test_a_lock_wait_gives_up_at_its_timeout_instead_of_hanging(self):
-        """PostgreSQL: ``SET LOCAL lock_timeout``. SQLite: the connection's busy timeout (20 s
-        in settings), lowered for the waiting connection; it fails with "database is locked"."""
+    @postgresql_only
+    def test_an_exam_problem_saved_in_a_transaction_locks_its_exam_before_its_row(self):
+        """A plain ``ExamProblem.save()`` in a transaction takes the exam lock first (its
+        pre_save receiver), the order ``exam_problems_set`` uses. Forced: the save has written
+        its row when ``exam_problems_set`` starts. Without the exam lock taken first, the set
+        holds the exam and waits for the row while the save's recompute waits for the exam:
+        PostgreSQL aborts one of them (``deadlock detected``)."""
+        exam = factories.ExamFactory()
+        problems = [factories.ProblemFactory(chapter__course=exam.course) for _ in range(3)]
+        exam_problems_set(exam=exam, items=[ExamProblemItem(p, D("1")) for p in problems])
+        row = ExamProblem.objects.get(exam=exam, problem=problems[0])
+
+        def save_row():
+            with race.party("row", after=r'^UPDATE "courses_examproblem"'), transaction.atomic():
+                row.score = D("4")
+                row.save(update_fields=["score"])
+
+        def set_all():
+            race.reached("row")
+            with race.party("set"):
+                exam_problems_set(
+                    exam=Exam.objects.get(pk=exam.pk),
+                    items=[ExamProblemItem(p, D("2")) for p in problems],
+                )
+
+        with Choreography("row", "set") as race:
+            self.run_threads(lambda job: job(), [(save_row,), (set_all,)])
+        exam.refresh_from_db()
+        self.assertEqual(exam.total_score, D("6"))  # the set came second and won whole
+        self.assertEqual(set(ExamProblem.objects.values_list("score", flat=True)), {D("2")})
+
+    def test_a_lock_wait_gives_up_at_the_applications_lock_timeout(self):
+        """The application's own timeout (``DATABASE_LOCK_TIMEOUT_SECONDS`` in settings, on every
+        connection it opens: PostgreSQL's ``lock_timeout``, SQLite's busy timeout), nothing the
+        test sets: a transaction waiting for a held row fails with ``OperationalError`` once it
+        passes, and not before."""
+        timeout_s = settings.DATABASE_LOCK_TIMEOUT_SECONDS
         exam = factories.ExamFactory()
         held, release = threading.Event(), threading.Event()
         outcome: dict[str, object] = {}
@@ -474,22 +544,19 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
                 Exam.objects.select_for_update().get(pk=exam.pk)
                 Exam.objects.filter(pk=exam.pk).update(title="held")
                 held.set()
-                release.wait(timeout=10)
+                release.wait(timeout=timeout_s + 20)
 
         def wait_for_it():
-            held.wait(timeout=5)
+            held.wait(timeout=10)
+            if is_postgresql():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'")
+                    outcome["setting"] = cursor.fetchone()[0]  # in milliseconds
             started = time.monotonic()
             try:
-                if is_postgresql():
-                    with transaction.atomic():
-                        with connection.cursor() as cursor:
-                            cursor.execute("SET LOCAL lock_timeout = '300ms'")
-                        Exam.objects.select_for_update().get(pk=exam.pk)
-                else:
-                    connection.ensure_connection()
-                    connection.connection.execute("PRAGMA busy_timeout = 300")
-                    with transaction.atomic():
-                        Exam.objects.filter(pk=exam.pk).update(title="waited")
+                with transaction.atomic():
+                    Exam.objects.select_for_update().get(pk=exam.pk)
+                    Exam.objects.filter(pk=exam.pk).update(title="waited")
             except OperationalError as exc:
                 outcome["error"] = exc
             finally:
@@ -497,11 +564,13 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
                 release.set()
 
         self.run_threads(lambda fn: fn(), [(hold,), (wait_for_it,)])
+        if is_postgresql():
+            self.assertEqual(outcome["setting"], str(round(timeout_s * 1000)))
         self.assertIsInstance(outcome.get("error"), OperationalError)
         expected = "lock timeout" if is_postgresql() else "database is locked"
         self.assertIn(expected, str(outcome["error"]))
-        self.assertGreaterEqual(outcome["seconds"], 0.25)
-        self.assertLess(outcome["seconds"], 2)
+        self.assertGreaterEqual(outcome["seconds"], timeout_s - 0.1)
+        self.assertLess(outcome["seconds"], timeout_s + 5)  # a loaded host: late, never hanging
         self.assertEqual(Exam.objects.get(pk=exam.pk).title, "held")
 
     # Step 7: parallel test execution ------------------------------------------------------------
@@ -521,6 +590,67 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
             self.assertIsNone(caches["default"].get(key))
             caches["default"].set(key, "theirs", 60)
         self.assertEqual(caches["default"].get(key), "mine")
+
+    def test_two_test_processes_never_share_a_namespace(self):
+        """Another test process, started with this one's environment (the same xdist worker
+        name included), gets its own cache key prefix, Celery queue, "Run code" slot folder and
+        test database: parallel workers, or two runs on one host, cannot see each other's."""
+        from config.settings import test as ours
+
+        code = (
+            "import json, django; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.CACHES['default']['KEY_PREFIX'], s.CELERY_TASK_DEFAULT_QUEUE, "
+            "s.COURSES_FREE_RUN_SLOTS_DIR, s.DATABASES['default']['TEST']['NAME']]))"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(completed.returncode, 0, completed.stderr[-3000:])
+        theirs = json.loads(completed.stdout.strip().splitlines()[-1])
+        mine = [
+            ours.CACHES["default"]["KEY_PREFIX"],
+            ours.CELERY_TASK_DEFAULT_QUEUE,
+            ours.COURSES_FREE_RUN_SLOTS_DIR,
+            ours.DATABASES["default"]["TEST"]["NAME"],
+        ]
+        for what, own, other in zip(
+            ["cache", "queue", "slots", "database"], mine, theirs, strict=True
+        ):
+            with self.subTest(what):
+                self.assertIn(str(os.getpid()), own)
+                self.assertNotEqual(own, other)
+
+    def test_a_test_process_leaves_nothing_behind_in_the_temporary_folder(self):
+        """A test process that made its "Run code" slots and its SQLite test database, and then
+        exits without tearing anything down (an interrupted run), removes both at exit."""
+        code = (
+            "import os, django; django.setup(); from django.db import connection; "
+            "from courses.services.code_executor import free_run_slots; free_run_slots(); "
+            "connection.creation.create_test_db(verbosity=0, autoclobber=True) "
+            "if connection.vendor == 'sqlite' else None; "
+            "print(sorted(os.listdir(os.environ['TMPDIR'])))"
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "TMPDIR": folder}
+            env.pop("DATABASE_URL", None)  # SQLite: its test database is a file in TMPDIR
+            completed = subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=settings.BASE_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            self.assertEqual(completed.returncode, 0, completed.stderr[-3000:])
+            made = completed.stdout.strip().splitlines()[-1]
+            self.assertIn("-slots", made)
+            self.assertIn(".sqlite3", made)
+            self.assertEqual(os.listdir(folder), [])
 
     def test_a_subset_of_the_suite_passes_in_two_parallel_processes_on_sqlite(self):
         """``manage.py test --parallel 2``: each worker gets its own clone of the SQLite test

@@ -16,6 +16,7 @@ from courses.models import DiscussionReply, DiscussionThread
 from courses.services.discussions import reply_create, reply_edit, thread_record_reply
 from courses.services.errors import InvalidInput, ThreadClosed
 from courses.tests import factories
+from courses.tests.interleave import serial_on_sqlite
 from courses.tests.signals.support import run_concurrently
 
 
@@ -90,6 +91,7 @@ class DiscussionSignalTestCase(TransactionTestCase):
 
     # Step 4: concurrent replies ---------------------------------------------------------------
 
+    @serial_on_sqlite
     def test_concurrent_replies_are_all_counted(self):
         users = [factories.UserFactory() for _ in range(6)]
 
@@ -198,6 +200,7 @@ class DiscussionSignalTestCase(TransactionTestCase):
         self.assertEqual(thread.last_activity_at, max(stored))
         self.assertEqual(len(replies), 50)
 
+    @serial_on_sqlite
     def test_rapid_fire_from_two_threads_loses_no_count(self):
         def burst():
             thread = DiscussionThread.objects.get(pk=self.thread.pk)

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from courses import cache
 from courses.models import Enrollment
 from courses.selectors import RosterEntry, course_roster, user_course_ids
+from courses.services.enrollment_import import enrollments_import_identifiers
 from courses.services.enrollments import enrollment_create, enrollments_import
 from courses.services.errors import AlreadyEnrolled, InvalidInput
 from courses.tests import factories
@@ -132,6 +133,34 @@ class EnrollmentSignalTestCase(FreshCacheMixin, TransactionTestCase):
             reader.join(30)
         self.assertEqual(seen, [[]])  # it read (and cached) the committed roster: empty
         self.assertEqual(self.roster_ids(), [self.user.pk])  # the commit cleared that
+
+    def test_an_import_inside_an_outer_transaction_clears_caches_after_the_outer_commit(self):
+        """An import called inside a caller's transaction (a command, a view) clears the roster
+        and its members' course lists when that outer transaction commits, not when the import's
+        own block ends: a reader in between caches what is committed then (nobody), and only a
+        clear after the outer commit removes that."""
+        users = make_users(3, "outer")
+        seen = []
+
+        def read_elsewhere():
+            try:
+                seen.append(
+                    (self.roster_ids(), [set(user_course_ids(user_id=u.pk)) for u in users])
+                )
+            finally:
+                connections.close_all()
+
+        with transaction.atomic():
+            enrollments_import_identifiers(
+                course=self.course, identifiers=[u.username for u in users]
+            )
+            reader = threading.Thread(target=read_elsewhere)
+            reader.start()
+            reader.join(30)
+        self.assertEqual(seen, [([], [set(), set(), set()])])  # cached while uncommitted
+        self.assertEqual(self.roster_ids(), [u.pk for u in users])
+        for user in users:
+            self.assertEqual(user_course_ids(user_id=user.pk), {self.course.pk})
 
     def test_a_rolled_back_enrollment_clears_nothing_and_leaves_no_row(self):
         self.roster_ids()

@@ -17,6 +17,7 @@ from courses.models import Exam, ExamProblem
 from courses.services.errors import InvalidInput
 from courses.services.exams import ExamProblemItem, exam_problems_set, exam_recompute_scores
 from courses.tests import factories
+from courses.tests.interleave import serial_on_sqlite
 from courses.tests.signals.support import run_concurrently
 
 D = Decimal
@@ -131,6 +132,7 @@ class ExamSignalTestCase(TransactionTestCase):
 
     # Step 2: concurrent changes ----------------------------------------------------------------
 
+    @serial_on_sqlite
     def test_concurrent_additions_give_the_right_final_total(self):
         self.set_percentage("33.33")
         scores = ["10", "3.33", "7.25", "1", "0.01", "12.5"]
@@ -143,6 +145,7 @@ class ExamSignalTestCase(TransactionTestCase):
         # 34.09 × 33.33 % = 11.362197 → 11.37
         self.assertEqual(self.scores(), (D("34.09"), D("11.37")))
 
+    @serial_on_sqlite
     def test_concurrent_score_changes_give_the_right_final_total(self):
         rows = [self.add(i, "1") for i in range(6)]
 

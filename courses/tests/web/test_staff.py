@@ -578,6 +578,26 @@ class StaffSubmissionPageTestCase(StaffPageTestMixin, TestCase):
         self.assertIn("sandbox: cgroup setup failed", html)
         self.assertIn("warning: unused", html)
 
+    def test_the_queue_wait_and_the_judging_time_are_shown(self):
+        """Issue 13: staff see how long it waited for a worker, in which queue, and how long
+        judging took."""
+        queued = timezone.now() - timedelta(minutes=10)
+        Submission.objects.filter(pk=self.w.submission.pk).update(
+            enqueued_at=queued,
+            judging_started_at=queued + timedelta(seconds=75),
+            judged_at=queued + timedelta(seconds=75, milliseconds=1250),
+            lane="bulk",
+        )
+        html = self.html(self.as_role("assistant").get(self.url))
+        self.assertIn("<dt>Queue wait</dt><dd>1 min 15 s (bulk queue)</dd>", html)
+        self.assertIn("<dt>Judging time</dt><dd>1.25 s</dd>", html)
+        Submission.objects.filter(pk=self.w.submission.pk).update(
+            status="pending", judging_started_at=None, judged_at=None, lane="live"
+        )
+        html = self.html(self.as_role("assistant").get(self.url))
+        self.assertIn("<dt>Queue wait</dt><dd>waiting in the live queue</dd>", html)
+        self.assertIn("<dt>Judging time</dt><dd>not judged yet</dd>", html)
+
     def test_the_programs_text_is_escaped(self):
         result = self.w.submission.test_results.get(order=1)
         result.output = "<script>alert(1)</script>"
