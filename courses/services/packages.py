@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from courses.judging.verdicts import Verdict
 from courses.models import Chapter, Course, Problem, ProblemTestCase
-from courses.packages import archive, export, layout, schema
+from courses.packages import archive, dmoj, export, layout, schema
 from courses.packages.load import (
     CoursePlan,
     PackageError,
@@ -250,3 +250,44 @@ def _write_problem(plan: ProblemPlan, chapter: Chapter, *, judged: bool) -> None
         model_checks.save(reference)
     if not judged and plan.cases and plan.references:
         problem_validation_request(problem_id=plan.problem.pk)
+
+
+# --- DMOJ problems --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DmojImport:
+    problem: Problem
+    warnings: list[str]
+
+
+def dmoj_import_problem(
+    *,
+    data: bytes,
+    chapter: Chapter,
+    title: str,
+    languages: list[str],
+    time_limit_ms: int | None = None,
+    memory_limit_kb: int | None = None,
+) -> DmojImport:
+    """Import a zip of a DMOJ problem folder (``init.yml`` and its data) into ``chapter``.
+
+    Converted by ``courses.packages.dmoj`` (what maps and what does not: its docstring and
+    docs/package-format.md), then checked and written like a problem package; ``warnings`` say
+    what changed on the way (batches flattened, zero-point cases weighted 1).
+    """
+    try:
+        converted = dmoj.convert(
+            data,
+            package_limits(),
+            title=title,
+            languages=languages,
+            time_limit_ms=time_limit_ms,
+            memory_limit_kb=memory_limit_kb,
+        )
+    except ArchiveTooLarge as exc:
+        raise PayloadTooLarge(str(exc), fields={"package": str(exc)}) from exc
+    except (ArchiveError, PackageError) as exc:
+        raise InvalidPackage(str(exc), fields={"package": str(exc)}) from exc
+    problem = problem_plan_import(plan=converted.plan, chapter=chapter, judge=False)
+    return DmojImport(problem=problem, warnings=converted.warnings)
