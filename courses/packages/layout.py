@@ -29,7 +29,7 @@ SINGLE_PROBLEM_DIR = "problem"
 EXAMS_DIR = "exams"
 KINDS = ("course", "problem")
 #: What a problem's key (its folder's name) may be.
-PROBLEM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PROBLEM_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def problem_key(index: int) -> str:

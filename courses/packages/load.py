@@ -331,7 +331,7 @@ def load_course(files: dict[str, bytes], *, slug: str = "") -> CoursePlan:
             )
         chapter_plan = ChapterPlan(chapter=chapter, problems=[])
         for key in keys:
-            if not layout.PROBLEM_KEY.match(key) or key in problems:
+            if not layout.PROBLEM_KEY.fullmatch(key) or key in problems:
                 raise PackageError(
                     f"{key!r} is not a problem key (letters, digits, - and _) or is listed twice.",
                     file=layout.MANIFEST,

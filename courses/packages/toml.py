@@ -18,7 +18,7 @@ import math
 import re
 from datetime import UTC, datetime
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SHORT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
@@ -59,7 +59,7 @@ def _table(lines: list[str], table: dict, *, prefix: str) -> None:
 def _key(key: str) -> str:
     if not isinstance(key, str) or not key:
         raise TomlWriteError(f"TOML keys are non-empty strings, not {key!r}")
-    return key if _BARE_KEY.match(key) else _string(key)
+    return key if _BARE_KEY.fullmatch(key) else _string(key)
 
 
 def _value(value) -> str:
