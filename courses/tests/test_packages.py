@@ -112,7 +112,7 @@ class PackageTestMixin:
         """Import refused with ``error``, its message naming every fragment; nothing written."""
         before = content_counts()
         with self.assertRaises(error) as caught:
-            packages.package_import_course(data=data, judge=False, **kwargs)
+            packages.package_import_course(data=data, **{"judge": False, **kwargs})
         for fragment in fragments:
             self.assertIn(fragment, caught.exception.message)
         if error is not AlreadyExists:
@@ -512,7 +512,7 @@ class DemoRoundTripTestCase(PackageTestMixin, TestCase):
         Course.objects.all().delete()
         files["problems/001/solutions/python.py"] = b"def add(a, b):\n    return a - b\n"
         self.assertRefused(
-            rezip(files), "problems/001/solutions/python.py", "wrong_answer on case 1"
+            rezip(files), "problems/001/solutions/python.py", "wrong_answer on case 1", judge=True
         )
         # The right one is judged and imported, with its validation stored.
         files["problems/001/solutions/python.py"] = b"def add(a, b):\n    return a + b\n"
