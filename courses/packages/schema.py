@@ -114,6 +114,38 @@ EXAM_PROBLEM = (
 )
 
 
+#: The model fields a package does not carry, and why; a test checks that every field of these
+#: models is either carried or listed here, so a new model field cannot be forgotten silently.
+NOT_CARRIED = {
+    "Course": {"id", "created_at", "updated_at"},
+    "Chapter": {"id", "course"},
+    "Problem": {"id", "chapter", "created_at", "updated_at"},
+    "ProblemTestCase": {"id", "problem", "input", "expected_output"},  # the two are files
+    # The language and code are the solution's file; validation results are judged again.
+    "ReferenceSolution": {
+        "id",
+        "problem",
+        "language",
+        "code",
+        "validation_status",
+        "validation_score",
+        "validation_details",
+        "validated_at",
+    },
+    "Exam": {"id", "course", "total_score"},  # total_score is computed from the exam's problems
+    "ExamProblem": {"id", "exam", "problem"},  # problem: the key of a problem of the package
+}
+CARRIED = {
+    "Course": COURSE,
+    "Chapter": CHAPTER,
+    "Problem": PROBLEM,
+    "ProblemTestCase": CASE,
+    "ReferenceSolution": (),
+    "Exam": EXAM,
+    "ExamProblem": EXAM_PROBLEM,
+}
+
+
 def toml_fields(fields: tuple[Field, ...]) -> tuple[Field, ...]:
     return tuple(f for f in fields if f.kind not in ("text", "code_map"))
 

@@ -17,6 +17,7 @@ import tomllib
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -171,6 +172,19 @@ class TomlWriterTestCase(SimpleTestCase):
         )
 
 
+class SchemaCoverageTestCase(SimpleTestCase):
+    def test_every_model_field_is_carried_or_listed_as_not_carried(self):
+        """A field added to a model (issue 14a's checker, subtasks, ...) must be added to
+        ``courses/packages/schema.py`` or listed in ``NOT_CARRIED``: never dropped silently."""
+        for name, fields in schema.CARRIED.items():
+            with self.subTest(model=name):
+                model = apps.get_model("courses", name)
+                concrete = {f.name for f in model._meta.concrete_fields}
+                carried = {f.name for f in fields}
+                self.assertEqual(concrete - carried - schema.NOT_CARRIED[name], set())
+                self.assertEqual(carried - concrete, set())
+
+
 # --- Export and round trips without judging ---------------------------------------------------
 
 
@@ -223,6 +237,19 @@ class ExportTestCase(PackageTestMixin, TestCase):
         self.assertEqual(packages.package_export_course(course=result.course), first)
         exam = Exam.objects.get(course=result.course)
         self.assertEqual(str(exam.total_score), "7.50")
+
+    def test_a_failure_while_writing_leaves_nothing(self):
+        data = packages.package_export_course(course=small_course())
+        Course.objects.all().delete()
+        before = content_counts()
+        with (
+            mock.patch.object(
+                packages, "exam_recompute_scores", side_effect=RuntimeError("disk full")
+            ),
+            self.assertRaises(RuntimeError),
+        ):
+            packages.package_import_course(data=data, judge=False)
+        self.assertEqual(content_counts(), before)
 
     def test_a_problem_package_imports_at_the_end_of_a_chapter(self):
         course = small_course()
