@@ -171,6 +171,10 @@ class TomlWriterTestCase(SimpleTestCase):
             "at = 2026-01-01T00:00:00Z", toml.dumps({"at": datetime(2026, 1, 1, tzinfo=UTC)})
         )
 
+    def test_a_key_ending_in_a_newline_is_quoted(self):
+        # Found by the property above: ``$`` matches before a final newline.
+        self.assertEqual(tomllib.loads(toml.dumps({"0\n": ""})), {"0\n": ""})
+
 
 class SchemaCoverageTestCase(SimpleTestCase):
     def test_every_model_field_is_carried_or_listed_as_not_carried(self):
