@@ -202,6 +202,20 @@ class ChapterAdmin(ScopedModelAdmin):
     list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
 
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:chapter_id>/import-problem/",
+                view(self.import_problem_view),
+                name="courses_chapter_import_problem",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_problem_view(self, request, chapter_id: int):
+        return admin_packages.problem_import(self, request, chapter_id)
+
 
 class ProblemTestCaseInline(ScopedInline):
     model = ProblemTestCase

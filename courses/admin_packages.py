@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from courses import selectors
 from courses.judging.errors import JudgeError
-from courses.models import Course
+from courses.judging.languages import LANGUAGES
+from courses.models import Chapter, Course
 from courses.services import packages
 from courses.services.errors import ServiceError
 
@@ -98,6 +99,81 @@ def course_import(model_admin, request):
         **model_admin.admin_site.each_context(request),
         "opts": Course._meta,
         "title": "Import a course package",
+        "form": form,
+    }
+    return TemplateResponse(request, "admin/courses/course/package_import.html", context)
+
+
+class ProblemImportForm(forms.Form):
+    package = forms.FileField(label="Zip")
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[
+            ("package", "A CodeCourses problem package"),
+            ("dmoj", "A DMOJ problem folder (init.yml and its data)"),
+        ],
+        initial="package",
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(
+        label="Title (DMOJ)", max_length=200, required=False, help_text="DMOJ's init.yml has none."
+    )
+    languages = forms.MultipleChoiceField(
+        label="Languages (DMOJ)",
+        choices=[(key, lang.display_name) for key, lang in LANGUAGES.items()],
+        initial=["python"],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "dmoj":
+            if not data.get("title"):
+                self.add_error("title", "A DMOJ problem needs a title here.")
+            if not data.get("languages"):
+                self.add_error("languages", "Choose at least one language.")
+        return data
+
+
+def problem_import(model_admin, request, chapter_id: int):
+    """A problem package, or a DMOJ problem, appended to the chapter (its instructors)."""
+    chapter = selectors.chapter_for_staff(
+        user=request.user, chapter_id=chapter_id, instructor_only=True
+    )
+    if request.method == "POST":
+        form = ProblemImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data["package"].read(settings.COURSES_PACKAGE_MAX_BYTES + 1)
+            try:
+                if form.cleaned_data["kind"] == "dmoj":
+                    result = packages.dmoj_import_problem(
+                        data=data,
+                        chapter=chapter,
+                        title=form.cleaned_data["title"],
+                        languages=form.cleaned_data["languages"],
+                    )
+                    problem, warnings = result.problem, result.warnings
+                else:
+                    problem = packages.package_import_problem(data=data, chapter=chapter)
+                    warnings = []
+            except ServiceError as exc:
+                form.add_error("package", exc.message)
+            except JudgeError as exc:
+                form.add_error(None, f"The judge could not run the reference solutions: {exc}")
+            else:
+                messages.success(request, f"Imported {problem.title!r} into {chapter.title!r}.")
+                for warning in warnings:
+                    messages.warning(request, warning)
+                return HttpResponseRedirect(
+                    reverse("admin:courses_problem_change", args=[problem.pk])
+                )
+    else:
+        form = ProblemImportForm()
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": Chapter._meta,
+        "title": f"Import a problem into {chapter.title}",
         "form": form,
     }
     return TemplateResponse(request, "admin/courses/course/package_import.html", context)

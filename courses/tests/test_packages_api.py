@@ -206,6 +206,35 @@ class PackageAdminTestCase(ApiTestMixin, TestCase):
         )
         self.assertEqual(course.enrollments.get().user, self.w.users["other_instructor"])
 
+    def test_a_problem_or_a_dmoj_problem_imports_into_a_chapter_from_its_page(self):
+        from courses.tests.test_packages_dmoj import batched_zip
+
+        self.client.force_login(self.w.users["instructor"])
+        chapter_page = reverse("admin:courses_chapter_change", args=[self.w.chapter.pk])
+        url = reverse("admin:courses_chapter_import_problem", args=[self.w.chapter.pk])
+        self.assertContains(self.client.get(chapter_page), url)
+        data = packages.package_export_problem(problem=self.w.problem)
+        done = self.client.post(url, {"package": _upload(data), "kind": "package"})
+        copy = Problem.objects.filter(chapter=self.w.chapter).latest("pk")
+        self.assertRedirects(
+            done,
+            reverse("admin:courses_problem_change", args=[copy.pk]),
+            fetch_redirect_response=False,
+        )
+        self.assertEqual(copy.title, self.w.problem.title)
+        untitled = self.client.post(url, {"package": _upload(batched_zip()), "kind": "dmoj"})
+        self.assertContains(untitled, "needs a title")
+        dmoj = self.client.post(
+            url,
+            {"package": _upload(batched_zip()), "kind": "dmoj", "title": "D", "languages": ["c"]},
+            follow=True,
+        )
+        self.assertContains(dmoj, "no longer all-or-nothing")
+        self.assertEqual(Problem.objects.get(title="D").allowed_languages, ["c"])
+        # Another course's instructor cannot import into this chapter.
+        self.client.force_login(self.w.users["other_instructor"])
+        self.assertIn(self.client.get(url).status_code, (403, 404))
+
     def test_the_import_page_needs_the_course_creator_permission(self):
         self.client.force_login(self.w.users["assistant"])
         self.assertIn(
