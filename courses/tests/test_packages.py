@@ -14,6 +14,7 @@ import io
 import stat
 import tempfile
 import tomllib
+import warnings
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,7 +292,8 @@ class ExportTestCase(PackageTestMixin, TestCase):
 
 def raw_zip(entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        warnings.simplefilter("ignore", UserWarning)  # a duplicate name, on purpose
         for info, content in entries:
             zf.writestr(info, content)
     return buffer.getvalue()
