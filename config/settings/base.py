@@ -442,3 +442,15 @@ COURSES_CASE_ARCHIVE_MAX_UNCOMPRESSED_BYTES = env_int(
 )
 #: The most entries (files and folders) it may hold: 500 NAME.in/NAME.out pairs by default.
 COURSES_CASE_ARCHIVE_MAX_FILES = env_int("COURSES_CASE_ARCHIVE_MAX_FILES", 1000)
+
+# --- Course and problem packages (docs/package-format.md) -------------------------------------
+#: The largest package zip accepted, as uploaded (413 beyond, before it is opened).
+COURSES_PACKAGE_MAX_BYTES = env_int("COURSES_PACKAGE_MAX_BYTES", 32 * 1024 * 1024)
+#: The most its files may add up to once decompressed, counted while reading (zip bombs lie).
+COURSES_PACKAGE_MAX_UNCOMPRESSED_BYTES = env_int(
+    "COURSES_PACKAGE_MAX_UNCOMPRESSED_BYTES", 256 * 1024 * 1024
+)
+#: The most entries (files and folders) it may hold.
+COURSES_PACKAGE_MAX_FILES = env_int("COURSES_PACKAGE_MAX_FILES", 20_000)
+#: The largest single file once decompressed (a test case's input, say).
+COURSES_PACKAGE_MAX_FILE_BYTES = env_int("COURSES_PACKAGE_MAX_FILE_BYTES", 16 * 1024 * 1024)
