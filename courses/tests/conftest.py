@@ -42,6 +42,7 @@ def group_of(item) -> str | None:
     return MODULE_GROUPS.get(module)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the marker to group by
 def pytest_collection_modifyitems(config, items):
     for item in items:
         group = group_of(item)

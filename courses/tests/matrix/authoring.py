@@ -33,6 +33,10 @@ def cases_zip(world) -> tuple[bytes, str]:
     return buffer.getvalue(), "application/zip"
 
 
+def empty_package(world) -> tuple[bytes, str]:
+    return b"", "application/zip"
+
+
 def first_case(world) -> dict:
     return {"case_id": world.problem.test_cases.order_by("order").first().pk}
 
@@ -142,6 +146,35 @@ ROWS = [
     Row("staff-reference-detail", "DELETE", DELETE, kwargs=reference),
     # Staff, assistants included; 202: the matrix never commits, so the validation is pending.
     Row("staff-problem-validate", "POST", "403 403 403 404 202 404 202 202", kwargs=problem),
+    # Packages: staff export; importing needs add_course (a course) or the chapter's instructor.
+    # The imports send an empty body: who may import is decided before the package is read, so
+    # the allowed get 400 invalid_package (the package's own checks: test_packages_api.py).
+    Row("staff-course-package", "GET", COURSE_READ, kwargs=course),
+    Row("staff-problem-package", "GET", READ, kwargs=problem),
+    Row(
+        "staff-course-import",
+        "POST",
+        "403 403 403 403 403 400 400 400",
+        upload=empty_package,
+        note="empty body",
+    ),
+    Row(
+        "staff-problem-import",
+        "POST",
+        "403 403 403 404 403 404 400 400",
+        kwargs=chapter,
+        upload=empty_package,
+        note="empty body",
+    ),
+    Row(
+        "staff-dmoj-import",
+        "POST",
+        "403 403 403 404 403 404 400 400",
+        kwargs=chapter,
+        upload=empty_package,
+        query={"title": "Imported"},
+        note="empty body",
+    ),
     Row("staff-exam-list", "GET", COURSE_READ, kwargs=course),
     Row("staff-exam-list", "POST", COURSE_CREATE, kwargs=course, body=new_exam),
     Row("staff-exam-detail", "GET", READ, kwargs=exam),

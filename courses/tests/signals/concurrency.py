@@ -652,6 +652,45 @@ class ConcurrencyTestCase(FreshCacheMixin, TransactionTestCase):
             self.assertIn(".sqlite3", made)
             self.assertEqual(os.listdir(folder), [])
 
+    def test_a_parallel_run_sends_the_time_limit_group_to_one_worker(self):
+        """pytest-xdist groups by a marker our conftest adds at collection; added after xdist
+        read the markers, it would group nothing and time-limit tests would run side by side
+        (xdist then shows no ``@sandbox`` suffix on their node ids)."""
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+        grouped = "courses/tests/test_judging_templates.py::ValidateTemplateTestCase"
+        plain = "courses/tests/test_settings.py::SecretKeyStartupTestCase"
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-n",
+                "2",
+                "--dist",
+                "loadgroup",
+                "-v",
+                grouped,
+                plain,
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        output = completed.stdout + completed.stderr
+        self.assertEqual(completed.returncode, 0, output[-3000:])
+        grouped_ids = re.findall(r"ValidateTemplateTestCase::\w+(@\w+)?", output)
+        self.assertTrue(grouped_ids, output[-3000:])
+        self.assertEqual(set(grouped_ids), {"@sandbox"}, output[-3000:])
+        self.assertNotIn(
+            "SecretKeyStartupTestCase::test_debug_without_secret_key_starts_with_a_development_key@",
+            output,
+        )
+
     def test_a_subset_of_the_suite_passes_in_two_parallel_processes_on_sqlite(self):
         """``manage.py test --parallel 2``: each worker gets its own clone of the SQLite test
         database and its own cache namespaces; tests that write the same rows and cache keys
