@@ -87,6 +87,8 @@ stack-status:
 	$(PY) scripts/stack.py status
 
 bench: install-dev
+	$(PY) bench/submissions.py
 	$(PY) bench/judge_local.py
+	$(PY) bench/run_code.py
 	$(PY) bench/judge0_latency.py
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) bench/bulk_enroll.py

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from datetime import timedelta
 from decimal import Decimal
 
@@ -330,6 +331,14 @@ class StaffSubmissionDetailApiTestCase(ApiTestMixin, TestCase):
         self.assertError(self.get("anonymous"), 403, "not_authenticated")
 
 
+def response_text(response) -> str:
+    """A response's text; a package export (a zip) is read member by member."""
+    if response.get("Content-Type") != "application/zip":
+        return response.content.decode()
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return "\n".join(archive.read(name).decode() for name in archive.namelist())
+
+
 class HiddenCaseDataTestCase(ApiTestMixin, TestCase):
     """What the program printed on a hidden case leaves the server through one endpoint only,
     for the course's staff; nobody else gets any hidden-case data from any GET of the API."""
@@ -345,8 +354,8 @@ class HiddenCaseDataTestCase(ApiTestMixin, TestCase):
             url = reverse(f"api:{row.route}", kwargs=row.kwargs(self.w))
             for role in ("anonymous", "student", "other_student", "non_member", *STAFF_ROLES):
                 with self.subTest(route=row.route, note=row.note, role=role):
-                    content = self.client_for(self.w.user(role)).get(url, row.query).content
-                    text = content.decode()
+                    response = self.client_for(self.w.user(role)).get(url, row.query)
+                    text = response_text(response)
                     if role in STAFF_ROLES and row.route == "staff-submission-detail":
                         for marker in HIDDEN_MARKERS:
                             self.assertIn(marker, text)
