@@ -1,0 +1,487 @@
+"""Load benchmark of the scaled deployment (issue 13, Acceptance): students submitting at once.
+
+Usage (as root, PostgreSQL and Redis from Debian's packages, as for ``make stack``)::
+
+    .venv/bin/python bench/load.py                       # --students 24 --rounds 5 --workers 1 2
+
+It starts a stack of its own with ``scripts/stack.py`` (the code of ``make stack``: PostgreSQL,
+Redis, gunicorn with 2 processes, beat, one Celery worker) in ``.stack-load/`` on ports 8130,
+5472 and 6419 (``--stack-dir``, ``--ports``), and stops it at the end (``--keep`` leaves it up).
+The only setting that differs from ``make stack`` is the login rate (``COURSES_API_LOGIN_RATE``):
+every simulated student logs in from 127.0.0.1, and 30 logins a minute from one address would
+throttle the set-up, not the platform.
+
+The workload, fixed: ``--students`` simulated students (enrolled in the demo course by the
+set-up) each log in through the API (``POST /api/v1/auth/token/``), then, ``--rounds`` times
+each, submit the reference solution of the demo problem **"Add two numbers"** (function-style
+Python, ``add(a, b)``, 4 cases, the json checker) and poll the submission every second until it
+has a verdict; then submit again. One async HTTP client (httpx) on loopback; the whole run is
+bounded by ``--timeout``. For each worker concurrency in ``--workers`` (the one Celery worker is
+restarted with ``-c N``: N judging processes), in the same run and on the same cores:
+
+1. a warm-up submission per judging process (not counted);
+2. the **bare** rate: the same program and cases judged directly through
+   ``LocalSandboxBackend.run_batch`` and the problem's checker, ``--bare`` times, with N at a time
+   (threads), on the stack's own sandbox directory, the stack idle;
+3. the load: CPU time of every process tree read from ``/proc/<pid>/stat`` before and after (the
+   stack idle at both reads), then the students' rounds.
+
+It prints judged submissions per second (server clock: first ``created_at`` to last
+``judged_at``), the throughput divided by the bare rate, p50/p95 of submit-to-verdict (as the
+student saw it, polling every second, and on the server clock) and of the queue wait (the staff
+API's ``queue_wait_ms``; ``judging_time_ms`` too), and the CPU time per judged submission of each
+process kind: web (gunicorn), worker (the Celery processes' own time), sandbox (the processes the
+judging processes started and reaped: supervisor, bubblewrap, harness, the code; their
+``cutime``), PostgreSQL, Redis, beat and the load generator (this process). Target: the
+platform's own CPU (web + worker + PostgreSQL + Redis) per judged submission <= the sandbox's.
+``--json FILE`` writes the figures for ``docs/capacity.md``'s model (``bench/capacity.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import textwrap
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from courses import demo  # noqa: E402
+from courses.judging import checkers, templates  # noqa: E402
+from courses.judging.backends.local import LocalSandboxBackend  # noqa: E402
+from courses.judging.types import Limits, Outcome, RunRequest  # noqa: E402
+from scripts.stack import Stack, Worker  # noqa: E402
+
+PROBLEM_TITLE = "Add two numbers"
+PROBLEM = next(p for p in demo.PROBLEMS if p.title == PROBLEM_TITLE)
+STUDENT = "load-student-{:03d}"
+PASSWORD = "load-student-password"
+WORKER = "load"
+TICK = os.sysconf("SC_CLK_TCK")
+
+# Run by `manage.py shell` in the stack's environment: N students enrolled (one password hash
+# for all: set-up time, not the bench's), the problem's id and limits, the instructor's name.
+SETUP = textwrap.dedent(
+    """
+    import json
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from courses.models import Course, Problem
+    from courses.services.enrollments import enrollments_import
+    User = get_user_model()
+    names = [{template!r}.format(i) for i in range({count})]
+    hashed = make_password({password!r})
+    User.objects.bulk_create(
+        [User(username=n, password=hashed, email=n + "@example.com") for n in names],
+        ignore_conflicts=True,
+    )
+    course = Course.objects.get(slug={slug!r})
+    enrollments_import(course=course, users=User.objects.filter(username__in=names))
+    problem = Problem.objects.get(chapter__course=course, title={title!r})
+    print(json.dumps({{"course": course.pk, "problem": problem.pk,
+        "limits": [problem.time_limit_ms, problem.memory_limit_kb, problem.output_limit_kb]}}))
+    """
+)
+
+
+# --- CPU accounting from /proc -------------------------------------------------------------------
+
+
+@dataclass
+class Proc:
+    pid: int
+    ppid: int
+    pgrp: int
+    start: int
+    own: int  # utime + stime, ticks
+    children: int  # cutime + cstime: reaped descendants, ticks
+
+
+def processes() -> dict[int, Proc]:
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        found[int(entry)] = Proc(
+            pid=int(entry),
+            ppid=int(fields[1]),
+            pgrp=int(fields[2]),
+            start=int(fields[19]),
+            own=int(fields[11]) + int(fields[12]),
+            children=int(fields[13]) + int(fields[14]),
+        )
+    return found
+
+
+def postmaster_pid(stack: Stack) -> int:
+    return int((stack.pg_data / "postmaster.pid").read_text().split()[0])
+
+
+def cpu_by_kind(stack: Stack) -> dict[str, float]:
+    """Seconds of CPU so far of each kind of process of the stack (and of this process).
+
+    A process's ``own`` time plus its reaped descendants' (``children``) counts everything its
+    tree did except what live descendants did: summing that over the live processes of a kind
+    counts each CPU second once. The sandbox is the reaped descendants of the judging processes
+    (they start nothing else); read while idle, no sandbox is alive.
+    """
+    procs = processes()
+    kinds = {k: 0 for k in ("web", "worker", "sandbox", "postgres", "redis", "beat")}
+    groups = {"web": stack.pid("web"), "redis": stack.pid("redis"), "beat": stack.pid("beat")}
+    worker_group = stack.pid(f"worker-{WORKER}")
+    master = postmaster_pid(stack)
+    for proc in procs.values():
+        for kind, pgid in groups.items():
+            if proc.pgrp == pgid:
+                kinds[kind] += proc.own + proc.children
+        if proc.pgrp == worker_group:
+            if proc.pid == worker_group:  # the Celery main process; its children are the pool
+                kinds["worker"] += proc.own + proc.children
+            elif proc.ppid == worker_group:  # a judging (pool) process
+                kinds["worker"] += proc.own
+                kinds["sandbox"] += proc.children
+            else:  # a live sandbox process (none when read while idle)
+                kinds["sandbox"] += proc.own + proc.children
+        if proc.pid == master or proc.ppid == master:
+            kinds["postgres"] += proc.own + proc.children
+    seconds = {kind: ticks / TICK for kind, ticks in kinds.items()}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    seconds["load generator"] = usage.ru_utime + usage.ru_stime
+    return seconds
+
+
+# --- the bare rate -------------------------------------------------------------------------------
+
+
+def bare_requests(limits: list[int]) -> list[RunRequest]:
+    """The judging's own requests, built as ``code_executor.evaluate`` builds them."""
+    time_ms, memory_kb, output_kb = limits
+    run_limits = Limits(
+        cpu_time_ms=time_ms,
+        wall_time_ms=2 * time_ms + 1000,
+        memory_kb=memory_kb,
+        output_bytes=output_kb * 1024,
+    )
+    source = templates.wrap("python", PROBLEM.reference, entry_point=PROBLEM.entry_point)
+    return [RunRequest("python", source, case.input.encode(), run_limits) for case in PROBLEM.cases]
+
+
+def bare_rate(stack: Stack, limits: list[int], concurrency: int, count: int) -> dict:
+    """Judgings per second of the same program and cases, ``concurrency`` at a time."""
+    backend = LocalSandboxBackend(state_dir=str(stack.root / "sandbox"))
+    requests = bare_requests(limits)
+    checker = checkers.get_checker(PROBLEM.checker)
+
+    def judge(_: int) -> bool:
+        results = [templates.postprocess("python", r) for r in backend.run_batch(requests)]
+        return all(
+            r.outcome == Outcome.OK and checker(case.expected_output.encode(), r.stdout)
+            for r, case in zip(results, PROBLEM.cases, strict=True)
+        )
+
+    judge(0)  # this process's first judging pays imports and detection
+    before = os.times()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        accepted = sum(pool.map(judge, range(count)))
+    elapsed = time.perf_counter() - started
+    after = os.times()
+    if accepted != count:
+        raise RuntimeError(f"bare runs: {accepted} of {count} accepted")
+    sandbox_cpu = (after.children_user + after.children_system) - (
+        before.children_user + before.children_system
+    )
+    return {
+        "count": count,
+        "seconds": elapsed,
+        "rate": count / elapsed,
+        "sandbox_cpu_per_judging": sandbox_cpu / count,
+        "judge_cpu_per_judging": (after.user + after.system - before.user - before.system) / count,
+    }
+
+
+# --- the students ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Done:
+    submission: int
+    verdict: str
+    submitted: float  # perf_counter before the POST
+    seen: float  # perf_counter of the poll that saw the verdict
+    polls: int
+
+
+@dataclass
+class Run:
+    url: str
+    problem: int
+    tokens: list[str] = field(default_factory=list)
+
+
+async def login(client: httpx.AsyncClient, username: str) -> str:
+    answer = await client.post(
+        "/api/v1/auth/token/", json={"username": username, "password": PASSWORD}
+    )
+    answer.raise_for_status()
+    return answer.json()["token"]
+
+
+async def student(client: httpx.AsyncClient, run: Run, token: str, rounds: int) -> list[Done]:
+    headers = {"Authorization": f"Token {token}"}
+    done = []
+    body = {"language": "python", "code": PROBLEM.reference}
+    for _ in range(rounds):
+        submitted = time.perf_counter()
+        answer = await client.post(
+            f"/api/v1/problems/{run.problem}/submissions/", json=body, headers=headers
+        )
+        if answer.status_code not in (201, 202):
+            raise RuntimeError(f"submit answered {answer.status_code}: {answer.text[:300]}")
+        submission = answer.json()
+        polls = 0
+        while submission["status"] in ("pending", "judging"):
+            await asyncio.sleep(1.0)
+            polls += 1
+            answer = await client.get(f"/api/v1/submissions/{submission['id']}/", headers=headers)
+            answer.raise_for_status()
+            submission = answer.json()
+        done.append(
+            Done(submission["id"], submission["status"], submitted, time.perf_counter(), polls)
+        )
+    return done
+
+
+async def drive(run: Run, rounds: int, students: int, timeout: float) -> list[Done]:
+    limits = httpx.Limits(max_connections=students + 4, max_keepalive_connections=students + 4)
+    async with httpx.AsyncClient(base_url=run.url, limits=limits, timeout=60) as client:
+        tasks = [student(client, run, run.tokens[i], rounds) for i in range(students)]
+        results = await asyncio.wait_for(asyncio.gather(*tasks), timeout)
+    return [d for per_student in results for d in per_student]
+
+
+async def login_all(url: str, count: int) -> list[str]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        return list(await asyncio.gather(*(login(client, STUDENT.format(i)) for i in range(count))))
+
+
+async def staff_rows(url: str, ids: list[int]) -> list[dict]:
+    """Each submission as the staff API shows it (queue wait, judging time, server times)."""
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        token = await client.post(
+            "/api/v1/auth/token/", json={"username": "instructor", "password": "instructor"}
+        )
+        token.raise_for_status()
+        headers = {"Authorization": f"Token {token.json()['token']}"}
+        semaphore = asyncio.Semaphore(8)
+
+        async def one(pk: int) -> dict:
+            async with semaphore:
+                answer = await client.get(f"/api/v1/staff/submissions/{pk}/", headers=headers)
+                answer.raise_for_status()
+                return answer.json()
+
+        return list(await asyncio.gather(*(one(pk) for pk in ids)))
+
+
+# --- one phase: one worker concurrency ----------------------------------------------------------
+
+
+def wait_for_workers(stack: Stack, concurrency: int, timeout: float = 90) -> None:
+    """Until the health check sees the restarted worker (its heartbeat names its lanes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            health = httpx.get(f"{stack.url}/api/v1/health/", timeout=5).json()
+            if not health.get("failing") or "workers" not in health["failing"]:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the worker did not report within 90 s")
+
+
+def wait_idle(stack: Stack, seconds: float = 1.0) -> None:
+    """Until no sandbox process is alive under the worker, then a little more."""
+    group = stack.pid(f"worker-{WORKER}")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        procs = processes().values()
+        if not any(p.pgrp == group and p.ppid not in (group, 1) and p.pid != group for p in procs):
+            break
+        time.sleep(0.1)
+    time.sleep(seconds)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[round(q) - 1]
+
+
+def parse_time(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def phase(stack: Stack, run: Run, concurrency: int, args: argparse.Namespace, limits) -> dict:
+    worker = Worker(WORKER, ["live", "run", "bulk"], concurrency)
+    stack.worker_stop(worker)
+    stack.worker_start(worker)
+    wait_for_workers(stack, concurrency)
+    # Warm-up: every judging process imports, detects the sandbox and connects once.
+    asyncio.run(drive(run, 1, concurrency, args.timeout))
+    wait_idle(stack)
+    bare = bare_rate(stack, limits, concurrency, args.bare)
+    wait_idle(stack)
+    before = cpu_by_kind(stack)
+    started = time.perf_counter()
+    done = asyncio.run(drive(run, args.rounds, args.students, args.timeout))
+    wall = time.perf_counter() - started
+    wait_idle(stack)
+    after = cpu_by_kind(stack)
+    rows = asyncio.run(staff_rows(run.url, [d.submission for d in done]))
+    verdicts = {}
+    for d in done:
+        verdicts[d.verdict] = verdicts.get(d.verdict, 0) + 1
+    judged = len(done)
+    created = [parse_time(r["created_at"]) for r in rows]
+    judged_at = [parse_time(r["judged_at"]) for r in rows]
+    span = max(judged_at) - min(created)
+    cpu = {kind: (after[kind] - before[kind]) / judged for kind in after}
+    platform_cpu = sum(cpu[k] for k in ("web", "worker", "postgres", "redis"))
+    return {
+        "workers": concurrency,
+        "students": args.students,
+        "rounds": args.rounds,
+        "judged": judged,
+        "verdicts": verdicts,
+        "wall_s": wall,
+        "span_s": span,
+        "throughput": judged / span,
+        "bare": bare,
+        "ratio": (judged / span) / bare["rate"],
+        "latency_client_s": [d.seen - d.submitted for d in done],
+        "latency_server_s": [j - c for c, j in zip(created, judged_at, strict=True)],
+        "queue_wait_s": [r["queue_wait_ms"] / 1000 for r in rows],
+        "judging_time_s": [r["judging_time_ms"] / 1000 for r in rows],
+        "polls": sum(d.polls for d in done) / judged,
+        "cpu_per_judged_s": cpu,
+        "platform_cpu_per_judged_s": platform_cpu,
+        "cpu_total_s": {kind: after[kind] - before[kind] for kind in after},
+    }
+
+
+def report(figures: dict) -> None:
+    def ms(values: list[float]) -> str:
+        p50, p95 = percentile(values, 50), percentile(values, 95)
+        return f"p50 {1000 * p50:.0f} ms, p95 {1000 * p95:.0f} ms"
+
+    bare = figures["bare"]
+    cpu = figures["cpu_per_judged_s"]
+    sandbox = cpu["sandbox"]
+    print(f"\n== {figures['workers']} judging process(es): {figures['students']} students x "
+          f"{figures['rounds']} rounds, {figures['judged']} judged {figures['verdicts']}, "
+          f"{figures['wall_s']:.1f} s")  # fmt: skip
+    span = figures["span_s"]
+    print(f"throughput: {figures['throughput']:.2f} judged/s (server clock, {span:.1f} s)")
+    print(f"bare sandboxed judgings, {figures['workers']} at a time: {bare['rate']:.2f} /s "
+          f"({bare['count']} in {bare['seconds']:.1f} s; sandbox CPU "
+          f"{1000 * bare['sandbox_cpu_per_judging']:.1f} ms each)")  # fmt: skip
+    print(f"throughput / bare rate: {figures['ratio']:.2f}")
+    print(f"submit-to-verdict, as polled every second: {ms(figures['latency_client_s'])} "
+          f"({figures['polls']:.1f} polls per submission)")  # fmt: skip
+    print(f"submit-to-verdict, server clock:          {ms(figures['latency_server_s'])}")
+    print(f"queue wait (staff API):                    {ms(figures['queue_wait_s'])}")
+    print(f"judging time (staff API):                  {ms(figures['judging_time_s'])}")
+    print("CPU per judged submission:")
+    for kind, seconds in cpu.items():
+        print(f"  {kind:>15}: {1000 * seconds:7.1f} ms")
+    platform_cpu = figures["platform_cpu_per_judged_s"]
+    verdict = "met" if platform_cpu <= sandbox else "NOT met"
+    print(f"platform (web + worker + postgres + redis): {1000 * platform_cpu:.1f} ms vs sandbox "
+          f"{1000 * sandbox:.1f} ms: ratio {platform_cpu / sandbox:.2f}, "
+          f"target <= 1 {verdict}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=24)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="judging processes of the Celery worker, a phase each")  # fmt: skip
+    parser.add_argument("--bare", type=int, default=60, help="bare judgings per phase")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=600, help="seconds, per phase")
+    parser.add_argument("--stack-dir", default=str(ROOT / ".stack-load"))
+    parser.add_argument("--ports", default="8130,5472,6419", help="web,postgres,redis")
+    parser.add_argument("--keep", action="store_true", help="leave the stack running")
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args()
+    web_port, pg_port, redis_port = (int(p) for p in args.ports.split(","))
+    stack = Stack(
+        root=Path(args.stack_dir),
+        web_port=web_port,
+        pg_port=pg_port,
+        redis_port=redis_port,
+        web_workers=args.web_workers,
+        workers=[],
+        settings={"COURSES_JUDGE_BACKEND": "local", "COURSES_API_LOGIN_RATE": "100000/min"},
+    )
+    print(f"machine: {platform.node()}, {os.cpu_count()} cores, kernel {platform.release()}, "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    print(f"problem: {PROBLEM_TITLE!r} (function-style Python, {len(PROBLEM.cases)} cases, "
+          f"reference solution); stack {stack.url} in {stack.root}")  # fmt: skip
+    try:
+        stack.start()
+        setup = json.loads(
+            stack.manage(
+                "shell", "-c",
+                SETUP.format(template=STUDENT, count=args.students, password=PASSWORD,
+                             slug=demo.COURSE["slug"], title=PROBLEM_TITLE),
+            ).strip().splitlines()[-1]
+        )  # fmt: skip
+        run = Run(stack.url, setup["problem"])
+        before = cpu_by_kind(stack)
+        started = time.perf_counter()
+        run.tokens = asyncio.run(login_all(stack.url, args.students))
+        after = cpu_by_kind(stack)
+        print(f"{args.students} logins in {time.perf_counter() - started:.1f} s, web CPU "
+              f"{1000 * (after['web'] - before['web']) / args.students:.0f} ms each "
+              "(password hashing; not counted below)")  # fmt: skip
+        results = []
+        for concurrency in args.workers:
+            figures = phase(stack, run, concurrency, args, setup["limits"])
+            report(figures)
+            results.append(figures)
+        print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1))
+    finally:
+        if not args.keep:
+            stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "load"
+    sys.exit(main())
