@@ -45,7 +45,9 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
+import subprocess
 import sys
 import textwrap
 import threading
@@ -303,6 +305,49 @@ async def staff_rows(url: str, ids: list[int]) -> list[dict]:
         return list(await asyncio.gather(*(one(pk) for pk in ids)))
 
 
+# --- profiles (--profile): py-spy on the web and judging processes during the load --------------
+
+
+def start_profiles(stack: Stack, directory: Path, concurrency: int) -> list[subprocess.Popen]:
+    """py-spy (collapsed stacks) on gunicorn and its workers, and on each judging process."""
+    directory.mkdir(parents=True, exist_ok=True)
+    group = stack.pid(f"worker-{WORKER}")
+    pool = [p.pid for p in processes().values() if p.ppid == group and p.pgrp == group]
+    targets = [("web", stack.pid("web"), ["--subprocesses"])]
+    targets += [(f"judging{i}", pid, []) for i, pid in enumerate(pool)]
+    spies = []
+    for name, pid, extra in targets:
+        out = directory / f"{name}-c{concurrency}.txt"
+        argv = [str(Path(sys.executable).parent / "py-spy"), "record", "--nonblocking", "--gil", "-r", "100",
+                "-f", "raw", "-o", str(out), "-p", str(pid), *extra]  # fmt: skip
+        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(1)  # attached
+    return spies
+
+
+def stop_profiles(spies: list[subprocess.Popen]) -> None:
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        spy.wait(30)
+
+
+def profile_summary(path: Path, top: int = 25) -> str:
+    """The functions with the most samples on their stack (inclusive), of a collapsed file."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack_text, _, count = line.rpartition(" ")
+        samples = int(count)
+        total += samples
+        for frame in set(stack_text.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + samples
+    lines = [f"{path.name}: {total} samples"]
+    for frame, samples in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"  {100 * samples / total:5.1f}%  {frame}")
+    return "\n".join(lines)
+
+
 # --- one phase: one worker concurrency ----------------------------------------------------------
 
 
@@ -353,12 +398,14 @@ def phase(stack: Stack, run: Run, concurrency: int, args: argparse.Namespace, li
     wait_idle(stack)
     bare = bare_rate(stack, limits, concurrency, args.bare)
     wait_idle(stack)
+    spies = start_profiles(stack, Path(args.profile), concurrency) if args.profile else []
     before = cpu_by_kind(stack)
     started = time.perf_counter()
     done = asyncio.run(drive(run, args.rounds, args.students, args.timeout))
     wall = time.perf_counter() - started
     wait_idle(stack)
     after = cpu_by_kind(stack)
+    stop_profiles(spies)
     rows = asyncio.run(staff_rows(run.url, [d.submission for d in done]))
     verdicts = {}
     for d in done:
@@ -436,6 +483,8 @@ def main() -> int:
     parser.add_argument("--ports", default="8130,5472,6419", help="web,postgres,redis")
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--profile", help="a directory: py-spy samples the web and judging "
+                        "processes during each load (costs CPU: not for the figures)")  # fmt: skip
     args = parser.parse_args()
     web_port, pg_port, redis_port = (int(p) for p in args.ports.split(","))
     stack = Stack(
@@ -473,6 +522,9 @@ def main() -> int:
             figures = phase(stack, run, concurrency, args, setup["limits"])
             report(figures)
             results.append(figures)
+            for path in sorted(Path(args.profile or ".").glob(f"*-c{concurrency}.txt")):
+                if args.profile:
+                    print(profile_summary(path))
         print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
