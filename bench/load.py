@@ -318,8 +318,8 @@ def start_profiles(stack: Stack, directory: Path, concurrency: int) -> list[subp
     spies = []
     for name, pid, extra in targets:
         out = directory / f"{name}-c{concurrency}.txt"
-        argv = [str(Path(sys.executable).parent / "py-spy"), "record", "--nonblocking", "--gil", "-r", "100",
-                "-f", "raw", "-o", str(out), "-p", str(pid), *extra]  # fmt: skip
+        argv = [str(Path(sys.executable).parent / "py-spy"), "record", "--nonblocking", "--gil",
+                "-r", "100", "-f", "raw", "-o", str(out), "-p", str(pid), *extra]  # fmt: skip
         spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(1)  # attached
     return spies
