@@ -7,10 +7,11 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.base
 .PHONY: run test lint system-deps system-deps-test system-deps-stack install install-dev \
 	services-start services-stop test-scaled stack stack-stop stack-status bench
 
-# Debian packages: bubblewrap (the local sandbox) and the compilers of the default languages to
-# run the platform; Chromium too for the browser tests. As root we install what is missing,
-# otherwise we only say what to install.
-RUN_PACKAGES := bubblewrap gcc g++
+# Debian packages: bubblewrap and libseccomp (the local sandbox) and the toolchain of every
+# language the language table enables by default (REQUIRED_LANGUAGES: python3, gcc, g++) to run
+# the platform; Chromium too for the browser tests. As root we install what is missing,
+# otherwise we only say what to install. judge_check reports any that is still absent.
+RUN_PACKAGES := bubblewrap libseccomp2 python3 gcc g++
 # The scaled deployment on one host (`make stack`) and its resilience tests.
 STACK_PACKAGES := postgresql-15 redis-server
 TEST_PACKAGES := $(RUN_PACKAGES) $(STACK_PACKAGES) chromium curl jq

@@ -71,3 +71,21 @@ def validate_problem(self, problem_id: int) -> int:
         backoff = min(2**self.request.retries, 60) * (0.5 + random.random())
         countdown = getattr(exc, "retry_after_s", None) or backoff
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task
+def sweep_sandbox() -> dict:
+    """Remove what dead local-sandbox runs left on this host (beat, and ``run_periodic``).
+
+    Each worker's sandbox service sweeps by itself too; this also covers a host whose workers
+    all died. Nothing to do with another backend.
+    """
+    from django.conf import settings
+
+    if getattr(settings, "COURSES_JUDGE_BACKEND", "local") != "local":
+        return {}
+    from courses.judging.backends.local import sweep_host
+
+    return sweep_host(
+        uid_first=settings.COURSES_SANDBOX_UID_FIRST, uid_count=settings.COURSES_SANDBOX_UID_COUNT
+    )

@@ -349,6 +349,11 @@ JUDGE0_CIRCUIT_FAILURES = env_int("JUDGE0_CIRCUIT_FAILURES", 5)
 JUDGE0_CIRCUIT_COOLDOWN_SECONDS = float(os.environ.get("JUDGE0_CIRCUIT_COOLDOWN_SECONDS", 30))
 # Development only: run code with no sandbox at all when no sandbox is usable.
 COURSES_ALLOW_UNSANDBOXED = env_bool("COURSES_ALLOW_UNSANDBOXED", False)
+#: Local sandbox: sandboxes each worker process keeps pre-started (0: start one per run), and
+#: the host's reserved uid range (uids of host accounts in it are left out; see judge_check).
+COURSES_SANDBOX_POOL = env_int("COURSES_SANDBOX_POOL", 2)
+COURSES_SANDBOX_UID_FIRST = env_int("COURSES_SANDBOX_UID_FIRST", 61000)
+COURSES_SANDBOX_UID_COUNT = env_int("COURSES_SANDBOX_UID_COUNT", 1000)
 
 # Limits of the "Run code" button (CodeExecutorService.run_freely) and of submissions.
 COURSES_MAX_SOURCE_BYTES = env_int("COURSES_MAX_SOURCE_BYTES", 64 * 1024)
@@ -418,6 +423,11 @@ COURSES_CACHE_TTL_SECONDS = env_int("COURSES_CACHE_TTL_SECONDS", 300)
 #: the deadline itself, so the interval only bounds how soon a score appears.
 CELERY_BEAT_SCHEDULE["finish-expired-exam-attempts"] = {
     "task": "courses.tasks.finish_expired_attempts",
+    "schedule": 60.0,
+}
+# What dead local-sandbox runs left behind (each worker's sandbox service also sweeps by itself).
+CELERY_BEAT_SCHEDULE["sweep-sandbox"] = {
+    "task": "courses.tasks.sweep_sandbox",
     "schedule": 60.0,
 }
 

@@ -30,6 +30,8 @@ class Language:
     judge0_names: tuple[str, ...]
     #: ``{source}`` and ``{binary}`` in argv are replaced by these names.
     binary_filename: str = ""
+    #: The Debian package that provides its toolchain (what to install when it is missing).
+    debian_package: str = ""
 
     @property
     def executable(self) -> str:
@@ -77,6 +79,7 @@ LANGUAGES: dict[str, Language] = {
             compile_argv=None,
             version_argv=("/usr/bin/python3", "--version"),
             judge0_names=("Python (3.", "Python 3"),
+            debian_package="python3",
         ),
         Language(
             key="c",
@@ -96,6 +99,7 @@ LANGUAGES: dict[str, Language] = {
             run_argv=("./{binary}",),
             version_argv=("/usr/bin/gcc", "--version"),
             judge0_names=("C (GCC",),
+            debian_package="gcc",
         ),
         Language(
             key="cpp",
@@ -114,6 +118,7 @@ LANGUAGES: dict[str, Language] = {
             run_argv=("./{binary}",),
             version_argv=("/usr/bin/g++", "--version"),
             judge0_names=("C++ (GCC",),
+            debian_package="g++",
         ),
         Language(
             key="javascript",
@@ -123,6 +128,7 @@ LANGUAGES: dict[str, Language] = {
             compile_argv=None,
             version_argv=(_which("node", "/usr/bin/node"), "--version"),
             judge0_names=("JavaScript (Node.js",),
+            debian_package="nodejs",
         ),
         Language(
             key="java",
@@ -133,12 +139,28 @@ LANGUAGES: dict[str, Language] = {
             run_argv=("/usr/bin/java", "-Xss64m", "-XX:+UseSerialGC", "-cp", ".", "{binary}"),
             version_argv=("/usr/bin/java", "-version"),
             judge0_names=("Java (OpenJDK",),
+            debian_package="default-jdk-headless",
         ),
     )
 }
 
-#: Languages every installation must support; the others appear only when installed.
+#: The languages the table enables by default: ``make`` installs their toolchains (the Makefile's
+#: RUN_PACKAGES), and CI (``COURSES_REQUIRE_SANDBOX=1``) fails when one is missing; elsewhere a
+#: missing toolchain is reported by ``judge_check`` and its tests are skipped. The others appear
+#: only when installed.
 REQUIRED_LANGUAGES = ("python", "c", "cpp")
+
+
+def missing_toolchain(key: str) -> str | None:
+    """Why ``key``'s toolchain cannot run on this host (with what to install), or None."""
+    lang = get_language(key)
+    if lang.is_installed:
+        return None
+    programs = [lang.run_argv[0], *(lang.compile_argv or ())[:1]]
+    absent = [
+        p for p in programs if os.path.isabs(p) and not os.access(os.path.realpath(p), os.X_OK)
+    ] or programs[-1:]
+    return f"{', '.join(absent)} missing (apt-get install {lang.debian_package})"
 
 
 def get_language(key: str) -> Language:

@@ -63,6 +63,11 @@ class Limits:
                 raise ValueError(f"Limits.{name} must be positive")
 
 
+#: On a loaded host a program may wait for a CPU; the local sandbox does not count that wait
+#: against ``wall_time_ms`` (a CPU-bound program is judged on its CPU time), but never lets a run
+#: last longer than this many times its wall limit (issue 11, ``harness_program.WALL_BACKSTOP``).
+WALL_STARVATION_FACTOR = 3
+
 #: Limits for compiling, whatever the problem says: a compile bomb must end in bounded time.
 COMPILE_LIMITS = Limits(
     cpu_time_ms=10_000,

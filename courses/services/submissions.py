@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from courses.exam_time import utc
 from courses.judging.languages import LANGUAGES
-from courses.judging.types import COMPILE_LIMITS, Limits, Verdict
+from courses.judging.types import COMPILE_LIMITS, WALL_STARVATION_FACTOR, Limits, Verdict
 from courses.models import Problem, Submission, SubmissionTestResult
 from courses.services.errors import (
     InvalidInput,
@@ -183,11 +183,13 @@ def judging_lease(*, limits: Limits, case_count: int) -> timedelta:
     """Longer than the longest possible judging run of a submission.
 
     Worst case: the compile at its wall limit, then every case one after another at its wall
-    limit, plus ``COURSES_JUDGING_LEASE_MARGIN_SECONDS``; never shorter than
-    ``COURSES_JUDGING_LEASE_SECONDS``.
+    limit stretched as far as a starved host may stretch it (``WALL_STARVATION_FACTOR``), plus
+    ``COURSES_JUDGING_LEASE_MARGIN_SECONDS``; never shorter than ``COURSES_JUDGING_LEASE_SECONDS``.
     """
     margin_ms = settings.COURSES_JUDGING_LEASE_MARGIN_SECONDS * 1000
-    worst_ms = COMPILE_LIMITS.wall_time_ms + case_count * limits.wall_time_ms + margin_ms
+    longest_case_ms = WALL_STARVATION_FACTOR * limits.wall_time_ms
+    worst_ms = WALL_STARVATION_FACTOR * COMPILE_LIMITS.wall_time_ms
+    worst_ms += case_count * longest_case_ms + margin_ms
     return timedelta(seconds=max(settings.COURSES_JUDGING_LEASE_SECONDS, worst_ms / 1000))
 
 

@@ -13,8 +13,9 @@ import unittest
 
 from courses.judging.backends.local import LocalSandboxBackend, cgroups, detect_isolation, uids
 from courses.judging.backends.local.isolation import FULL
-from courses.judging.backends.local.sweep import _processes_by_uid
-from courses.judging.types import Limits, RunRequest, RunResult
+from courses.judging.backends.local.sweep import processes_by_uid
+from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest, RunResult
+from courses.tests.toolchains import require_language, requires_language
 
 #: Small limits keep the whole suite fast on 2 cores.
 SMALL = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=64 * 1024, output_bytes=64 * 1024)
@@ -73,6 +74,13 @@ class SandboxTestMixin:
         require_sandbox(cls)
         cls.backend = LocalSandboxBackend(one_process=cls.one_process)
 
+    @classmethod
+    def tearDownClass(cls) -> None:
+        backend = cls.__dict__.get("backend")
+        if backend is not None:
+            backend.close(wait=True)
+        super().tearDownClass()  # type: ignore[misc]
+
     def tearDown(self) -> None:
         self.assertEqual(leftovers(self.backend), [], "a run left something behind")
         super().tearDown()  # type: ignore[misc]
@@ -91,33 +99,57 @@ class SandboxTestMixin:
         return result
 
 
+def assert_time_limit_by_cpu(test, result: RunResult, limits: Limits) -> None:
+    """A time limit decided on CPU time, as it must be whatever the host's load.
+
+    The program reached its CPU limit and was stopped for it; the wall clock stops it first
+    only when the host starved it so long that even the wall limit stretched for the time it
+    waited for a CPU ran out (``WALL_STARVATION_FACTOR`` times the limit), and then the result
+    says so: a wall-clock stop at the limit itself would be a CPU-bound program judged on the
+    host's load.
+    """
+    test.assertEqual(result.outcome, Outcome.TIME_LIMIT, result)
+    if result.wall_timed_out:
+        test.assertGreaterEqual(
+            result.wall_time_ms, WALL_STARVATION_FACTOR * limits.wall_time_ms, result
+        )
+        test.assertLess(result.cpu_time_ms, limits.cpu_time_ms, result)
+    else:
+        test.assertGreaterEqual(result.cpu_time_ms, limits.cpu_time_ms, result)
+
+
 def leftovers(backend: LocalSandboxBackend) -> list[str]:
     """Processes, cgroups and boxes of sandbox uids whose lock nobody holds (= leaked).
 
-    Items whose uid lock is held belong to live runs of other processes (parallel test runs),
-    so they are not counted; after ``run_batch`` returns, this process holds no lock.
+    Items whose uid lock is held belong to live runs (this process's pre-started sandboxes, a
+    run still tearing down after its reply, parallel test runs), so they are not counted. An
+    item is looked at again while its lock is held: a supervisor releases the lock only once
+    its sandbox is gone, so what is still there then has really leaked.
     """
     found = []
+    layout = backend.isolation.layout
 
-    def orphaned(uid: int | None) -> bool:
+    def leaked(uid: int | None, still_there) -> bool:
         if uid is None:
             return False
         lease = uids.try_lock(backend.lock_dir, uid)
         if lease is None:
             return False
-        lease.release()
-        return True
+        try:
+            return still_there()
+        finally:
+            lease.release()
 
-    for uid, pids in _processes_by_uid(backend.uid_first, backend.uid_count).items():
-        if orphaned(uid):
+    for uid, pids in processes_by_uid(backend.uid_list).items():
+        if leaked(uid, lambda uid=uid: bool(processes_by_uid([uid]))):
             found.append(f"processes of uid {uid}: {pids}")
-    layout = backend.isolation.layout
     if layout is not None:
         for name in layout.names():
-            if orphaned(uids.uid_of_name(name)):
+            if leaked(uids.uid_of_name(name), lambda name=name: name in layout.names()):
                 found.append(f"cgroup {name}")
     for name in os.listdir(backend.boxes_dir):
-        if orphaned(uids.uid_of_name(name)):
+        path = os.path.join(backend.boxes_dir, name)
+        if leaked(uids.uid_of_name(name), lambda path=path: os.path.lexists(path)):
             found.append(f"box {name}")
     return found
 
@@ -126,9 +158,12 @@ __all__ = [
     "SMALL",
     "TIME",
     "SandboxTestMixin",
+    "assert_time_limit_by_cpu",
     "cgroups",
     "leftovers",
     "local_backend",
+    "require_language",
     "require_sandbox",
+    "requires_language",
     "requires_sandbox",
 ]

@@ -12,9 +12,10 @@ from courses.judging.backends.local import (
     LocalSandboxBackend,
     build_harness_program,
     case_result,
+    harness_program,
     parse_report,
 )
-from courses.judging.types import Limits, Outcome, RunRequest
+from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest
 
 from .sandbox_fixtures import SandboxTestMixin
 
@@ -215,3 +216,16 @@ class EmbeddedHarnessProgramTestCase(SimpleTestCase):
             [r.outcome for r in results],
             [Outcome.RUNTIME_ERROR, Outcome.OK, Outcome.RUNTIME_ERROR],
         )
+
+
+class RunnerRulesTestCase(SimpleTestCase):
+    """Rules of the runner that hold without a sandbox."""
+
+    def test_scratch_directories_are_never_emptied_outside_a_sandbox(self):
+        """Run on the host (not the init of its own pid namespace, or as root), the runner
+        empties nothing, whatever it is asked: /tmp is everybody's there."""
+        self.assertEqual(harness_program.scratch_dirs(["/tmp", "/dev/shm"]), [])
+        self.assertEqual(harness_program.scratch_dirs([]), [])
+
+    def test_the_runners_wall_backstop_is_the_one_leases_are_computed_with(self):
+        self.assertEqual(harness_program.WALL_BACKSTOP, WALL_STARVATION_FACTOR)

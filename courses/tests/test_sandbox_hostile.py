@@ -17,9 +17,10 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
+from courses.judging.backends.local.seccomp import DENIED_ERRNO
 from courses.judging.types import Limits, Outcome, RunRequest
 
-from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin, leftovers
+from .sandbox_fixtures import SMALL, TIME, SandboxTestMixin, leftovers, requires_language
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET = "codecourses-test-secret-0123456789abcdef"
@@ -40,6 +41,7 @@ class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
             os._exit(0)
         os.waitpid(pid, 0)
 
+    @requires_language("c")
     def test_01_fork_bomb_is_contained(self):
         result = self.run_one("c", C_FORK_BOMB, limits=TIME)
         # Held at the pids cap; 64 processes' kernel memory may fill a 64 MiB cgroup first.
@@ -64,6 +66,7 @@ class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
         result = self.run_one("python", source)
         self.assertIn(result.outcome, (Outcome.MEMORY_LIMIT, Outcome.RUNTIME_ERROR))
 
+    @requires_language("c")
     def test_06_c_deep_recursion_is_not_a_time_limit(self):
         source = (
             "int f(int n){volatile char pad[64]; pad[0]=n; return n? f(n-1)+pad[0] : 0;}\n"
@@ -92,6 +95,7 @@ class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
         self.assertEqual(result.outcome, Outcome.OK, result)
         self.assertEqual(result.stdout, b"parent done\n")
 
+    @requires_language("c")
     def test_12_spinning_threads_are_timed_by_summed_cpu(self):
         source = (
             "#include <pthread.h>\nvoid*spin(void*a){volatile long x=0;for(;;)x++;}\n"
@@ -128,11 +132,26 @@ class HostileProcessesTestCase(SandboxTestMixin, SimpleTestCase):
         self.assertEqual(result.outcome, Outcome.RUNTIME_ERROR)
 
     def test_38_busy_waiting_on_the_clock_is_judged_on_cpu(self):
-        source = "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.5: pass\n"
-        limits = Limits(cpu_time_ms=1000, wall_time_ms=4000, memory_kb=64 * 1024)
+        """Spinning on the clock for 3 s of wall time: the verdict follows the CPU it used.
+
+        On a quiet host that is 3 s of CPU, past the 1 s limit: TLE by CPU. On a loaded one
+        the program may get less than a third of a CPU and finish within its CPU limit: then
+        it is accepted, and the CPU time reported is the one it measured itself.
+        """
+        source = (
+            "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 3: pass\n"
+            "print(time.process_time())\n"
+        )
+        limits = Limits(cpu_time_ms=1000, wall_time_ms=5000, memory_kb=64 * 1024)
         result = self.run_one("python", source, limits=limits)
-        self.assertEqual(result.outcome, Outcome.TIME_LIMIT)
-        self.assertFalse(result.wall_timed_out)
+        if result.outcome == Outcome.TIME_LIMIT:
+            self.assertFalse(result.wall_timed_out, result)
+            self.assertGreaterEqual(result.cpu_time_ms, limits.cpu_time_ms, result)
+        else:
+            self.assertEqual(result.outcome, Outcome.OK, result)
+            own_cpu_ms = float(result.stdout) * 1000
+            self.assertLess(result.cpu_time_ms, limits.cpu_time_ms, result)
+            self.assertAlmostEqual(result.cpu_time_ms, own_cpu_ms, delta=100)
 
 
 class HostileOutputTestCase(SandboxTestMixin, SimpleTestCase):
@@ -156,6 +175,7 @@ class HostileOutputTestCase(SandboxTestMixin, SimpleTestCase):
             result.outcome, (Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT, Outcome.OUTPUT_LIMIT)
         )
 
+    @requires_language("c")
     def test_16_writing_past_the_file_size_limit(self):
         source = (
             '#include <stdio.h>\nint main(void){FILE*f=fopen("/tmp/f","w");static char b[1<<20];'
@@ -223,7 +243,7 @@ class SecretsTestCase(SandboxTestMixin, SimpleTestCase):
             str(PROJECT_DIR / "db.sqlite3"),
             str(PROJECT_DIR / "codecourses_test_settings_secret.py"),
             str(PROJECT_DIR / ".env"), str(PROJECT_DIR / "config/settings/base.py"),
-            "/proc/1/root/etc/shadow", "/var/lib/codecourses/boxes",
+            "/proc/1/root/etc/shadow", "/var/lib/codecourses/boxes", "/var/lib/codecourses/sandbox",
         ]  # fmt: skip
         source = (
             "import sys\n"
@@ -326,9 +346,12 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
     """Rows 24, 36, 37, 39 and the rest of the seccomp policy."""
 
     def test_seccomp_denies_dangerous_syscalls(self):
+        """Each denied call fails with the filter's own errno (ENOSYS), never the kernel's
+        answer for lack of privilege: without the filter this test fails (issue 11)."""
         source = PY_ERRNO_OF + (
             "import socket\n"
             "print('ptrace', errno_of(libc.ptrace(16, 1, 0, 0)))\n"
+            "print('ptrace_traceme', errno_of(libc.ptrace(0, 0, 0, 0)))\n"
             "print('unshare', errno_of(libc.unshare(0x10000000)))\n"
             "print('mount', errno_of(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)))\n"
             "print('clone3', errno_of(libc.syscall(435, 0, 0)))\n"
@@ -340,30 +363,50 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "print('tiocsti', errno_of(libc.ioctl(0, 0x5412, b'x')))\n"
             "print('tiocsti_high', errno_of(libc.ioctl(0, 0x100005412, b'x')))\n"
             "print('flock', errno_of(libc.flock(os.open('/usr/bin/python3', os.O_RDONLY), 2)))\n"
-            "try: socket.socket(40, socket.SOCK_STREAM); print('vsock ok')\n"
-            "except OSError as e: print('vsock', os.strerror(e.errno))\n"
+            "print('inotify', errno_of(libc.inotify_init1(0)))\n"
+            "print('fanotify', errno_of(libc.syscall(300, 0, 0)))\n"
+            "print('cachestat', errno_of(libc.syscall(451, 0, 0, 0, 0)))\n"
+            "print('pidfd_getfd', errno_of(libc.syscall(438, 0, 0, 0)))\n"
+            "print('process_vm_readv', errno_of(libc.syscall(310, os.getpid(), 0, 0, 0, 0, 0)))\n"
+            "print('shmget', errno_of(libc.syscall(29, 0, 4096, 0o1600)))\n"
+            "print('msgget', errno_of(libc.syscall(68, 0, 0o1600)))\n"
+            "print('semget', errno_of(libc.syscall(64, 0, 1, 0o1600)))\n"
+            "print('mq_open', errno_of(libc.syscall(240, b'q', 0o100, 0o600, 0)))\n"
+            "for family, name in ((2, 'inet'), (10, 'inet6'), (16, 'netlink'), (40, 'vsock')):\n"
+            "    try: socket.socket(family, socket.SOCK_DGRAM); print(name, 'ok')\n"
+            "    except OSError as e: print(name, os.strerror(e.errno))\n"
+            "try: socket.socketpair(socket.AF_INET); print('socketpair_inet ok')\n"
+            "except OSError as e: print('socketpair_inet', os.strerror(e.errno))\n"
+            "a, b = socket.socketpair(); a.send(b'x'); print('unix', b.recv(1).decode())\n"
             "print('fork', 'ok' if os.fork() or os._exit(0) else '')\n"
         )
         result = self.run_one("python", source)
         self.assertEqual(result.outcome, Outcome.OK, result)
         lines = dict(line.split(" ", 1) for line in result.stdout.decode().splitlines())
-        denied = "Operation not permitted"
-        for name in ("ptrace", "unshare", "mount", "io_uring", "bpf", "keyctl", "userfaultfd",
-                     "perf", "tiocsti", "tiocsti_high", "flock", "vsock"):  # fmt: skip
-            self.assertEqual(lines[name], denied, name)
-        self.assertEqual(lines["clone3"], "Function not implemented")
+        denied = os.strerror(DENIED_ERRNO)
+        for name in (
+            "ptrace", "ptrace_traceme", "unshare", "mount", "clone3", "io_uring", "bpf", "keyctl",
+            "userfaultfd", "perf", "tiocsti", "tiocsti_high", "flock", "inotify", "fanotify",
+            "cachestat", "pidfd_getfd", "process_vm_readv", "shmget", "msgget", "semget",
+            "mq_open", "inet", "inet6", "netlink", "vsock", "socketpair_inet",
+        ):  # fmt: skip
+            with self.subTest(call=name):
+                self.assertEqual(lines[name], denied)
+        self.assertEqual(lines["unix"], "x")  # AF_UNIX stays (asyncio, multiprocessing)
         self.assertEqual(lines["fork"], "ok")
 
+    @requires_language("c")
     def test_24_ptrace_of_the_sandbox_init_from_c(self):
         source = (
             "#include <sys/ptrace.h>\n#include <errno.h>\n#include <stdio.h>\n"
             'int main(void){long r=ptrace(PTRACE_ATTACH,1,0,0);printf("%ld %d\\n",r,errno);}\n'
         )
         result = self.run_one("c", source)
-        self.assertEqual(result.stdout, b"-1 1\n")  # EPERM
+        self.assertEqual(result.stdout, f"-1 {DENIED_ERRNO}\n".encode())  # the filter's errno
 
 
 class ConcurrentHostileRunsTestCase(SandboxTestMixin, SimpleTestCase):
+    @requires_language("c")
     def test_twenty_hostile_runs_at_once_leave_host_and_later_runs_intact(self):
         hostile = [
             ("c", C_FORK_BOMB),

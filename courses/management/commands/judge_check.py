@@ -1,9 +1,12 @@
 """``python manage.py judge_check``: can this host judge code, and how well isolated?
 
 Prints the backend, the isolation mode (``full``, ``rlimits``, ``none``) with what it is made
-of or what is missing, each installed language's version, and a hello-world run per language
-with its outcome and time. Exits non-zero when a required language (python, c, cpp) cannot
-run hello-world, so deployment scripts and CI can gate on it. Needs no database.
+of or what is missing, which of the sandbox's guarantees hold on this host (and which do not),
+each installed language's version, and a hello-world run per language with its outcome and
+time. A language whose toolchain is absent is reported with what to install. Exits non-zero
+when an installed language cannot run hello-world (a broken sandbox), and, under
+``COURSES_REQUIRE_SANDBOX=1`` (CI), when the toolchain of a default language (python, c, cpp)
+is missing; deployment scripts and CI gate on it. Needs no database.
 
 With ``COURSES_JUDGE_BACKEND=judge0`` it checks the configured Judge0 instead (``judge0_check``):
 its version and ``/config_info`` (batches, maxima), a hello-world per required language, and
@@ -12,6 +15,7 @@ every problem whose limits that Judge0 cannot run, which fails the check as it f
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 
@@ -19,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from courses.judging.backends.local import LocalSandboxBackend
 from courses.judging.errors import JudgeError
-from courses.judging.languages import LANGUAGES, REQUIRED_LANGUAGES
+from courses.judging.languages import LANGUAGES, REQUIRED_LANGUAGES, missing_toolchain
 from courses.judging.types import Limits, Outcome, RunRequest
 
 HELLO = {
@@ -55,15 +59,21 @@ class Command(BaseCommand):
 
             check_judge0(self.stdout, HELLO, LIMITS)
             return
-        backend = LocalSandboxBackend(one_process=False)
+        backend = LocalSandboxBackend(one_process=False, pool_size=0)
         iso = backend.isolation
         self.stdout.write(f"backend: {backend.name}")
         self.stdout.write(f"isolation: {iso.mode or 'unavailable'} ({iso.detail})")
+        self.stdout.write("guarantees on this host:")
+        for holds, text in backend.guarantees():
+            mark = "n/a" if holds is None else "yes" if holds else "no "
+            self.stdout.write(f"  [{mark}] {text}")
         failed = []
+        required = os.environ.get("COURSES_REQUIRE_SANDBOX") == "1"
         for key, lang in LANGUAGES.items():
-            if not lang.is_installed:
-                self.stdout.write(f"{key}: not installed")
-                if key in REQUIRED_LANGUAGES:
+            missing = missing_toolchain(key)
+            if missing:
+                self.stdout.write(f"{key}: not installed: {missing}")
+                if key in REQUIRED_LANGUAGES and required:
                     failed.append(key)
                 continue
             version = _version(lang.version_argv)
@@ -82,5 +92,6 @@ class Command(BaseCommand):
             )
             if not ok and key in REQUIRED_LANGUAGES:
                 failed.append(key)
+        backend.close()
         if failed:
             raise CommandError("hello-world failed for: " + ", ".join(failed))

@@ -38,7 +38,7 @@ from courses.tasks import judge_submission, requeue_stale_submissions
 from courses.tests import factories
 from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
 from courses.tests.interleave import Choreography
-from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
+from courses.tests.sandbox_fixtures import local_backend, requires_language, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.services.db_fixtures import run_together
 
@@ -220,6 +220,7 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
         self.assertIn("SyntaxError", submission.compile_output)
         self.assertEqual(submission.score, 0)
 
+    @requires_language("c", "cpp")
     def test_c_and_cpp_compile_errors_are_compilation_errors(self):
         for language, code in (
             ("c", "int main(void) { return undefined_name; }\n"),

@@ -43,6 +43,7 @@ from courses.judging.types import Limits, Outcome, RunRequest, Verdict
 from courses.judging.verdicts import api_status_for
 from courses.tests.fakes.judge0 import FakeJudge0, Fault
 from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
+from courses.tests.toolchains import requires_language
 
 TOKEN = "s3cret-token"
 FAST = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=128 * 1024, output_bytes=64 * 1024)
@@ -223,6 +224,7 @@ class ExternalIntegrationTestCase(SimpleTestCase):
         for request in self.fake.requests_to(BATCH_GET):
             self.assertLessEqual(len(request["query"]["tokens"].split(",")), 20)
 
+    @requires_language("c")  # the fake Judge0 compiles with this host's gcc
     def test_statuses_map_to_outcomes_verdicts_and_api_statuses(self):
         backend = self.backend(use_harness=False)
         runs = {
@@ -261,6 +263,7 @@ class ExternalIntegrationTestCase(SimpleTestCase):
         self.assertEqual(api_status_for(tle.verdict).code, "time_limit_exceeded")
         self.assertEqual(api_status_for(Verdict.ACCEPTED, created=True).http_status, 201)
 
+    @requires_language("c")  # the fake Judge0 compiles with this host's gcc
     def test_direct_signal_statuses_7_to_12_are_runtime_errors(self):
         with FakeJudge0(auth_token=TOKEN, bash_wrapper=False) as fake:
             backend = self.backend(fake.url, use_harness=False)

@@ -6,13 +6,14 @@ import socket
 
 from django.test import TestCase, override_settings
 
+from courses.judging.backends.local.seccomp import DENIED_ERRNO
 from courses.judging.errors import BackendUnavailable, ExecutorBusy
-from courses.judging.types import Verdict
+from courses.judging.types import WALL_STARVATION_FACTOR, Verdict
 from courses.models import Submission
 from courses.services.code_executor import CodeExecutorService, free_run_slots
 from courses.services.errors import InvalidInput, PayloadTooLarge, UnknownLanguage
 from courses.tests import factories
-from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
+from courses.tests.sandbox_fixtures import local_backend, requires_language, requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
 
 #: Short limits keep the suite fast; the defaults are checked separately.
@@ -68,6 +69,7 @@ class RunFreelyTestCase(TestCase):
         self.assertEqual([r.stdin for r in batch], [b"given"])
         self.assertFalse(Submission.objects.exists())
 
+    @requires_language("c", "cpp")
     def test_c_and_cpp_run_freely(self):
         c = '#include <stdio.h>\nint main(void){int a;scanf("%d",&a);printf("%d\\n",a*2);}\n'
         cpp = "#include <iostream>\nint main(){int a;std::cin>>a;std::cout<<a*3<<'\\n';}\n"
@@ -77,9 +79,13 @@ class RunFreelyTestCase(TestCase):
     # Step 2: timeouts ---------------------------------------------------------------------------
 
     def test_busy_loop_returns_time_limit_status(self):
+        """Stopped at its CPU limit, whatever the host's load (see ``assert_time_limit_by_cpu``):
+        only a host that starved it past the stretched wall limit stops it earlier."""
         result = self.run_code("while True:\n    pass\n")
         self.assertEqual(result["status"], Verdict.TIME_LIMIT_EXCEEDED)
-        self.assertGreaterEqual(result["time_ms"], 900)
+        starved = result["wall_time_ms"] >= WALL_STARVATION_FACTOR * FAST_LIMITS["wall_time_ms"]
+        if not starved:
+            self.assertGreaterEqual(result["time_ms"], FAST_LIMITS["cpu_time_ms"], result)
 
     def test_sleeping_past_the_wall_clock_returns_time_limit_status(self):
         result = self.run_code("import time\ntime.sleep(30)\n")
@@ -101,6 +107,7 @@ class RunFreelyTestCase(TestCase):
         self.assertIn("ValueError: boom", result["stderr"])
         self.assertNotEqual(result["exit_code"], 0)
 
+    @requires_language("c")
     def test_nonzero_exit_and_signals_are_runtime_errors(self):
         self.assertEqual(self.run_code("raise SystemExit(3)")["exit_code"], 3)
         self.assertEqual(self.run_code("raise SystemExit(3)")["status"], Verdict.RUNTIME_ERROR)
@@ -160,18 +167,24 @@ class RunFreelyTestCase(TestCase):
         self.assertNotIn("connected", result["stdout"])
 
     def test_dangerous_system_calls_are_refused(self):
+        """Refused by the seccomp filter itself: each call fails with the filter's errno
+        (ENOSYS), not the EPERM or ENOSPC the kernel gives for lack of privilege, so this test
+        fails when the filter is left out (issue 11)."""
         code = (
-            "import ctypes, os\n"
+            "import ctypes, os, socket\n"
             "libc = ctypes.CDLL(None, use_errno=True)\n"
             "print('ptrace', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"  # PTRACE_ATTACH
             "print('unshare', libc.unshare(0x10000000), ctypes.get_errno())\n"  # CLONE_NEWUSER
             "print('mount', libc.mount(b'none', b'/tmp', b'tmpfs', 0, None), ctypes.get_errno())\n"
+            "print('inotify', libc.inotify_init1(0), ctypes.get_errno())\n"
+            "try: socket.socket(); print('socket 0 0')\n"
+            "except OSError as e: print('socket -1', e.errno)\n"
         )
         result = self.run_code(code)
         self.assertEqual(result["status"], Verdict.ACCEPTED, result["stderr"])
         lines = dict(line.split(" ", 1) for line in result["stdout"].splitlines())
-        for name in ("ptrace", "unshare", "mount"):
-            self.assertTrue(lines[name].startswith("-1 "), f"{name} succeeded: {lines[name]}")
+        for name in ("ptrace", "unshare", "mount", "inotify", "socket"):
+            self.assertEqual(lines[name], f"-1 {DENIED_ERRNO}", name)
 
     def test_secrets_are_not_visible(self):
         code = (

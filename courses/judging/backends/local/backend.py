@@ -1,44 +1,52 @@
-"""``LocalSandboxBackend``: runs a submission's cases in local sandboxes (sandbox.md §5).
+"""``LocalSandboxBackend``: runs a submission's cases in local sandboxes (sandbox.md §5, issue 11).
 
-Per batch (one language, one source, many stdins):
-1. lock an owner uid and create a fresh box named after it; write the source (and, for the
-   one-process path, the harness program) into it — the only writes the host ever makes there;
-2. Python on the one-process path: run every case through the harness, in up to ``parallel``
-   sandboxes with a share of the cases each; if a harness run fails in any way, its cases fall
-   back to step 3-4;
-3. compile once under ``COMPILE_LIMITS`` (for Python: a sandboxed syntax check, so a syntax error
-   is a compilation error on both paths); a compilation error ends the batch;
-4. run the cases, one sandbox each, ``parallel`` at a time (default: the number of cores);
-5. remove the box (tmpfs unmount, or link-safe removal) and release the owner uid.
+Every sandbox comes from this worker's sandbox service (``service.py``, started once, restarted if
+it dies) and has the runner (``harness_program.py``) as its pid 1, which runs the cases one after
+the other, each in a fresh fork, under its own limits. Per batch (one language, one source):
+
+- Python: one sandbox for the whole batch (split in up to ``parallel`` sandboxes only when the
+  cases are many), from the service's pool of pre-started sandboxes: the runner compiles the
+  source first (a syntax error is a compilation error for every case) and runs each case in a
+  fork of itself. If a runner fails in any way, each of its cases runs again in a sandbox of its
+  own. With ``one_process=False`` (the reference path of tests and benchmarks) every case runs
+  as a fresh ``python3 main.py`` in a sandbox of its own, after a sandboxed syntax check.
+- Languages without a compile step and without extra mounts (JavaScript): the same, with the
+  runner executing the interpreter for each case.
+- Compiled languages: a uid is leased and a box (tmpfs) made for the batch; the compiler runs in
+  a sandbox with the box writable; then the cases run, executing the binary, in sandboxes that
+  mount the box read-only; the box is removed and the uid released at the end.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
+import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from courses.judging.backends.base import check_single_program
-from courses.judging.errors import JudgeError, SandboxUnavailable, UnknownLanguage
+from courses.judging.errors import ExecutorBusy, JudgeError, SandboxUnavailable, UnknownLanguage
 from courses.judging.languages import Language, get_language
-from courses.judging.types import COMPILE_LIMITS, Limits, Outcome, RunRequest, RunResult
+from courses.judging.types import COMPILE_LIMITS, Outcome, RunRequest, RunResult
 
-from . import harness, isolation, sweep, uids
-from .boxes import Box
-from .outcomes import Facts, classify
-from .sandbox import MEMORY_SLACK_BYTES, Spec, execute, rlimit_cpu_seconds, signal_of
+from . import harness, harness_program, isolation, sandbox, seccomp, sweep, uids
+from .boxes import Box, prepare_dirs
+from .client import ServiceClient
 
 logger = logging.getLogger(__name__)
 
 COMPILE_LOG_BYTES = 64 << 10
-STDERR_CAP_BYTES = 64 << 10
 BOX_BYTES = 64 << 20
-#: Room in a harness sandbox for the harness parent and the cases' captured outputs.
-HARNESS_MEMORY_BUDGET = 64 << 20
-#: A syntax check that prints only what the harness prints for the same error.
+#: A batch is split over several sandboxes only when each still gets this many cases.
+MIN_CASES_PER_SANDBOX = 16
+#: Pre-started sandboxes per worker process (``COURSES_SANDBOX_POOL``).
+DEFAULT_POOL_SIZE = 2
+#: A pre-started sandbox's limits until it is given work (then the request's apply).
+POOL_LIMITS = {"memory_bytes": 256 << 20, "pids": 64 + sandbox.SANDBOX_PROCESSES}
+#: A syntax check that prints only what the runner prints for the same error.
 PY_SYNTAX_CHECK = (
     "import sys, traceback\n"
     "try:\n"
@@ -47,7 +55,8 @@ PY_SYNTAX_CHECK = (
     "    sys.stderr.write(''.join(traceback.format_exception_only(type(exc), exc)))\n"
     "    sys.exit(1)\n"
 )
-DEFAULT_STATE_DIR = "/var/lib/codecourses"
+#: Not /var/lib/codecourses itself: sweeps of earlier versions remove any box in its boxes/.
+DEFAULT_STATE_DIR = "/var/lib/codecourses/sandbox"
 
 _swept: set[str] = set()
 _sweep_lock = threading.Lock()
@@ -72,12 +81,46 @@ def _ro_binds(lang: Language) -> list[tuple[str, str]]:
     return binds
 
 
+def _default_state_dir() -> str:
+    if os.geteuid() == 0:
+        return DEFAULT_STATE_DIR
+    path = os.path.expanduser("~/.local/state/codecourses-sandbox")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        return path
+    except OSError:
+        return tempfile.mkdtemp(prefix="codecourses-sandbox-")
+
+
+def _real_argv(lang: Language, template: tuple[str, ...]) -> list[str]:
+    argv = lang.argv(template)
+    if os.path.isabs(argv[0]):
+        argv[0] = os.path.realpath(argv[0])
+    return argv
+
+
+def sweep_host(*, uid_first: int = uids.UID_FIRST, uid_count: int = uids.UID_COUNT) -> dict:
+    """One sweep of this host's sandbox leftovers, without starting a sandbox service."""
+    iso = detect_isolation()
+    if not iso.usable or not iso.switch_uid:
+        return {}
+    state_dir = os.environ.get("COURSES_SANDBOX_DIR") or DEFAULT_STATE_DIR
+    uid_list, _ = uids.usable_uids(uid_first, uid_count)
+    return sweep.sweep(
+        lock_dir=uids.HOST_LOCK_DIR,
+        boxes_dir=os.path.join(state_dir, "boxes"),
+        layout=iso.layout,
+        uid_list=uid_list,
+    )
+
+
 class LocalSandboxBackend:
     """Runs code in bubblewrap sandboxes on this host (see the module docstring).
 
-    ``one_process`` selects the one-process harness for Python batches (the default; the
-    benchmarks compare both). ``harness_as_init`` runs the harness as its sandbox's pid 1, where
-    student code cannot signal it; turning it off exercises the fallback path.
+    ``one_process`` selects the runner's in-process path for Python batches (the default; the
+    benchmarks compare both). ``harness_as_init=False`` starts the first runner of a Python
+    batch below bubblewrap's own init, where student code can kill it: only tests use it, to
+    exercise the fallback. ``pool_size`` pre-started sandboxes are kept ready (0: none).
     """
 
     name = "local"
@@ -93,32 +136,79 @@ class LocalSandboxBackend:
         uid_first: int = uids.UID_FIRST,
         uid_count: int = uids.UID_COUNT,
         isolation_override: isolation.Isolation | None = None,
+        pool_size: int | None = None,
+        sweep_interval_s: float = sweep.SWEEP_INTERVAL_S,
     ) -> None:
         self.one_process = one_process
-        self.parallel = max(1, parallel or os.cpu_count() or 1)
         self.harness_as_init = harness_as_init
         self.uid_first = uid_first
         self.uid_count = uid_count
         # Detected from the host; given only to run a weaker mode on a host that has more.
         self.isolation = isolation_override or detect_isolation(allow_unsandboxed)
-        self.state_dir = state_dir or os.environ.get("COURSES_SANDBOX_DIR") or DEFAULT_STATE_DIR
-        self.lock_dir = os.path.join(self.state_dir, "locks")
+        self.parallel = max(1, parallel or os.cpu_count() or 1)
+        if self.isolation.mode != isolation.FULL:
+            self.parallel = 1  # without cgroups, concurrent runs of one uid would share limits
+        self.state_dir = state_dir or os.environ.get("COURSES_SANDBOX_DIR") or _default_state_dir()
+        self.switch_uid = self.isolation.switch_uid
+        self.lock_dir = (
+            uids.HOST_LOCK_DIR if self.switch_uid else os.path.join(self.state_dir, "locks")
+        )
         self.boxes_dir = os.path.join(self.state_dir, "boxes")
+        if self.switch_uid:
+            self.uid_list, self.excluded_uids = uids.usable_uids(uid_first, uid_count)
+        else:  # no uid switch: leases only name the runs (processes run as the worker's uid)
+            self.uid_list, self.excluded_uids = list(range(uid_first, uid_first + uid_count)), {}
+        if self.excluded_uids:
+            logger.warning(
+                "sandbox uids left out (host accounts): %s",
+                ", ".join(f"{uid} ({why})" for uid, why in sorted(self.excluded_uids.items())),
+            )
         self.harness_fallbacks = 0
+        self.pool_size = DEFAULT_POOL_SIZE if pool_size is None else pool_size
+        self.client: ServiceClient | None = None
         if self.isolation.usable:
             self._prepare_state_dir()
+            self.client = ServiceClient(
+                self._service_config(sweep_interval_s), self.isolation.python
+            )
+            self.client.start()  # its pre-started sandboxes are ready by the first run
+
+    @classmethod
+    def from_settings(cls) -> LocalSandboxBackend:
+        from django.conf import settings
+
+        return cls(
+            pool_size=getattr(settings, "COURSES_SANDBOX_POOL", DEFAULT_POOL_SIZE),
+            uid_first=getattr(settings, "COURSES_SANDBOX_UID_FIRST", uids.UID_FIRST),
+            uid_count=getattr(settings, "COURSES_SANDBOX_UID_COUNT", uids.UID_COUNT),
+        )
 
     @property
     def mode(self) -> str | None:
         return self.isolation.mode
 
+    def _service_config(self, sweep_interval_s: float) -> dict:
+        iso = self.isolation
+        return {
+            "mode": iso.mode,
+            "bwrap": iso.bwrap,
+            "python": iso.python,
+            "layout": iso.layout.to_json() if iso.layout is not None else None,
+            "switch_uid": self.switch_uid,
+            "state_dir": self.state_dir,
+            "boxes_dir": self.boxes_dir,
+            "lock_dir": self.lock_dir,
+            "uids": self.uid_list,
+            "seccomp": seccomp.filter_bpf() if iso.mode != isolation.NONE else b"",
+            "runner": harness.program_text(),
+            "pool_size": self.pool_size,
+            "pool_limits": POOL_LIMITS,
+            "sweep_interval_s": sweep_interval_s,
+        }
+
     def _prepare_state_dir(self) -> None:
-        os.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
-        os.makedirs(self.boxes_dir, mode=0o711, exist_ok=True)
-        # Run uids must traverse (never list) the path to their box.
-        os.chmod(self.state_dir, 0o711)
-        os.chmod(self.boxes_dir, 0o711)
-        os.chmod(self.lock_dir, 0o700)
+        prepare_dirs(self.state_dir)
+        uids.prepare_lock_dir(self.lock_dir)
         with _sweep_lock:
             if self.state_dir in _swept:
                 return
@@ -126,64 +216,132 @@ class LocalSandboxBackend:
         self.sweep()
 
     def sweep(self) -> dict[str, int]:
+        """Remove what dead runs left behind (the service also does it on its own)."""
         return sweep.sweep(
             lock_dir=self.lock_dir,
             boxes_dir=self.boxes_dir,
             layout=self.isolation.layout,
-            first=self.uid_first,
-            count=self.uid_count,
+            uid_list=self.uid_list,
+            kill_processes=self.switch_uid,
         )
 
+    def close(self, *, wait: bool = False) -> None:
+        """Stop this backend's sandbox service (and its pre-started sandboxes); ``wait`` until
+        it has exited."""
+        if self.client is not None:
+            self.client.close(wait=wait)
+
+    def __del__(self, _finalizing=sys.is_finalizing) -> None:
+        # At interpreter exit the service sees its control socket close and tears its
+        # sandboxes down by itself; module globals (``os``) may already be gone by then.
+        if _finalizing():
+            return
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+
+    def guarantees(self) -> list[tuple[bool | None, str]]:
+        """What this host's isolation guarantees, and what it does not (``judge_check``).
+
+        None marks what does not apply to this host (cgroup v2 on a v1 host).
+        """
+        iso = self.isolation
+        if not iso.usable:
+            return [(False, "no sandbox: " + iso.detail)]
+        sandboxed = iso.mode != isolation.NONE
+        cgroup = iso.layout is not None
+        v2 = cgroup and iso.layout.version == 2
+        first, last = self.uid_first, self.uid_first + self.uid_count - 1
+        if self.switch_uid:
+            uid_text = (
+                f"untrusted code runs under a uid of its own, never root: {len(self.uid_list)}"
+                f" usable uids of {first}-{last}"
+            )
+            if self.excluded_uids:
+                left_out = sorted(self.excluded_uids.items())
+                uid_text += " (left out: " + ", ".join(f"{u} {why}" for u, why in left_out) + ")"
+        else:
+            uid_text = (
+                "untrusted code runs under a uid of its own: no, under the worker's uid in a user"
+                " namespace (run the worker as root)"
+            )
+        if cgroup:
+            memory_text = (
+                "memory limit per case enforced by the kernel (memory cgroup), tmpfs and socket"
+                " buffers included"
+            )
+        else:
+            memory_text = (
+                "memory limit per case: RLIMIT_AS per process, the case's PSS and tmpfs use polled"
+                " (no memory cgroup: not enforced by the kernel)"
+            )
+        processes_text = "process limit per case (RLIMIT_NPROC in the sandbox's user namespace"
+        processes_text += ", pids cgroup)" if cgroup else ")"
+        cpu_source = "cgroup CPU counter" if cgroup else "rusage and /proc"
+        return [
+            (self.switch_uid, uid_text),
+            (
+                sandboxed,
+                "namespaces: no network (loopback only), own pids, mounts and IPC; only /usr"
+                " (read-only), a sized /tmp and /dev/shm and the box are mounted",
+            ),
+            (
+                sandboxed,
+                f"seccomp filter (errno {seccomp.DENIED_ERRNO}): ptrace and other processes,"
+                " mounts, namespaces, inotify/fanotify, file locks, SysV IPC and message queues,"
+                " sockets other than AF_UNIX, io_uring, bpf, keyrings",
+            ),
+            (sandboxed, "the sandbox's pid 1 is the runner: not dumpable, cannot be signalled"),
+            (cgroup, memory_text),
+            (sandboxed, processes_text),
+            (
+                True,
+                f"CPU time limit per case ({cpu_source}); the wall limit does not count the time"
+                f" spent waiting for a CPU, up to {harness_program.WALL_BACKSTOP} times the limit",
+            ),
+            (True, "output limit per case (captured with caps, RLIMIT_FSIZE)"),
+            (sandboxed, "boxes 0700, owned by the sandbox's uid, their path in no argument"),
+            (
+                True,
+                "clean-up: the sandbox service dies with its worker and sweeps dead runs every"
+                f" {sweep.SWEEP_INTERVAL_S:.0f} s; uid locks host-wide ({self.lock_dir})",
+            ),
+            (
+                False if v2 else None,
+                "cgroup v2 enforcement is unverified: its file protocol is tested on a fake"
+                " cgroup tree only (the project's hosts bind memory, pids and cpu to v1)",
+            ),
+        ]
+
     def _lease(self) -> uids.UidLease:
-        return uids.acquire(self.lock_dir, first=self.uid_first, count=self.uid_count)
+        try:
+            return uids.acquire(self.lock_dir, self.uid_list)
+        except uids.UidsExhausted as exc:
+            raise ExecutorBusy(f"sandbox uids: {exc}") from exc
 
     # ---- the protocol ---------------------------------------------------------------------
     def run_batch(self, requests: Sequence[RunRequest]) -> list[RunResult]:
         check_single_program(requests)
         if not requests:
             return []
-        if not self.isolation.usable:
+        if not self.isolation.usable or self.client is None:
             raise SandboxUnavailable(self.isolation.detail)
+        if not self.uid_list:
+            raise SandboxUnavailable(
+                f"no usable sandbox uid in {self.uid_first}-{self.uid_first + self.uid_count - 1}:"
+                " every one belongs to a host account"
+            )
         lang = get_language(requests[0].language)
         if not lang.is_installed:
             raise UnknownLanguage(f"{lang.display_name} is not installed on this host")
-        owner = self._lease()
-        try:
-            box = Box(self.boxes_dir, owner.uid, size_bytes=BOX_BYTES)
-            try:
-                return self._judge(lang, list(requests), box, owner)
-            finally:
-                box.destroy()
-        finally:
-            owner.release()
-
-    def _judge(
-        self, lang: Language, requests: list[RunRequest], box: Box, owner: uids.UidLease
-    ) -> list[RunResult]:
-        box.write(lang.source_filename, requests[0].source.encode("utf-8"))
-        results: list[RunResult | None] = [None] * len(requests)
-        pending = list(range(len(requests)))
-        if lang.key == "python" and self.one_process:
-            box.write("harness.py", harness.program_text().encode())
-            box.seal()
-            done = self._run_harness(requests, box)
-            if isinstance(done, RunResult):  # a compilation error
-                return [done] * len(requests)
-            for index, result in done.items():
-                results[index] = result
-            pending = [i for i in pending if results[i] is None]
-            if not pending:
-                return results  # type: ignore[return-value]
-            self.harness_fallbacks += 1
-            logger.warning("harness failed for %d case(s): one process per case", len(pending))
-        failure = self._compile(lang, box, owner)
-        if failure is not None:
-            return [failure] * len(requests)
-        box.seal()
-        runs = self._map(lambda i: self._run_one(lang, requests[i], box), pending)
-        for index, result in zip(pending, runs, strict=True):
-            results[index] = result
-        return results  # type: ignore[return-value]
+        requests = list(requests)
+        if lang.key == "python":
+            return self._python(requests)
+        if lang.compile_argv is None and not _ro_binds(lang):
+            files = {lang.source_filename: requests[0].source.encode("utf-8")}
+            argv = _real_argv(lang, lang.run_argv)
+            return self._cases(requests, lambda **kw: sandbox.Work(argv=argv, files=files, **kw))
+        return self._with_box(lang, requests)
 
     def _map(self, func, items: list) -> list:
         if len(items) <= 1 or self.parallel == 1:
@@ -191,28 +349,129 @@ class LocalSandboxBackend:
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(items))) as pool:
             return list(pool.map(func, items))
 
-    # ---- compile ----------------------------------------------------------------------------
-    def _compile(self, lang: Language, box: Box, owner: uids.UidLease) -> RunResult | None:
-        """Compile (or syntax-check) once; a ``COMPILATION_ERROR`` result, or None if fine."""
-        if lang.key == "python":
-            argv = [lang.run_argv[0], "-S", "-B", "-c", PY_SYNTAX_CHECK]
-            writable = False
-        elif lang.compile_argv is not None:
-            argv = lang.argv(lang.compile_argv)
-            argv[0] = os.path.realpath(argv[0])
-            box.give_to(owner.uid)
-            writable = True
+    def _cases(self, requests: list[RunRequest], make_work, *, first_as_init=True) -> list:
+        """Run every case: in chunks (one sandbox each), or one sandbox per case.
+
+        A chunk whose runner failed is run again one case per sandbox; a failure there is an
+        infrastructure failure (``JudgeError``).
+        """
+        n = len(requests)
+        if self.one_process:
+            chunks = sandbox.batch_chunks(n, self.parallel, MIN_CASES_PER_SANDBOX)
         else:
-            return None
-        box.seal()
-        spec = self._spec(argv, box, writable, COMPILE_LIMITS, stdout_cap=COMPILE_LOG_BYTES,
-                          lang=lang)  # fmt: skip
-        raw = execute(self.isolation, spec, b"", owner)
-        result = self._result(raw, COMPILE_LIMITS)
+            chunks = [[i] for i in range(n)]
+
+        def work_for(chunk: list[int], as_init: bool) -> sandbox.Work:
+            return make_work(
+                stdins=[requests[i].stdin for i in chunk],
+                limits=[requests[i].limits for i in chunk],
+                as_init=as_init,
+            )
+
+        def attempt(chunk: list[int]) -> list[RunResult] | None:
+            try:
+                return sandbox.run(self.client, self.isolation, work_for(chunk, first_as_init))
+            except harness.HarnessFailed as exc:
+                logger.warning("sandbox runner failed for %d case(s): %s", len(chunk), exc)
+                return None
+
+        results: list[RunResult | None] = [None] * n
+        pending: list[int] = []
+        for chunk, outcome in zip(chunks, self._map(attempt, chunks), strict=True):
+            if outcome is None:
+                pending.extend(chunk)
+                continue
+            if outcome and outcome[0].outcome == Outcome.COMPILATION_ERROR:
+                return [outcome[0]] * n
+            for index, result in zip(chunk, outcome, strict=True):
+                results[index] = result
+        if pending:
+            self.harness_fallbacks += 1
+
+            def again(index: int) -> RunResult:
+                try:
+                    (result,) = sandbox.run(self.client, self.isolation, work_for([index], True))
+                except harness.HarnessFailed as exc:
+                    raise JudgeError(f"the sandbox runner failed: {exc}") from exc
+                return result
+
+            for index, result in zip(pending, self._map(again, pending), strict=True):
+                results[index] = result
+            if any(r.outcome == Outcome.COMPILATION_ERROR for r in results if r is not None):
+                first = next(r for r in results if r.outcome == Outcome.COMPILATION_ERROR)
+                return [first] * n
+        return results  # type: ignore[return-value]
+
+    # ---- Python ---------------------------------------------------------------------------
+    def _python(self, requests: list[RunRequest]) -> list[RunResult]:
+        source = requests[0].source
+        files = {"main.py": source.encode("utf-8")}
+        python = get_language("python")
+        if self.one_process:
+            return self._cases(
+                requests,
+                lambda **kw: sandbox.Work(source=source, files=files, **kw),
+                first_as_init=self.harness_as_init,
+            )
+        check = sandbox.Work(
+            stdins=[b""],
+            limits=[COMPILE_LIMITS],
+            argv=[python.run_argv[0], "-S", "-B", "-c", PY_SYNTAX_CHECK],
+            files=files,
+            stdout_cap=COMPILE_LOG_BYTES,
+        )
+        failure = self._compile_failure(check)
+        if failure is not None:
+            return [failure] * len(requests)
+        argv = _real_argv(python, python.run_argv)
+        return self._cases(requests, lambda **kw: sandbox.Work(argv=argv, files=files, **kw))
+
+    # ---- compiled languages ---------------------------------------------------------------
+    def _with_box(self, lang: Language, requests: list[RunRequest]) -> list[RunResult]:
+        lease = self._lease()
+        try:
+            owner = lease.uid if self.switch_uid else None
+            box = Box(self.boxes_dir, lease.uid, owner=owner, size_bytes=BOX_BYTES)
+            try:
+                box.write(lang.source_filename, requests[0].source.encode("utf-8"))
+                binds = _ro_binds(lang)
+                if lang.compile_argv is not None:
+                    compile_work = sandbox.Work(
+                        stdins=[b""],
+                        limits=[COMPILE_LIMITS],
+                        argv=_real_argv(lang, lang.compile_argv),
+                        box=box,
+                        lease=lease,
+                        writable=True,
+                        ro_binds=binds,
+                        stdout_cap=COMPILE_LOG_BYTES,
+                    )
+                    failure = self._compile_failure(compile_work)
+                    if failure is not None:
+                        return [failure] * len(requests)
+                box.seal()
+                argv = _real_argv(lang, lang.run_argv)
+                return self._cases(
+                    requests,
+                    lambda **kw: sandbox.Work(
+                        argv=argv, box=box, lease=lease, ro_binds=binds, **kw
+                    ),
+                )
+            finally:
+                box.destroy()
+        finally:
+            lease.release()
+
+    def _compile_failure(self, work: sandbox.Work) -> RunResult | None:
+        """Compile (or syntax-check) once; a ``COMPILATION_ERROR`` result, or None if fine."""
+        try:
+            (result,) = sandbox.run(self.client, self.isolation, work)
+        except harness.HarnessFailed as exc:
+            raise JudgeError(f"the sandbox runner failed while compiling: {exc}") from exc
         if result.outcome == Outcome.OK:
             return None
-        log = (raw.stdout + raw.stderr).decode("utf-8", errors="replace")
-        if raw.header.get("stdout_truncated") or raw.header.get("stderr_truncated"):
+        log = (result.stdout + result.stderr).decode("utf-8", errors="replace")
+        if result.stdout_truncated or result.stderr_truncated:
             log += "\n[compiler output truncated]"
         if result.outcome == Outcome.TIME_LIMIT:
             log += "\n[compilation exceeded the time limit]"
@@ -221,128 +480,3 @@ class LocalSandboxBackend:
         elif result.outcome == Outcome.OUTPUT_LIMIT:
             log += "\n[compilation output exceeded the limit]"
         return harness.compile_error_result(log.strip())
-
-    # ---- one process per case ---------------------------------------------------------------
-    def _spec(
-        self,
-        argv: list[str],
-        box: Box,
-        writable: bool,
-        limits: Limits,
-        *,
-        stdout_cap: int | None = None,
-        lang: Language | None = None,
-    ) -> Spec:
-        return Spec(
-            argv=argv,
-            box=box.path,
-            box_writable=writable,
-            cpu_ms=limits.cpu_time_ms,
-            wall_ms=limits.wall_time_ms,
-            memory_bytes=limits.memory_kb * 1024 + MEMORY_SLACK_BYTES,
-            processes=limits.processes,
-            stdout_cap=stdout_cap if stdout_cap is not None else limits.output_bytes,
-            stderr_cap=STDERR_CAP_BYTES,
-            rlimit_cpu_s=rlimit_cpu_seconds(limits.cpu_time_ms),
-            ro_binds=_ro_binds(lang) if lang is not None else [],
-        )
-
-    def _run_one(self, lang: Language, request: RunRequest, box: Box) -> RunResult:
-        argv = lang.argv(lang.run_argv)
-        if os.path.isabs(argv[0]):
-            argv[0] = os.path.realpath(argv[0])
-        spec = self._spec(argv, box, False, request.limits, lang=lang)
-        with self._lease() as lease:
-            raw = execute(self.isolation, spec, request.stdin, lease)
-        return self._result(raw, request.limits)
-
-    def _result(self, raw, limits: Limits) -> RunResult:
-        header = raw.header
-        if not header.get("setup_ok") and header.get("killed") is None:
-            raise JudgeError(
-                "the sandbox could not start: " + raw.stderr.decode(errors="replace")[-2000:]
-            )
-        exit_code, sig = signal_of(raw, self.isolation.mode)
-        oom = header.get("oom_kills", 0) > 0
-        if self.isolation.mode != isolation.FULL and exit_code == 1:
-            oom = raw.stderr.rstrip().endswith(b"MemoryError")  # RLIMIT_AS in Python
-        facts = Facts(
-            killed=header.get("killed"),
-            exit_code=exit_code,
-            signal=sig,
-            cpu_ms=header.get("cpu_ns", 0) // 1_000_000,
-            wall_ms=header.get("wall_ns", 0) // 1_000_000,
-            memory_kb=header.get("peak_bytes", 0) // 1024,
-            oom=oom,
-            stdout=raw.stdout,
-            stderr=raw.stderr,
-            stdout_overflow=bool(header.get("stdout_truncated")),
-            stderr_truncated=bool(header.get("stderr_truncated")),
-        )
-        return classify(facts, limits)
-
-    # ---- the one-process path ---------------------------------------------------------------
-    def _run_harness(
-        self, requests: list[RunRequest], box: Box
-    ) -> dict[int, RunResult] | RunResult:
-        """Results by case index for every harness run that succeeded, or a CE result."""
-        n = len(requests)
-        chunks_count = min(self.parallel, math.ceil(n / 4))
-        size = math.ceil(n / chunks_count)
-        chunks = [list(range(i, min(i + size, n))) for i in range(0, n, size)]
-        outcomes = self._map(lambda chunk: self._harness_chunk(requests, chunk, box), chunks)
-        done: dict[int, RunResult] = {}
-        for chunk, outcome in zip(chunks, outcomes, strict=True):
-            if isinstance(outcome, RunResult):
-                return outcome
-            if outcome is not None:
-                done.update(zip(chunk, outcome, strict=True))
-        return done
-
-    def _harness_chunk(
-        self, requests: list[RunRequest], chunk: list[int], box: Box
-    ) -> list[RunResult] | RunResult | None:
-        cases = [requests[i] for i in chunk]
-        limits = [r.limits for r in cases]
-        payload = harness.build_payload(cases[0].source, [r.stdin for r in cases], limits, raw=True)
-        per_case_out = sum(lim.output_bytes + harness.STDERR_CAP_BYTES for lim in limits)
-        spec = Spec(
-            argv=[get_language("python").run_argv[0], "-S", "-B", "harness.py"],
-            box=box.path,
-            box_writable=False,
-            cpu_ms=sum(rlimit_cpu_seconds(lim.cpu_time_ms) * 1000 for lim in limits) + 2000,
-            wall_ms=sum(lim.wall_time_ms + 100 for lim in limits) + 5000,
-            memory_bytes=max(lim.memory_kb for lim in limits) * 1024
-            + MEMORY_SLACK_BYTES
-            + HARNESS_MEMORY_BUDGET
-            + per_case_out,
-            processes=max(lim.processes for lim in limits) + 2,
-            stdout_cap=per_case_out + 1024 * len(cases) + 4096,
-            stderr_cap=STDERR_CAP_BYTES,
-            rlimit_cpu_s=rlimit_cpu_seconds(
-                sum(rlimit_cpu_seconds(lim.cpu_time_ms) * 1000 for lim in limits) + 2000
-            ),
-            nofile=max(harness.CASE_NOFILE, 64 + 3 * len(cases)),
-            fsize=max(harness.FSIZE_BYTES, max(lim.output_bytes for lim in limits) + 1),
-            as_pid_1=self.harness_as_init,
-        )
-        with self._lease() as lease:
-            raw = execute(self.isolation, spec, payload, lease)
-        exit_code, sig = signal_of(raw, self.isolation.mode)
-        if raw.killed or exit_code != 0 or sig is not None:
-            logger.warning(
-                "harness run failed (killed=%s exit=%s signal=%s): %s",
-                raw.killed, exit_code, sig, raw.stderr.decode(errors="replace")[-500:],
-            )  # fmt: skip
-            return None
-        try:
-            report = harness.parse_report(raw.stdout, len(cases))
-            if report.compile_error is not None:
-                return harness.compile_error_result(report.compile_error)
-            return [
-                harness.case_result(case, lim)
-                for case, lim in zip(report.cases, limits, strict=True)
-            ]
-        except harness.HarnessFailed as exc:
-            logger.warning("harness report rejected: %s", exc)
-            return None

@@ -8,9 +8,20 @@ memory cgroup tells an OOM kill (``oom_kill`` counter) from ``exit 137``, ``cpua
 of every thread and process of the run, and ``cgroup.procs`` lists every process to kill at the end
 even when they left the process tree (double fork, setsid).
 
-Layout: every run gets ``<mount>/codecourses/<name>`` in each controller it needs (v1: memory,
-pids, cpuacct; v2: one directory). ``<name>`` starts with ``u<uid>-`` so that a start-up sweep can
-tell, from the uid's lock, whether its owner is still alive.
+Layout: every sandbox gets ``<mount>/codecourses-sandbox/<name>`` in each controller it needs
+(v1: memory, pids, cpuacct; v2: one directory). ``<name>`` starts with ``u<uid>-`` so that a
+sweep can tell, from the uid's lock, whether its owner is still alive.
+
+Kernel memory: on v2, socket buffers are charged to ``memory.max`` like any other memory. On v1
+they are not (a run queued hundreds of MiB in loopback TCP buffers under a 256 MiB limit), so a
+v1 cgroup also gets ``memory.kmem.tcp.limit_in_bytes``; the seccomp filter denies every socket
+family but ``AF_UNIX`` anyway (whose buffers v1 does charge), so this is a second line.
+
+The sandbox's runner (its pid 1) gets read-only fds on the usage, peak, event and CPU counters
+(``runner_files``) and resets the peak before each case: per-case memory measured by the kernel.
+The v2 protocol (``memory.peak`` reset by writing to it, kernel 6.12+) cannot run on the hosts
+this project is tested on (their memory, pids and cpu controllers are bound to v1): it is
+exercised against a fake cgroup tree only, and ``judge_check`` says so.
 """
 
 from __future__ import annotations
@@ -21,7 +32,9 @@ import os
 import signal
 import time
 
-PARENT = "codecourses"
+#: Not "codecourses": sweeps of earlier versions remove every ``u<uid>-*`` cgroup there whose
+#: (per state directory) lock they find free, whatever its uid.
+PARENT = "codecourses-sandbox"
 V1_CONTROLLERS = ("memory", "pids", "cpuacct")
 
 
@@ -30,7 +43,7 @@ class CgroupError(Exception):
 
 
 def _write(path: str, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)  # like "echo > file"
     try:
         os.write(fd, value.encode())
     finally:
@@ -134,7 +147,15 @@ def detect() -> tuple[Layout | None, str]:
 
 
 class RunCgroup:
-    """The cgroups of one run. Methods tolerate missing files so teardown never raises halfway."""
+    """The cgroups of one sandbox. Methods tolerate missing files so teardown never raises halfway.
+
+    Memory is two-level: the sandbox's cgroup, limited by the supervisor (root-owned files: the
+    whole sandbox's cap, whatever happens below), and a ``case`` cgroup below it where the whole
+    sandbox runs (bubblewrap, the runner, and so every case, born there: moving a process
+    between cgroups costs an RCU grace period, too much per case). The runner sets the case
+    cgroup's limit before each case (its own memory and earlier outputs plus the case's limit)
+    and reads its peak, through fds the supervisor opened for it (``open_runner_fds``).
+    """
 
     def __init__(self, layout: Layout, name: str) -> None:
         if "/" in name or name in ("", ".", ".."):
@@ -142,6 +163,14 @@ class RunCgroup:
         self.layout = layout
         self.name = name
         self.dirs = {key: os.path.join(root, name) for key, root in layout.roots.items()}
+        if layout.version == 1:
+            self.case_dir = os.path.join(self.dirs["memory"], "case")
+            self.attach_dirs = [self.case_dir, *(d for k, d in self.dirs.items() if k != "memory")]
+        else:  # processes only in leaves: the sandbox's cgroup enables memory for its child
+            self.case_dir = os.path.join(self.dirs["unified"], "case")
+            self.attach_dirs = [self.case_dir]
+        self.nested = [self.case_dir]
+        self.memory_bytes: int | None = None  # unlimited, as created
 
     def _file(self, key: str, filename: str) -> str:
         return os.path.join(self.dirs[key], filename)
@@ -151,30 +180,96 @@ class RunCgroup:
         try:
             for path in self.dirs.values():
                 os.mkdir(path, 0o755)
+            if self.layout.version == 2:
+                _write(self._file("unified", "cgroup.subtree_control"), "+memory +pids")
+            for path in self.nested:
+                os.mkdir(path, 0o755)
+            self.set_limits(memory_bytes=memory_bytes, pids=pids)
             if self.layout.version == 1:
-                _write(self._file("memory", "memory.limit_in_bytes"), str(memory_bytes))
-                memsw = self._file("memory", "memory.memsw.limit_in_bytes")
-                if os.path.exists(memsw):  # no swap either: the run must not page out
-                    _write(memsw, str(memory_bytes))
-                _write(self._file("pids", "pids.max"), str(pids))
+                tcp = self._file("memory", "memory.kmem.tcp.limit_in_bytes")
+                if os.path.exists(tcp):
+                    _write(tcp, str(memory_bytes))
             else:
-                _write(self._file("unified", "memory.max"), str(memory_bytes))
-                swap = self._file("unified", "memory.swap.max")
-                if os.path.exists(swap):
-                    _write(swap, "0")
-                _write(self._file("unified", "pids.max"), str(pids))
+                for path in (self.dirs["unified"], self.case_dir):
+                    swap = os.path.join(path, "memory.swap.max")
+                    if os.path.exists(swap):
+                        _write(swap, "0")
         except OSError as exc:
             self.remove()
             raise CgroupError(f"cannot create cgroup {self.name}: {exc}") from exc
 
+    def set_limits(self, *, memory_bytes: int, pids: int) -> None:
+        """The whole sandbox's memory (no swap either) and process caps; callable again.
+
+        On v1 the swap limit must never be below the memory limit, so the order of the two
+        writes depends on whether the limit grows or shrinks. The case cgroup gets the same
+        limit until the runner sets each case's.
+        """
+        if self.layout.version == 1:
+            growing = self.memory_bytes is not None and memory_bytes > self.memory_bytes
+            for directory in (self.dirs["memory"], self.case_dir) if growing else (
+                self.case_dir, self.dirs["memory"]
+            ):  # fmt: skip
+                limit = os.path.join(directory, "memory.limit_in_bytes")
+                memsw = os.path.join(directory, "memory.memsw.limit_in_bytes")
+                writes = [(limit, memory_bytes)]
+                if os.path.exists(memsw):  # no swap either: the run must not page out
+                    writes = [(memsw, memory_bytes), *writes] if growing else [
+                        *writes, (memsw, memory_bytes)
+                    ]  # fmt: skip
+                for path, value in writes:
+                    _write(path, str(value))
+            _write(self._file("pids", "pids.max"), str(pids))
+        else:
+            _write(self._file("unified", "memory.max"), str(memory_bytes))
+            _write(os.path.join(self.case_dir, "memory.max"), str(memory_bytes))
+            _write(self._file("unified", "pids.max"), str(pids))
+        self.memory_bytes = memory_bytes
+
+    def runner_files(self) -> dict[str, tuple[str, int]]:
+        """The files the runner gets as fds, by role: (path, open flags)."""
+        case = self.case_dir
+        if self.layout.version == 1:
+            files = {
+                "limit": ("memory.limit_in_bytes", os.O_RDWR),
+                "peak": ("memory.max_usage_in_bytes", os.O_RDWR),
+                "usage": ("memory.usage_in_bytes", os.O_RDONLY),
+                "events": ("memory.oom_control", os.O_RDONLY),
+            }
+            cpu = self._file("cpuacct", "cpuacct.usage")
+        else:
+            files = {
+                "limit": ("memory.max", os.O_RDWR),
+                "peak": ("memory.peak", os.O_RDWR),
+                "usage": ("memory.current", os.O_RDONLY),
+                "events": ("memory.events", os.O_RDONLY),
+            }
+            cpu = self._file("unified", "cpu.stat")
+        found = {role: (os.path.join(case, name), flags) for role, (name, flags) in files.items()}
+        found["cpu"] = (cpu, os.O_RDONLY)
+        return found
+
+    def open_runner_fds(self) -> dict:
+        """Open ``runner_files`` for the runner (inherited through bubblewrap)."""
+        fds: dict = {"version": self.layout.version}
+        try:
+            for role, (path, flags) in self.runner_files().items():
+                fds[role] = os.open(path, flags)
+        except OSError as exc:
+            for role, fd in fds.items():
+                if role != "version":
+                    os.close(fd)
+            raise CgroupError(f"cannot open the counters of cgroup {self.name}: {exc}") from exc
+        return fds
+
     def attach(self, pid: int) -> None:
-        """Move ``pid`` (0 = the caller) into every cgroup of the run."""
-        for path in self.dirs.values():
+        """Move ``pid`` (0 = the caller) into the sandbox's cgroups."""
+        for path in self.attach_dirs:
             _write(os.path.join(path, "cgroup.procs"), str(pid))
 
     def procs(self) -> set[int]:
         pids: set[int] = set()
-        for path in self.dirs.values():
+        for path in [*self.dirs.values(), *self.nested]:
             with contextlib.suppress(OSError):
                 pids.update(int(p) for p in _read(os.path.join(path, "cgroup.procs")).split())
         return pids
@@ -201,10 +296,10 @@ class RunCgroup:
             time.sleep(0.001)
 
     def remove(self, timeout_s: float = 5.0) -> bool:
-        """rmdir every cgroup of the run (retrying while the kernel drains it); True on success."""
+        """rmdir every cgroup of the run, deepest first (retrying while the kernel drains it)."""
         deadline = time.monotonic() + timeout_s
         ok = True
-        for path in self.dirs.values():
+        for path in [*self.nested, *self.dirs.values()]:
             while True:
                 try:
                     os.rmdir(path)

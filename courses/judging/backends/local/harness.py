@@ -1,9 +1,9 @@
-"""The one-process harness, seen from the caller: build its program and payload, read its report.
+"""The in-sandbox runner, seen from the caller: build its program and payload, read its report.
 
 The program itself is ``harness_program.py`` (stdlib only). Two ways to feed it, one
 implementation:
-- the local backend writes the program into the box and passes the payload as the harness's
-  stdin (a memfd), so inputs never exist as files the student code could open;
+- the local backend runs it as the pid 1 of every sandbox and hands it the payload as a memfd
+  over its control socket, so inputs never exist as files the student code could open;
 - ``build_harness_program`` returns one self-contained program text with the payload embedded
   (base64 comment lines at the end) for backends that take a single source file, such as Judge0;
   it decodes the payload in a throw-away child and deletes its own file before running any case.
@@ -32,6 +32,8 @@ MEMORY_SLACK_BYTES = 8 << 20
 STDERR_CAP_BYTES = 64 << 10
 FSIZE_BYTES = 16 << 20
 CASE_NOFILE = 256
+#: Room for the interpreter's own mappings when RLIMIT_AS stands in for a memory cgroup.
+AS_SLACK_BYTES = 64 << 20
 
 
 class HarnessFailed(Exception):
@@ -43,49 +45,74 @@ def program_text() -> str:
     return PROGRAM_PATH.read_text(encoding="utf-8")
 
 
-def case_limits(limits: Limits) -> dict:
-    return {
+def case_limits(
+    limits: Limits,
+    *,
+    stdout_cap: int | None = None,
+    local: bool = False,
+    address_space: bool = False,
+) -> dict:
+    """One case's limits as the runner applies them.
+
+    ``local`` adds what only the local sandbox lets the runner set per case (processes, stack);
+    ``address_space`` adds RLIMIT_AS (no memory cgroup: the runner polls memory instead).
+    """
+    memory_bytes = limits.memory_kb * 1024 + MEMORY_SLACK_BYTES
+    output = limits.output_bytes if stdout_cap is None else stdout_cap
+    found = {
         "cpu_ms": limits.cpu_time_ms,
         "wall_ms": limits.wall_time_ms,
-        "memory_bytes": limits.memory_kb * 1024 + MEMORY_SLACK_BYTES,
-        "output_bytes": limits.output_bytes,
+        "memory_bytes": memory_bytes,
+        "output_bytes": output,
         "stderr_bytes": STDERR_CAP_BYTES,
-        "fsize": max(FSIZE_BYTES, limits.output_bytes + 1),
+        "fsize": max(FSIZE_BYTES, output + 1),
         "nofile": CASE_NOFILE,
         "tick_ms": 10,
     }
+    if local:
+        found.update(processes=limits.processes, stack=memory_bytes)
+    if address_space:
+        found["address_space"] = memory_bytes + AS_SLACK_BYTES
+    return found
 
 
 def build_payload(
     source: str,
     stdins: Sequence[bytes],
-    limits: Limits | Sequence[Limits],
+    limits: Limits | Sequence[Limits] | Sequence[dict],
     *,
     filename: str = "/box/main.py",
     argv0: str = "main.py",
     raw: bool = False,
+    argv: Sequence[str] | None = None,
 ) -> bytes:
-    """The binary payload the harness reads (format in ``harness_program``'s docstring).
+    """The binary payload the runner reads (format in ``harness_program``'s docstring).
 
     ``raw`` asks for raw output bytes after the report line instead of base64 inside it.
+    With ``argv`` each case executes that program (``exec`` kind); otherwise each case runs
+    ``source`` as Python in a fork of the runner (``python`` kind). ``limits`` may be given
+    as ``case_limits`` dicts already.
     """
     per_case = [limits] * len(stdins) if isinstance(limits, Limits) else list(limits)
     if len(per_case) != len(stdins):
         raise ValueError("one Limits per stdin")
-    source_bytes = source.encode("utf-8")
+    source_bytes = source.encode("utf-8") if argv is None else b""
     cases, offset = [], 0
     for data, lim in zip(stdins, per_case, strict=True):
-        cases.append({"offset": offset, "length": len(data), "limits": case_limits(lim)})
+        case = lim if isinstance(lim, dict) else case_limits(lim)
+        cases.append({"offset": offset, "length": len(data), "limits": case})
         offset += len(data)
-    header = json.dumps(
-        {
-            "source_len": len(source_bytes),
-            "filename": filename,
-            "argv0": argv0,
-            "raw": raw,
-            "cases": cases,
-        }
-    ).encode()
+    doc = {
+        "kind": "python" if argv is None else "exec",
+        "source_len": len(source_bytes),
+        "filename": filename,
+        "argv0": argv0,
+        "raw": raw,
+        "cases": cases,
+    }
+    if argv is not None:
+        doc["argv"] = list(argv)
+    header = json.dumps(doc).encode()
     return b"".join([MAGIC, len(header).to_bytes(8, "big"), header, source_bytes, *stdins])
 
 
@@ -116,6 +143,7 @@ _CASE_FIELDS = {
     "cpu_ms": (int,),
     "wall_ms": (int,),
     "memory_kb": (int,),
+    "oom": (bool,),
     "stdout_bytes": (int,),
     "stderr_bytes": (int,),
 }
@@ -156,7 +184,8 @@ def parse_report(raw: bytes, expected_cases: int) -> Report:
             else {"stdout": (str,), "stderr": (str,)}
         )
         for name, types in fields.items():
-            if not isinstance(case.get(name), types) or isinstance(case.get(name), bool):
+            value = case.get(name)
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
                 raise HarnessFailed(f"bad case field {name}")
         if (case["exit_code"] is None) == (case["signal"] is None):
             raise HarnessFailed("a case has both or neither of exit_code and signal")
@@ -178,18 +207,25 @@ def parse_report(raw: bytes, expected_cases: int) -> Report:
     return Report(None, cases)
 
 
-def case_result(case: dict, limits: Limits) -> RunResult:
-    """One case of ``parse_report`` as a ``RunResult``, by the same rules as the per-process path.
+def case_result(case: dict, limits: Limits, *, stdout_cap: int | None = None) -> RunResult:
+    """One case of ``parse_report`` as a ``RunResult``, by the same rules on every path.
 
-    A SIGKILL we did not send is the kernel's OOM killer when the case had reached its memory
-    limit (the sandbox's cgroup is sized for one case at a time, and cases ask to be picked first).
+    The runner reports the kernel's OOM kills when it can see the sandbox's cgroup (``oom``);
+    elsewhere a SIGKILL we did not send is the OOM killer when the case had reached its memory
+    limit (cases ask to be picked first). A Python program that ends on ``MemoryError`` ran out
+    of memory too (an address-space limit, or an allocation the kernel refused outright).
     """
     stdout, stderr = case["stdout"], case["stderr"]
     oom = (
-        case["killed"] is None
-        and case["signal"] == signal.SIGKILL
-        and case["memory_kb"] >= limits.memory_kb
+        bool(case.get("oom"))
+        or (
+            case["killed"] is None
+            and case["signal"] == signal.SIGKILL
+            and case["memory_kb"] >= limits.memory_kb
+        )
+        or (case["exit_code"] == 1 and stderr.rstrip().endswith(b"MemoryError"))
     )
+    cap = limits.output_bytes if stdout_cap is None else stdout_cap
     facts = Facts(
         killed=case["killed"],
         exit_code=case["exit_code"],
@@ -200,7 +236,7 @@ def case_result(case: dict, limits: Limits) -> RunResult:
         oom=oom,
         stdout=stdout,
         stderr=stderr,
-        stdout_overflow=case["stdout_bytes"] > limits.output_bytes,
+        stdout_overflow=case["stdout_bytes"] > cap,
         stderr_truncated=case["stderr_bytes"] > len(stderr),
     )
     return classify(facts, limits)

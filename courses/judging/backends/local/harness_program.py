@@ -1,49 +1,66 @@
-"""CodeCourses one-process harness: run one Python program on many inputs inside ONE sandbox.
+"""CodeCourses sandbox runner: run one program on many inputs inside ONE sandbox, case by case.
 
-This file is a self-contained program (stdlib only, Python >= 3.8 syntax): the local backend
-copies it into the box and runs it, and ``harness.build_harness_program`` embeds it, with its
-payload, in a single program text for backends such as Judge0. Nothing here may import the
-project.
+This file is a self-contained program (stdlib only, Python >= 3.8 syntax). The local backend
+starts it as the pid 1 of every sandbox (``bwrap --as-pid-1``), and
+``harness.build_harness_program`` embeds it, with its payload, in a single program text for
+backends such as Judge0. Nothing here may import the project.
 
-Why it is safe to run every case in one sandbox:
-- The parent never runs student code. It compiles the source once (any exception is a
-  compilation error for all cases), then forks one child per case, sequentially. Each child is a
-  fork of a parent that never ran student code, so every case starts from the same clean state,
-  as a fresh ``python3 main.py`` would (a global counter or a patched ``time`` does not leak).
-- The parent is not dumpable (``PR_SET_DUMPABLE 0``): children cannot open ``/proc/<parent>/fd``
-  or ``/proc/<parent>/mem``. When it is the pid-1 of its pid namespace (``bwrap --as-pid-1``),
-  children cannot even signal it; elsewhere a child that kills it makes the harness output
-  invalid and the caller falls back to one process per case.
-- Results go to the parent's fd 1 (the channel), as one JSON line at the very end. Children
-  replace fds 0/1/2 and close every other fd before running the code, so they cannot write to it.
-- Inputs never sit in the parent's memory: each case's stdin is copied in the kernel from the
-  payload fd into a fresh memfd (children inherit the parent's memory, and a hidden case's input
-  must not be readable by a visible one). Outputs go to memfds the parent reads only after the
-  last child exited, for the same reason.
-- The parent measures each case: CPU of every process of the case (``/proc`` while running,
-  ``wait4`` rusage once reaped), wall time (monotonic), memory (anonymous+shmem RSS while
-  running, ``ru_maxrss`` once reaped), and kills the case at the CPU, wall, memory or output
-  limit. After each case it kills and reaps every remaining process of the case.
+Two kinds of cases (the payload header's ``kind``):
+- ``python``: the source is compiled once (any exception is a compilation error for all cases);
+  each case is a fork of this process that runs the compiled code as a fresh ``python3 main.py``
+  would (a global counter or a patched ``time`` does not leak: every fork starts from the same
+  clean state, which never ran student code).
+- ``exec``: each case is a fork that executes ``argv`` (a compiler, ``./main``, ``node main.js``).
 
-Payload (binary, on fd 0, or base64 in comment lines after ``PAYLOAD_MARKER`` when embedded):
-``b"CCH1"``, 8-byte big-endian header length, header JSON, source bytes, stdin bytes of each case
-at the offsets the header gives. Output: one JSON line ``{"harness": 1, "compile_error": str|null,
-"raw": bool, "cases": [...]}``; each case has exit_code, signal, cpu_ms, wall_ms, memory_kb, killed
-("cpu"|"wall"|"memory"|"output"|null), the full sizes of its outputs, and either stdout/stderr
-(base64, capped) or, when the header asked for ``raw``, stdout_len/stderr_len: the capped raw
-bytes then follow the line, case by case, stdout then stderr (no base64 work for local runs).
+Why cases cannot reach each other or the runner:
+- The runner is not dumpable (``PR_SET_DUMPABLE 0``): cases cannot open ``/proc/1/mem`` or
+  ``/proc/1/fd``, nor take its fds with ``pidfd_getfd``; as the pid 1 of its pid namespace it
+  cannot even be signalled by them. Its results go to its fd 1, written only at the very end.
+- Inputs never sit in the runner's memory, which every case inherits: each case's stdin is
+  copied by the kernel from the payload fd into a fresh memfd, created just before its fork.
+  Outputs go to memfds the runner reads only after the last case. A case child replaces fds
+  0/1/2 and closes every other fd before running any code.
+- Every process of a case is killed and reaped when it ends, and then ``/tmp`` and ``/dev/shm``
+  are emptied (only the sandbox's own tmpfs mounts, never outside a sandbox: ``scratch_dirs``).
+
+Measurement, per case:
+- CPU: the rusage of every reaped process of the case (as pid 1 or subreaper, the runner reaps
+  every orphan). While it runs: the sandbox's cgroup CPU counter minus the runner's own (local
+  backend), or the CPU of the case's live processes in ``/proc`` (elsewhere). Killed past the limit.
+- Wall: monotonic. With ``wall_excludes_wait`` (local backend), the time the case's threads spent
+  waiting for a CPU on a loaded host is not counted against its wall limit, up to twice the limit:
+  a CPU-bound program is judged on its CPU time, and the wall limit catches sleeping or blocked
+  programs. Killed past the limit.
+- Memory, with the sandbox's cgroup files (local backend): the kernel's peak of the cgroup during
+  the case (the watermark is reset before each case) minus what the runner held before it, and the
+  cgroup's OOM-kill counter. Each page counts once, tmpfs and kernel memory included. Without them:
+  the proportional set size (PSS) of the case's processes, summed (shared pages split, never
+  counted twice), plus the case's use of the sized tmpfs mounts, polled and killed past the limit;
+  and at least the largest peak RSS of one process of the case.
+- Output: killed when stdout grows past its cap; outputs are cut to their caps afterwards.
+
+Payload (binary: from the control socket on fd 0 as a memfd in ``--local`` mode, or base64 in
+comment lines after ``PAYLOAD_MARKER`` when embedded): ``b"CCH1"``, 8-byte big-endian header length,
+header JSON, source bytes, stdin bytes of each case at the offsets the header gives. Output: one
+JSON line ``{"harness": 1, "compile_error": str|null, "raw": bool, "cases": [...]}``; each case has
+exit_code, signal, cpu_ms, wall_ms, memory_kb, killed ("cpu"|"wall"|"memory"|"output"|null), the
+full sizes of its outputs, and either stdout/stderr (base64, capped) or, when the header asked for
+``raw``, stdout_len/stderr_len: the capped raw bytes then follow the line, case by case, stdout
+then stderr. In ``--local`` mode a line ``{"ready": 1}`` comes first, once the runner is ready for
+its payload (a pre-started sandbox waits there until it is given work).
 """
 
+import array
 import base64
 import builtins
 import contextlib
-import io
 import json
 import math
 import os
 import resource
 import select
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -54,22 +71,34 @@ PAYLOAD_MARKER = "# ---- codecourses harness payload ----"
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 FALLBACK_FSIZE = 16 << 20
+#: Room for the interpreter's own mappings in RLIMIT_AS (only set when there is no cgroup).
+AS_SLACK_BYTES = 64 << 20
+#: A case's wall clock never runs longer than this many times its limit, however loaded the host.
+WALL_BACKSTOP = 3
 CATCHABLE = [
     s
     for s in (
         "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTSTP",
-        "SIGTTIN", "SIGTTOU", "SIGPIPE", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
+        "SIGTTIN", "SIGTTOU", "SIGPIPE", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGCHLD",
     )
     if hasattr(signal, s)
 ]  # fmt: skip
 
 
-def _prctl(option, arg):
-    try:
-        import ctypes
+_PRCTL = []
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0) == 0
+
+def _prctl(option, arg):
+    """prctl(2) through ctypes, loaded once: a case child only calls it (no allocations)."""
+    try:
+        if not _PRCTL:
+            import ctypes
+
+            function = ctypes.CDLL(None, use_errno=True).prctl
+            function.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                                 ctypes.c_ulong]  # fmt: skip
+            _PRCTL.append(function)
+        return _PRCTL[0](option, arg, 0, 0, 0) == 0
     except Exception:
         return False
 
@@ -104,6 +133,22 @@ def _embedded_payload_fd():
         raise RuntimeError("embedded payload missing or corrupt")
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
+
+
+def _received_payload_fd(control_fd):
+    """Wait on the control socket for the payload: one message carrying one memfd."""
+    sock = socket.socket(fileno=control_fd)
+    fds = array.array("i")
+    try:
+        msg, ancdata, _flags, _addr = sock.recvmsg(16, socket.CMSG_LEN(fds.itemsize))
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    finally:
+        sock.close()
+    if msg != b"go" or len(fds) != 1:
+        raise RuntimeError("no payload on the control socket")
+    return fds[0]
 
 
 def _read_exact(fd, size, offset):
@@ -143,34 +188,67 @@ def _stdin_memfd(payload_fd, offset, length):
     return fd
 
 
-# ---- the child: a fresh "python3 main.py" ------------------------------------------------------
+# ---- the case's cgroup, seen through fds the supervisor opened for us ----------------------------
+class Cgroup:
+    """The memory cgroup the runner and its cases run in (below the sandbox's own cgroup), and
+    the sandbox's CPU counter.
+
+    Before each case the runner sets the limit to what it holds (itself, earlier outputs) plus
+    the case's limit, and resets the peak: the kernel then limits and measures the case alone.
+    The sandbox's cgroup above caps everything together, whatever is written here.
+    """
+
+    def __init__(self, spec):
+        self.version = spec["version"]
+        self.fds = {role: spec[role] for role in ("limit", "peak", "usage", "events", "cpu")}
+
+    def _read(self, role):
+        return os.pread(self.fds[role], 4096, 0).decode("ascii", "replace")
+
+    def usage(self):
+        return int(self._read("usage").strip() or 0)
+
+    def set_limit(self, limit):
+        os.pwrite(self.fds["limit"], str(limit).encode() + b"\n", 0)
+
+    def reset_peak(self):
+        """Start a new watermark at the current usage; False if this kernel cannot."""
+        try:
+            os.pwrite(self.fds["peak"], b"0\n" if self.version == 1 else b"reset\n", 0)
+            return True
+        except OSError:
+            return False
+
+    def peak(self):
+        return int(self._read("peak").strip() or 0)
+
+    def oom_kills(self):
+        for line in self._read("events").splitlines():
+            name, _, value = line.partition(" ")
+            if name == "oom_kill":
+                return int(value)
+        return 0
+
+    def cpu_s(self):
+        text = self._read("cpu")
+        if self.version == 1:
+            return int(text.strip() or 0) / 1e9
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == "usage_usec":
+                return int(value) / 1e6
+        return 0.0
+
+
+# ---- a case child: a fresh "python3 main.py", or an exec -----------------------------------------
 class _Startup:
-    """What a fresh interpreter would have: std stream settings and signal dispositions."""
+    """What a fresh interpreter would have: the signal dispositions set at start-up."""
 
     def __init__(self):
-        self.streams = []
-        for stream in (sys.stdin, sys.stdout, sys.stderr):
-            self.streams.append(
-                (stream.encoding, stream.errors, stream.line_buffering, stream.write_through)
-            )
         self.signals = {}
         for name in CATCHABLE:
             sig = getattr(signal, name)
             self.signals[sig] = signal.getsignal(sig)
-
-
-def _stream(fd, mode, settings):
-    encoding, errors, line_buffering, write_through = settings
-    raw = io.FileIO(fd, mode, closefd=False)
-    buffered = io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
-    return io.TextIOWrapper(
-        buffered,
-        encoding=encoding,
-        errors=errors,
-        newline="\n",
-        line_buffering=line_buffering,
-        write_through=write_through,
-    )
 
 
 def _lower_rlimit(kind, soft, hard):
@@ -185,32 +263,56 @@ def _lower_rlimit(kind, soft, hard):
     resource.setrlimit(kind, (min(soft, hard), hard))
 
 
-def _child(code, header, limits, startup, fds):
+def _case_setup(limits, fds, local):
+    """In the case child, before any of its code: fds, limits, the OOM killer's pick."""
+    stdin_fd, out_fd, err_fd = fds
+    for target, source in enumerate((stdin_fd, out_fd, err_fd)):
+        if source != target:
+            os.dup2(source, target)
+        os.set_inheritable(target, True)
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    # Dumpable again: its own /proc files become its own (and readable to the runner, for PSS);
+    # nothing of the runner's is reachable through them.
+    _prctl(PR_SET_DUMPABLE, 1)
+    try:  # the OOM killer picks a case first
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        os.write(fd, b"1000")
+        os.close(fd)
+    except OSError:
+        pass
+    cpu = math.ceil(limits["cpu_ms"] / 1000) + 1
+    _lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
+    _lower_rlimit(resource.RLIMIT_FSIZE, limits["fsize"], limits["fsize"])
+    _lower_rlimit(resource.RLIMIT_NOFILE, limits["nofile"], limits["nofile"])
+    if local:
+        # RLIMIT_NPROC counts per user namespace: the runner and the case's own processes.
+        nproc = limits.get("processes")
+        if nproc:
+            _lower_rlimit(resource.RLIMIT_NPROC, nproc + 1, nproc + 1)
+        stack = limits.get("stack")
+        if stack:
+            _lower_rlimit(resource.RLIMIT_STACK, stack, stack)
+    if limits.get("address_space"):
+        _lower_rlimit(resource.RLIMIT_AS, limits["address_space"], limits["address_space"])
+
+
+def _python_child(run, limits, fds):
     """Never returns. Mirrors CPython's start-up and shutdown around running ``code``."""
+    code, header, startup = run["code"], run["header"], run["startup"]
     status = 1
     try:
-        stdin_fd, out_fd, err_fd = fds
-        os.dup2(stdin_fd, 0)
-        os.dup2(out_fd, 1)
-        os.dup2(err_fd, 2)
-        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-        for sig, handler in startup.signals.items():
-            if handler is not None:
-                signal.signal(sig, handler)
+        _case_setup(limits, fds, run["local"])
+        if run["signals_changed"]:
+            for sig, handler in startup.signals.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        try:
-            with open("/proc/self/oom_score_adj", "w") as f:  # the OOM killer picks a case first
-                f.write("1000")
-        except OSError:
-            pass
-        cpu = math.ceil(limits["cpu_ms"] / 1000) + 1
-        _lower_rlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
-        _lower_rlimit(resource.RLIMIT_FSIZE, limits["fsize"], limits["fsize"])
-        _lower_rlimit(resource.RLIMIT_NOFILE, limits["nofile"], limits["nofile"])
-        sys.stdin = sys.__stdin__ = _stream(0, "r", startup.streams[0])
-        sys.stdout = sys.__stdout__ = _stream(1, "w", startup.streams[1])
-        sys.stderr = sys.__stderr__ = _stream(2, "w", startup.streams[2])
+        # The interpreter's own std streams, on fds 0-2 now the case's: the runner never reads
+        # or writes through them (only os.write), so they are as a fresh start would make them.
+        sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
         sys.argv = [header["argv0"]]
+        if sys.path:  # as for "python3 /box/main.py": the script's directory comes first
+            sys.path[0] = os.path.dirname(header["filename"])
         module = types.ModuleType("__main__")
         module.__file__ = header["filename"]
         module.__builtins__ = builtins
@@ -237,6 +339,23 @@ def _child(code, header, limits, startup, fds):
         status = 1
     finally:
         os._exit(status)
+
+
+def _exec_child(run, limits, fds):
+    """Never returns: execute the case's program as a fresh process would start."""
+    header = run["header"]
+    try:
+        _case_setup(limits, fds, run["local"])
+        for name in CATCHABLE:  # ignored signals stay ignored across exec: restore defaults
+            if signal.getsignal(getattr(signal, name)) == signal.SIG_IGN:
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        argv = header["argv"]
+        os.execve(argv[0], argv, header.get("env") or dict(os.environ))
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            os.write(2, (f"cannot execute {header.get('argv', ['?'])[0]}: {exc}\n").encode())
+    os._exit(127)
 
 
 def _exit_status(code):
@@ -272,12 +391,11 @@ def _finalize(status):
     return status
 
 
-# ---- the parent ---------------------------------------------------------------------------------
+# ---- the case's processes, seen from the runner -------------------------------------------------
 def _case_pids(children):
     """Live pids of the current case: every process in the sandbox but us when we are its pid 1;
     otherwise our descendants, found through the ``children`` files (as a subreaper we adopt every
-    orphan, so the case's processes are always below us), which costs O(case processes) rather
-    than a scan of the host's /proc. Zombies are left out: they are dead and only need reaping.
+    orphan, so the case's processes are always below us). Zombies are left out.
     """
     if os.getpid() == 1:
         return [p for p in _live_pids(int(e) for e in os.listdir("/proc") if e.isdigit()) if p != 1]
@@ -322,21 +440,77 @@ def _live_pids(pids):
     return live
 
 
-def _proc_cpu_and_memory(pids):
+def _proc_cpu_s(pids):
     hz = os.sysconf("SC_CLK_TCK")
-    ticks, memory = 0, 0
+    ticks = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / hz
+
+
+def _proc_memory(pids):
+    """Memory of the case's processes: proportional set sizes (shared pages split between their
+    sharers), falling back to anonymous + shmem RSS where smaps_rollup cannot be read."""
+    total = 0
+    for pid in pids:
+        found = False
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith((b"Pss_Anon:", b"Pss_Shmem:")):
+                        total += int(line.split()[1]) * 1024
+                        found = True
+        except (OSError, ValueError, IndexError):
+            pass
+        if found:
+            continue
+        try:
             with open(f"/proc/{pid}/status", "rb") as f:
                 for line in f:
                     if line.startswith((b"RssAnon:", b"RssShmem:")):
-                        memory += int(line.split()[1]) * 1024
+                        total += int(line.split()[1]) * 1024
         except (OSError, ValueError, IndexError):
             continue
-    return ticks / hz, memory
+    return total
+
+
+def _tmpfs_used(paths):
+    used = 0
+    for path in paths:
+        try:
+            st = os.statvfs(path)
+        except OSError:
+            continue
+        used += (st.f_blocks - st.f_bfree) * st.f_frsize
+    return used
+
+
+class _WaitTracker:
+    """Time the case's threads spent runnable but waiting for a CPU (``/proc/*/schedstat``)."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def total_s(self, pids):
+        for pid in pids:
+            try:
+                tids = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            for tid in tids:
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as f:
+                        waited = int(f.read().split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                key = (pid, tid)
+                self.seen[key] = max(self.seen.get(key, 0), waited)
+        return sum(self.seen.values()) / 1e9
 
 
 def _kill_case(children):
@@ -353,10 +527,55 @@ def _kill_case(children):
         time.sleep(0.001)
 
 
+def _tmpfs_mounts():
+    """Mount points of tmpfs file systems in our mount namespace."""
+    found = set()
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            for line in f:
+                fields = line.split()
+                dash = fields.index(b"-")
+                if fields[dash + 1] == b"tmpfs":
+                    found.add(fields[4].decode())
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
+
+
+def scratch_dirs(requested):
+    """The scratch directories this runner may empty before each case: only inside a sandbox.
+
+    Emptying ``/tmp`` is only ever right in a sandbox's own private tmpfs. So a directory is
+    wiped only when the supervisor asked for it (``--local``), the runner is the init of its own
+    pid namespace, it is not root, and the directory is a tmpfs mount point; anything else
+    (Judge0's box, a development run, a wrong configuration) wipes nothing.
+    """
+    if not requested or os.getpid() != 1 or os.geteuid() == 0 or os.getuid() == 0:
+        return []
+    mounts = _tmpfs_mounts()
+    return [path for path in requested if path in mounts]
+
+
+def _wipe(path):
+    """Empty a scratch directory (the case's processes are all dead): nothing survives a case.
+
+    Entries a case made unreadable are opened up first (they belong to the same uid).
+    """
+    for entry in list(os.scandir(path)):
+        if entry.is_dir(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                os.chmod(entry.path, 0o700)
+            _wipe(entry.path)
+            os.rmdir(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
 class _Case:
     def __init__(self):
         self.status = None
         self.cpu_s = 0.0
+        self.seen_cpu_s = 0.0  # the most seen while it ran (the figure a CPU kill is based on)
         self.maxrss_kb = 0
         self.peak_bytes = 0
 
@@ -375,39 +594,73 @@ class _Case:
         return True
 
 
-def _run_case(code, header, limits, startup, payload_fd, spec):
-    stdin_fd = _stdin_memfd(payload_fd, spec["offset"], spec["length"])
+def _self_cpu_s():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_case(run, spec, limits):
+    """Run one case to its end; the measured ``_Case`` and what it was killed for."""
+    header = run["header"]
+    stdin_fd = _stdin_memfd(run["payload_fd"], spec["offset"], spec["length"])
     out_fd = os.memfd_create("stdout")
     err_fd = os.memfd_create("stderr")
+    cg = run["cgroup"]
+    memory_limit = limits["memory_bytes"]
+    base_usage = cg.usage() if cg is not None else 0
+    if cg is not None:  # what the case may add to what earlier cases' outputs still hold
+        cg.set_limit(base_usage + memory_limit)
+    measured_peak = cg is not None and cg.reset_peak()
+    base_ooms = cg.oom_kills() if cg is not None else 0
+    cpu0 = cg.cpu_s() if cg is not None else 0.0
+    self0 = _self_cpu_s()
     tick = limits.get("tick_ms", 10) / 1000
+    wall_limit = limits["wall_ms"] / 1000
+    cpu_limit = limits["cpu_ms"] / 1000
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        _child(code, header, limits, startup, (stdin_fd, out_fd, err_fd))
+        fds = (stdin_fd, out_fd, err_fd)
+        if header.get("kind", "python") == "python":
+            _python_child(run, limits, fds)
+        _exec_child(run, limits, fds)
     os.close(stdin_fd)
     case = _Case()
     killed = None
+    waits = _WaitTracker()
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
     poller = select.poll()
     if pidfd is not None:
         poller.register(pidfd, select.POLLIN)
-    memory_limit = limits["memory_bytes"]
     while True:
         poller.poll(tick * 1000 if pidfd is not None else 1)
         while case.reap(pid, block=False):
             pass
         if case.status is not None:
             break
-        if time.monotonic() - started > limits["wall_ms"] / 1000:
-            killed = "wall"
-            break
-        cpu_s, memory = _proc_cpu_and_memory(_case_pids([pid]))
-        case.peak_bytes = max(case.peak_bytes, memory)
-        if case.cpu_s + cpu_s > limits["cpu_ms"] / 1000:
+        elapsed = time.monotonic() - started
+        pids = None
+        if elapsed > wall_limit:
+            if not run["wall_excludes_wait"]:
+                killed = "wall"
+                break
+            pids = _case_pids([pid])
+            if elapsed - waits.total_s(pids) > wall_limit or elapsed > WALL_BACKSTOP * wall_limit:
+                killed = "wall"
+                break
+        if cg is not None:
+            live_cpu = cg.cpu_s() - cpu0 - (_self_cpu_s() - self0)
+        else:
+            pids = pids if pids is not None else _case_pids([pid])
+            live_cpu = case.cpu_s + _proc_cpu_s(pids)
+            memory = _proc_memory(pids) + _tmpfs_used(run["scratch"] if run["count_tmpfs"] else [])
+            case.peak_bytes = max(case.peak_bytes, memory)
+            if memory > memory_limit:
+                killed = "memory"
+                break
+        case.seen_cpu_s = max(case.seen_cpu_s, live_cpu)
+        if live_cpu > cpu_limit:
             killed = "cpu"
-            break
-        if memory > memory_limit:
-            killed = "memory"
             break
         if os.fstat(out_fd).st_size > limits["output_bytes"]:
             killed = "output"
@@ -418,10 +671,29 @@ def _run_case(code, header, limits, startup, payload_fd, spec):
         pass
     if pidfd is not None:
         os.close(pidfd)
-    return case, killed, wall_s, out_fd, err_fd
+    # What the case left in the scratch tmpfs mounts goes now: its memory is charged to the
+    # case, and the next case must find them empty.
+    for path in run["scratch"]:
+        _wipe(path)
+    oom = False
+    if cg is not None:
+        oom = cg.oom_kills() > base_ooms
+        if measured_peak:
+            case.peak_bytes = max(0, cg.peak() - base_usage)
+        if oom or case.peak_bytes >= memory_limit:
+            killed = killed or "memory"
+    if not measured_peak:
+        case.peak_bytes = max(case.peak_bytes, case.maxrss_kb * 1024)
+    # Keep only what will be reported: memory held for outputs stays bounded by the caps.
+    sizes = (os.fstat(out_fd).st_size, os.fstat(err_fd).st_size)
+    if sizes[0] > limits["output_bytes"]:
+        os.ftruncate(out_fd, limits["output_bytes"])
+    if sizes[1] > limits["stderr_bytes"]:
+        os.ftruncate(err_fd, limits["stderr_bytes"])
+    return case, killed, wall_s, out_fd, err_fd, oom, sizes
 
 
-def _report(case, killed, wall_s, out_fd, err_fd, limits, raw):
+def _report(case, killed, wall_s, out_fd, err_fd, oom, limits, raw, sizes):
     """One case's result; with ``raw``, outputs are sent after the JSON line (see ``main``)."""
     status = case.status
     exit_code = sig = None
@@ -430,15 +702,15 @@ def _report(case, killed, wall_s, out_fd, err_fd, limits, raw):
             sig = os.WTERMSIG(status)
         else:
             exit_code = os.WEXITSTATUS(status)
-    out_size = os.fstat(out_fd).st_size
-    err_size = os.fstat(err_fd).st_size
+    out_size, err_size = sizes
     result = {
         "exit_code": exit_code,
         "signal": sig,
         "killed": killed,
-        "cpu_ms": int(case.cpu_s * 1000),
+        "cpu_ms": int(max(case.cpu_s, case.seen_cpu_s) * 1000),
         "wall_ms": int(wall_s * 1000),
-        "memory_kb": max(case.maxrss_kb, case.peak_bytes // 1024),
+        "memory_kb": case.peak_bytes // 1024,
+        "oom": oom,
         "stdout_bytes": out_size,
         "stderr_bytes": err_size,
     }
@@ -474,40 +746,91 @@ def _emit(document):
         view = view[os.write(1, view) :]
 
 
+def _parse_args(argv):
+    """``--local CONFIG_JSON``: fd numbers given by the local supervisor; nothing when embedded."""
+    if len(argv) >= 3 and argv[1] == "--local":
+        return json.loads(argv[2])
+    return None
+
+
 def main(embedded):
     _prctl(PR_SET_DUMPABLE, 0)
     if os.getpid() != 1:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    config = None if embedded else _parse_args(sys.argv)
+    local = config is not None
     startup = _Startup()
-    for name in CATCHABLE:
-        sig = getattr(signal, name)
-        if sig not in (signal.SIGPIPE, signal.SIGXFSZ):
-            signal.signal(sig, signal.SIG_IGN)
-    payload_fd = _embedded_payload_fd() if embedded else 0
+    # Not killable by a case: as its pid namespace's init, the kernel drops every signal from
+    # inside it that has no handler; anywhere else, ignore what a case could send.
+    signals_changed = os.getpid() != 1
+    if signals_changed:
+        for name in CATCHABLE:
+            sig = getattr(signal, name)
+            if sig not in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_IGN)
+    cgroup = None
+    if local:
+        if config.get("cgroup"):
+            cgroup = Cgroup(config["cgroup"])
+        for fd in config.get("close", []):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _emit({"ready": 1})
+        payload_fd = _received_payload_fd(config["control_fd"])
+        null = os.open(os.devnull, os.O_RDONLY)  # fds 0-2 stay taken: memfds land above
+        if null != 0:
+            os.dup2(null, 0)
+            os.close(null)
+    elif embedded:
+        payload_fd = _embedded_payload_fd()
+    else:
+        payload_fd = 0
     header, source, stdin_base = _load(payload_fd)
-    try:
-        code = compile(source, header["filename"], "exec", dont_inherit=True)
-    except BaseException as exc:
-        message = "".join(traceback.format_exception_only(type(exc), exc))
-        _emit({"harness": 1, "compile_error": message, "cases": []})
-        return 0
+    code = None
+    if header.get("kind", "python") == "python":
+        try:
+            code = compile(source, header["filename"], "exec", dont_inherit=True)
+        except BaseException as exc:
+            message = "".join(traceback.format_exception_only(type(exc), exc))
+            _emit({"harness": 1, "compile_error": message, "cases": []})
+            return 0
     del source
+    config = config or {}
+    run = {
+        "header": header,
+        "local": local,
+        "code": code,
+        "startup": startup,
+        "payload_fd": payload_fd,
+        "cgroup": cgroup,
+        "scratch": scratch_dirs(config.get("scratch")),
+        "count_tmpfs": bool(config.get("count_tmpfs")),
+        "wall_excludes_wait": bool(config.get("wall_excludes_wait")),
+        "signals_changed": signals_changed,
+    }
     finished = []
     for spec in header["cases"]:
         limits = spec["limits"]
         spec = dict(spec, offset=stdin_base + spec["offset"])
-        finished.append((_run_case(code, header, limits, startup, payload_fd, spec), limits))
+        case, killed, wall_s, out_fd, err_fd, oom, sizes = _run_case(run, spec, limits)
+        finished.append((case, killed, wall_s, out_fd, err_fd, oom, limits, sizes))
     raw = bool(header.get("raw"))
-    cases = [_report(*outcome, limits, raw) for outcome, limits in finished]
+    cases = [
+        _report(case, killed, wall_s, out_fd, err_fd, oom, limits, raw, sizes)
+        for case, killed, wall_s, out_fd, err_fd, oom, limits, sizes in finished
+    ]
     _emit({"harness": 1, "compile_error": None, "raw": raw, "cases": cases})
     if raw:
-        for ((_c, _k, _w, out_fd, err_fd), _l), result in zip(finished, cases):  # noqa: B905 - Python 3.8 has no strict
-            _send(out_fd, result["stdout_len"])
-            _send(err_fd, result["stderr_len"])
+        for item, result in zip(finished, cases):  # noqa: B905 - Python 3.8 has no strict
+            _send(item[3], result["stdout_len"])
+            _send(item[4], result["stderr_len"])
     return 0
 
 
 _EMBEDDED = False
 
 if __name__ == "__main__":
-    sys.exit(main(_EMBEDDED))
+    status = main(_EMBEDDED)
+    if not _EMBEDDED:  # nothing left to flush: skip the interpreter's shutdown
+        os._exit(status)
+    sys.exit(status)

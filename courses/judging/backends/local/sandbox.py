@@ -1,71 +1,59 @@
-"""One sandboxed run: build the supervisor's request, spawn it as a fresh program, read its reply.
+"""One sandbox run seen from the worker: the request to the service, and its reply as results.
 
-This is the only place that starts the supervisor. It is safe to call from many threads at
-once: each call has its own uid lease, memfds and pipes, and ``subprocess`` spawns a new
-program (no Python runs between fork and exec).
+A sandbox runs one program (Python source run in forks of the runner, or an ``argv`` executed
+per case) on one or more cases, one after the other, each under its own limits. The sandbox as a
+whole gets limits that bound the worst case of all its cases (outer limits, enforced by its
+supervisor and its cgroup): the runner's own memory and the cases' captured outputs on top of the
+largest case, every case's CPU and wall time one after the other.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import secrets
-import signal
-import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from courses.judging.errors import JudgeError
+from courses.judging.types import Limits, RunResult
 
-from .isolation import FULL, NONE, Isolation
-from .seccomp import filter_memfd
+from . import harness
+from .boxes import Box
+from .client import ServiceClient, ServiceFailed
+from .harness_program import WALL_BACKSTOP
+from .isolation import FULL, RLIMITS, Isolation
 from .uids import UidLease
 
-SUPERVISOR = str(Path(__file__).with_name("supervisor.py"))
-#: The cgroup limit is the memory limit plus this much (sandbox.md §5.5): room for bwrap itself.
-MEMORY_SLACK_BYTES = 8 << 20
-TMP_BYTES = 64 << 20
-FSIZE_BYTES = 16 << 20
-NOFILE = 256
-#: bwrap's own processes (monitor, pid-1 reaper) count against pids.max and RLIMIT_NPROC.
-BWRAP_PROCESSES = 3
-SUPERVISOR_GRACE_S = 15
+#: The runner's own memory and the transient output of a case killed at its cap.
+RUNNER_MEMORY_BYTES = 64 << 20
+#: Start-up of the runner, fork and clean-up around each case.
+SANDBOX_CPU_OVERHEAD_MS = 2000
+SANDBOX_WALL_OVERHEAD_MS = 5000
+CASE_WALL_OVERHEAD_MS = 100
+#: bubblewrap's monitor and the runner count against the sandbox's process cap.
+SANDBOX_PROCESSES = 3
+REPORT_BYTES_PER_CASE = 1024
 
 
 @dataclass
-class Spec:
-    """Everything about one run, in absolute numbers."""
+class Work:
+    """What one sandbox must run."""
 
-    argv: list[str]
-    box: str
-    box_writable: bool
-    cpu_ms: int
-    wall_ms: int
-    memory_bytes: int
-    processes: int
-    stdout_cap: int
-    stderr_cap: int
-    rlimit_cpu_s: int
-    nofile: int = NOFILE
-    fsize: int = FSIZE_BYTES
-    as_pid_1: bool = False
+    stdins: list[bytes]
+    limits: list[Limits]
+    source: str = ""
+    argv: list[str] | None = None  # None: Python source run by the runner itself
+    #: The batch's box (compiled languages), else the sandbox's own box gets ``files``.
+    box: Box | None = None
+    lease: UidLease | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    writable: bool = False
     ro_binds: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class RawRun:
-    header: dict
-    stdout: bytes
-    stderr: bytes
-
-    @property
-    def killed(self) -> str | None:
-        return self.header.get("killed")
+    stdout_cap: int | None = None  # a compilation's log cap instead of the output limit
+    as_init: bool = True
+    filename: str = "/box/main.py"
 
 
 def rlimit_cpu_seconds(cpu_ms: int) -> int:
-    """Soft RLIMIT_CPU: ceil(limit)+1 s; hard is soft+1 (SIGKILL for who ignores SIGXCPU)."""
+    """Soft RLIMIT_CPU of a case: ceil(limit)+1 s; hard is soft+1 (the runner kills first)."""
     return math.ceil(cpu_ms / 1000) + 1
 
 
@@ -82,104 +70,98 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
-def execute(iso: Isolation, spec: Spec, stdin: bytes, lease: UidLease | None) -> RawRun:
-    """Run ``spec`` in the sandbox with ``stdin``; raise ``JudgeError`` if the sandbox failed."""
-    cgroup = None
-    if iso.layout is not None and lease is not None:
-        cgroup = {
-            "layout": iso.layout.to_json(),
-            "name": f"u{lease.uid}-{secrets.token_hex(6)}",
-        }
-    use_uid = iso.switch_uid and lease is not None and iso.mode != NONE
-    seccomp_fd = filter_memfd() if iso.mode != NONE else None
-    request = {
-        "mode": iso.mode,
-        "bwrap": iso.bwrap,
-        "argv": spec.argv,
-        "box": spec.box,
-        "box_writable": spec.box_writable,
-        "ro_binds": spec.ro_binds,
-        "uid": lease.uid if use_uid else None,
-        "cgroup": cgroup,
-        "memory_bytes": spec.memory_bytes,
-        "pids": spec.processes + BWRAP_PROCESSES,
-        "rlimits": {
-            "cpu_s": spec.rlimit_cpu_s,
-            "fsize": spec.fsize,
-            "nofile": spec.nofile,
-            "nproc": spec.processes + BWRAP_PROCESSES if use_uid else 0,
-            "stack": spec.memory_bytes,
-            "as": None if iso.mode == FULL else spec.memory_bytes + (64 << 20),
-        },
-        "cpu_ms": spec.cpu_ms,
-        "wall_ms": spec.wall_ms,
-        "stdout_cap": spec.stdout_cap,
-        "stderr_cap": spec.stderr_cap,
-        "tmp_bytes": TMP_BYTES,
-        "as_pid_1": spec.as_pid_1,
-        "seccomp_fd": seccomp_fd,
-        "lock_fd": lease.fd if lease is not None else None,
+def sandbox_limits(iso: Isolation, work: Work) -> dict:
+    """Outer limits of the sandbox: the worst case of all its cases, one after the other."""
+    n = len(work.limits)
+    out_caps = [work.stdout_cap or lim.output_bytes for lim in work.limits]
+    captured = sum(cap + harness.STDERR_CAP_BYTES for cap in out_caps)
+    largest = max(lim.memory_kb * 1024 + harness.MEMORY_SLACK_BYTES for lim in work.limits)
+    processes = max(lim.processes for lim in work.limits)
+    return {
+        "memory_bytes": RUNNER_MEMORY_BYTES + largest + captured,
+        "pids": processes + SANDBOX_PROCESSES,
+        "cpu_ms": sum(rlimit_cpu_seconds(lim.cpu_time_ms) * 1000 for lim in work.limits)
+        + SANDBOX_CPU_OVERHEAD_MS,
+        "wall_ms": sum(
+            WALL_BACKSTOP * lim.wall_time_ms + CASE_WALL_OVERHEAD_MS for lim in work.limits
+        )
+        + SANDBOX_WALL_OVERHEAD_MS,
+        "stdout_cap": captured + REPORT_BYTES_PER_CASE * n + 4096,
+        "stderr_cap": harness.STDERR_CAP_BYTES,
+        # Without a pids cgroup, as root: the uid is this sandbox's alone, cap its processes.
+        "nproc": processes + SANDBOX_PROCESSES + 1 if iso.mode == RLIMITS and iso.switch_uid else 0,
     }
-    request_fd = _memfd("codecourses-request", json.dumps(request).encode())
-    stdin_fd = _memfd("codecourses-stdin", stdin)
-    pass_fds = [request_fd] + [fd for fd in (seccomp_fd, request["lock_fd"]) if fd is not None]
-    try:
-        proc = subprocess.Popen(
-            [iso.python, "-I", "-S", SUPERVISOR, "--request-fd", str(request_fd)],
-            stdin=stdin_fd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=pass_fds,
-            env={},
-            close_fds=True,
-        )
-    finally:
-        for fd in [request_fd, stdin_fd, *([seccomp_fd] if seccomp_fd is not None else [])]:
-            os.close(fd)
-    try:
-        out, err = proc.communicate(timeout=spec.wall_ms / 1000 + SUPERVISOR_GRACE_S)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
-        _cleanup_cgroup(iso, cgroup)
-        raise JudgeError("the sandbox supervisor did not finish in time") from None
-    if proc.returncode != 0:
-        _cleanup_cgroup(iso, cgroup)
-        raise JudgeError(
-            f"the sandbox supervisor failed (exit {proc.returncode}): "
-            + err.decode(errors="replace")[-2000:]
-        )
-    head, sep, body = out.partition(b"\n")
-    try:
-        header = json.loads(head)
-        n_out, n_err = header["stdout_len"], header["stderr_len"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise JudgeError(f"unreadable reply from the sandbox supervisor: {exc}") from exc
-    if not sep or len(body) != n_out + n_err:
-        raise JudgeError("truncated reply from the sandbox supervisor")
-    if header.get("leftover") or header.get("cgroup_removed") is False:
-        raise JudgeError("the sandbox could not be torn down (processes or cgroups left)")
-    return RawRun(header, body[:n_out], body[n_out:])
 
 
-def _cleanup_cgroup(iso: Isolation, cgroup: dict | None) -> None:
-    if iso.layout is None or cgroup is None:
-        return
-    run = iso.layout.run(cgroup["name"])
-    run.kill_all()
-    run.remove()
+def run(client: ServiceClient, iso: Isolation, work: Work) -> list[RunResult]:
+    """Run ``work`` in one sandbox; one result per case.
 
-
-def signal_of(raw: RawRun, mode: str | None) -> tuple[int | None, int | None]:
-    """(exit_code, signal) of the program from bwrap's exit status.
-
-    bwrap exits with 128+signal when its child was killed by one; a program calling
-    ``exit(137)`` is indistinguishable from SIGKILL there, which is why MLE comes from the cgroup's
-    OOM counter and never from this number. A negative status means we killed bwrap itself.
+    ``harness.HarnessFailed`` when the runner did not report (the caller may retry the cases in
+    sandboxes of their own); ``ServiceFailed`` (a ``JudgeError``) when the sandbox itself failed.
     """
-    code = raw.header["exit_code"]
-    if code < 0:
-        return None, -code
-    if code > 128 and mode != NONE:
-        return None, code - 128
-    return code, None
+    local = iso.mode in (FULL, RLIMITS)
+    case_limits = [
+        harness.case_limits(
+            lim,
+            stdout_cap=work.stdout_cap,
+            local=local,
+            address_space=iso.layout is None,
+        )
+        for lim in work.limits
+    ]
+    payload = harness.build_payload(
+        work.source, work.stdins, case_limits, raw=True, argv=work.argv, filename=work.filename
+    )
+    limits = sandbox_limits(iso, work)
+    request: dict = {
+        "op": "run",
+        "limits": limits,
+        "box_writable": work.writable,
+        "ro_binds": [list(pair) for pair in work.ro_binds],
+        "as_init": work.as_init,
+    }
+    fds: list[int] = []
+    try:
+        fds.append(_memfd("codecourses-payload", payload))
+        if work.lease is not None:
+            request.update(lease=True, uid=work.lease.uid)
+            fds.append(os.dup(work.lease.fd))
+        if work.box is not None:
+            request["box"] = work.box.path
+        else:
+            request["files"] = list(work.files)
+            fds.extend(_memfd("codecourses-file", data) for data in work.files.values())
+        request["poolable"] = work.box is None and not work.ro_binds and work.as_init
+        timeout = limits["wall_ms"] / 1000 + 30
+        header, stdout, stderr = client.call(request, fds, timeout)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    if header.get("error"):
+        raise ServiceFailed("the sandbox could not run: " + header["error"])
+    if header.get("leftover") or header.get("cgroup_removed") is False:
+        raise ServiceFailed("the sandbox could not be torn down (processes or cgroups left)")
+    if header.get("killed") or header.get("exit_code") != 0:
+        raise harness.HarnessFailed(
+            f"runner ended with {header.get('exit_code')} (killed: {header.get('killed')}): "
+            + stderr.decode(errors="replace")[-500:]
+        )
+    report = harness.parse_report(stdout, len(work.stdins))
+    if report.compile_error is not None:
+        return [harness.compile_error_result(report.compile_error)] * len(work.stdins)
+    return [
+        harness.case_result(case, lim, stdout_cap=work.stdout_cap)
+        for case, lim in zip(report.cases, work.limits, strict=True)
+    ]
+
+
+def batch_chunks(count: int, parallel: int, min_per_chunk: int) -> list[list[int]]:
+    """Cut ``count`` cases into consecutive chunks: one unless there are many."""
+    chunks_count = max(1, min(parallel, count // min_per_chunk))
+    size, extra = divmod(count, chunks_count)
+    chunks, start = [], 0
+    for number in range(chunks_count):
+        end = start + size + (1 if number < extra else 0)
+        chunks.append(list(range(start, end)))
+        start = end
+    return [c for c in chunks if c]

@@ -2,28 +2,47 @@
 
 pyseccomp cannot load inside the minimal sandbox (``find_library`` needs /etc/ld.so.cache,
 sandbox.md §4d), so the backend compiles the filter here, exports the BPF program and hands its
-bytes to each run; the supervisor puts them in a fresh memfd, rewinds it and passes it to
+bytes to the sandbox service, which puts them in a fresh memfd for each sandbox and passes it to
 ``bwrap --seccomp 3`` (bwrap reads the fd to EOF, so a shared, unrewound fd fails every later run).
 
 Policy: default allow, because namespaces, a separate uid, rlimits and cgroups are the boundary;
-the filter removes kernel attack surface and cross-box side channels that those do not cover
-(isolate 2.4-2.6, CVE-2017-5226/CVE-2019-10063, sandlock #240). Only the native architecture is
-allowed: 32-bit and x32 syscalls kill the process (the filter's bad-arch action).
+the filter removes kernel attack surface and channels that those do not cover:
+- other processes and namespaces: ptrace, process_vm_*, pidfd_getfd, kcmp, process_madvise,
+  mount and friends, unshare/setns, clone with namespace flags, clone3 (see below);
+- channels between concurrent boxes through what they share (the read-only ``/usr``, the page
+  cache): file locks (flock, fcntl locks, leases), ``inotify``/``fanotify``/``F_NOTIFY`` watches,
+  ``cachestat`` (isolate 2.4-2.6, issue 11);
+- state that would outlive a case inside one sandbox: System V IPC and POSIX message queues;
+- kernel memory a memory cgroup v1 does not charge: sockets of every family but ``AF_UNIX``
+  (a judged program has no network: its namespace holds only a loopback, issue 11 gap 1);
+- terminal injection (TIOCSTI/TIOCLINUX, masked compare: CVE-2017-5226, CVE-2019-10063),
+  keyrings, BPF, io_uring, perf, userfaultfd, modules, kexec, reboot and other administration.
+Only the native architecture is allowed: 32-bit and x32 syscalls kill the process (bad-arch action).
+
+Every denied call fails with ``DENIED_ERRNO`` (ENOSYS, "function not implemented"): no kernel path
+returns it for these calls on the supported kernels, so a test can tell the filter's refusal
+from the kernel's own (EPERM for lack of privilege, ENOSPC for a disabled user namespace), and
+programs and runtimes treat the feature as absent (glibc falls back from clone3 to clone).
 """
 
 from __future__ import annotations
 
 import errno
 import functools
-import os
 import tempfile
 
-#: Denied with EPERM: debugging other processes, namespaces and mounts, keyrings, BPF, io_uring,
-#: perf, userfaultfd, kernel modules and other administration calls.
-EPERM_SYSCALLS = (
+DENIED_ERRNO = errno.ENOSYS
+
+#: Denied outright.
+DENIED_SYSCALLS = (
+    # other processes
     "ptrace",
     "process_vm_readv",
     "process_vm_writev",
+    "pidfd_getfd",
+    "process_madvise",
+    "kcmp",
+    # namespaces and mounts
     "mount",
     "umount2",
     "unshare",
@@ -39,6 +58,35 @@ EPERM_SYSCALLS = (
     "mount_setattr",
     "open_by_handle_at",
     "name_to_handle_at",
+    # channels through shared files and the page cache
+    "flock",
+    "inotify_init",
+    "inotify_init1",
+    "inotify_add_watch",
+    "inotify_rm_watch",
+    "fanotify_init",
+    "fanotify_mark",
+    "cachestat",
+    # state that outlives a process: System V IPC, POSIX message queues
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+    # kernel attack surface and administration
     "keyctl",
     "add_key",
     "request_key",
@@ -60,7 +108,6 @@ EPERM_SYSCALLS = (
     "syslog",
     "quotactl",
     "lookup_dcookie",
-    "flock",
 )
 
 CLONE_NAMESPACE_FLAGS = (
@@ -74,18 +121,18 @@ CLONE_NAMESPACE_FLAGS = (
 )
 TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
-AF_VSOCK = 40
+AF_UNIX = 1
 #: fcntl record locks, leases and directory notifications: a lock on a shared read-only file
 #: (say under /usr/lib) is a channel between boxes (isolate 2.4).
 FCNTL_DENIED = (
-    6,
-    7,
-    36,
-    37,
-    38,
-    1024,
-    1026,
-)  # F_SETLK, F_SETLKW, F_OFD_GETLK..SETLKW, lease, notify
+    6,  # F_SETLK
+    7,  # F_SETLKW
+    36,  # F_OFD_GETLK
+    37,  # F_OFD_SETLK
+    38,  # F_OFD_SETLKW
+    1024,  # F_SETLEASE
+    1026,  # F_NOTIFY
+)
 
 
 class SeccompUnavailable(RuntimeError):
@@ -102,21 +149,21 @@ def filter_bpf() -> bytes:
     try:
         flt = sc.SyscallFilter(sc.ALLOW)
         flt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
-        eperm = sc.ERRNO(errno.EPERM)
-        for name in EPERM_SYSCALLS:
-            flt.add_rule(eperm, name)
+        deny = sc.ERRNO(DENIED_ERRNO)
+        for name in DENIED_SYSCALLS:
+            flt.add_rule(deny, name)
         # BPF cannot read clone3's struct argument, so namespace flags could slip through it;
         # ENOSYS makes glibc fall back to clone(2), whose flags are checked below.
-        flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+        flt.add_rule(deny, "clone3")
         for flag in CLONE_NAMESPACE_FLAGS:
-            flt.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
+            flt.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
         # Masked compare on the low 32 bits: an unmasked one is bypassed (CVE-2019-10063).
         for request in (TIOCSTI, TIOCLINUX):
-            flt.add_rule(eperm, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, request))
-        flt.add_rule(eperm, "socket", sc.Arg(0, sc.EQ, AF_VSOCK))
-        flt.add_rule(eperm, "socketpair", sc.Arg(0, sc.EQ, AF_VSOCK))
+            flt.add_rule(deny, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, request))
+        flt.add_rule(deny, "socket", sc.Arg(0, sc.NE, AF_UNIX))
+        flt.add_rule(deny, "socketpair", sc.Arg(0, sc.NE, AF_UNIX))
         for cmd in FCNTL_DENIED:
-            flt.add_rule(eperm, "fcntl", sc.Arg(1, sc.EQ, cmd))
+            flt.add_rule(deny, "fcntl", sc.Arg(1, sc.EQ, cmd))
         with tempfile.TemporaryFile() as f:
             flt.export_bpf(f)
             f.seek(0)
@@ -126,15 +173,3 @@ def filter_bpf() -> bytes:
     if not program or len(program) % 8:
         raise SeccompUnavailable("libseccomp exported an invalid BPF program")
     return program
-
-
-def filter_memfd() -> int:
-    """A fresh memfd holding the filter, positioned at 0 (one per run: no shared file offset)."""
-    fd = os.memfd_create("codecourses-seccomp", os.MFD_CLOEXEC)
-    try:
-        os.write(fd, filter_bpf())
-        os.lseek(fd, 0, os.SEEK_SET)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd

@@ -1,9 +1,16 @@
-"""Start-up sweep: remove what killed workers left behind (processes, cgroups, boxes).
+"""Sweep: remove what dead runs left behind (processes, cgroups, boxes).
 
-Everything a run creates is named after a uid (``u<uid>-...``) whose lock its owner holds for the
-run's whole life (see ``uids``). The sweep takes that lock before touching anything, so it never
-races a live run: a free lock proves the owner is gone, and holding it keeps a new run of that uid
-from starting while the leftovers are removed.
+Everything a sandbox creates is named after a uid (``u<uid>-...``) whose host-wide lock its owner
+holds for the run's whole life (see ``uids``). The sweep takes that lock before touching anything,
+so it never races a live run: a free lock proves the owner is gone, and holding it keeps a new
+run of that uid from starting while the leftovers are removed.
+
+Who sweeps, so that nothing waits for another process to start: each worker's sandbox service
+sweeps when it starts, every ``SWEEP_INTERVAL_S`` while it lives, after any of its supervisors
+died abnormally, and last of all when its worker died (the runs it killed); in the scaled
+deployment Celery beat also runs ``courses.tasks.sweep_sandbox`` on the workers.
+
+Stdlib only, no package-relative imports: the sandbox service (a standalone program) imports it.
 """
 
 from __future__ import annotations
@@ -13,16 +20,24 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
-from . import cgroups, uids
-from .boxes import remove_box
+try:  # imported as a package module by the backend, by path by the standalone service
+    from . import cgroups, uids
+    from .boxes import remove_box
+except ImportError:
+    import cgroups  # type: ignore[no-redef]
+    import uids  # type: ignore[no-redef]
+    from boxes import remove_box  # type: ignore[no-redef]
 
 logger = logging.getLogger(__name__)
 
+SWEEP_INTERVAL_S = 60.0
 
-def _processes_by_uid(first: int, count: int) -> dict[int, list[int]]:
-    """Live processes of the sandbox uids; zombies are dead already and only await their reaper."""
+
+def processes_by_uid(wanted: Collection[int]) -> dict[int, list[int]]:
+    """Live processes of the given uids; zombies are dead already and only await their reaper."""
+    wanted = set(wanted)
     found: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -34,7 +49,7 @@ def _processes_by_uid(first: int, count: int) -> dict[int, list[int]]:
                         break
                     if line.startswith("Uid:"):
                         uid = int(line.split()[1])
-                        if first <= uid < first + count:
+                        if uid in wanted:
                             found.setdefault(uid, []).append(int(entry))
                         break
         except (OSError, ValueError, IndexError):
@@ -46,7 +61,7 @@ def kill_uid(uid: int, timeout_s: float = 5.0) -> None:
     """SIGKILL every process whose real uid is ``uid`` until none is left (lock held by caller)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        pids = _processes_by_uid(uid, 1).get(uid, [])
+        pids = processes_by_uid([uid]).get(uid, [])
         if not pids:
             return
         for pid in pids:
@@ -65,11 +80,11 @@ def _orphans(lock_dir: str, items: dict[int, list]) -> Iterator[tuple[int, list]
             yield uid, things
 
 
-def _by_uid(names: list[str]) -> dict[int, list[str]]:
+def _by_uid(names: list[str], allowed: Collection[int]) -> dict[int, list[str]]:
     grouped: dict[int, list[str]] = {}
     for name in names:
         uid = uids.uid_of_name(name)
-        if uid is not None:
+        if uid is not None and uid in allowed:
             grouped.setdefault(uid, []).append(name)
     return grouped
 
@@ -79,16 +94,23 @@ def sweep(
     lock_dir: str,
     boxes_dir: str,
     layout: cgroups.Layout | None,
-    first: int = uids.UID_FIRST,
-    count: int = uids.UID_COUNT,
+    uid_list: Collection[int],
+    kill_processes: bool = True,
 ) -> dict[str, int]:
-    """Remove leftovers of dead runs; returns counts of what was removed."""
+    """Remove leftovers of dead runs among ``uid_list``; returns counts of what was removed.
+
+    ``kill_processes`` is off when the sandbox cannot switch uids (then "uids" only name
+    leases, and processes run as the worker's own uid: they die with their sandbox's
+    bubblewrap, never by uid).
+    """
+    allowed = set(uid_list)
     removed = {"processes": 0, "cgroups": 0, "boxes": 0}
-    for uid, pids in _orphans(lock_dir, _processes_by_uid(first, count)):
-        kill_uid(uid)
-        removed["processes"] += len(pids)
+    if kill_processes:
+        for uid, pids in _orphans(lock_dir, processes_by_uid(allowed)):
+            kill_uid(uid)
+            removed["processes"] += len(pids)
     cgroup_names = layout.names() if layout is not None else []
-    for _, names in _orphans(lock_dir, _by_uid(cgroup_names)):
+    for _, names in _orphans(lock_dir, _by_uid(cgroup_names, allowed)):
         for name in names:
             run = layout.run(name)
             run.kill_all()
@@ -98,7 +120,7 @@ def sweep(
         boxes = os.listdir(boxes_dir)
     except OSError:
         boxes = []
-    for _, names in _orphans(lock_dir, _by_uid(boxes)):
+    for _, names in _orphans(lock_dir, _by_uid(boxes, allowed)):
         for name in names:
             try:
                 remove_box(os.path.join(boxes_dir, name))
