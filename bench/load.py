@@ -21,8 +21,10 @@ restarted with ``-c N``: N judging processes), in the same run and on the same c
 
 1. a warm-up submission per judging process (not counted);
 2. the **bare** rate: the same program and cases judged directly through
-   ``LocalSandboxBackend.run_batch`` and the problem's checker, ``--bare`` times, with N at a time
-   (threads), on the stack's own sandbox directory, the stack idle;
+   ``LocalSandboxBackend.run_batch`` and the problem's checker, in N processes at once (each
+   with its own backend, as each judging process has), on the stack's own sandbox directory,
+   the stack idle: ``--bare`` judgings, half just before the load and half just after (a burst
+   of other work on a shared host then weighs on both sides of the ratio);
 3. the load: CPU time of every process tree read from ``/proc/<pid>/stat`` before and after (the
    stack idle at both reads), then the students' rounds.
 
@@ -30,9 +32,9 @@ It prints judged submissions per second (server clock: first ``created_at`` to l
 ``judged_at``), the throughput divided by the bare rate, p50/p95 of submit-to-verdict (as the
 student saw it, polling every second, and on the server clock) and of the queue wait (the staff
 API's ``queue_wait_ms``; ``judging_time_ms`` too), and the CPU time per judged submission of each
-process kind: web (gunicorn), worker (the Celery processes' own time), sandbox (the processes the
-judging processes started and reaped: supervisor, bubblewrap, harness, the code; their
-``cutime``), PostgreSQL, Redis, beat and the load generator (this process). Target: the
+process kind: web (gunicorn), worker (the Celery processes' own time), sandbox (everything the
+judging processes started, live or reaped: the sandbox service, its supervisors, bubblewrap,
+the harness, the code), PostgreSQL, Redis, beat and the load generator (this process). Target: the
 platform's own CPU (web + worker + PostgreSQL + Redis) per judged submission <= the sandbox's.
 ``--json FILE`` writes the figures for ``docs/capacity.md``'s model (``bench/capacity.py``).
 """
@@ -42,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -50,9 +53,8 @@ import statistics
 import subprocess
 import sys
 import textwrap
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -138,37 +140,71 @@ def postmaster_pid(stack: Stack) -> int:
     return int((stack.pg_data / "postmaster.pid").read_text().split()[0])
 
 
+def descendants(procs: dict[int, Proc], root: int) -> list[Proc]:
+    """The live processes under ``root`` (not ``root`` itself), whatever their session."""
+    children: dict[int, list[Proc]] = {}
+    for proc in procs.values():
+        children.setdefault(proc.ppid, []).append(proc)
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        proc = todo.pop()
+        found.append(proc)
+        todo.extend(children.get(proc.pid, []))
+    return found
+
+
+def tree_ticks(procs: dict[int, Proc], root: int | None) -> int:
+    """CPU ticks of ``root`` and everything under it, live or reaped."""
+    if root is None or root not in procs:
+        return 0
+    return sum(p.own + p.children for p in [procs[root], *descendants(procs, root)])
+
+
 def cpu_by_kind(stack: Stack) -> dict[str, float]:
     """Seconds of CPU so far of each kind of process of the stack (and of this process).
 
     A process's ``own`` time plus its reaped descendants' (``children``) counts everything its
-    tree did except what live descendants did: summing that over the live processes of a kind
-    counts each CPU second once. The sandbox is the reaped descendants of the judging processes
-    (they start nothing else); read while idle, no sandbox is alive.
+    tree did except what live descendants did: summing that over a tree's live processes counts
+    each CPU second once. Trees by parentage, not process group: the sandbox service each judging
+    process starts lives in a session of its own. Sandbox = everything under the judging (pool)
+    processes, live (the service, its pre-started sandboxes) or reaped (their ``children``);
+    worker = the Celery processes' own time.
     """
     procs = processes()
-    kinds = {k: 0 for k in ("web", "worker", "sandbox", "postgres", "redis", "beat")}
-    groups = {"web": stack.pid("web"), "redis": stack.pid("redis"), "beat": stack.pid("beat")}
-    worker_group = stack.pid(f"worker-{WORKER}")
-    master = postmaster_pid(stack)
-    for proc in procs.values():
-        for kind, pgid in groups.items():
-            if proc.pgrp == pgid:
-                kinds[kind] += proc.own + proc.children
-        if proc.pgrp == worker_group:
-            if proc.pid == worker_group:  # the Celery main process; its children are the pool
-                kinds["worker"] += proc.own + proc.children
-            elif proc.ppid == worker_group:  # a judging (pool) process
-                kinds["worker"] += proc.own
-                kinds["sandbox"] += proc.children
-            else:  # a live sandbox process (none when read while idle)
-                kinds["sandbox"] += proc.own + proc.children
-        if proc.pid == master or proc.ppid == master:
-            kinds["postgres"] += proc.own + proc.children
-    seconds = {kind: ticks / TICK for kind, ticks in kinds.items()}
+    ticks = {
+        "web": tree_ticks(procs, stack.pid("web")),
+        "worker": 0,
+        "sandbox": 0,
+        "postgres": tree_ticks(procs, postmaster_pid(stack)),
+        "redis": tree_ticks(procs, stack.pid("redis")),
+        "beat": tree_ticks(procs, stack.pid("beat")),
+    }
+    main = procs.get(stack.pid(f"worker-{WORKER}") or -1)
+    if main is not None:
+        ticks["worker"] += main.own + main.children  # its reaped pool processes, if any
+        for pool in (p for p in procs.values() if p.ppid == main.pid):
+            ticks["worker"] += pool.own
+            ticks["sandbox"] += pool.children + sum(
+                p.own + p.children for p in descendants(procs, pool.pid)
+            )
+    seconds = {kind: n / TICK for kind, n in ticks.items()}
     usage = resource.getrusage(resource.RUSAGE_SELF)
     seconds["load generator"] = usage.ru_utime + usage.ru_stime
     return seconds
+
+
+def own_sandbox_seconds(stack: Stack) -> float:
+    """CPU so far of the sandboxes of the bare runs: everything under this process's judging
+    processes (not the stack's processes, which are this process's children too)."""
+    procs = processes()
+    stack_pids = {stack.pid(name) for name in ("web", "beat", "redis", f"worker-{WORKER}")}
+    ticks = 0
+    for judging in (p for p in procs.values() if p.ppid == os.getpid()):
+        if judging.pid not in stack_pids:
+            ticks += judging.children + sum(
+                p.own + p.children for p in descendants(procs, judging.pid)
+            )
+    return ticks / TICK
 
 
 # --- the bare rate -------------------------------------------------------------------------------
@@ -187,37 +223,70 @@ def bare_requests(limits: list[int]) -> list[RunRequest]:
     return [RunRequest("python", source, case.input.encode(), run_limits) for case in PROBLEM.cases]
 
 
-def bare_rate(stack: Stack, limits: list[int], concurrency: int, count: int) -> dict:
-    """Judgings per second of the same program and cases, ``concurrency`` at a time."""
-    backend = LocalSandboxBackend(state_dir=str(stack.root / "sandbox"))
+def bare_judge_process(state_dir: str, limits: list[int], count: int, start_at: float) -> tuple:
+    """In a process of its own, as a judging process: one backend (its own sandbox service),
+    a first judging (start-up), then ``count`` judgings from ``start_at`` (wall clock)."""
+    backend = LocalSandboxBackend(state_dir=state_dir)
     requests = bare_requests(limits)
     checker = checkers.get_checker(PROBLEM.checker)
 
-    def judge(_: int) -> bool:
+    def judge() -> bool:
         results = [templates.postprocess("python", r) for r in backend.run_batch(requests)]
         return all(
             r.outcome == Outcome.OK and checker(case.expected_output.encode(), r.stdout)
             for r, case in zip(results, PROBLEM.cases, strict=True)
         )
 
-    judge(0)  # this process's first judging pays imports and detection
-    before = os.times()
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        accepted = sum(pool.map(judge, range(count)))
-    elapsed = time.perf_counter() - started
-    after = os.times()
-    if accepted != count:
-        raise RuntimeError(f"bare runs: {accepted} of {count} accepted")
-    sandbox_cpu = (after.children_user + after.children_system) - (
-        before.children_user + before.children_system
+    judge()
+    time.sleep(max(0.0, start_at - time.time()))
+    started = time.time()
+    accepted = sum(judge() for _ in range(count))
+    return started, time.time(), accepted
+
+
+def bare_rate(stack: Stack, limits: list[int], concurrency: int, count: int) -> dict:
+    """Judgings per second of the same program and cases through ``LocalSandboxBackend``, in
+    ``concurrency`` processes at once (as many as the worker has judging processes, each with
+    its own backend), with no web, queue or database; and the sandbox's CPU per judging."""
+    share = count // concurrency
+    start_at = time.time() + 10  # every process started and warmed up by then
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(concurrency, mp_context=context) as pool:
+        futures = [
+            pool.submit(bare_judge_process, str(stack.root / "sandbox"), limits, share, start_at)
+            for _ in range(concurrency)
+        ]
+        time.sleep(max(0.0, start_at - time.time() - 0.3))
+        before = own_sandbox_seconds(stack)
+        outcomes = [future.result() for future in futures]
+        settle(lambda: own_sandbox_seconds(stack))
+        sandbox_cpu = own_sandbox_seconds(stack) - before
+    done = share * concurrency
+    accepted = sum(outcome[2] for outcome in outcomes)
+    if accepted != done:
+        raise RuntimeError(f"bare runs: {accepted} of {done} accepted")
+    elapsed = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
+    return {
+        "count": done,
+        "seconds": elapsed,
+        "rate": done / elapsed,
+        "sandbox_cpu_per_judging": sandbox_cpu / done,
+    }
+
+
+def combined(first: dict, second: dict) -> dict:
+    count = first["count"] + second["count"]
+    seconds = first["seconds"] + second["seconds"]
+    sandbox = (
+        first["sandbox_cpu_per_judging"] * first["count"]
+        + second["sandbox_cpu_per_judging"] * second["count"]
     )
     return {
         "count": count,
-        "seconds": elapsed,
-        "rate": count / elapsed,
-        "sandbox_cpu_per_judging": sandbox_cpu / count,
-        "judge_cpu_per_judging": (after.user + after.system - before.user - before.system) / count,
+        "seconds": seconds,
+        "rate": count / seconds,
+        "sandbox_cpu_per_judging": sandbox / count,
+        "rates": [first["rate"], second["rate"]],
     }
 
 
@@ -365,16 +434,23 @@ def wait_for_workers(stack: Stack, concurrency: int, timeout: float = 90) -> Non
     raise RuntimeError("the worker did not report within 90 s")
 
 
-def wait_idle(stack: Stack, seconds: float = 1.0) -> None:
-    """Until no sandbox process is alive under the worker, then a little more."""
-    group = stack.pid(f"worker-{WORKER}")
-    deadline = time.monotonic() + 30
+def settle(read, quiet_s: float = 0.5, timeout_s: float = 15) -> None:
+    """Until ``read()`` (CPU seconds of some processes) stops growing for ``quiet_s``: the
+    sandboxes pre-started after the last run are up and waiting."""
+    deadline = time.monotonic() + timeout_s
+    last = read()
     while time.monotonic() < deadline:
-        procs = processes().values()
-        if not any(p.pgrp == group and p.ppid not in (group, 1) and p.pid != group for p in procs):
-            break
-        time.sleep(0.1)
-    time.sleep(seconds)
+        time.sleep(quiet_s)
+        now = read()
+        if now - last < 0.005:
+            return
+        last = now
+    time.sleep(quiet_s)
+
+
+def wait_idle(stack: Stack) -> None:
+    """Until the judging processes and their sandboxes have stopped working."""
+    settle(lambda: sum(cpu_by_kind(stack)[kind] for kind in ("worker", "sandbox")))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -396,7 +472,9 @@ def phase(stack: Stack, run: Run, concurrency: int, args: argparse.Namespace, li
     # Warm-up: every judging process imports, detects the sandbox and connects once.
     asyncio.run(drive(run, 1, concurrency, args.timeout))
     wait_idle(stack)
-    bare = bare_rate(stack, limits, concurrency, args.bare)
+    # Half the bare judgings just before the load and half just after: a burst of other work on
+    # a shared host then weighs on both sides of the ratio alike.
+    bare_before = bare_rate(stack, limits, concurrency, args.bare // 2)
     wait_idle(stack)
     spies = start_profiles(stack, Path(args.profile), concurrency) if args.profile else []
     before = cpu_by_kind(stack)
@@ -406,6 +484,8 @@ def phase(stack: Stack, run: Run, concurrency: int, args: argparse.Namespace, li
     wait_idle(stack)
     after = cpu_by_kind(stack)
     stop_profiles(spies)
+    bare_after = bare_rate(stack, limits, concurrency, args.bare // 2)
+    bare = combined(bare_before, bare_after)
     rows = asyncio.run(staff_rows(run.url, [d.submission for d in done]))
     verdicts = {}
     for d in done:
@@ -451,9 +531,11 @@ def report(figures: dict) -> None:
           f"{figures['wall_s']:.1f} s")  # fmt: skip
     span = figures["span_s"]
     print(f"throughput: {figures['throughput']:.2f} judged/s (server clock, {span:.1f} s)")
+    before, after = bare["rates"]
     print(f"bare sandboxed judgings, {figures['workers']} at a time: {bare['rate']:.2f} /s "
-          f"({bare['count']} in {bare['seconds']:.1f} s; sandbox CPU "
-          f"{1000 * bare['sandbox_cpu_per_judging']:.1f} ms each)")  # fmt: skip
+          f"({bare['count']} in {bare['seconds']:.1f} s: {before:.2f} /s before the load, "
+          f"{after:.2f} /s after; sandbox CPU {1000 * bare['sandbox_cpu_per_judging']:.1f} ms "
+          "each)")  # fmt: skip
     print(f"throughput / bare rate: {figures['ratio']:.2f}")
     print(f"submit-to-verdict, as polled every second: {ms(figures['latency_client_s'])} "
           f"({figures['polls']:.1f} polls per submission)")  # fmt: skip
@@ -535,5 +617,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    threading.current_thread().name = "load"
     sys.exit(main())
