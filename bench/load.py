@@ -401,19 +401,27 @@ def stop_profiles(spies: list[subprocess.Popen]) -> None:
         spy.wait(30)
 
 
-def profile_summary(path: Path, top: int = 25) -> str:
-    """The functions with the most samples on their stack (inclusive), of a collapsed file."""
+def profile_summary(path: Path, top: int = 12) -> str:
+    """Where the samples of a collapsed-stacks file went: the share of samples under each of
+    the project's functions (inclusive) and of the libraries' top entry points from the
+    project's code, and the functions the samples were in (self)."""
     inclusive: dict[str, int] = {}
+    leaves: dict[str, int] = {}
     total = 0
     for line in path.read_text().splitlines():
         stack_text, _, count = line.rpartition(" ")
         samples = int(count)
         total += samples
-        for frame in set(stack_text.split(";")):
-            inclusive[frame] = inclusive.get(frame, 0) + samples
-    lines = [f"{path.name}: {total} samples"]
-    for frame, samples in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
-        lines.append(f"  {100 * samples / total:5.1f}%  {frame}")
+        frames = stack_text.split(";")
+        leaves[frames[-1]] = leaves.get(frames[-1], 0) + samples
+        for frame in set(frames):
+            if "(courses/" in frame or "(config/" in frame:
+                inclusive[frame] = inclusive.get(frame, 0) + samples
+    lines = [f"{path.name}: {total} samples (GIL held)"]
+    for title, counts in (("in the project's functions", inclusive), ("self", leaves)):
+        lines.append(f"  {title}:")
+        for frame, samples in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+            lines.append(f"    {100 * samples / max(total, 1):5.1f}%  {frame}")
     return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ from courses.models import (
     Problem,
     ProblemProgress,
     Submission,
+    SubmissionTestResult,
 )
 from courses.services.progress import progress_recompute
 from courses.tests import factories
@@ -133,6 +134,35 @@ class ReadQueriesTestCase(FreshCacheMixin, TestCase):
                     self.assertEqual(self.cold_and_warm(read), expected[name])
 
 
+class SubmissionPollTestCase(FreshCacheMixin, TestCase):
+    """A student polls their submission every second until its verdict: while it waits, one
+    query (the row with its problem, course and exam); its results only once it has them."""
+
+    def test_a_poll_of_a_waiting_submission_is_one_query_and_a_judged_one_shows_its_results(self):
+        problem = factories.ProblemFactory(is_visible=True)
+        student = factories.UserFactory()
+        Enrollment.objects.create(user=student, course=problem.chapter.course)
+        submission = Submission.objects.create(user=student, problem=problem, code="x")
+        client = APIClient()
+        client.force_login(student)
+        url = f"/api/v1/submissions/{submission.pk}/"
+        counts = []
+        for status in ("pending", "judging"):
+            Submission.objects.filter(pk=submission.pk).update(status=status)
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(client.get(url).json()["results"], [])
+            counts.append(
+                sum(not any(t in q["sql"] for t in NOT_COUNTED) for q in queries.captured_queries)
+            )
+        self.assertEqual(counts, [1, 1])
+        case = factories.ProblemTestCaseFactory(problem=problem, is_sample=True)
+        SubmissionTestResult.objects.create(
+            submission=submission, test_case=case, order=0, verdict="accepted"
+        )
+        Submission.objects.filter(pk=submission.pk).update(status="accepted", score=1)
+        self.assertEqual([r["verdict"] for r in client.get(url).json()["results"]], ["accepted"])
+
+
 class CachedReadsFollowChangesTestCase(FreshCacheMixin, TransactionTestCase):
     """Each cached read changes once what it depends on changes and commits."""
 
@@ -167,9 +197,7 @@ class CachedReadsFollowChangesTestCase(FreshCacheMixin, TransactionTestCase):
         progress_recompute(user_id=self.student.pk, problem_id=self.problem.pk)
 
     def test_a_judging_shows_in_the_outline_and_the_progress(self):
-        self.assertEqual(
-            self.outline()["chapters"][0]["problems"][0]["my"]["state"], "not_started"
-        )
+        self.assertEqual(self.outline()["chapters"][0]["problems"][0]["my"]["state"], "not_started")
         self.assertEqual(self.progress()["solved"], 0)
         self.judged(1)
         self.assertEqual(self.outline()["chapters"][0]["problems"][0]["my"]["state"], "solved")
@@ -189,7 +217,7 @@ class CachedReadsFollowChangesTestCase(FreshCacheMixin, TransactionTestCase):
         added.is_visible = False
         added.save()
         self.assertEqual(len(self.outline()["chapters"][0]["problems"]), 1)
-        other = factories.ChapterFactory(course=self.course, order=5)
+        other = factories.ChapterFactory(course=self.course, order=self.problem.chapter.order + 1)
         self.problem.chapter = other
         self.problem.save()
         self.assertEqual(
