@@ -136,6 +136,13 @@ def processes() -> dict[int, Proc]:
     return found
 
 
+def host_busy_seconds() -> float:
+    """CPU seconds the whole host has spent busy so far (every process, every core)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
 def postmaster_pid(stack: Stack) -> int:
     return int((stack.pg_data / "postmaster.pid").read_text().split()[0])
 
@@ -485,12 +492,16 @@ def phase(stack: Stack, run: Run, concurrency: int, args: argparse.Namespace, li
     bare_before = bare_rate(stack, limits, concurrency, args.bare // 2)
     wait_idle(stack)
     spies = start_profiles(stack, Path(args.profile), concurrency) if args.profile else []
-    before = cpu_by_kind(stack)
+    before, host_before = cpu_by_kind(stack), host_busy_seconds()
     started = time.perf_counter()
     done = asyncio.run(drive(run, args.rounds, args.students, args.timeout))
     wall = time.perf_counter() - started
     wait_idle(stack)
-    after = cpu_by_kind(stack)
+    after, host_after = cpu_by_kind(stack), host_busy_seconds()
+    window = time.perf_counter() - started
+    ours = sum(after.values()) - sum(before.values())
+    # What other work on the host took while the load ran (a shared host): the cores left.
+    others_cores = max(0.0, (host_after - host_before - ours) / window)
     stop_profiles(spies)
     bare_after = bare_rate(stack, limits, concurrency, args.bare // 2)
     bare = combined(bare_before, bare_after)
@@ -523,6 +534,8 @@ def phase(stack: Stack, run: Run, concurrency: int, args: argparse.Namespace, li
         "cpu_per_judged_s": cpu,
         "platform_cpu_per_judged_s": platform_cpu,
         "cpu_total_s": {kind: after[kind] - before[kind] for kind in after},
+        "cores": os.cpu_count(),
+        "others_cores": others_cores,
     }
 
 
@@ -545,6 +558,8 @@ def report(figures: dict) -> None:
           f"{after:.2f} /s after; sandbox CPU {1000 * bare['sandbox_cpu_per_judging']:.1f} ms "
           "each)")  # fmt: skip
     print(f"throughput / bare rate: {figures['ratio']:.2f}")
+    print(f"other work on the host meanwhile: {figures['others_cores']:.2f} of "
+          f"{figures['cores']} cores")  # fmt: skip
     print(f"submit-to-verdict, as polled every second: {ms(figures['latency_client_s'])} "
           f"({figures['polls']:.1f} polls per submission)")  # fmt: skip
     print(f"submit-to-verdict, server clock:          {ms(figures['latency_server_s'])}")
