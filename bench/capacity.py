@@ -3,27 +3,32 @@
 Usage: ``.venv/bin/python bench/capacity.py FIGURES.json [--peak 3 ...]`` where the file is what
 ``bench/load.py --workers 1 2 --json FIGURES.json`` wrote (one run, both worker counts).
 
-The model (``docs/capacity.md`` explains it):
+The model (``docs/capacity.md`` explains it). Judging is CPU work, in two parts measured by
+``bench/load.py``: each judged submission costs ``J`` CPU-seconds (sandbox, worker, PostgreSQL,
+Redis, beat) and each HTTP request ``R`` (the web process and, on the bench's host, the load
+generator). A student who polls every second makes one request a second while waiting and
+resubmits at once: ``N`` of them cost ``N·R`` of CPU each second whatever the throughput. So
+on ``K`` free cores:
 
-- judging is CPU work: each judged submission costs ``D`` CPU-seconds over every process that
-  takes part (sandbox, worker, web, PostgreSQL, Redis, and here the load generator), measured
-  by ``bench/load.py``; ``K`` free cores judge at most ``K / D`` per second;
-- and ``c`` judging processes at most ``c / (t + w)`` per second: each is busy for the sandbox's
-  wall time ``t`` (one bare judging with ``c`` running at once: ``c / bare rate(c)``, the
-  per-core judging rate measured in the same run) plus the worker's own CPU ``w`` around it;
-- so ``X(c) = min(c / (t(c) + w), K / D)``;
-- N students who each submit again as soon as they see their verdict (polling every second)
-  wait ``N / X`` on average (Little's law); the p95 adds one polling interval: ``N / X + 1 s``.
+- ``X <= (K - N·R) / J`` (the cores), and
+- ``X <= c / (t(c) + w)`` (the ``c`` judging processes: each is busy for the sandbox's wall time
+  ``t(c)``, one bare judging with ``c`` at once, ``c / bare rate(c)``, the per-core judging rate
+  measured in the same run, plus the worker's own CPU ``w``);
+- submit-to-verdict: ``N / X`` on average (Little's law); the p95 adds one polling interval.
 
-Checked without circularity: ``D`` and ``w`` come from the *other* worker count's phase; ``t``
-and ``K`` (the cores not taken by other work on the shared host during the phase, measured from
-``/proc/stat``) from the phase itself: they describe the host, not the platform.
+Checked without circularity: ``J``, ``R`` and ``w`` come from the *other* worker count's phase,
+as multiples of that phase's bare judging CPU (the sandbox's CPU for one judging with no
+platform around it: the per-core judging rate), applied to this phase's; ``t``, ``K`` (the
+cores not taken by other work on the shared host during the load, from ``/proc/stat``) and the
+bare judging CPU come from the phase itself: they describe the host at that moment (on a
+shared VM the CPU time of the same work moves by 10-20 % from minute to minute), not the
+platform.
 
 Then the rush: ``--students`` × ``--submissions`` each in the last hour, ``--peak`` times the
 hour's mean rate at its busiest, a rejudge of ``--rejudge``, worker hosts of ``--host-cores``;
-``--sandbox-cpu`` replaces the bench problem's sandbox CPU by a heavier problem mix's.
-Queue waits at the peak from Erlang's C formula (Poisson arrivals, exponential service: a
-pessimistic stand-in for judgings of nearly constant length).
+``--sandbox-cpu`` replaces the bench problem's sandbox CPU by a heavier problem mix's. Queue
+waits at the peak from Erlang's C formula (Poisson arrivals, exponential service: pessimistic
+for judgings of nearly constant length).
 """
 
 from __future__ import annotations
@@ -38,19 +43,26 @@ POLL_S = 1.0
 PLATFORM = ("web", "worker", "postgres", "redis")
 
 
-def cpu_per_judged(run: dict) -> float:
-    return sum(run["cpu_per_judged_s"].values())
+def costs(run: dict) -> tuple[float, float, float]:
+    """``J`` (CPU per judged submission), ``R`` (CPU per request) and ``w`` of a phase, each in
+    units of the phase's bare judging CPU (the sandbox's CPU for one judging, no platform)."""
+    cpu = run["cpu_per_judged_s"]
+    unit = run["bare"]["sandbox_cpu_per_judging"]
+    judged = sum(cpu[kind] for kind in ("sandbox", "worker", "postgres", "redis", "beat"))
+    per_request = (cpu["web"] + cpu["load generator"]) / (1 + run["polls"])
+    return judged / unit, per_request / unit, cpu["worker"] / unit
 
 
-def predict(run: dict, other: dict) -> tuple[float, float, float]:
-    """Throughput, p95 submit-to-verdict and the cores used, for ``run``'s set-up, with the
-    platform's costs measured in ``other``."""
-    c = run["workers"]
-    t = c / run["bare"]["rate"]
-    w = other["cpu_per_judged_s"]["worker"]
+def predict(run: dict, other: dict) -> tuple[float, float, float, tuple[float, ...]]:
+    """Throughput, p95 submit-to-verdict, the free cores and ``J, R, w`` (seconds), for
+    ``run``'s set-up, with the platform's costs measured in ``other``."""
+    unit = run["bare"]["sandbox_cpu_per_judging"]
+    judged, per_request, worker = (x * unit for x in costs(other))
+    c, students = run["workers"], run["students"]
     free = run["cores"] - run["others_cores"]
-    throughput = min(c / (t + w), free / cpu_per_judged(other))
-    return throughput, run["students"] / throughput + POLL_S, free
+    t = c / run["bare"]["rate"]
+    throughput = min(c / (t + worker), (free - students * per_request) / judged)
+    return throughput, students / throughput + POLL_S, free, (judged, per_request, worker)
 
 
 def p95(values: list[float]) -> float:
@@ -73,17 +85,18 @@ def erlang_c_wait(arrivals: float, service_rate: float, servers: int) -> float:
 
 
 def check(runs: dict[int, dict]) -> None:
-    print("| judging processes | free cores | D from the other phase | throughput predicted | "
-          "measured | error | p95 predicted | measured | error |")  # fmt: skip
+    print("| judging processes | free cores K | J, R, w | throughput predicted | measured | "
+          "error | p95 predicted | measured | error |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
     for c, other in ((1, 2), (2, 1)):
         run = runs[c]
-        throughput, latency, free = predict(run, runs[other])
+        throughput, latency, free, (judged, per_request, worker) = predict(run, runs[other])
         measured, measured_p95 = run["throughput"], p95(run["latency_client_s"])
         error, p95_error = throughput / measured - 1, latency / measured_p95 - 1
-        print(f"| {c} | {free:.2f} | {1000 * cpu_per_judged(runs[other]):.0f} ms | "
-              f"{throughput:.2f}/s | {measured:.2f}/s | {100 * error:+.0f} % | "
-              f"{latency:.2f} s | {measured_p95:.2f} s | {100 * p95_error:+.0f} % |")  # fmt: skip
+        print(f"| {c} | {free:.2f} | {1000 * judged:.0f}, {1000 * per_request:.1f}, "
+              f"{1000 * worker:.0f} ms | {throughput:.2f}/s | {measured:.2f}/s | "
+              f"{100 * error:+.0f} % | {latency:.2f} s | {measured_p95:.2f} s | "
+              f"{100 * p95_error:+.0f} % |")  # fmt: skip
 
 
 def rush(run: dict, args: argparse.Namespace) -> None:

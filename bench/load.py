@@ -496,12 +496,11 @@ def phase(stack: Stack, run: Run, concurrency: int, args: argparse.Namespace, li
     started = time.perf_counter()
     done = asyncio.run(drive(run, args.rounds, args.students, args.timeout))
     wall = time.perf_counter() - started
-    wait_idle(stack)
-    after, host_after = cpu_by_kind(stack), host_busy_seconds()
-    window = time.perf_counter() - started
-    ours = sum(after.values()) - sum(before.values())
     # What other work on the host took while the load ran (a shared host): the cores left.
-    others_cores = max(0.0, (host_after - host_before - ours) / window)
+    ours = sum(cpu_by_kind(stack).values()) - sum(before.values())
+    others_cores = max(0.0, (host_busy_seconds() - host_before - ours) / wall)
+    wait_idle(stack)
+    after = cpu_by_kind(stack)
     stop_profiles(spies)
     bare_after = bare_rate(stack, limits, concurrency, args.bare // 2)
     bare = combined(bare_before, bare_after)
