@@ -116,12 +116,12 @@ def rush(run: dict, args: argparse.Namespace) -> None:
     print(f"live lane: {hosts} worker hosts x {args.host_cores} cores (celery -c "
           f"{args.host_cores}): {cores} judging processes, {peak / (cores * per_core):.0%} busy "
           f"at the peak, mean queue wait {1000 * wait:.0f} ms")  # fmt: skip
-    for hosts_then in range(1, hosts):
-        n = hosts_then * args.host_cores
-        wait = erlang_c_wait(peak, per_core, n)
-        backlog = (peak - n * per_core) * 600 if peak > n * per_core else 0
-        print(f"  with {hosts_then} host(s): "
-              + (f"mean wait {1000 * wait:.0f} ms" if backlog == 0 else
+    if hosts > 1:  # one host fewer: what the utilisation margin buys
+        fewer = (hosts - 1) * args.host_cores
+        wait = erlang_c_wait(peak, per_core, fewer)
+        backlog = (peak - fewer * per_core) * 600
+        print(f"  with {hosts - 1} host(s): "
+              + (f"mean wait {1000 * wait:.0f} ms" if backlog <= 0 else
                  f"cannot keep up: +{backlog:.0f} waiting after 10 min at the peak"))  # fmt: skip
     for bulk_cores in (args.host_cores, 2 * args.host_cores, 4 * args.host_cores):
         minutes = args.rejudge / (per_core * bulk_cores) / 60
