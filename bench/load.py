@@ -350,7 +350,11 @@ async def student(client: httpx.AsyncClient, run: Run, token: str, rounds: int) 
 
 
 async def drive(run: Run, rounds: int, students: int, timeout: float) -> list[Done]:
-    limits = httpx.Limits(max_connections=students + 4, max_keepalive_connections=students + 4)
+    # Idle connections are dropped before gunicorn's keep-alive (5 s) closes them: reusing one
+    # the server is closing at that moment fails the request (httpx.ReadError), a client's race.
+    limits = httpx.Limits(
+        max_connections=students + 4, max_keepalive_connections=students + 4, keepalive_expiry=2
+    )
     async with httpx.AsyncClient(base_url=run.url, limits=limits, timeout=60) as client:
         tasks = [student(client, run, run.tokens[i], rounds) for i in range(students)]
         results = await asyncio.wait_for(asyncio.gather(*tasks), timeout)
