@@ -1,5 +1,10 @@
 """The Celery app. Without REDIS_URL, tasks run inline (CELERY_TASK_ALWAYS_EAGER).
 
+A worker process keeps its database connection between tasks (``CELERY_DB_REUSE_MAX``) and
+checks it before and after each task as Django checks a web request's: closed once older than
+``DATABASE_CONN_MAX_AGE`` or broken, health-checked before its next use (a restarted PostgreSQL
+costs one reconnect). Inline (eager) tasks run inside the request's connection: left alone.
+
 A worker's main process writes a heartbeat (its lanes and sandbox mode) that the health
 endpoint and the metrics read as "workers seen" (``courses.services.operations``).
 """
@@ -7,7 +12,7 @@ endpoint and the metrics read as "workers seen" (``courses.services.operations``
 import os
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import task_postrun, task_prerun, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -16,6 +21,15 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 _heartbeat = []
+
+
+@task_prerun.connect
+@task_postrun.connect
+def check_database_connections(sender=None, **kwargs) -> None:
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()
 
 
 @worker_ready.connect

@@ -62,6 +62,31 @@ def course_content_version_key(course_id: int) -> str:
     return f"courses:course-content-version:c{course_id}"
 
 
+def course_outline_key(course_id: int, version: int) -> str:
+    """A course's row, chapters and problems (``selectors.outline``), under its content version."""
+    return f"courses:course-outline:c{course_id}:v{version}"
+
+
+def course_row_key(course_id: int, version: int) -> str:
+    """A course's row alone (``selectors.outline.cached_course``), under its content version."""
+    return f"courses:course-row:c{course_id}:v{version}"
+
+
+def standings_key(user_id: int, course_id: int, version: int) -> str:
+    """A member's standing on each problem of a course, under their summary version (the same
+    group as their progress summaries there: it changes when their progress does)."""
+    return f"courses:standings:u{user_id}:c{course_id}:v{version}"
+
+
+def course_exams_version_key(course_id: int) -> str:
+    return f"courses:course-exams-version:c{course_id}"
+
+
+def course_exams_key(course_id: int, version: int) -> str:
+    """A course's exams, as the course page lists them."""
+    return f"courses:course-exams:c{course_id}:v{version}"
+
+
 def roster_version_key(course_id: int) -> str:
     return f"courses:roster-version:c{course_id}"
 
@@ -248,6 +273,11 @@ def course_content_invalidate_on_commit(*, course_ids: Iterable[int]) -> None:
         *(course_content_version_key(c) for c in set(course_ids) if c is not None),
         batch="course-content",
     )
+
+
+def course_exams_invalidate_on_commit(*, course_id: int) -> None:
+    """An exam of the course was saved or deleted: the course page's list of exams goes."""
+    invalidate_on_commit(course_exams_version_key(course_id))
 
 
 def enrollments_invalidate_on_commit(*, course_ids: Iterable[int], user_ids: Iterable[int]) -> None:

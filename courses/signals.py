@@ -17,6 +17,7 @@ from courses.models import (
     Course,
     DiscussionReply,
     Enrollment,
+    Exam,
     ExamProblem,
     Problem,
     ProblemProgress,
@@ -61,6 +62,17 @@ def course_saved(sender, instance: Course, raw: bool = False, **kwargs):
     """Its late policy may have changed: its progress summaries go, after commit."""
     if not raw:
         cache.course_content_invalidate_on_commit(course_ids=[instance.pk])
+
+
+def course_deleted(sender, instance: Course, origin=None, **kwargs):
+    """A deleted course's cached row and outline go (they would keep its page up)."""
+    cache.course_content_invalidate_on_commit(course_ids=[instance.pk])
+
+
+def exam_changed(sender, instance: Exam, raw: bool = False, **kwargs):
+    """An exam was saved or deleted: its course page's list of exams goes, after commit."""
+    if not raw:
+        cache.course_exams_invalidate_on_commit(course_id=instance.course_id)
 
 
 def course_content_will_change(sender, instance: Chapter | Problem, raw: bool = False, **kwargs):

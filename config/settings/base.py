@@ -296,6 +296,13 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 300
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Celery's Django fixup closes every database connection before and after each task unless told
+# to reuse them: a new PostgreSQL connection (a forked backend, SCRAM authentication) for each
+# judged submission, 10-12 ms of PostgreSQL and worker CPU each (docs/performance.md, "Load").
+# Workers keep theirs as web processes do: config/celery.py checks it at each task's
+# start and end (DATABASE_CONN_MAX_AGE, health checks), and the fixup still closes it every
+# CELERY_DB_REUSE_MAX tasks.
+CELERY_DB_REUSE_MAX = 1000
 
 #: The queues ("lanes") of the scaled deployment, so that live work never waits behind a rejudge
 #: of thousands: ``live`` (new submissions, single rejudges, validation, periodic jobs), ``run``

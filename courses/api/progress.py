@@ -58,6 +58,6 @@ class CourseProgressApi(APIView):
         chapters = ProgressChapterSerializer(many=True)
 
     def get(self, request, course_id: int) -> Response:
-        course = selectors.course_for_member(user=request.user, course_id=course_id)
+        course = selectors.member_course(user=request.user, course_id=course_id)
         progress = selectors.course_progress(user_id=request.user.pk, course=course)
         return Response(self.OutputSerializer(progress).data)

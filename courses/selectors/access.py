@@ -23,7 +23,10 @@ from django.db.models import Q, QuerySet
 
 from courses.models import Course, Enrollment, Problem, Submission
 from courses.selectors.enrollments import user_course_roles
-from courses.selectors.submissions import submissions_with_results
+from courses.selectors.submissions import (
+    SHOWN_WITH,
+    submission_with_results,
+)
 from courses.services.errors import Forbidden, NotEnrolled, NotFound
 
 Role = Enrollment.Role
@@ -211,7 +214,11 @@ def problem_for_submission(*, user, problem_id: int) -> Problem:
 
 def submission_for_owner(*, user, submission_id: int) -> Submission:
     """One of the user's own submissions with its per-case results (and their test cases)."""
-    submission = submissions_with_results().filter(pk=submission_id, user_id=user.pk).first()
+    submission = (
+        Submission.objects.select_related(*SHOWN_WITH)
+        .filter(pk=submission_id, user_id=user.pk)
+        .first()
+    )
     if submission is None:
         raise NotFound("No such submission.")
-    return submission
+    return submission_with_results(submission)

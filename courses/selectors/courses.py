@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 
 from courses.models import Chapter, Course, Enrollment, Problem, ProblemTestCase
 from courses.selectors.access import courses_visible_to
-from courses.selectors.standings import with_standings
 
 
 def practice(prefix: str = "") -> Q:
@@ -60,30 +59,6 @@ def member_enrollments(*, user) -> QuerySet[Enrollment]:
         .select_related("course")
         .order_by("course__title", "course_id")
     )
-
-
-def course_outline(
-    *, course: Course, all_problems: bool, standings_of: int | None = None
-) -> list[Chapter]:
-    """The course's chapters in order, each with ``outline_problems`` in order (two queries).
-
-    Practice problems only, unless ``all_problems`` (the course's staff: drafts, archived and
-    exam-only ones too). Every chapter is listed, even one with nothing to show yet. With
-    ``standings_of`` (a user id) the problems carry what ``standings.standings_of`` needs.
-    """
-    problems = Problem.objects.order_by("order", "id")
-    if not all_problems:
-        problems = problems.filter(practice())
-    if standings_of is not None:
-        problems = with_standings(problems, user_id=standings_of)
-    chapters = list(
-        course.chapters.order_by("order", "id").prefetch_related(
-            Prefetch("problems", queryset=problems, to_attr="outline_problems")
-        )
-    )
-    for chapter in chapters:
-        chapter.course = course
-    return chapters
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from django.db.models import F
 
 from courses import cache
 from courses.models import Chapter, Course, Problem, ProblemProgress
-from courses.selectors.courses import course_outline, practice
+from courses.selectors.courses import practice
+from courses.selectors.outline import cached_outline, member_standings
 from courses.selectors.standings import CENTS, ZERO, ProblemStanding, standings_of, with_standings
 
 Status = ProblemProgress.Status
@@ -117,13 +118,12 @@ class CourseProgress:
 def course_progress(*, user_id: int, course: Course) -> CourseProgress:
     """The user's progress in the course, per chapter and per practice problem.
 
-    Read afresh, not cached, in two queries (three with late submissions): it needs the
-    course's outline anyway, and so always agrees with it.
+    From the cached outline and the user's cached standings (``selectors.outline``), so it
+    always agrees with the course page: two queries on a cold cache, none once warm.
     """
-    chapters = course_outline(course=course, all_problems=False, standings_of=user_id)
-    standings = standings_of(
-        [problem for chapter in chapters for problem in chapter.outline_problems], user_id=user_id
-    )
+    outline = cached_outline(course_id=course.pk)
+    chapters = outline.chapters(all_problems=False) if outline is not None else []
+    standings = member_standings(user_id=user_id, course_id=course.pk)
     rows = [
         ChapterProgress(
             chapter=chapter,

@@ -103,7 +103,32 @@ def standings_of(problems: Sequence[Problem], *, user_id: int) -> dict[int, Prob
 def _standing(problem: Problem, best_by_days: dict[int, Decimal] | None) -> ProblemStanding:
     if problem.my_status is None:
         return NO_STANDING
-    best, is_late = problem.my_best_score, False
+    return standing_from(
+        status=problem.my_status,
+        attempts=problem.my_attempts,
+        best_score=problem.my_best_score,
+        first_solved_at=problem.my_first_solved_at,
+        points=problem.points,
+        policy=problem.course_late_policy,
+        percent_per_day=problem.course_late_percent,
+        best_by_days=best_by_days,
+    )
+
+
+def standing_from(
+    *,
+    status: str,
+    attempts: int,
+    best_score: Decimal,
+    first_solved_at: datetime | None,
+    points: int,
+    policy: str,
+    percent_per_day: Decimal,
+    best_by_days: dict[int, Decimal] | None,
+) -> ProblemStanding:
+    """A standing from the user's progress row on a problem and, when they have a late judged
+    submission there, their best score per number of days late (``0``: on time)."""
+    best, is_late = best_score, False
     if best_by_days:
         # The best that counts: on time as judged, late as the policy leaves it; a tie goes to
         # a submission made on time, when there is one.
@@ -112,18 +137,15 @@ def _standing(problem: Problem, best_by_days: dict[int, Decimal] | None) -> Prob
         is_late = on_time is None
         for days, score in best_by_days.items():
             counted = effective_score(
-                score=score,
-                policy=problem.course_late_policy,
-                percent_per_day=problem.course_late_percent,
-                days=days,
+                score=score, policy=policy, percent_per_day=percent_per_day, days=days
             )
             if days > 0 and counted > best:
                 best, is_late = counted, True
     return ProblemStanding(
-        status=str(problem.my_status),
-        attempts=problem.my_attempts,
+        status=str(status),
+        attempts=attempts,
         best_score=best,
-        points=(best * problem.points).quantize(CENTS),
-        first_solved_at=problem.my_first_solved_at,
+        points=(best * points).quantize(CENTS),
+        first_solved_at=first_solved_at,
         is_late=is_late,
     )

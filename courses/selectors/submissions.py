@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
+from courses.judging.types import Verdict
 from courses.models import Submission, SubmissionTestResult
 from courses.selectors.feedback import shown_status_q
 
@@ -14,14 +15,24 @@ from courses.selectors.feedback import shown_status_q
 SHOWN_WITH = ("problem__chapter__course", "exam_attempt__exam")
 
 
+def results_prefetch(*, judged: bool = True) -> Prefetch:
+    """The per-case results with their cases, in order. ``judged=False``: none, without a query:
+    a submission waiting for its verdict has no results (a rejudge deletes them as it sends the
+    submission back; a verdict saves them with it), and students poll it every second."""
+    results = SubmissionTestResult.objects.select_related("test_case").order_by("order")
+    return Prefetch("test_results", queryset=results if judged else results.none())
+
+
 def submissions_with_results() -> QuerySet[Submission]:
     """Submissions with their problem, course and exam, and per-case results with their cases."""
-    return Submission.objects.select_related(*SHOWN_WITH).prefetch_related(
-        Prefetch(
-            "test_results",
-            queryset=SubmissionTestResult.objects.select_related("test_case").order_by("order"),
-        )
-    )
+    return Submission.objects.select_related(*SHOWN_WITH).prefetch_related(results_prefetch())
+
+
+def submission_with_results(submission: Submission) -> Submission:
+    """``submission`` (read with ``SHOWN_WITH``) with its results loaded, if it has a verdict."""
+    judged = Verdict(submission.status).is_final
+    prefetch_related_objects([submission], results_prefetch(judged=judged))
+    return submission
 
 
 def submissions_of_user(

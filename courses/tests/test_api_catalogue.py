@@ -478,11 +478,15 @@ class CourseDetailApiTestCase(ApiTestMixin, TestCase):
         )
 
     def test_other_policies_show_no_percentage(self):
+        # A course each: in a TestCase nothing commits, so the cached outline of one course
+        # would outlive a change of its policy (test_read_queries.py checks that it does not).
         for policy in ("none", "not_counted"):
-            self.course.late_policy = policy
-            self.course.save()
+            course = factories.CourseFactory(
+                late_policy=policy, late_penalty_percent_per_day=D("12.5")
+            )
             self.assertEqual(
-                self.get(None)["late_policy"], {"policy": policy, "percent_per_day": None}
+                self.get(None, course.pk)["late_policy"],
+                {"policy": policy, "percent_per_day": None},
             )
 
     def test_query_count_is_the_same_for_two_problems_and_two_hundred(self):
