@@ -17,12 +17,22 @@ class Problem(models.Model):
         #: LeetCode-style: a per-language template calls the student's function with JSON arguments.
         FUNCTION = "function"
         STDIO = "stdio"
+        #: Tests written as code (Python): a case is ``EXPR == LITERAL``; EXPR is its input,
+        #: LITERAL its expected output (``courses.judging.tests_as_code``).
+        TESTS = "tests", "Tests written as code (Python)"
 
     class Checker(models.TextChoices):
         EXACT = "exact"
         TOKENS = "tokens", "Tokens (whitespace-insensitive)"
         FLOAT = "float", "Floats with tolerance"
         JSON = "json", "JSON values"
+        #: The instructor's own checker program (``courses.judging.custom_checkers``).
+        CUSTOM = "custom", "Custom checker program"
+
+    class CheckerLanguage(models.TextChoices):
+        PYTHON = "python", "Python"
+        C = "c", "C"
+        CPP = "cpp", "C++"
 
     chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="problems")
     title = models.CharField(max_length=200)
@@ -49,6 +59,17 @@ class Problem(models.Model):
     checker = models.CharField(max_length=16, choices=Checker.choices, default="exact")
     float_abs_tolerance = models.FloatField(default=1e-6)
     float_rel_tolerance = models.FloatField(default=1e-6)
+    #: Tests written as code: run before each case (imports, helpers, a seeded random); it
+    #: decides no verdict.
+    setup_code = models.TextField(blank=True)
+    #: The custom checker (``checker == "custom"``): a program run in the sandbox.
+    checker_language = models.CharField(
+        max_length=16, choices=CheckerLanguage.choices, blank=True, default=""
+    )
+    checker_code = models.TextField(blank=True)
+    #: Per-language overrides of the site's ``COURSES_LANGUAGE_LIMITS``:
+    #: ``{language: {"time_multiplier": float, "memory_extra_kb": int}}``.
+    language_limits = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,6 +129,54 @@ class Problem(models.Model):
                 raise ValidationError({"template_overrides": f"{language}: {exc}"}) from exc
 
 
+class Subtask(models.Model):
+    """A group of a problem's cases scored together (issue 14; ``judging.subtasks``).
+
+    When a problem has subtasks, its score is the points of the subtasks earned over their
+    total, and every case belongs to one. ``all_or_nothing`` earns the points only if every case
+    passes; ``minimum`` earns them times the lowest case score (a custom checker's partial
+    scores). A subtask counts only if every subtask it ``depends_on`` (earlier ones) earned all
+    its points; otherwise its cases are not run (``skipped``). With ``short_circuit``, its cases
+    after the first failing one are not run either.
+    """
+
+    class Scoring(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
+        MINIMUM = "minimum", "Minimum of the cases' scores"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="subtasks")
+    order = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=100, blank=True)
+    points = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    scoring = models.CharField(
+        max_length=16, choices=Scoring.choices, default=Scoring.ALL_OR_NOTHING
+    )
+    short_circuit = models.BooleanField(
+        default=True, help_text="Stop running the subtask's cases at its first failure."
+    )
+    depends_on = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="dependents"
+    )
+
+    class Meta:
+        ordering = ["problem", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "order"],
+                name="subtask_unique_order_in_problem",
+                violation_error_message="A subtask with this order already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points__gte=1),
+                name="subtask_points_positive",
+                violation_error_message="A subtask is worth at least 1 point.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem} subtask {self.order}" + (f" ({self.name})" if self.name else "")
+
+
 class ProblemTestCase(models.Model):
     """One test case. Samples are shown to students; the others never are (DESIGN.md)."""
 
@@ -122,6 +191,9 @@ class ProblemTestCase(models.Model):
     weight = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     order = models.PositiveIntegerField(default=0)
     is_sample = models.BooleanField(default=False)
+    subtask = models.ForeignKey(
+        Subtask, on_delete=models.RESTRICT, null=True, blank=True, related_name="test_cases"
+    )
 
     class Meta:
         ordering = ["problem", "order", "id"]
