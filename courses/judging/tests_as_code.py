@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 
 from courses.judging.checkers import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, numbers_close
@@ -44,6 +45,7 @@ SETUP_FILENAME = "setup.py"
 TEST_FILENAME = "test.py"
 #: Deepest nesting of a reported value; deeper (or cyclic) values are not reported.
 MAX_VALUE_DEPTH = 100
+_SAMPLE_RE = re.compile(r"#\s*sample\s*$", re.IGNORECASE)
 #: Largest EXPR or LITERAL of one case, in characters.
 MAX_CASE_CHARS = 10_000
 
@@ -67,6 +69,8 @@ class TestExpression:
     expr: str
     literal: str
     line: int
+    #: Marked ``# sample`` at the end of its line: students see the case, and its message.
+    is_sample: bool = False
 
 
 def parse_literal(text: str) -> object:
@@ -109,7 +113,8 @@ def split_test_code(block: str) -> list[TestExpression]:
     Every statement must be one of those two forms, with a literal right-hand side; anything
     else (imports, definitions, other comparisons) is refused naming its line: imports and
     helpers belong in the problem's setup code, which runs before every case and decides no
-    verdict. An assert's message, if any, is dropped.
+    verdict. An assert's message, if any, is dropped. A test whose last line ends with the
+    comment ``# sample`` is a sample case.
     """
     try:
         tree = ast.parse(block, TEST_FILENAME, mode="exec")
@@ -119,6 +124,7 @@ def split_test_code(block: str) -> list[TestExpression]:
             line=getattr(error, "lineno", None),
         ) from error
     cases = []
+    lines = block.splitlines()
     for statement in tree.body:
         if isinstance(statement, ast.Assert):
             test = statement.test
@@ -126,7 +132,7 @@ def split_test_code(block: str) -> list[TestExpression]:
             test = statement.value
         else:
             raise TestCodeError(
-                f"only `assert EXPR == LITERAL` lines are tests; a {_kind(statement)} belongs in "
+                f"only `assert EXPR == LITERAL` lines are tests; {_kind(statement)} belongs in "
                 "the setup code",
                 line=statement.lineno,
             )
@@ -146,7 +152,9 @@ def split_test_code(block: str) -> list[TestExpression]:
             validate_expression(expr)
         except TestCodeError as error:
             raise TestCodeError(str(error), line=statement.lineno) from error
-        cases.append(TestExpression(expr=expr, literal=literal, line=statement.lineno))
+        last_line = lines[(statement.end_lineno or statement.lineno) - 1]
+        is_sample = _SAMPLE_RE.search(last_line) is not None
+        cases.append(TestExpression(expr, literal, statement.lineno, is_sample))
     if not cases:
         raise TestCodeError("there is no test: write lines like `assert add(2, 3) == 5`")
     return cases
@@ -154,16 +162,16 @@ def split_test_code(block: str) -> list[TestExpression]:
 
 def _kind(statement: ast.stmt) -> str:
     names = {
-        ast.Import: "import",
-        ast.ImportFrom: "import",
-        ast.FunctionDef: "function definition",
-        ast.AsyncFunctionDef: "function definition",
-        ast.ClassDef: "class definition",
-        ast.Assign: "assignment",
-        ast.AugAssign: "assignment",
-        ast.AnnAssign: "assignment",
+        ast.Import: "an import",
+        ast.ImportFrom: "an import",
+        ast.FunctionDef: "a function definition",
+        ast.AsyncFunctionDef: "a function definition",
+        ast.ClassDef: "a class definition",
+        ast.Assign: "an assignment",
+        ast.AugAssign: "an assignment",
+        ast.AnnAssign: "an assignment",
     }
-    return names.get(type(statement), type(statement).__name__.lower() + " statement")
+    return names.get(type(statement), "a " + type(statement).__name__.lower() + " statement")
 
 
 # --- The harness in the box -----------------------------------------------------------------

@@ -7,6 +7,11 @@ from django.db import models
 from courses.judging.languages import LANGUAGES
 from courses.models.course import Chapter
 
+#: What a problem may say per language in ``language_limits``, and the bounds.
+LANGUAGE_LIMIT_KEYS = frozenset({"time_multiplier", "memory_extra_kb"})
+MAX_TIME_MULTIPLIER = 10.0
+MAX_MEMORY_EXTRA_KB = 1024 * 1024
+
 
 def default_allowed_languages() -> list[str]:
     return ["python"]
@@ -127,6 +132,84 @@ class Problem(models.Model):
                 validate_template(template)
             except TemplateError as exc:
                 raise ValidationError({"template_overrides": f"{language}: {exc}"}) from exc
+        self._clean_tests_as_code()
+        self._clean_checker()
+        self._clean_language_limits()
+
+    def _clean_tests_as_code(self) -> None:
+        from courses.judging.tests_as_code import TestCodeError, validate_setup
+
+        if self.io_mode != self.IoMode.TESTS:
+            return
+        if list(self.allowed_languages) != ["python"]:
+            raise ValidationError(
+                {"allowed_languages": "Tests written as code run Python only: allow just python."}
+            )
+        if self.checker == self.Checker.CUSTOM:
+            raise ValidationError(
+                {"checker": "Tests written as code compare values themselves: no custom checker."}
+            )
+        try:
+            validate_setup(self.setup_code)
+        except TestCodeError as exc:
+            raise ValidationError({"setup_code": str(exc)}) from exc
+
+    def _clean_checker(self) -> None:
+        if self.checker != self.Checker.CUSTOM:
+            return
+        if self.checker_language not in self.CheckerLanguage.values:
+            known = ", ".join(self.CheckerLanguage.values)
+            raise ValidationError(
+                {"checker_language": f"A custom checker is written in one of: {known}."}
+            )
+        if not self.checker_code.strip():
+            raise ValidationError({"checker_code": "A custom checker needs its program."})
+        if self.checker_language == self.CheckerLanguage.PYTHON:
+            try:
+                compile(self.checker_code, "checker.py", "exec", dont_inherit=True)
+            except (SyntaxError, ValueError) as exc:
+                raise ValidationError(
+                    {"checker_code": f"The checker does not compile: {exc}"}
+                ) from exc
+
+    def _clean_language_limits(self) -> None:
+        limits = self.language_limits or {}
+        if not isinstance(limits, dict):
+            raise ValidationError({"language_limits": "A map {language: {...}}."})
+        for language, values in limits.items():
+            if language not in LANGUAGES:
+                raise ValidationError({"language_limits": f"Unknown language {language!r}."})
+            if not isinstance(values, dict) or not values or set(values) - LANGUAGE_LIMIT_KEYS:
+                raise ValidationError(
+                    {
+                        "language_limits": f"{language}: give time_multiplier and/or "
+                        "memory_extra_kb, nothing else."
+                    }
+                )
+            multiplier = values.get("time_multiplier", 1.0)
+            if (
+                isinstance(multiplier, bool)
+                or not isinstance(multiplier, int | float)
+                or not 0.1 <= multiplier <= MAX_TIME_MULTIPLIER
+            ):
+                raise ValidationError(
+                    {
+                        "language_limits": f"{language}: time_multiplier is a number from 0.1 "
+                        f"to {MAX_TIME_MULTIPLIER}."
+                    }
+                )
+            extra = values.get("memory_extra_kb", 0)
+            if (
+                isinstance(extra, bool)
+                or not isinstance(extra, int)
+                or not 0 <= extra <= MAX_MEMORY_EXTRA_KB
+            ):
+                raise ValidationError(
+                    {
+                        "language_limits": f"{language}: memory_extra_kb is a whole number of KB "
+                        f"from 0 to {MAX_MEMORY_EXTRA_KB}."
+                    }
+                )
 
 
 class Subtask(models.Model):
