@@ -1,0 +1,405 @@
+"""Issue 14 (14a): tests written as code, custom checkers, subtasks, per-language limits.
+
+Every feature is judged for real: through the local sandbox, and through the Judge0 fake (real
+sockets, real programs) with the same verdicts (``SameVerdictsOnJudge0TestCase``). The attacks
+on tests written as code are the issue's: the forged ``OK``, exiting early, printing the
+expected value, monkeypatching the harness, reading the tests from the box.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.test import TestCase, override_settings
+
+from courses.judging.types import Verdict
+from courses.models import Problem, ProblemProgress, Submission
+from courses.services import judging_authoring
+from courses.services.code_executor import CodeExecutorService
+from courses.services.evaluation import problem_limits
+from courses.tests import factories
+from courses.tests.fakes.judge0 import FakeJudge0
+from courses.tests.judge0_support import TOKEN, QuickJudge0
+from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
+
+AC, WA, RE, CE, IE, SKIP = (
+    Verdict.ACCEPTED,
+    Verdict.WRONG_ANSWER,
+    Verdict.RUNTIME_ERROR,
+    Verdict.COMPILATION_ERROR,
+    Verdict.INTERNAL_ERROR,
+    Verdict.SKIPPED,
+)
+
+ADD = "def add(a, b):\n    return a + b\n"
+#: The tests of the tests-as-code problem; 271828 is the value no box may ever hold.
+TESTS = """\
+assert add(2, 3) == 5  # sample
+assert add(0.1, 0.2) == 0.3
+assert add((1,), (2,)) == (1, 2)
+assert add(271000, 828) == 271828
+"""
+SETUP = "import math\n"
+
+
+def verdicts(submission: Submission) -> list[str]:
+    return [r.verdict for r in submission.test_results.order_by("order")]
+
+
+class JudgingMixin:
+    """The tests, for any backend: ``make_service`` gives the executor."""
+
+    def setUp(self):
+        super().setUp()
+        self.user = factories.UserFactory()
+        self.service = self.make_service()
+
+    def judge(self, problem, code, language="python") -> Submission:
+        return self.service.run_all_test_cases(self.user, problem, code, language)
+
+    # --- tests written as code ---------------------------------------------------------------
+
+    def tests_problem(self, **fields) -> Problem:
+        problem = factories.ProblemFactory(
+            io_mode=Problem.IoMode.TESTS,
+            allowed_languages=["python"],
+            checker=Problem.Checker.EXACT,
+            setup_code=SETUP,
+            **fields,
+        )
+        judging_authoring.test_code_import(problem=problem, code=TESTS)
+        return problem
+
+    def test_tests_as_code_accept_a_right_solution_within_float_tolerance(self):
+        submission = self.judge(self.tests_problem(), ADD)
+        self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
+        self.assertEqual(verdicts(submission), [AC] * 4)
+
+    def test_tests_as_code_wrong_value_is_a_wrong_answer_with_a_message_on_samples(self):
+        submission = self.judge(self.tests_problem(), "def add(a, b):\n    return a - b\n")
+        self.assertEqual(submission.status, WA)
+        first = submission.test_results.get(order=1)
+        self.assertEqual(first.message, "add(2, 3) returned -1, expected 5")
+        self.assertIn("add(2, 3) returned -1, expected 5", submission.error_text)
+
+    def test_tests_as_code_exception_is_a_runtime_error_and_syntax_a_compilation_error(self):
+        problem = self.tests_problem()
+        self.assertEqual(self.judge(problem, "def add(a, b):\n    1 / 0\n").status, RE)
+        self.assertEqual(self.judge(problem, "def add(a, b:\n").status, CE)
+
+    def assert_never_accepted(self, code: str) -> Submission:
+        submission = self.judge(self.tests_problem(), code)
+        self.assertNotEqual(submission.status, AC, code)
+        # The secret case never passes: its value is nowhere in the box.
+        self.assertNotEqual(submission.test_results.get(order=4).verdict, AC, code)
+        return submission
+
+    def test_forged_ok_and_early_exit_fail(self):
+        for code in (
+            'print("OK")\nimport sys\nsys.exit(0)\n',
+            'import os\nos.write(1, b"OK\\n")\nos._exit(0)\n',
+            'print("True")\nraise SystemExit\n',
+            # Forged reports on every descriptor the harness might use, then a quiet exit.
+            "import os\ndef add(a, b):\n    for fd in range(1, 10):\n        try:\n"
+            '            os.write(fd, b"V5\\n")\n        except OSError:\n            pass\n'
+            "    os._exit(0)\n",
+        ):
+            with self.subTest(code=code):
+                self.assert_never_accepted(code)
+
+    def test_printing_the_expected_value_fails(self):
+        # Whatever the code prints goes to stderr: stdout is the harness's alone.
+        code = 'def add(a, b):\n    print("V271828"); print(271828); print("V5")\n'
+        submission = self.assert_never_accepted(code)
+        self.assertEqual(verdicts(submission), [WA] * 4)
+
+    def test_monkeypatching_the_harness_fails(self):
+        attacks = [
+            # Lying values: an int subclass whose repr and == say what the tests want.
+            "class Liar(int):\n    __eq__ = lambda self, other: True\n"
+            "    __repr__ = lambda self: '271828'\n"
+            "def add(a, b):\n    return Liar(0)\n",
+            # Replacing builtins the harness might use.
+            "import builtins\nbuiltins.repr = lambda v: '271828'\n"
+            "builtins.type = lambda v: int\nbuiltins.str = lambda v: '271828'\n"
+            "def add(a, b):\n    return None\n",
+            # Rewriting the harness's own functions through the interpreter.
+            "import gc, sys\n"
+            "for f in [o for o in gc.get_objects() if callable(o)]:\n"
+            "    try:\n        f.__code__ = (lambda *a, **k: None).__code__\n"
+            "    except Exception:\n        pass\n"
+            "def add(a, b):\n    return 0\n",
+        ]
+        for code in attacks:
+            with self.subTest(code=code.splitlines()[0]):
+                self.assert_never_accepted(code)
+
+    def test_reading_the_tests_from_the_box_finds_no_expected_value(self):
+        # The code searches its stdin, files, environment, argv, /proc and the harness's frames
+        # for the secret value, and returns it if found. Only EXPR is in the box, never LITERAL.
+        code = """\
+import os, sys
+NEEDLE = "2718" + "28"
+found = []
+def look(text):
+    if isinstance(text, bytes):
+        text = text.decode("latin-1")
+    if isinstance(text, str) and NEEDLE in text and text is not NEEDLE:
+        found.append(text)
+try:
+    look(sys.stdin.buffer.read())
+except Exception:
+    pass
+look(repr(os.environ)); look(repr(sys.argv))
+for root in (".", "/box", "/tmp", "/proc/self"):
+    for base, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in ("task", "net", "sys")] if "proc" in base else dirs
+        for name in files:
+            try:
+                with open(os.path.join(base, name), "rb") as handle:
+                    look(handle.read(1 << 20))
+            except Exception:
+                pass
+frame = sys._getframe()
+while frame is not None:
+    for value in list(frame.f_locals.values()) + list(frame.f_globals.values()):
+        if value is not NEEDLE and not isinstance(value, list):
+            look(value if isinstance(value, (str, bytes)) else "")
+    frame = frame.f_back
+def add(a, b):
+    return int(NEEDLE) if found else None
+"""
+        self.assert_never_accepted(code)
+
+    # --- custom checkers ---------------------------------------------------------------------
+
+    def checker_problem(self, language: str, code: str, **fields) -> Problem:
+        problem = factories.ProblemFactory(
+            io_mode=Problem.IoMode.STDIO,
+            allowed_languages=["python"],
+            checker=Problem.Checker.CUSTOM,
+            checker_language=language,
+            checker_code=code,
+            **fields,
+        )
+        # Any two numbers summing to the input: several right answers.
+        for order, (text, sample) in enumerate((("10", True), ("7", False), ("4", False)), 1):
+            factories.ProblemTestCaseFactory(
+                problem=problem, order=order, input=text, expected_output=text, is_sample=sample
+            )
+        return problem
+
+    PY_CHECKER = """\
+import sys
+data = sys.stdin.buffer.read()
+header, _, rest = data.partition(b"\\n")
+a, b, c = map(int, header.split())
+target = int(rest[:a])
+output = rest[a + b : a + b + c].split()
+try:
+    x, y = map(int, output)
+except ValueError:
+    print("wrong_answer"); print("print two integers"); sys.exit(0)
+if x + y == target and x >= 0 and y >= 0:
+    print("accepted")
+elif x + y == target:
+    print("partial 0.5"); print("negative numbers earn half")
+else:
+    print("wrong_answer"); print(f"{x} + {y} is not {target}")
+"""
+
+    C_CHECKER = """\
+#include <stdio.h>
+#include <stdlib.h>
+int main(void) {
+    long a, b, c; if (scanf("%ld %ld %ld", &a, &b, &c) != 3) return 2; getchar();
+    char *buf = malloc(a + b + c + 1); fread(buf, 1, a + b + c, stdin); buf[a + b + c] = 0;
+    char kept = buf[a]; buf[a] = 0; long target = atol(buf), x, y; buf[a] = kept;
+    if (sscanf(buf + a + b, "%ld %ld", &x, &y) == 2 && x + y == target) puts("accepted");
+    else { puts("wrong_answer"); puts("not a pair with that sum"); }
+    return 0;
+}
+"""
+
+    CPP_CHECKER = """\
+#include <iostream>
+#include <sstream>
+#include <string>
+int main() {
+    std::size_t a, b, c; std::cin >> a >> b >> c; std::cin.get();
+    std::string all(a + b + c, '\\0'); std::cin.read(&all[0], a + b + c);
+    long target = std::stol(all.substr(0, a)); long x, y;
+    std::istringstream out(all.substr(a + b));
+    if (out >> x >> y && x + y == target) std::cout << "accepted\\n";
+    else std::cout << "wrong_answer\\nnot a pair with that sum\\n";
+}
+"""
+
+    SPLIT = "n = int(input())\nprint(n - 1, 1)\n"
+
+    def test_python_checker_accepts_any_right_answer_and_explains_wrong_ones(self):
+        problem = self.checker_problem("python", self.PY_CHECKER)
+        submission = self.judge(problem, self.SPLIT)
+        self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
+        wrong = self.judge(problem, "n = int(input())\nprint(n, 1)\n")
+        self.assertEqual(wrong.status, WA)
+        self.assertEqual(wrong.test_results.get(order=1).message, "10 + 1 is not 10")
+
+    def test_partial_scores_count_and_the_verdict_is_a_wrong_answer(self):
+        problem = self.checker_problem("python", self.PY_CHECKER)
+        code = "n = int(input())\nprint(n + 1, -1) if n == 4 else print(n, 0)\n"
+        submission = self.judge(problem, code)
+        self.assertEqual(submission.status, WA)
+        self.assertEqual(submission.score, Decimal("0.8333"))  # (1 + 1 + 0.5) / 3, rounded down
+        last = submission.test_results.get(order=3)
+        self.assertEqual((last.score, last.message), (Decimal("0.5"), "negative numbers earn half"))
+
+    def test_c_and_cpp_checkers(self):
+        for language, checker in (("c", self.C_CHECKER), ("cpp", self.CPP_CHECKER)):
+            with self.subTest(language=language):
+                problem = self.checker_problem(language, checker)
+                self.assertEqual(self.judge(problem, self.SPLIT).status, AC)
+                wrong = self.judge(problem, "print(0, 0)\n")
+                self.assertEqual(wrong.status, WA)
+                message = wrong.test_results.get(order=1).message
+                self.assertEqual(message, "not a pair with that sum")
+
+    def assert_blamed_on_the_instructor(self, checker: str, reason: str) -> Submission:
+        problem = self.checker_problem("python", checker)
+        submission = self.judge(problem, self.SPLIT)
+        self.assertEqual((submission.status, submission.score), (IE, Decimal(0)))
+        # Never retried as an outage, never counted against the student.
+        self.assertEqual((submission.retry_at, submission.judge_failures), (None, 0))
+        self.assertFalse(
+            ProblemProgress.objects.filter(user=self.user, problem=problem, attempts__gt=0).exists()
+        )
+        self.assertIn(
+            "The custom checker failed on test case 1: the checker" + reason, submission.error_text
+        )
+        self.assertEqual(submission.test_results.get(order=1).verdict, IE)
+        return submission
+
+    def test_a_crashing_checker_is_the_instructors_fault(self):
+        submission = self.assert_blamed_on_the_instructor(
+            "raise RuntimeError('checker bug')\n", " crashed (exit code 1)"
+        )
+        self.assertIn("RuntimeError: checker bug", submission.test_results.first().message)
+
+    def test_a_looping_checker_is_contained(self):
+        with override_settings(COURSES_CHECKER_LIMITS={"cpu_time_ms": 300, "wall_time_ms": 1000}):
+            self.assert_blamed_on_the_instructor("while True:\n    pass\n", " exceeded its time")
+
+    def test_a_flooding_checker_is_contained(self):
+        self.assert_blamed_on_the_instructor(
+            "import sys\nwhile True:\n    sys.stdout.write('accepted' * 1000)\n",
+            " wrote more output than allowed",
+        )
+
+    def test_a_checker_answering_nonsense_is_the_instructors_fault(self):
+        self.assert_blamed_on_the_instructor("print('yes')\n", "'s first line 'yes'")
+
+    # --- subtasks ----------------------------------------------------------------------------
+
+    def subtask_problem(self) -> Problem:
+        problem = factories.ProblemFactory(checker=Problem.Checker.JSON)
+        for order in range(1, 7):
+            factories.ProblemTestCaseFactory(
+                problem=problem,
+                order=order,
+                input=f"[{order}, {order * 10}]",
+                expected_output=str(order * 11),
+                is_sample=order == 1,
+            )
+        create = judging_authoring.subtask_create
+        first = create(problem=problem, name="small", points=20, cases=[1, 2])
+        second = create(problem=problem, name="medium", points=30, cases=[3, 4, 5])
+        create(
+            problem=problem,
+            name="all",
+            points=50,
+            cases=[6],
+            depends_on=[first.pk, second.pk],
+        )
+        return problem
+
+    def test_subtasks_short_circuit_skip_dependents_and_score_points(self):
+        problem = self.subtask_problem()
+        # Wrong from a = 3 on: subtask 2 fails at its first case, 3 depends on it.
+        code = "def solve(a, b):\n    return a + b if a < 3 else 0\n"
+        submission = self.judge(problem, code)
+        self.assertEqual(verdicts(submission), [AC, AC, WA, SKIP, SKIP, SKIP])
+        self.assertEqual((submission.status, submission.score), (WA, Decimal("0.2")))
+        self.assertEqual(
+            [(s["name"], s["earned"], s["status"]) for s in submission.subtask_results],
+            [("small", "20", "passed"), ("medium", "0", "failed"), ("all", "0", "skipped")],
+        )
+        right = self.judge(problem, "def solve(a, b):\n    return a + b\n")
+        self.assertEqual((right.status, right.score), (AC, Decimal(1)))
+
+    def test_without_short_circuit_every_case_of_the_subtask_runs(self):
+        problem = self.subtask_problem()
+        problem.subtasks.filter(order=2).update(short_circuit=False)
+        code = "def solve(a, b):\n    return a + b if a != 3 else 0\n"
+        submission = self.judge(problem, code)
+        self.assertEqual(verdicts(submission), [AC, AC, WA, AC, AC, SKIP])
+
+    # --- per-language limits -----------------------------------------------------------------
+
+    def test_a_language_time_multiplier_turns_a_time_limit_into_a_pass(self):
+        problem = factories.ProblemFactory(time_limit_ms=150, checker=Problem.Checker.JSON)
+        factories.ProblemTestCaseFactory(problem=problem, input="[1, 2]", expected_output="3")
+        # 0.4 s of CPU: over 150 ms, well under 150 ms x 10.
+        code = (
+            "import time\n"
+            "def solve(a, b):\n"
+            "    while time.process_time() < 0.4:\n"
+            "        pass\n"
+            "    return a + b\n"
+        )
+        self.assertEqual(self.judge(problem, code).status, Verdict.TIME_LIMIT_EXCEEDED)
+        problem.language_limits = {"python": {"time_multiplier": 10}}
+        problem.save()
+        self.assertEqual(self.judge(problem, code).status, AC)
+
+
+@requires_sandbox
+class LocalSandboxJudgingTestCase(JudgingMixin, TestCase):
+    """Through the real local sandbox."""
+
+    def make_service(self):
+        return CodeExecutorService(backend=local_backend())
+
+
+@requires_sandbox  # the fake runs real programs too; the group keeps timing tests apart
+class SameVerdictsOnJudge0TestCase(JudgingMixin, TestCase):
+    """The same tests through the Judge0 fake: the same verdicts (checkers as submissions)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake = FakeJudge0(auth_token=TOKEN).start()
+        cls.addClassCleanup(cls.fake.stop)
+
+    def make_service(self):
+        settings = override_settings(JUDGE0_URL=self.fake.url, TEST_JUDGE0_WAIT_SECONDS=20.0)
+        settings.enable()
+        self.addCleanup(settings.disable)
+        backend = QuickJudge0.from_settings()
+        self.addCleanup(backend.close)
+        return CodeExecutorService(backend=backend)
+
+
+class ProblemLimitsTestCase(TestCase):
+    def test_site_defaults_then_problem_overrides(self):
+        problem = factories.ProblemFactory(time_limit_ms=1000, memory_limit_kb=100_000)
+        with override_settings(
+            COURSES_LANGUAGE_LIMITS={"java": {"time_multiplier": 2.0, "memory_extra_kb": 5000}}
+        ):
+            java = problem_limits(problem, "java")
+            self.assertEqual((java.cpu_time_ms, java.memory_kb), (2000, 105_000))
+            self.assertEqual(java.wall_time_ms, 5000)
+            problem.language_limits = {"java": {"time_multiplier": 1.5}}
+            java = problem_limits(problem, "java")
+            self.assertEqual((java.cpu_time_ms, java.memory_kb), (1500, 105_000))
+            python = problem_limits(problem, "python")
+            self.assertEqual((python.cpu_time_ms, python.memory_kb), (1000, 100_000))
