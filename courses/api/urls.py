@@ -28,6 +28,9 @@ from courses.api.authoring import (
     StaffCourseDetailApi,
     StaffProblemDetailApi,
     StaffProblemListApi,
+    StaffSubtaskDetailApi,
+    StaffSubtaskListApi,
+    StaffTestCodeApi,
 )
 from courses.api.catalogue import (
     CourseDetailApi,
@@ -283,6 +286,21 @@ urlpatterns = [
         name="staff-case-list",
     ),
     path("staff/cases/<int:case_id>/", StaffCaseDetailApi.as_view(), name="staff-case-detail"),
+    path(
+        "staff/problems/<int:problem_id>/subtasks/",
+        StaffSubtaskListApi.as_view(),
+        name="staff-subtask-list",
+    ),
+    path(
+        "staff/subtasks/<int:subtask_id>/",
+        StaffSubtaskDetailApi.as_view(),
+        name="staff-subtask-detail",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/test-code/",
+        StaffTestCodeApi.as_view(),
+        name="staff-test-code",
+    ),
     path(
         "staff/problems/<int:problem_id>/cases/archive/",
         StaffCaseArchiveApi.as_view(),

@@ -19,7 +19,9 @@ def submissions_with_results() -> QuerySet[Submission]:
     return Submission.objects.select_related(*SHOWN_WITH).prefetch_related(
         Prefetch(
             "test_results",
-            queryset=SubmissionTestResult.objects.select_related("test_case").order_by("order"),
+            queryset=SubmissionTestResult.objects.select_related("test_case", "subtask").order_by(
+                "order"
+            ),
         )
     )
 
