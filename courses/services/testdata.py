@@ -71,7 +71,7 @@ def case_errors(problem: Problem, *, input: str, expected_output: str) -> dict[s
             errors["input"] = f"{exc} (a function-style problem takes a JSON array of arguments)."
     if "\x00" in expected_output:
         errors["expected_output"] = "NUL characters cannot be stored."
-    else:
+    elif problem.checker != Problem.Checker.CUSTOM:  # a custom checker reads what it likes
         try:
             validate_expected(problem.checker, expected_output)
         except InvalidExpectedOutput as exc:

@@ -21,6 +21,7 @@ from courses.tests import factories
 from courses.tests.fakes.judge0 import FakeJudge0
 from courses.tests.judge0_support import TOKEN, QuickJudge0
 from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
+from courses.tests.test_api_authoring import AuthoringTestCase
 
 AC, WA, RE, CE, IE, SKIP = (
     Verdict.ACCEPTED,
@@ -59,7 +60,7 @@ class JudgingMixin:
 
     # --- tests written as code ---------------------------------------------------------------
 
-    def tests_problem(self, **fields) -> Problem:
+    def asserts_problem(self, **fields) -> Problem:
         problem = factories.ProblemFactory(
             io_mode=Problem.IoMode.TESTS,
             allowed_languages=["python"],
@@ -71,24 +72,24 @@ class JudgingMixin:
         return problem
 
     def test_tests_as_code_accept_a_right_solution_within_float_tolerance(self):
-        submission = self.judge(self.tests_problem(), ADD)
+        submission = self.judge(self.asserts_problem(), ADD)
         self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
         self.assertEqual(verdicts(submission), [AC] * 4)
 
     def test_tests_as_code_wrong_value_is_a_wrong_answer_with_a_message_on_samples(self):
-        submission = self.judge(self.tests_problem(), "def add(a, b):\n    return a - b\n")
+        submission = self.judge(self.asserts_problem(), "def add(a, b):\n    return a - b\n")
         self.assertEqual(submission.status, WA)
         first = submission.test_results.get(order=1)
         self.assertEqual(first.message, "add(2, 3) returned -1, expected 5")
         self.assertIn("add(2, 3) returned -1, expected 5", submission.error_text)
 
     def test_tests_as_code_exception_is_a_runtime_error_and_syntax_a_compilation_error(self):
-        problem = self.tests_problem()
+        problem = self.asserts_problem()
         self.assertEqual(self.judge(problem, "def add(a, b):\n    1 / 0\n").status, RE)
         self.assertEqual(self.judge(problem, "def add(a, b:\n").status, CE)
 
     def assert_never_accepted(self, code: str) -> Submission:
-        submission = self.judge(self.tests_problem(), code)
+        submission = self.judge(self.asserts_problem(), code)
         self.assertNotEqual(submission.status, AC, code)
         # The secret case never passes: its value is nowhere in the box.
         self.assertNotEqual(submission.test_results.get(order=4).verdict, AC, code)
@@ -403,3 +404,183 @@ class ProblemLimitsTestCase(TestCase):
             self.assertEqual((java.cpu_time_ms, java.memory_kb), (1500, 105_000))
             python = problem_limits(problem, "python")
             self.assertEqual((python.cpu_time_ms, python.memory_kb), (1000, 100_000))
+
+
+class AuthoringApiTestCase(AuthoringTestCase):
+    """The authoring fields of the API: refused at save with the field named."""
+
+    def asserts_problem(self) -> Problem:
+        response = self.post(
+            "staff-problem-list",
+            {
+                "title": "Add, as asserts",
+                "io_mode": "tests",
+                "allowed_languages": ["python"],
+                "setup_code": "import math\n",
+            },
+            chapter_id=self.w.chapter.pk,
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        return Problem.objects.get(pk=response.json()["id"])
+
+    def test_test_code_preview_shows_the_split_and_writes_nothing(self):
+        problem = self.asserts_problem()
+        response = self.post(
+            "staff-test-code", {"code": TESTS, "preview": True}, problem_id=problem.pk
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(
+            response.json()["cases"][:2],
+            [
+                {"line": 1, "input": "add(2, 3)", "expected_output": "5", "is_sample": True},
+                {"line": 2, "input": "add(0.1, 0.2)", "expected_output": "0.3", "is_sample": False},
+            ],
+        )
+        self.assertFalse(problem.test_cases.exists())
+        response = self.post("staff-test-code", {"code": TESTS}, problem_id=problem.pk)
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(
+            list(problem.test_cases.values_list("input", "expected_output", "is_sample")),
+            [
+                ("add(2, 3)", "5", True),
+                ("add(0.1, 0.2)", "0.3", False),
+                ("add((1,), (2,))", "(1, 2)", False),
+                ("add(271000, 828)", "271828", False),
+            ],
+        )
+
+    def test_other_forms_are_refused_naming_the_line_and_nothing_is_written(self):
+        problem = self.asserts_problem()
+        for code, words in (
+            ("assert add(1, 1) == 2\nimport os\n", "line 2: only `assert EXPR == LITERAL`"),
+            ("assert add(1, 1) != 2\n", "line 1: a test is `EXPR == LITERAL`"),
+            ("assert add(1, 1) == two()\n", "is not a Python literal"),
+            ('print("OK")\n', "line 1: a test is"),
+        ):
+            with self.subTest(code=code):
+                response = self.post("staff-test-code", {"code": code}, problem_id=problem.pk)
+                error = self.assertError(response, 400, "invalid_input", fields={"code"})
+                self.assertIn(words, error["fields"]["code"])
+        self.assertFalse(problem.test_cases.exists())
+        # A case added one by one obeys the same rule.
+        response = self.post(
+            "staff-case-list",
+            {"input": "add(1, 1)", "expected_output": "OK"},
+            problem_id=problem.pk,
+        )
+        self.assertError(response, 400, "invalid_input", fields={"expected_output"})
+
+    def test_a_custom_checker_is_checked_at_save(self):
+        problem = self.w.problem
+        for data, field in (
+            ({"checker": "custom"}, "checker_language"),
+            ({"checker": "custom", "checker_language": "python"}, "checker_code"),
+            (
+                {"checker": "custom", "checker_language": "python", "checker_code": "def ("},
+                "checker_code",
+            ),
+        ):
+            with self.subTest(data=data):
+                response = self.patch("staff-problem-detail", data, problem_id=problem.pk)
+                self.assertError(response, 400, "invalid_input", fields={field})
+        response = self.patch(
+            "staff-problem-detail",
+            {"checker": "custom", "checker_language": "python", "checker_code": "print(1)\n"},
+            problem_id=problem.pk,
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+
+    @override_settings(COURSES_JUDGE_BACKEND="judge0")
+    def test_on_judge0_a_checker_language_it_lacks_is_refused_at_save(self):
+        with FakeJudge0(auth_token=TOKEN) as fake:
+            fake.languages = {k: v for k, v in fake.languages.items() if v[1] != "cpp"}
+            with override_settings(JUDGE0_URL=fake.url, JUDGE0_AUTH_TOKEN=TOKEN):
+                response = self.patch(
+                    "staff-problem-detail",
+                    {"checker": "custom", "checker_language": "cpp", "checker_code": "int x;"},
+                    problem_id=self.w.problem.pk,
+                )
+        error = self.assertError(response, 400, "invalid_input", fields={"checker_language"})
+        self.assertIn("cannot run a cpp checker", error["message"])
+
+    def test_language_limits_are_checked_and_shown_to_students(self):
+        problem = self.w.problem
+        for bad in (
+            {"cobol": {"time_multiplier": 2}},
+            {"python": {"time_multiplier": 0}},
+            {"python": {"time_multiplier": 2, "stack_kb": 1}},
+            {"python": {"memory_extra_kb": -1}},
+        ):
+            with self.subTest(limits=bad):
+                response = self.patch(
+                    "staff-problem-detail", {"language_limits": bad}, problem_id=problem.pk
+                )
+                self.assertError(response, 400, "invalid_input", fields={"language_limits"})
+        response = self.patch(
+            "staff-problem-detail",
+            {"language_limits": {"python": {"time_multiplier": 2.5, "memory_extra_kb": 1024}}},
+            problem_id=problem.pk,
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        problem.refresh_from_db()
+        body = self.client_for(self.w.student).get(f"/api/v1/problems/{problem.pk}/").json()
+        python = next(lang for lang in body["languages"] if lang["key"] == "python")
+        self.assertEqual(
+            (python["time_limit_ms"], python["memory_limit_kb"]),
+            (round(problem.time_limit_ms * 2.5), problem.memory_limit_kb + 1024),
+        )
+
+    def test_a_template_with_an_unknown_placeholder_names_it_and_the_known_ones(self):
+        response = self.patch(
+            "staff-problem-detail",
+            {"template_overrides": {"python": "{{user_code}}\n{{entrypoint}}()\n"}},
+            problem_id=self.w.problem.pk,
+        )
+        error = self.assertError(response, 400, "invalid_input", fields={"template_overrides"})
+        self.assertIn("{{entrypoint}}", error["fields"]["template_overrides"])
+        for known in ("{{user_code}}", "{{entry_point}}", "{{open_braces}}", "{{close_braces}}"):
+            self.assertIn(known, error["fields"]["template_overrides"])
+
+    def test_subtasks_through_the_api(self):
+        problem = self.w.problem
+        orders = sorted(problem.test_cases.values_list("order", flat=True))
+        first = self.post(
+            "staff-subtask-list",
+            {"name": "small", "points": 40, "cases": orders[:1]},
+            problem_id=problem.pk,
+        )
+        self.assertEqual(first.status_code, 201, first.content)
+        second = self.post(
+            "staff-subtask-list",
+            {
+                "name": "rest",
+                "points": 60,
+                "scoring": "minimum",
+                "short_circuit": False,
+                "cases": orders[1:],
+                "depends_on": [first.json()["id"]],
+            },
+            problem_id=problem.pk,
+        )
+        self.assertEqual(second.status_code, 201, second.content)
+        self.assertEqual(second.json()["depends_on"], [first.json()["id"]])
+        # A dependency on a later subtask (a cycle in the making) is refused.
+        response = self.patch(
+            "staff-subtask-detail",
+            {"depends_on": [second.json()["id"]]},
+            subtask_id=first.json()["id"],
+        )
+        self.assertError(response, 400, "invalid_input", fields={"depends_on"})
+        detail = self.get("staff-problem-detail", problem_id=problem.pk).json()
+        self.assertEqual([s["name"] for s in detail["subtasks"]], ["small", "rest"])
+        # With subtasks, a case must be in one.
+        response = self.post(
+            "staff-case-list", {"input": "[1, 1]", "expected_output": "2"}, problem_id=problem.pk
+        )
+        self.assertError(response, 400, "invalid_input", fields={"subtask"})
+        response = self.post(
+            "staff-case-list",
+            {"input": "[1, 1]", "expected_output": "2", "subtask": second.json()["id"]},
+            problem_id=problem.pk,
+        )
+        self.assertEqual(response.status_code, 201, response.content)
