@@ -13,11 +13,11 @@ from decimal import Decimal
 from django.test import TestCase, override_settings
 
 from courses.judging.types import Verdict
-from courses.models import Problem, ProblemProgress, Submission
+from courses.models import Problem, ProblemProgress, Submission, Subtask
 from courses.services import judging_authoring
 from courses.services.code_executor import CodeExecutorService
 from courses.services.evaluation import problem_limits
-from courses.tests import factories
+from courses.tests import factories, test_admin, test_admin_authoring
 from courses.tests.fakes.judge0 import FakeJudge0
 from courses.tests.judge0_support import TOKEN, QuickJudge0
 from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
@@ -584,3 +584,44 @@ class AuthoringApiTestCase(AuthoringTestCase):
             problem_id=problem.pk,
         )
         self.assertEqual(response.status_code, 201, response.content)
+
+
+class AdminAuthoringTestCase(test_admin_authoring.AuthoringTestCase):
+    """The admin's problem form: tests as code split on save, subtasks inline, checker fields."""
+
+    def test_tests_as_code_are_split_on_save_and_the_message_shows_the_split(self):
+        problem = factories.ProblemFactory(
+            chapter=self.w.chapter, io_mode="tests", allowed_languages=["python"]
+        )
+        url = test_admin.change("problem", problem.pk)
+        response = test_admin.post_with_rows(
+            self.client, url, "test_cases", test_code=TESTS, setup_code=SETUP
+        )
+        self.assertRedirects(response, test_admin.changelist("problem"))
+        self.assertEqual(problem.test_cases.count(), 4)
+        shown = [str(m) for m in response.wsgi_request._messages]
+        self.assertTrue(
+            any("split into 4 cases: line 1: add(2, 3) → 5 (sample)" in m for m in shown), shown
+        )
+
+    def test_a_bad_line_is_refused_on_the_field_naming_it(self):
+        problem = factories.ProblemFactory(
+            chapter=self.w.chapter, io_mode="tests", allowed_languages=["python"]
+        )
+        url = test_admin.change("problem", problem.pk)
+        response = test_admin.post_with_rows(
+            self.client, url, "test_cases", test_code="assert add(1, 1) == 2\nimport os\n"
+        )
+        self.assertEqual(response.status_code, 200)
+        errors = response.context["adminform"].form.errors["test_code"]
+        self.assertIn("line 2: only `assert EXPR == LITERAL` lines are tests", errors[0])
+        self.assertFalse(problem.test_cases.exists())
+
+    def test_the_form_has_the_new_fields_and_the_subtask_inline(self):
+        response = self.client.get(self.problem_url)
+        form = response.context["adminform"].form
+        for name in ("setup_code", "test_code", "checker_language", "checker_code"):
+            self.assertIn(name, form.fields)
+        self.assertIn("language_limits", form.fields)
+        models = [inline.opts.model for inline in response.context["inline_admin_formsets"]]
+        self.assertIn(Subtask, models)
