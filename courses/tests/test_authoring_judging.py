@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.test import TestCase, override_settings
+from django.urls import reverse
 
 from courses.judging.types import Verdict
 from courses.models import Problem, ProblemProgress, Submission, Subtask
@@ -337,6 +338,16 @@ int main() {
         right = self.judge(problem, "def solve(a, b):\n    return a + b\n")
         self.assertEqual((right.status, right.score), (AC, Decimal(1)))
 
+    def test_the_submission_page_shows_subtasks_and_cases_not_run(self):
+        problem = self.subtask_problem()
+        factories.EnrollmentFactory(user=self.user, course=problem.chapter.course)
+        submission = self.judge(problem, "def solve(a, b):\n    return a + b if a < 3 else 0\n")
+        self.client.force_login(self.user)
+        page = self.client.get(reverse("web:submission", args=[submission.pk]))
+        self.assertContains(page, "<caption>Subtasks</caption>", html=False)
+        self.assertContains(page, "20 / 20")
+        self.assertContains(page, "Not run: an earlier case of its subtask")
+
     def test_without_short_circuit_every_case_of_the_subtask_runs(self):
         problem = self.subtask_problem()
         problem.subtasks.filter(order=2).update(short_circuit=False)
@@ -529,6 +540,11 @@ class AuthoringApiTestCase(AuthoringTestCase):
             (python["time_limit_ms"], python["memory_limit_kb"]),
             (round(problem.time_limit_ms * 2.5), problem.memory_limit_kb + 1024),
         )
+        self.client.force_login(self.w.student)
+        page = self.client.get(reverse("web:problem", args=[problem.pk]))
+        seconds = round(problem.time_limit_ms * 2.5) / 1000
+        megabytes = (problem.memory_limit_kb + 1024) / 1024
+        self.assertContains(page, f"{seconds:g} s per case, {megabytes:g} MB")
 
     def test_a_template_with_an_unknown_placeholder_names_it_and_the_known_ones(self):
         response = self.patch(
