@@ -8,11 +8,14 @@ expected value, monkeypatching the harness, reading the tests from the box.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
+from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from courses import demo
 from courses.judging.types import Verdict
 from courses.models import Problem, ProblemProgress, Submission, Subtask
 from courses.services import judging_authoring
@@ -354,6 +357,23 @@ int main() {
         code = "def solve(a, b):\n    return a + b if a != 3 else 0\n"
         submission = self.judge(problem, code)
         self.assertEqual(verdicts(submission), [AC, AC, WA, AC, AC, SKIP])
+
+    # --- the demo course's problems of each kind ----------------------------------------------
+
+    def test_the_demo_problems_of_each_new_kind(self):
+        call_command("seed_demo", stdout=io.StringIO())
+        wrong_cases = {
+            "Mean and span": [AC, AC, WA, WA, WA],
+            "Two parts": [WA, WA, WA],
+            "Counting primes": [WA, SKIP, SKIP, SKIP, SKIP],
+        }
+        for spec in [p for p in demo.PROBLEMS if not p.is_plain]:
+            problem = Problem.objects.get(title=spec.title)
+            with self.subTest(problem=spec.title):
+                good = self.judge(problem, spec.reference, spec.language)
+                self.assertEqual((good.status, good.score), (AC, Decimal(1)), good.error_text)
+                bad = self.judge(problem, spec.wrong, spec.language)
+                self.assertEqual(verdicts(bad), wrong_cases[spec.title])
 
     # --- per-language limits -----------------------------------------------------------------
 
