@@ -144,7 +144,9 @@ class CaseFormSet(NextOrderFormSet):
         for name, field in form.fields.items():
             if not field.widget.is_hidden:
                 label = "Delete" if name == "DELETE" else field.label or pretty_name(name)
-                field.widget.attrs["aria-label"] = f"{label} of {case}"
+                # A foreign key's select sits inside the admin's related-object wrapper.
+                widget = getattr(field.widget, "widget", field.widget)
+                widget.attrs["aria-label"] = f"{label} of {case}"
 
     def clean(self):
         super().clean()
