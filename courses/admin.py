@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
-from courses import admin_views, selectors
+from courses import admin_packages, admin_views, selectors
 from courses.admin_forms import (
     STARTER_PREFIX,
     TEMPLATE_HELP,
@@ -167,6 +167,26 @@ class CourseAdmin(ScopedModelAdmin):
     def has_add_permission(self, request):
         return selectors.can_create_courses(request.user)
 
+    actions = ["export_package"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="courses_course_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_import_package": selectors.can_create_courses(request.user)}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def import_view(self, request):
+        return admin_packages.course_import(self, request)
+
+    @admin.action(description="Export the selected course as a package", permissions=["view"])
+    def export_package(self, request, queryset):
+        return admin_packages.export_one(request, queryset, kind="course")
+
     def save_related(self, request, form, formsets, change):
         """The creator becomes the new course's instructor (after the inlines, which may list
         them too), in the admin's transaction."""
@@ -182,6 +202,20 @@ class ChapterAdmin(ScopedModelAdmin):
     list_display = ["title", "course", "order"]
     list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:chapter_id>/import-problem/",
+                view(self.import_problem_view),
+                name="courses_chapter_import_problem",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_problem_view(self, request, chapter_id: int):
+        return admin_packages.problem_import(self, request, chapter_id)
 
 
 class ProblemTestCaseInline(ScopedInline):
@@ -292,7 +326,7 @@ class ProblemAdmin(ScopedModelAdmin):
     ]
     search_fields = ["title", "statement"]
     inlines = [SubtaskInline, ProblemTestCaseInline, ReferenceSolutionInline]
-    actions = ["validate_selected"]
+    actions = ["validate_selected", "export_package"]
 
     def get_fieldsets(self, request, obj=None):
         """Starter code of the allowed languages first; the other languages' and the template
@@ -379,6 +413,10 @@ class ProblemAdmin(ScopedModelAdmin):
         if obj is not None and obj.pk is not None:
             context["validation"] = admin_views.validation_report(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.action(description="Export the selected problem as a package", permissions=["view"])
+    def export_package(self, request, queryset):
+        return admin_packages.export_one(request, queryset, kind="problem")
 
     @admin.action(description="Validate the selected problems", permissions=["view"])
     def validate_selected(self, request, queryset):

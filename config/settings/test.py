@@ -47,6 +47,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F4
     # fail at once ("database table is locked") instead of waiting, so tests with real threads
     # could not show how the file-based SQLite of the embedded default behaves.
     _sqlite = os.path.join(tempfile.gettempdir(), f"codecourses-{TEST_NAMESPACE}.sqlite3")
+    # Django's engine, cloning a WAL-mode database whole (``manage.py test --parallel``).
+    DATABASES["default"]["ENGINE"] = "courses.tests.sqlite_wal"  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": _sqlite}  # noqa: F405
     # pytest-django gives each xdist worker's database a suffix of its name.
     _suffix = f"_{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""

@@ -74,3 +74,15 @@ class BoundedZipParser(BaseParser):
         if len(raw) > limit:
             raise PayloadTooLarge(f"The archive is larger than {limit} bytes.")
         return raw
+
+
+class BoundedPackageParser(BoundedZipParser):
+    """A course or problem package (``application/zip``), refused over
+    ``COURSES_PACKAGE_MAX_BYTES``; ``courses.packages.archive`` judges what is inside."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        limit = settings.COURSES_PACKAGE_MAX_BYTES
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"The package is larger than {limit} bytes.")
+        return raw

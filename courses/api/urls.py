@@ -79,6 +79,13 @@ from courses.api.grading import (
     StaffSubmissionRejudgeApi,
 )
 from courses.api.operations import HealthApi
+from courses.api.packages import (
+    StaffCourseImportApi,
+    StaffCoursePackageApi,
+    StaffDmojImportApi,
+    StaffProblemImportApi,
+    StaffProblemPackageApi,
+)
 from courses.api.progress import CourseProgressApi
 from courses.api.runs import CodeRunApi
 from courses.api.submissions import SubmissionCreateApi, SubmissionDetailApi, SubmissionListApi
@@ -286,6 +293,27 @@ urlpatterns = [
         name="staff-case-list",
     ),
     path("staff/cases/<int:case_id>/", StaffCaseDetailApi.as_view(), name="staff-case-detail"),
+    path("staff/courses/import/", StaffCourseImportApi.as_view(), name="staff-course-import"),
+    path(
+        "staff/courses/<int:course_id>/package/",
+        StaffCoursePackageApi.as_view(),
+        name="staff-course-package",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/package/",
+        StaffProblemPackageApi.as_view(),
+        name="staff-problem-package",
+    ),
+    path(
+        "staff/chapters/<int:chapter_id>/problems/import/",
+        StaffProblemImportApi.as_view(),
+        name="staff-problem-import",
+    ),
+    path(
+        "staff/chapters/<int:chapter_id>/problems/import-dmoj/",
+        StaffDmojImportApi.as_view(),
+        name="staff-dmoj-import",
+    ),
     path(
         "staff/problems/<int:problem_id>/subtasks/",
         StaffSubtaskListApi.as_view(),

@@ -96,13 +96,41 @@ def read_case_archive(data: bytes, limits: ArchiveLimits) -> list[ArchiveCase]:
     return _pairs(members, texts)
 
 
+def check_entry(info: zipfile.ZipInfo) -> list[str]:
+    """The entry's path parts, after the checks on its name and file type (for other readers of
+    untrusted zips, such as ``courses.packages.archive``); ``ArchiveError`` when it is refused."""
+    parts = _checked_parts(info.filename)
+    _check_file_type(info)
+    return parts
+
+
+def read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], total: int):
+    """The entry's bytes, decompressed while counting them against ``budget[0]`` (what is left of
+    ``total``): ``ArchiveTooLarge`` as soon as the real bytes exceed it, whatever the zip says."""
+    chunks = []
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(CHUNK_BYTES):
+                budget[0] -= len(chunk)
+                if budget[0] < 0:
+                    raise ArchiveTooLarge(
+                        f"The archive's files add up to more than {total} bytes uncompressed.",
+                        file=info.filename,
+                    )
+                chunks.append(chunk)
+    except ArchiveError:
+        raise
+    except Exception as exc:  # a bad CRC, a corrupt stream, an unknown compression method...
+        raise ArchiveError(f"This file cannot be extracted ({exc}).", file=info.filename) from exc
+    return b"".join(chunks)
+
+
 def _case_members(entries: list[zipfile.ZipInfo]) -> dict[tuple[str, str], zipfile.ZipInfo]:
     """``{(NAME, "in"|"out"): entry}`` after every check on names and file types."""
     members: dict[tuple[str, str], zipfile.ZipInfo] = {}
     for info in entries:
         name = info.filename
-        parts = _checked_parts(name)
-        _check_file_type(info)
+        parts = check_entry(info)
         if info.is_dir() or _is_metadata(parts):
             continue
         stem, dot, extension = parts[-1].rpartition(".")
@@ -147,22 +175,7 @@ def _is_metadata(parts: list[str]) -> bool:
 
 def _read_text(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], total: int):
     """Decompress one entry, counting real bytes against what is left of the total budget."""
-    chunks = []
-    try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(CHUNK_BYTES):
-                budget[0] -= len(chunk)
-                if budget[0] < 0:
-                    raise ArchiveTooLarge(
-                        f"The archive's files add up to more than {total} bytes uncompressed.",
-                        file=info.filename,
-                    )
-                chunks.append(chunk)
-    except ArchiveError:
-        raise
-    except Exception as exc:  # a bad CRC, a corrupt stream, an unknown compression method...
-        raise ArchiveError(f"This file cannot be extracted ({exc}).", file=info.filename) from exc
-    raw = b"".join(chunks)
+    raw = read_entry(archive, info, budget, total)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -225,6 +225,13 @@ class InvalidArchive(ServiceError):
     code = "invalid_archive"
 
 
+class InvalidPackage(ServiceError):
+    """A course or problem package that cannot be imported (or exported);
+    ``fields["package"]`` names the file (and key) at fault (docs/package-format.md)."""
+
+    code = "invalid_package"
+
+
 class NothingToValidate(Conflict):
     """A problem without test cases or without reference solutions cannot be validated."""
 

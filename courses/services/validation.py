@@ -225,6 +225,12 @@ def _store(*, problem_id: int, fingerprint: str, references, outcomes: dict) -> 
     return stored
 
 
+def evaluation_outcome(evaluation: Evaluation) -> tuple:
+    """``(validation_status, validation_score, validation_details)`` of a reference solution's
+    evaluation, as a validation stores them (the package importer judges before it writes)."""
+    return _success(evaluation)
+
+
 def _success(evaluation: Evaluation) -> tuple:
     summary = evaluation.summary
     failing = evaluation.first_failing

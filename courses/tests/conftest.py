@@ -58,6 +58,8 @@ def pytest_runtest_logreport(report):
     subtest's ``subTest(when=datetime(...))`` values: send their repr (what the report shows)."""
     context = getattr(report, "context", None)
     kwargs = getattr(context, "kwargs", None)
-    if kwargs and any(not isinstance(value, PLAIN) for value in kwargs.values()):
-        plain = {k: v if isinstance(v, PLAIN) else saferepr(v) for k, v in kwargs.items()}
+    # By exact type: a str or int enum (Django's choices) is an instance of str, and still
+    # cannot be serialized.
+    if kwargs and any(type(value) not in PLAIN for value in kwargs.values()):
+        plain = {k: v if type(v) in PLAIN else saferepr(v) for k, v in kwargs.items()}
         report.context = dataclasses.replace(context, kwargs=plain)

@@ -13,6 +13,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import SimpleTestCase, TestCase
 
 from courses.tests import factories
@@ -141,6 +142,20 @@ class DatabaseLockTimeoutTestCase(SimpleTestCase):
     def test_sqlite_waits_as_long_for_the_write_lock(self):
         self.assertEqual(self.options_under()["timeout"], 10)
         self.assertEqual(self.options_under(DATABASE_LOCK_TIMEOUT_SECONDS="2.5")["timeout"], 2.5)
+
+
+class SqliteJournalTestCase(TestCase):
+    """The embedded default's SQLite runs in WAL mode with ``synchronous=NORMAL``
+    (docs/decisions.md, "SQLite in WAL mode"): the suite's connections carry the same options."""
+
+    def test_the_database_is_in_wal_mode_and_commits_without_a_sync(self):
+        if connection.vendor != "sqlite":
+            self.skipTest("SQLite only: PostgreSQL has its own write-ahead log")
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            self.assertEqual(cursor.fetchone()[0], "wal")
+            cursor.execute("PRAGMA synchronous")
+            self.assertEqual(cursor.fetchone()[0], 1)  # NORMAL
 
 
 class TimeAndSessionSettingsTestCase(TestCase):

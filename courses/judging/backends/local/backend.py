@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -230,7 +231,11 @@ class LocalSandboxBackend:
         if self.client is not None:
             self.client.close(wait=wait)
 
-    def __del__(self) -> None:
+    def __del__(self, _finalizing=sys.is_finalizing) -> None:
+        # At interpreter exit the service sees its control socket close and tears its
+        # sandboxes down by itself; module globals (``os``) may already be gone by then.
+        if _finalizing():
+            return
         client = getattr(self, "client", None)
         if client is not None:
             client.close()

@@ -1,0 +1,218 @@
+"""DMOJ problems (``init.yml``, DMOJ's documented format) imported as problems of a chapter.
+
+Layouts as DMOJ's docs describe them: cases listed in ``test_cases`` (normal ``{in, out,
+points}`` or ``{points, batched: [...]}``), the data in the zip named by ``archive`` or next to
+``init.yml``, a ``checker`` by name or ``{name, args}``. Batches become flat weighted cases (no
+subtasks on this branch), which the warnings say. The imported problem is judged for real.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.test import TestCase
+from django.urls import reverse
+
+from courses.models import Problem
+from courses.services import packages
+from courses.services.code_executor import CodeExecutorService
+from courses.services.errors import InvalidPackage
+from courses.tests import factories
+from courses.tests.api_support import ApiTestMixin, RoleWorld
+from courses.tests.sandbox_fixtures import requires_sandbox
+from courses.tests.test_packages import content_counts
+
+
+def make_zip(files: dict[str, bytes | str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+SUM_CASES = {"sum.1.in": "1 2\n", "sum.1.out": "3\n", "sum.2.in": "-7 7\n", "sum.2.out": "0\n"}
+SUM_CASES |= {"sum.3.in": "3000000000 4000000000\n", "sum.3.out": "7000000000\n"}
+
+FLAT_INIT = """\
+archive: sum.zip
+test_cases:
+- {in: sum.1.in, out: sum.1.out, points: 5}
+- {in: sum.2.in, out: sum.2.out, points: 20}
+- {in: sum.3.in, out: sum.3.out, points: 75}
+"""
+
+BATCHED_INIT = """\
+test_cases:
+- {points: 0, in: p.0.in, out: p.0.out}
+- points: 5
+  batched:
+  - {in: p.1a.in, out: p.1a.out}
+  - {in: p.1b.in, out: p.1b.out}
+  - {in: p.1c.in, out: p.1c.out}
+- points: 20
+  batched:
+  - {in: p.2a.in, out: p.2a.out}
+  - {in: p.2b.in, out: p.2b.out}
+  - {in: p.2c.in, out: p.2c.out}
+  - {in: p.2d.in, out: p.2d.out}
+  dependencies: [1]
+checker:
+  name: floats
+  args: {precision: 3}
+"""
+
+
+def batched_zip(init: str = BATCHED_INIT) -> bytes:
+    names = ["0", "1a", "1b", "1c", "2a", "2b", "2c", "2d"]
+    data = {f"p.{n}.in": f"{i}\n" for i, n in enumerate(names)}
+    data |= {f"p.{n}.out": f"{i}.0\n" for i, n in enumerate(names)}
+    return make_zip({"problem/init.yml": init, **{f"problem/{k}": v for k, v in data.items()}})
+
+
+class DmojImportTestCase(ApiTestMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.chapter = factories.ChapterFactory()
+
+    def import_(self, data: bytes, **kwargs):
+        options = {"title": "Imported", "languages": ["python"], **kwargs}
+        return packages.dmoj_import_problem(data=data, chapter=self.chapter, **options)
+
+    def refused(self, data: bytes, *fragments: str):
+        before = content_counts()
+        with self.assertRaises(InvalidPackage) as caught:
+            self.import_(data)
+        for fragment in fragments:
+            self.assertIn(fragment, caught.exception.message)
+        self.assertEqual(content_counts(), before, "something was written")
+
+    def test_flat_cases_from_the_archive_keep_their_points_as_weights(self):
+        data = make_zip({"init.yml": FLAT_INIT, "sum.zip": make_zip(SUM_CASES)})
+        result = self.import_(data, time_limit_ms=1500)
+        problem = result.problem
+        self.assertEqual(result.warnings, [])
+        self.assertEqual(
+            list(problem.test_cases.values_list("input", "expected_output", "weight")),
+            [
+                ("1 2\n", "3\n", 5),
+                ("-7 7\n", "0\n", 20),
+                (SUM_CASES["sum.3.in"], "7000000000\n", 75),
+            ],
+        )
+        self.assertEqual(
+            (problem.io_mode, problem.checker, problem.time_limit_ms, problem.is_visible),
+            ("stdio", "tokens", 1500, False),
+        )
+
+    def test_batches_become_flat_cases_and_the_warnings_say_so(self):
+        result = self.import_(batched_zip())
+        weights = list(result.problem.test_cases.values_list("weight", flat=True))
+        self.assertEqual(weights, [1, 2, 2, 1, 5, 5, 5, 5])
+        self.assertEqual(len(result.warnings), 3)
+        self.assertIn("0 points", result.warnings[0])
+        self.assertIn("no longer all-or-nothing", result.warnings[1])
+        self.assertIn("dependencies are dropped", result.warnings[2])
+        problem = result.problem
+        self.assertEqual(
+            (problem.checker, problem.float_abs_tolerance, problem.float_rel_tolerance),
+            ("float", 0.001, 0.001),
+        )
+
+    def test_checkers_map_or_are_refused_by_name(self):
+        for checker, expected in (
+            ("standard", ("tokens", 1e-6, 1e-6)),
+            ("identical", ("exact", 1e-6, 1e-6)),
+            ("floatsabs", ("float", 1e-6, 0.0)),
+            ("{name: floatsrel, args: {precision: 2}}", ("float", 0.0, 0.01)),
+            ("{name: floats, args: {precision: 4, error_mode: absolute}}", ("float", 1e-4, 0.0)),
+        ):
+            with self.subTest(checker=checker):
+                init = FLAT_INIT.replace("archive: sum.zip\n", f"checker: {checker}\n")
+                problem = self.import_(make_zip({"init.yml": init, **SUM_CASES})).problem
+                got = (problem.checker, problem.float_abs_tolerance, problem.float_rel_tolerance)
+                self.assertEqual(got, expected)
+        init = FLAT_INIT.replace("archive: sum.zip\n", "checker: sorted\n")
+        self.refused(make_zip({"init.yml": init, **SUM_CASES}), "init.yml: checker", "'sorted'")
+        init = FLAT_INIT.replace("archive: sum.zip\n", "checker: {name: checker.py}\n")
+        self.refused(make_zip({"init.yml": init, **SUM_CASES}), "'checker.py'")
+
+    def test_what_cannot_be_imported_is_refused_by_name(self):
+        ok = {"init.yml": FLAT_INIT, "sum.zip": make_zip(SUM_CASES)}
+        self.refused(make_zip(SUM_CASES), "no init.yml")
+        self.refused(make_zip({**ok, "init.yml": "test_cases: [\n"}), "init.yml", "YAML")
+        self.refused(make_zip({**ok, "init.yml": "- a list\n"}), "init.yml", "mapping")
+        regex = "test_cases:\n  input_format: 'x(\\d+).in'\n  output_format: 'x(\\d+).out'\n"
+        self.refused(make_zip({**ok, "init.yml": regex}), "regexes")
+        self.refused(make_zip({**ok, "init.yml": FLAT_INIT + "generator: gen.py\n"}), "'generator'")
+        self.refused(make_zip({**ok, "init.yml": FLAT_INIT + "interactive: {}\n"}), "'interactive'")
+        self.refused(
+            make_zip({**ok, "init.yml": FLAT_INIT.replace("points: 5", "points: -1")}), ">= 0"
+        )
+        self.refused(
+            make_zip({**ok, "init.yml": FLAT_INIT.replace("points: 5}", "points: 5, x: 1}")}),
+            "'x' is not supported",
+        )
+        self.refused(
+            make_zip({**ok, "init.yml": FLAT_INIT.replace("sum.2.in", "missing.in")}),
+            "'missing.in' is not in the test data",
+        )
+        self.refused(make_zip({"init.yml": FLAT_INIT}), "The archive 'sum.zip' is not in the zip")
+        # The inner archive is as untrusted as the outer one.
+        evil = make_zip({**SUM_CASES, "../../etc/evil": "x"})
+        self.refused(make_zip({**ok, "sum.zip": evil}), "../../etc/evil")
+        # Test data the problem cannot hold names the DMOJ file.
+        self.refused(
+            make_zip({**ok, "sum.zip": make_zip({**SUM_CASES, "sum.2.out": b"\xff"})}),
+            "sum.2.out",
+            "UTF-8",
+        )
+
+    def test_the_api_imports_for_the_chapters_instructor_with_warnings(self):
+        world = RoleWorld()
+        url = reverse("api:staff-dmoj-import", kwargs={"chapter_id": world.chapter.pk})
+        data = batched_zip()
+        for role, status in (("assistant", 403), ("student", 403)):
+            response = self.client_for(world.user(role)).post(
+                url + "?title=X", data=data, content_type="application/zip"
+            )
+            self.assertEqual(response.status_code, status)
+        client = self.client_for(world.users["instructor"])
+        missing_title = client.post(url, data=data, content_type="application/zip")
+        self.assertEqual(missing_title.status_code, 400)
+        response = client.post(
+            url + "?title=Batched&languages=python,cpp&time_limit_ms=3000",
+            data=data,
+            content_type="application/zip",
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        body = response.json()
+        self.assertEqual(len(body["warnings"]), 3)
+        problem = Problem.objects.get(pk=body["problem"]["id"])
+        self.assertEqual(
+            (problem.title, problem.allowed_languages, problem.time_limit_ms),
+            ("Batched", ["python", "cpp"], 3000),
+        )
+        broken = client.post(url + "?title=B", data=b"nope", content_type="application/zip")
+        self.assertError(broken, 400, "invalid_package", fields={"package"})
+
+
+@requires_sandbox
+class DmojJudgedTestCase(TestCase):
+    def test_an_imported_problem_judges_with_its_weights(self):
+        data = make_zip({"init.yml": FLAT_INIT, "sum.zip": make_zip(SUM_CASES)})
+        chapter = factories.ChapterFactory()
+        problem = packages.dmoj_import_problem(
+            data=data, chapter=chapter, title="Sum", languages=["python"]
+        ).problem
+        cases = list(problem.test_cases.order_by("order"))
+        executor = CodeExecutorService()
+        right = "a, b = map(int, input().split())\nprint(a + b)\n"
+        evaluation = executor.evaluate(problem, "python", right, cases)
+        self.assertEqual(evaluation.summary.verdict.value, "accepted")
+        # Wrong on the 75-point case only (a 32-bit overflow, as in C): 25 of 100.
+        wrong = "a, b = map(int, input().split())\ns = (a + b + 2**31) % 2**32 - 2**31\nprint(s)\n"
+        evaluation = executor.evaluate(problem, "python", wrong, cases)
+        self.assertEqual(evaluation.summary.verdict.value, "wrong_answer")
+        self.assertEqual(str(evaluation.summary.score), "0.2500")
