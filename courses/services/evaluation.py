@@ -155,6 +155,10 @@ def evaluate(
 
 
 def subtask_specs(problem: Problem) -> list[subtasks.SubtaskSpec]:
+    """The problem's subtasks; none for a problem not saved yet (a package being imported is
+    judged before it is written: a reference solution must pass every case anyway)."""
+    if problem.pk is None:
+        return []
     return [
         subtasks.SubtaskSpec(
             key=subtask.pk,

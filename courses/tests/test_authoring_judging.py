@@ -661,3 +661,71 @@ class AdminAuthoringTestCase(test_admin_authoring.AuthoringTestCase):
         self.assertIn("language_limits", form.fields)
         models = [inline.opts.model for inline in response.context["inline_admin_formsets"]]
         self.assertIn(Subtask, models)
+
+
+def without_order(package: bytes) -> dict:
+    """A problem package's files, its problem's own ``order`` (its place) left out."""
+    import tomllib
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    document = tomllib.loads(files.pop("problem/problem.toml").decode())
+    document.pop("order")
+    return {**files, "problem/problem.toml": document}
+
+
+class PackageRoundTripTestCase(TestCase):
+    """Format version 2 carries the kinds of issue 14 (docs/package-format.md)."""
+
+    def test_the_new_kinds_travel_in_a_problem_package(self):
+        from courses.services import packages
+
+        call_command("seed_demo", stdout=io.StringIO())
+        chapter = factories.ChapterFactory()
+        for title in ("Mean and span", "Two parts", "Counting primes"):
+            with self.subTest(problem=title):
+                original = Problem.objects.get(title=title)
+                original.language_limits = {"python": {"time_multiplier": 2.5}}
+                original.save()
+                data = packages.package_export_problem(problem=original)
+                copy = packages.package_import_problem(data=data, chapter=chapter, judge=False)
+                for name in (
+                    "io_mode",
+                    "setup_code",
+                    "checker",
+                    "checker_language",
+                    "checker_code",
+                    "language_limits",
+                ):
+                    self.assertEqual(getattr(copy, name), getattr(original, name), name)
+                self.assertEqual(
+                    list(copy.test_cases.values_list("order", "subtask__order")),
+                    list(original.test_cases.values_list("order", "subtask__order")),
+                )
+                self.assertEqual(
+                    [
+                        (
+                            s.order,
+                            s.name,
+                            s.points,
+                            s.scoring,
+                            s.short_circuit,
+                            [d.order for d in s.depends_on.all()],
+                        )
+                        for s in copy.subtasks.all()
+                    ],
+                    [
+                        (
+                            s.order,
+                            s.name,
+                            s.points,
+                            s.scoring,
+                            s.short_circuit,
+                            [d.order for d in s.depends_on.all()],
+                        )
+                        for s in original.subtasks.all()
+                    ],
+                )
+                again = packages.package_export_problem(problem=copy)
+                self.assertEqual(without_order(again), without_order(data))
