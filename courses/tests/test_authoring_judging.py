@@ -289,6 +289,19 @@ int main() {
             "raise RuntimeError('checker bug')\n", " crashed (exit code 1)"
         )
         self.assertIn("RuntimeError: checker bug", submission.test_results.first().message)
+        # Visible to the staff, with the reason; the student reads that it was not their code.
+        course = submission.problem.chapter.course
+        teacher = factories.UserFactory()
+        factories.EnrollmentFactory(user=teacher, course=course, role="instructor")
+        factories.EnrollmentFactory(user=self.user, course=course)
+        self.client.force_login(teacher)
+        page = self.client.get(reverse("web:staff-submission", args=[submission.pk]))
+        self.assertContains(page, "Checker failure (the instructor")
+        self.assertContains(page, "RuntimeError: checker bug")
+        self.client.force_login(self.user)
+        mine = self.client.get(f"/api/v1/submissions/{submission.pk}/").json()
+        self.assertNotIn("checker bug", str(mine))
+        self.assertEqual(mine["status"], "internal_error")
 
     def test_a_looping_checker_is_contained(self):
         with override_settings(COURSES_CHECKER_LIMITS={"cpu_time_ms": 300, "wall_time_ms": 1000}):
