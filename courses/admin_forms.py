@@ -163,8 +163,14 @@ class CaseFormSet(NextOrderFormSet):
             subtask = data.get("subtask")
             if subtask is not None and subtask.problem_id != self.instance.pk:
                 errors["subtask"] = "Not a subtask of this problem."
+            elif subtask is None and "subtask" in form.fields and self._has_subtasks:
+                errors["subtask"] = "The problem has subtasks: every case belongs to one."
             for field, message in errors.items():
                 form.add_error(field, message)
+
+    @cached_property
+    def _has_subtasks(self) -> bool:
+        return self.instance.pk is not None and self.instance.subtasks.exists()
 
     def _rules_changed(self) -> bool:
         if self.instance.pk is None:

@@ -666,6 +666,23 @@ class AdminAuthoringTestCase(test_admin_authoring.AuthoringTestCase):
         self.assertIn("line 2: only `assert EXPR == LITERAL` lines are tests", errors[0])
         self.assertFalse(problem.test_cases.exists())
 
+    def test_with_subtasks_a_case_row_without_one_is_refused(self):
+        problem = self.w.problem
+        judging_authoring.subtask_create(
+            problem=problem,
+            points=10,
+            cases=list(problem.test_cases.values_list("order", flat=True)),
+        )
+        response = test_admin.post_with_rows(
+            self.client,
+            self.problem_url,
+            "test_cases",
+            [{"input": "[1, 1]", "expected_output": "2", "weight": "1"}],
+        )
+        self.assertEqual(response.status_code, 200)
+        errors = test_admin.inline_errors(response, "problemtestcase")
+        self.assertIn("every case belongs to one", str(errors[-1]["subtask"]))
+
     def test_the_form_has_the_new_fields_and_the_subtask_inline(self):
         response = self.client.get(self.problem_url)
         form = response.context["adminform"].form
