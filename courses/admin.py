@@ -59,8 +59,9 @@ from courses.models import (
     ReferenceSolution,
     Submission,
     SubmissionTestResult,
+    Subtask,
 )
-from courses.services import authoring, validation
+from courses.services import authoring, judging_authoring, validation
 from courses.services.errors import ServiceError
 from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
@@ -222,7 +223,36 @@ class ProblemTestCaseInline(ScopedInline):
     course_path = "problem__chapter__course"
     form = CaseForm
     formset = CaseFormSet
-    fields = ["order", "is_sample", "weight", "input", "expected_output"]
+    fields = ["order", "is_sample", "weight", "subtask", "input", "expected_output"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A case's subtask: one of its problem's (the problem is in the URL)."""
+        if db_field.name != "subtask":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        problem_id = request.resolver_match.kwargs.get("object_id")
+        kwargs["queryset"] = Subtask.objects.filter(problem_id=problem_id or 0)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # Read once for the page, not once per case row.
+        field.choices = [("", "---------")] + [
+            (subtask.pk, f"{subtask.order}. {subtask.name}".rstrip(". "))
+            for subtask in kwargs["queryset"]
+        ]
+        return field
+
+
+class SubtaskInline(ScopedInline):
+    """Groups of cases with points (docs/authoring.md): with subtasks every case is in one."""
+
+    model = Subtask
+    course_path = "problem__chapter__course"
+    fields = ["order", "name", "points", "scoring", "short_circuit", "depends_on"]
+    extra = 0
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "depends_on":
+            problem_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Subtask.objects.filter(problem_id=problem_id or 0)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class ReferenceSolutionInline(ScopedStackedInline):
@@ -272,8 +302,17 @@ class ProblemAdmin(ScopedModelAdmin):
                     "checker",
                     ("float_abs_tolerance", "float_rel_tolerance"),
                     ("time_limit_ms", "memory_limit_kb", "output_limit_kb"),
+                    "language_limits",
                 ]
             },
+        ),
+        (
+            "Tests written as code (io mode: tests)",
+            {"classes": ["collapse"], "fields": ["setup_code", "test_code"]},
+        ),
+        (
+            "Custom checker (checker: custom)",
+            {"classes": ["collapse"], "fields": ["checker_language", "checker_code"]},
         ),
     ]
     list_display = ["title", "chapter", "io_mode", "checker", "points", "is_visible", "is_archived"]
@@ -286,7 +325,7 @@ class ProblemAdmin(ScopedModelAdmin):
         ("chapter__course", OWN_ONLY),
     ]
     search_fields = ["title", "statement"]
-    inlines = [ProblemTestCaseInline, ReferenceSolutionInline]
+    inlines = [SubtaskInline, ProblemTestCaseInline, ReferenceSolutionInline]
     actions = ["validate_selected", "export_package"]
 
     def get_fieldsets(self, request, obj=None):
@@ -328,8 +367,18 @@ class ProblemAdmin(ScopedModelAdmin):
         ]
 
     def save_related(self, request, form, formsets, change):
-        """A change to what decides verdicts judges the reference solutions again."""
+        """A change to what decides verdicts judges the reference solutions again; tests
+        written as code replace the cases, and the message shows how the block was split."""
         super().save_related(request, form, formsets, change)
+        if form.split_tests:
+            code = form.cleaned_data["test_code"]
+            cases = judging_authoring.test_code_import(problem=form.instance, code=code)
+            shown = "; ".join(
+                f"line {t.line}: {t.expr} → {t.literal}{' (sample)' if t.is_sample else ''}"
+                for t in form.split_tests[:20]
+            )
+            more = f"; and {len(form.split_tests) - 20} more" if len(form.split_tests) > 20 else ""
+            messages.info(request, f"Tests as code split into {len(cases)} cases: {shown}{more}")
         judging = form.changed_model_fields() & set(validation.JUDGING_FIELDS)
         if not change or judging or any(formset.has_changed() for formset in formsets):
             validation.problem_validation_request(problem_id=form.instance.pk)
@@ -548,6 +597,9 @@ class SubmissionTestResultInline(ScopedInline):
     readonly_fields = [
         "order",
         "verdict",
+        "score",
+        "subtask",
+        "message",
         "cpu_time_ms",
         "memory_kb",
         "output",

@@ -35,6 +35,7 @@ from courses.admin_fields import (
 )
 from courses.judging.languages import LANGUAGES
 from courses.judging.templates import TemplateError, validate_template
+from courses.judging.tests_as_code import TestCodeError, split_test_code
 from courses.models import Chapter, Course, ExamProblem, Problem, ProblemTestCase
 from courses.services.authoring import judge_limit_errors
 from courses.services.errors import ServiceError
@@ -143,7 +144,9 @@ class CaseFormSet(NextOrderFormSet):
         for name, field in form.fields.items():
             if not field.widget.is_hidden:
                 label = "Delete" if name == "DELETE" else field.label or pretty_name(name)
-                field.widget.attrs["aria-label"] = f"{label} of {case}"
+                # A foreign key's select sits inside the admin's related-object wrapper.
+                widget = getattr(field.widget, "widget", field.widget)
+                widget.attrs["aria-label"] = f"{label} of {case}"
 
     def clean(self):
         super().clean()
@@ -157,8 +160,17 @@ class CaseFormSet(NextOrderFormSet):
                 input=data.get("input", ""),
                 expected_output=data.get("expected_output", ""),
             )
+            subtask = data.get("subtask")
+            if subtask is not None and subtask.problem_id != self.instance.pk:
+                errors["subtask"] = "Not a subtask of this problem."
+            elif subtask is None and "subtask" in form.fields and self._has_subtasks:
+                errors["subtask"] = "The problem has subtasks: every case belongs to one."
             for field, message in errors.items():
                 form.add_error(field, message)
+
+    @cached_property
+    def _has_subtasks(self) -> bool:
+        return self.instance.pk is not None and self.instance.subtasks.exists()
 
     def _rules_changed(self) -> bool:
         if self.instance.pk is None:
@@ -233,7 +245,33 @@ HELP = {
         "<b>tokens</b>: the same words and numbers in the same order, however spaced. "
         "<b>float</b>: numbers equal within the tolerances below, other words exactly. "
         "<b>json</b>: the same JSON value (objects by keys, arrays in order); every expected "
-        "output must then be JSON."
+        "output must then be JSON. <b>custom</b>: your own checker program (below) decides; "
+        "see docs/authoring.md."
+    ),
+    "setup_code": (
+        "Tests written as code (io mode <b>tests</b>): Python run before every case, after the "
+        "student's code: imports, helpers, a seeded random. It decides no verdict."
+    ),
+    "test_code": (
+        "Tests written as code: one <code>assert EXPR == LITERAL</code> per line, e.g. "
+        "<code>assert add(2, 3) == 5</code>; end a line with <code># sample</code> to show it to "
+        "students. Saving splits the block into one case per assert and <b>replaces</b> the "
+        "cases (the message after saving shows the split). EXPR runs in the sandbox; LITERAL "
+        "(a Python literal) never does: the value is compared outside, with the float "
+        "tolerances. Leave blank to keep the cases as they are."
+    ),
+    "checker_language": "The custom checker's language: Python, C or C++.",
+    "checker_code": (
+        "A whole program. Its stdin: a line <code>a b c</code> (byte counts), then the input, "
+        "the expected output and the student's output back to back. Its first line of output: "
+        "<code>accepted</code>, <code>wrong_answer</code> or <code>partial 0.5</code>; the rest "
+        "is a message students see on samples. A crash, a loop or a flood is your error: the "
+        "submission ends internal_error for the staff, never against the student."
+    ),
+    "language_limits": (
+        'Per language, e.g. <code>{"java": {"time_multiplier": 2, "memory_extra_kb": 65536}}'
+        "</code>: overrides the site's defaults (COURSES_LANGUAGE_LIMITS). Students see each "
+        "language's limits."
     ),
     "float_abs_tolerance": (
         "Float checker: a number passes when |actual − expected| ≤ max(absolute tolerance, "
@@ -454,9 +492,17 @@ class ProblemForm(CourseTimesMixin, NextOrderForm):
     allowed_languages = forms.MultipleChoiceField(
         choices=language_choices, widget=forms.CheckboxSelectMultiple
     )
+    setup_code = CodeField(required=False, widget=CodeWidget())
+    test_code = CodeField(required=False, widget=CodeWidget(), label="Tests as code")
+    checker_code = CodeField(required=False, widget=CodeWidget())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "language_limits" in self.fields:
+            self.initial.setdefault("language_limits", self.instance.language_limits or {})
+            # Compared with the instance, not with a hidden copy of the initial value that
+            # Django adds for a callable default.
+            self.fields["language_limits"].show_hidden_initial = False
         for prefix, model_field in CODE_FIELD_PREFIXES.items():
             stored = getattr(self.instance, model_field) or {}
             for key in LANGUAGES:
@@ -475,6 +521,11 @@ class ProblemForm(CourseTimesMixin, NextOrderForm):
             checker="checker",
             float_abs_tolerance="float_abs_tolerance",
             float_rel_tolerance="float_rel_tolerance",
+            setup_code="setup_code",
+            test_code="test_code",
+            checker_language="checker_language",
+            checker_code="checker_code",
+            language_limits="language_limits",
             points="points",
             time_limit_ms="time_limit_ms",
             memory_limit_kb="memory_limit_kb",
@@ -519,6 +570,15 @@ class ProblemForm(CourseTimesMixin, NextOrderForm):
                 del templates[key]
         if not any(name.startswith(TEMPLATE_PREFIX) for name in self.errors):
             self.instance.template_overrides = templates
+        self.split_tests = []
+        if (data.get("test_code") or "").strip():
+            if data.get("io_mode") != Problem.IoMode.TESTS:
+                self.add_error("test_code", "Tests as code need the io mode tests.")
+            else:
+                try:
+                    self.split_tests = split_test_code(data["test_code"])
+                except TestCodeError as exc:
+                    self.add_error("test_code", str(exc))
         return data
 
     def _assembled(self, prefix: str) -> dict[str, str]:

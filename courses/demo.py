@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from courses.judging.tests_as_code import split_test_code
+
 
 @dataclass(frozen=True)
 class DemoCase:
@@ -33,6 +35,65 @@ class DemoProblem:
     entry_point: str = ""
     starter_code: str = ""
     extra_languages: tuple[str, ...] = field(default_factory=tuple)
+    #: Tests written as code (io mode ``tests``): the setup run before each case.
+    setup_code: str = ""
+    #: A custom checker (checker ``custom``): its language and program.
+    checker_language: str = ""
+    checker_code: str = ""
+    subtasks: tuple[DemoSubtask, ...] = ()
+
+    @property
+    def is_plain(self) -> bool:
+        """Judged by wrapping, running and a built-in checker alone (no harness of tests as
+        code, no checker program, no subtasks): what backend-level tests can judge by hand."""
+        return (
+            self.io_mode in ("function", "stdio")
+            and self.checker != "custom"
+            and not (self.subtasks)
+        )
+
+
+@dataclass(frozen=True)
+class DemoSubtask:
+    name: str
+    points: int
+    #: Indices of the problem's cases, and of earlier subtasks it depends on.
+    cases: tuple[int, ...]
+    depends_on: tuple[int, ...] = ()
+    scoring: str = "all_or_nothing"
+    short_circuit: bool = True
+
+
+def _code_cases(block: str) -> tuple[DemoCase, ...]:
+    """Cases of tests written as code: EXPR as the input, LITERAL as the expected output."""
+    return tuple(DemoCase(t.expr, t.literal, is_sample=t.is_sample) for t in split_test_code(block))
+
+
+#: The tests of "Mean and span", as an instructor writes them.
+STATS_TESTS = """assert mean([1, 2, 3]) == 2.0  # sample
+assert mean([0.1, 0.2]) == 0.15
+assert span([3, 1, 2]) == (1, 3)  # sample
+assert span([-1]) == (-1, -1)
+assert span([2.5, -0.5]) == (-0.5, 2.5)
+"""
+
+#: "Two parts": any two non-negative integers summing to n are right (a custom checker).
+PAIR_CHECKER = """import sys
+
+data = sys.stdin.buffer.read()
+header, _, rest = data.partition(b"\\n")
+sizes = [int(size) for size in header.split()]
+n = int(rest[: sizes[0]])
+words = rest[sizes[0] + sizes[1] :].split()
+if len(words) != 2 or not all(w.isdigit() for w in words):
+    print("wrong_answer")
+    print("print two non-negative integers on one line")
+elif int(words[0]) + int(words[1]) != n:
+    print("wrong_answer")
+    print(f"{words[0].decode()} + {words[1].decode()} is not {n}")
+else:
+    print("accepted")
+"""
 
 
 def _fn_cases(rows: list[tuple[list, object]], samples: int = 1) -> tuple[DemoCase, ...]:
@@ -200,6 +261,91 @@ PROBLEMS: tuple[DemoProblem, ...] = (
             DemoCase("3\n1 5 2\n", "5\n", is_sample=True),
             DemoCase("1\n-4\n", "-4\n"),
             DemoCase("4\n-1 -2 -3 9\n", "9\n"),
+        ),
+    ),
+)
+
+#: One problem of each kind of issue 14: tests written as code, a custom checker, subtasks.
+PROBLEMS += (
+    DemoProblem(
+        chapter=1,
+        title="Mean and span",
+        statement=(
+            "Write `mean(xs)`, the mean of a non-empty list of numbers, and `span(xs)`, the "
+            "tuple `(smallest, largest)`. The tests are Python asserts, such as "
+            "`assert span([3, 1, 2]) == (1, 3)`."
+        ),
+        io_mode="tests",
+        checker="exact",
+        language="python",
+        starter_code="def mean(xs):\n    pass\n\n\ndef span(xs):\n    pass\n",
+        reference=(
+            "def mean(xs):\n    return sum(xs) / len(xs)\n\n\n"
+            "def span(xs):\n    return (min(xs), max(xs))\n"
+        ),
+        # A list is not a tuple: the asserts say so.
+        wrong=(
+            "def mean(xs):\n    return sum(xs) / len(xs)\n\n\n"
+            "def span(xs):\n    return [min(xs), max(xs)]\n"
+        ),
+        cases=_code_cases(STATS_TESTS),
+        setup_code="import math\n",
+    ),
+    DemoProblem(
+        chapter=1,
+        title="Two parts",
+        statement=(
+            "Read n (n ≥ 0) and print two non-negative integers whose sum is n, on one line. "
+            "Any such pair is right."
+        ),
+        io_mode="stdio",
+        checker="custom",
+        language="python",
+        reference="n = int(input())\nprint(n // 2, n - n // 2)\n",
+        wrong="n = int(input())\nprint(n, 1)\n",
+        cases=(
+            DemoCase("10\n", "5 5\n", is_sample=True),
+            DemoCase("7\n", "3 4\n"),
+            DemoCase("0\n", "0 0\n"),
+        ),
+        checker_language="python",
+        checker_code=PAIR_CHECKER,
+    ),
+    DemoProblem(
+        chapter=1,
+        title="Counting primes",
+        statement=(
+            "Write `count_primes(n)`: how many primes are ≤ n. Two subtasks: small n (30 "
+            "points), then large n (70 points), which counts only if the small ones pass."
+        ),
+        io_mode="function",
+        entry_point="count_primes",
+        checker="json",
+        language="python",
+        starter_code="def count_primes(n):\n    pass\n",
+        reference=(
+            "def count_primes(n):\n"
+            "    if n < 2:\n"
+            "        return 0\n"
+            "    sieve = bytearray([1]) * (n + 1)\n"
+            "    sieve[0] = sieve[1] = 0\n"
+            "    for i in range(2, int(n ** 0.5) + 1):\n"
+            "        if sieve[i]:\n"
+            "            sieve[i * i :: i] = bytes(len(range(i * i, n + 1, i)))\n"
+            "    return sum(sieve)\n"
+        ),
+        # Counts 1 as a prime: the small subtask fails at once, the large one is skipped.
+        wrong=(
+            "def count_primes(n):\n"
+            "    return sum(all(k % d for d in range(2, int(k ** 0.5) + 1)) "
+            "for k in range(1, n + 1))\n"
+        ),
+        cases=_fn_cases(
+            [([10], 4), ([1], 0), ([2], 1), ([1000], 168), ([100_000], 9592)], samples=1
+        ),
+        subtasks=(
+            DemoSubtask("small n", 30, cases=(0, 1, 2)),
+            DemoSubtask("large n", 70, cases=(3, 4), depends_on=(0,)),
         ),
     ),
 )

@@ -374,6 +374,25 @@ COURSES_FREE_RUN_LIMITS = {
     "output_bytes": 64 * 1024,
     "processes": 64,
 }
+#: Per-language limits of judged runs (issue 14): a problem's time limit is multiplied by
+#: ``time_multiplier`` and ``memory_extra_kb`` is added to its memory limit. A problem overrides
+#: either value per language (``Problem.language_limits``); students see the result. The JVM
+#: starts slower and needs room for its own heap; a language not listed gets 1.0 and 0.
+COURSES_LANGUAGE_LIMITS = {
+    "python": {"time_multiplier": 1.0, "memory_extra_kb": 0},
+    "c": {"time_multiplier": 1.0, "memory_extra_kb": 0},
+    "cpp": {"time_multiplier": 1.0, "memory_extra_kb": 0},
+    "javascript": {"time_multiplier": 1.0, "memory_extra_kb": 0},
+    "java": {"time_multiplier": 2.0, "memory_extra_kb": 64 * 1024},
+}
+#: Limits of one run of a custom checker (``courses.judging.custom_checkers``).
+COURSES_CHECKER_LIMITS = {
+    "cpu_time_ms": 5_000,
+    "wall_time_ms": 10_000,
+    "memory_kb": 256 * 1024,
+    "output_bytes": 16 * 1024,
+    "processes": 64,
+}
 #: How many free runs may run at once on one host; beyond it callers get ExecutorBusy (503).
 COURSES_FREE_RUN_SLOTS = env_int("COURSES_FREE_RUN_SLOTS", 4)
 #: Where the slots' lock files live; every process of the host must share it. Default: the

@@ -8,7 +8,7 @@ at the end ("next"). Deleting what students have worked on is refused with 409
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,8 +24,9 @@ from courses.api.fields import (
 )
 from courses.api.pagination import paginated_response
 from courses.api.testdata import StaffCaseInput, StaffCaseSerializer, StaffReferenceSerializer
-from courses.models import Course, Problem
-from courses.services import authoring
+from courses.models import Course, Problem, Subtask
+from courses.services import authoring, judging_authoring
+from courses.services.errors import NotFound
 from courses.services.testdata import CaseData
 
 # --- Courses -------------------------------------------------------------------------------------
@@ -189,6 +190,142 @@ class StaffChapterDetailApi(APIView):
 # --- Problems ------------------------------------------------------------------------------------
 
 
+class StaffSubtaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order = serializers.IntegerField()
+    name = serializers.CharField()
+    points = serializers.IntegerField()
+    scoring = serializers.ChoiceField(choices=Subtask.Scoring.choices)
+    short_circuit = serializers.BooleanField()
+    depends_on = serializers.SerializerMethodField()
+    cases = serializers.SerializerMethodField(help_text="The orders of its cases.")
+
+    def get_depends_on(self, subtask) -> list[int]:
+        return sorted(d.pk for d in subtask.depends_on.all())
+
+    def get_cases(self, subtask) -> list[int]:
+        return sorted(subtask.test_cases.values_list("order", flat=True))
+
+
+class StaffSubtaskInput(serializers.Serializer):
+    name = StrictCharField(required=False, allow_blank=True, max_length=100)
+    points = StrictIntegerField(min_value=1, max_value=1_000_000)
+    order = StrictIntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    scoring = serializers.ChoiceField(choices=Subtask.Scoring.choices, required=False)
+    short_circuit = StrictBooleanField(required=False)
+    depends_on = StrictListField(
+        child=StrictIntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=1000,
+        help_text="Ids of earlier subtasks.",
+    )
+    cases = StrictListField(
+        child=StrictIntegerField(min_value=0, max_value=2**31 - 1),
+        required=False,
+        max_length=10_000,
+        help_text="Orders of the cases it takes.",
+    )
+
+
+class StaffSubtaskListApi(APIView):
+    """``GET/POST /api/v1/staff/problems/<id>/subtasks/``: a problem's subtasks; add one.
+
+    Once a problem has subtasks every case must be in one: create each subtask with the orders
+    of its ``cases``. ``depends_on`` names earlier subtasks (by id).
+    """
+
+    InputSerializer = StaffSubtaskInput
+    OutputSerializer = StaffSubtaskSerializer
+
+    @extend_schema(responses={200: StaffSubtaskSerializer(many=True)})
+    def get(self, request, problem_id: int) -> Response:
+        problem = selectors.problem_for_staff(user=request.user, problem_id=problem_id)
+        subtasks = problem.subtasks.order_by("order", "id")
+        return Response(self.OutputSerializer(subtasks, many=True).data)
+
+    def post(self, request, problem_id: int) -> Response:
+        problem = selectors.problem_for_staff(
+            user=request.user, problem_id=problem_id, instructor_only=True
+        )
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subtask = judging_authoring.subtask_create(problem=problem, **serializer.validated_data)
+        return Response(self.OutputSerializer(subtask).data, status=status.HTTP_201_CREATED)
+
+
+class StaffSubtaskDetailApi(APIView):
+    """``GET/PATCH/DELETE /api/v1/staff/subtasks/<id>/``."""
+
+    InputSerializer = StaffSubtaskInput
+    OutputSerializer = StaffSubtaskSerializer
+
+    def _subtask(self, request, subtask_id: int, **kwargs) -> Subtask:
+        subtask = Subtask.objects.filter(pk=subtask_id).first()
+        if subtask is None:
+            raise NotFound("No such subtask.")
+        selectors.problem_for_staff(user=request.user, problem_id=subtask.problem_id, **kwargs)
+        return subtask
+
+    def get(self, request, subtask_id: int) -> Response:
+        return Response(self.OutputSerializer(self._subtask(request, subtask_id)).data)
+
+    def patch(self, request, subtask_id: int) -> Response:
+        subtask = self._subtask(request, subtask_id, instructor_only=True)
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        subtask = judging_authoring.subtask_update(subtask=subtask, **serializer.validated_data)
+        return Response(self.OutputSerializer(subtask).data)
+
+    def delete(self, request, subtask_id: int) -> Response:
+        subtask = self._subtask(request, subtask_id, instructor_only=True)
+        judging_authoring.subtask_delete(subtask=subtask)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StaffTestCodeApi(APIView):
+    """``POST /api/v1/staff/problems/<id>/test-code/``: tests written as code.
+
+    ``{"code": "assert add(2, 3) == 5  # sample\n...", "mode": "replace"|"append",
+    "preview": false}``: the block is split into one case per assert (a line ending
+    ``# sample`` is a sample). With ``preview`` nothing is written and the answer shows the split;
+    otherwise the cases are written (201). A line that is not ``assert EXPR == LITERAL`` with a
+    Python literal is refused (400) naming its line, and nothing is written.
+    """
+
+    class InputSerializer(serializers.Serializer):
+        code = StrictCharField(trim_whitespace=False, max_length=256 * 1024)
+        mode = serializers.ChoiceField(choices=["replace", "append"], required=False)
+        preview = StrictBooleanField(required=False)
+
+    class PreviewCaseSerializer(serializers.Serializer):
+        line = serializers.IntegerField()
+        input = serializers.CharField(help_text="EXPR: runs in the box.")
+        expected_output = serializers.CharField(help_text="LITERAL: stays outside.")
+        is_sample = serializers.BooleanField()
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("TestCodePreview", {"cases": PreviewCaseSerializer(many=True)}),
+            201: inline_serializer("TestCodeImported", {"cases": StaffCaseSerializer(many=True)}),
+        }
+    )
+    def post(self, request, problem_id: int) -> Response:
+        problem = selectors.problem_for_staff(
+            user=request.user, problem_id=problem_id, instructor_only=True
+        )
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("preview"):
+            return Response({"cases": judging_authoring.test_code_preview(code=data["code"])})
+        cases = judging_authoring.test_code_import(
+            problem=problem, code=data["code"], mode=data.get("mode", "replace")
+        )
+        return Response(
+            {"cases": StaffCaseSerializer(cases, many=True).data}, status=status.HTTP_201_CREATED
+        )
+
+
 class StaffProblemSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     chapter = serializers.IntegerField(source="chapter_id")
@@ -220,7 +357,12 @@ class StaffProblemSerializer(StaffProblemSummarySerializer):
     template_overrides = serializers.DictField(child=serializers.CharField())
     float_abs_tolerance = serializers.FloatField()
     float_rel_tolerance = serializers.FloatField()
+    setup_code = serializers.CharField()
+    checker_language = serializers.CharField()
+    checker_code = serializers.CharField()
+    language_limits = serializers.DictField(child=serializers.DictField())
     created_at = serializers.DateTimeField()
+    subtasks = StaffSubtaskSerializer(many=True)
     test_cases = StaffCaseSerializer(many=True)
     reference_solutions = StaffReferenceSerializer(many=True)
 
@@ -265,6 +407,29 @@ class StaffProblemInput(serializers.Serializer):
     checker = serializers.ChoiceField(choices=Problem.Checker.choices, required=False)
     float_abs_tolerance = StrictFloatField(min_value=0, required=False)
     float_rel_tolerance = StrictFloatField(min_value=0, required=False)
+    setup_code = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=64 * 1024,
+        help_text="Tests written as code: Python run before each case (imports, helpers).",
+    )
+    checker_language = serializers.ChoiceField(
+        choices=[("", "none"), *Problem.CheckerLanguage.choices], required=False
+    )
+    checker_code = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=64 * 1024,
+        help_text="The custom checker's program (checker: custom); docs/authoring.md.",
+    )
+    language_limits = serializers.DictField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='{language: {"time_multiplier": 2.0, "memory_extra_kb": 65536}}: overrides '
+        "the site's per-language limits.",
+    )
 
 
 class StaffProblemCreateInput(StaffProblemInput):

@@ -21,6 +21,7 @@ from courses.api.pagination import paginated_response
 from courses.judging.languages import LANGUAGES
 from courses.models import Course, Enrollment, Problem, ProblemProgress
 from courses.rendering import render_markdown
+from courses.services.evaluation import problem_limits
 
 ROLE_CHOICES = Enrollment.Role.choices
 STATE_CHOICES = ProblemProgress.Status.choices
@@ -201,6 +202,20 @@ class LanguageSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     starter_code = serializers.CharField()
+    time_limit_ms = serializers.IntegerField(
+        help_text="This language's CPU time per case: the problem's, times the language's "
+        "multiplier (site default or the problem's own)."
+    )
+    memory_limit_kb = serializers.IntegerField(
+        help_text="This language's memory: the problem's, plus the language's allowance."
+    )
+
+
+class SubtaskSummarySerializer(serializers.Serializer):
+    order = serializers.IntegerField()
+    name = serializers.CharField()
+    points = serializers.IntegerField()
+    scoring = serializers.CharField()
 
 
 class SampleCaseSerializer(serializers.Serializer):
@@ -236,6 +251,9 @@ class ProblemDetailApi(APIView):
         )
         samples = SampleCaseSerializer(many=True)
         hidden_case_count = serializers.IntegerField()
+        subtasks = serializers.SerializerMethodField(
+            help_text="The problem's subtasks (groups of cases with points), if any."
+        )
         points = serializers.IntegerField(source="problem.points")
         due_at = serializers.DateTimeField(source="problem.effective_due_at", allow_null=True)
         late_policy = LatePolicySerializer(source="problem.chapter.course")
@@ -251,14 +269,24 @@ class ProblemDetailApi(APIView):
         def get_languages(self, detail) -> list[dict]:
             """The allowed languages in the problem's order, each with its starter code."""
             starter = detail.problem.starter_code or {}
-            return [
-                {
-                    "key": key,
-                    "name": LANGUAGES[key].display_name if key in LANGUAGES else key,
-                    "starter_code": starter.get(key, ""),
-                }
-                for key in detail.problem.allowed_languages or []
-            ]
+            languages = []
+            for key in detail.problem.allowed_languages or []:
+                limits = problem_limits(detail.problem, key)
+                languages.append(
+                    {
+                        "key": key,
+                        "name": LANGUAGES[key].display_name if key in LANGUAGES else key,
+                        "starter_code": starter.get(key, ""),
+                        "time_limit_ms": limits.cpu_time_ms,
+                        "memory_limit_kb": limits.memory_kb,
+                    }
+                )
+            return languages
+
+        @extend_schema_field(SubtaskSummarySerializer(many=True))
+        def get_subtasks(self, detail) -> list[dict]:
+            subtasks = detail.problem.subtasks.order_by("order", "id")
+            return SubtaskSummarySerializer(subtasks, many=True).data
 
     def get(self, request, problem_id: int) -> Response:
         detail = selectors.problem_detail(user=request.user, problem_id=problem_id)

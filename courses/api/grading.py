@@ -166,6 +166,11 @@ class StaffResultSerializer(serializers.Serializer):
     output = serializers.CharField(help_text="The program's stdout, as stored (cut).")
     error_output = serializers.CharField(help_text="The program's stderr, as stored (cut).")
     verdict = serializers.ChoiceField(choices=VERDICTS)
+    score = serializers.DecimalField(max_digits=5, decimal_places=4)
+    message = serializers.CharField(
+        help_text="The checker's (or the tests') message; a failed checker's error."
+    )
+    subtask = serializers.IntegerField(source="subtask.order", allow_null=True, default=None)
     time_ms = serializers.IntegerField(source="cpu_time_ms")
     memory_kb = serializers.IntegerField()
 
@@ -178,6 +183,7 @@ class StaffSubmissionDetailSerializer(StaffSubmissionRowSerializer):
     )
     max_cpu_time_ms = serializers.IntegerField(allow_null=True)
     peak_memory_kb = serializers.IntegerField(allow_null=True)
+    subtasks = serializers.JSONField(source="subtask_results", allow_null=True)
     results = StaffResultSerializer(source="test_results.all", many=True)
 
 

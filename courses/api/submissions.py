@@ -114,9 +114,18 @@ class CaseResultSchema(serializers.Serializer):
 
     order = serializers.IntegerField()
     hidden = serializers.BooleanField()
-    verdict = serializers.CharField()
+    verdict = serializers.CharField(help_text="A verdict, or `skipped` (a subtask's case not run).")
+    score = serializers.DecimalField(
+        max_digits=5, decimal_places=4, help_text="The share of the case earned, in [0, 1]."
+    )
+    subtask = serializers.IntegerField(
+        allow_null=True, help_text="The order of the case's subtask; null without subtasks."
+    )
     time_ms = serializers.IntegerField()
     memory_kb = serializers.IntegerField()
+    message = serializers.CharField(
+        required=False, help_text="Sample cases only: the checker's or the tests' message."
+    )
     input = serializers.CharField(required=False, help_text="Sample cases only.")
     expected_output = serializers.CharField(required=False, help_text="Sample cases only.")
     output = serializers.CharField(required=False, help_text="Sample cases only.")
@@ -146,11 +155,18 @@ class SubmissionOutputSerializer(SubmissionSummarySerializer):
     results = serializers.SerializerMethodField(
         help_text="Per case, in order; a hidden case shows verdict, time and memory only."
     )
+    subtasks = serializers.JSONField(
+        source="subtask_results",
+        allow_null=True,
+        help_text='Per subtask: {"order", "name", "points", "earned", "status"} (status: passed, '
+        "partial, failed, skipped); null when the problem has no subtasks.",
+    )
 
     WITHHELD = {
         **SubmissionSummarySerializer.WITHHELD,
         "max_cpu_time_ms": None,
         "peak_memory_kb": None,
+        "subtasks": None,
     }
     WITHHELD_ENTIRELY = {
         **SubmissionSummarySerializer.WITHHELD_ENTIRELY,
@@ -198,6 +214,8 @@ class HiddenResultSerializer(serializers.Serializer):
     order = serializers.IntegerField()
     hidden = serializers.SerializerMethodField()
     verdict = serializers.CharField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=4)
+    subtask = serializers.IntegerField(source="subtask.order", allow_null=True, default=None)
     time_ms = serializers.IntegerField(source="cpu_time_ms")
     memory_kb = serializers.IntegerField()
 
@@ -206,6 +224,7 @@ class HiddenResultSerializer(serializers.Serializer):
 
 
 class SampleResultSerializer(HiddenResultSerializer):
+    message = serializers.SerializerMethodField()
     input = serializers.CharField(source="test_case.input")
     expected_output = serializers.CharField(source="test_case.expected_output")
     output = serializers.CharField()
@@ -213,6 +232,10 @@ class SampleResultSerializer(HiddenResultSerializer):
 
     def get_hidden(self, result) -> bool:
         return False
+
+    def get_message(self, result) -> str:
+        """The checker's message; a failed checker's error is for the staff only."""
+        return "" if result.verdict == Verdict.INTERNAL_ERROR else result.message
 
 
 class SubmissionCreateApi(APIView):

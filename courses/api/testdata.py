@@ -17,6 +17,7 @@ from courses import selectors
 from courses.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from courses.api.pagination import paginated_response
 from courses.api.parsers import BoundedZipParser
+from courses.models import Subtask
 from courses.services import testdata, validation
 from courses.services.errors import InvalidArchive
 
@@ -29,6 +30,7 @@ class StaffCaseSerializer(serializers.Serializer):
     order = serializers.IntegerField()
     is_sample = serializers.BooleanField()
     weight = serializers.IntegerField()
+    subtask = serializers.IntegerField(source="subtask_id", allow_null=True)
     input = serializers.CharField()
     expected_output = serializers.CharField()
 
@@ -42,6 +44,12 @@ class StaffCaseInput(serializers.Serializer):
     weight = StrictIntegerField(min_value=1, max_value=1_000_000, required=False)
     order = StrictIntegerField(
         min_value=0, max_value=2**31 - 1, required=False, help_text="Default: after the last."
+    )
+    subtask = serializers.PrimaryKeyRelatedField(
+        queryset=Subtask.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The id of the case's subtask (of the same problem).",
     )
 
 

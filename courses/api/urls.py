@@ -28,6 +28,9 @@ from courses.api.authoring import (
     StaffCourseDetailApi,
     StaffProblemDetailApi,
     StaffProblemListApi,
+    StaffSubtaskDetailApi,
+    StaffSubtaskListApi,
+    StaffTestCodeApi,
 )
 from courses.api.catalogue import (
     CourseDetailApi,
@@ -310,6 +313,21 @@ urlpatterns = [
         "staff/chapters/<int:chapter_id>/problems/import-dmoj/",
         StaffDmojImportApi.as_view(),
         name="staff-dmoj-import",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/subtasks/",
+        StaffSubtaskListApi.as_view(),
+        name="staff-subtask-list",
+    ),
+    path(
+        "staff/subtasks/<int:subtask_id>/",
+        StaffSubtaskDetailApi.as_view(),
+        name="staff-subtask-detail",
+    ),
+    path(
+        "staff/problems/<int:problem_id>/test-code/",
+        StaffTestCodeApi.as_view(),
+        name="staff-test-code",
     ),
     path(
         "staff/problems/<int:problem_id>/cases/archive/",

@@ -9,9 +9,14 @@ allowed: ``{{ name }}``). The list is fixed:
     The student's code, verbatim. Required, exactly once.
 ``{{entry_point}}``
     The name of the function the harness calls (an ASCII identifier). Optional, any number of times.
+``{{open_braces}}`` and ``{{close_braces}}``
+    The escape: they become a literal ``{{`` and ``}}``. A program that must print the text
+    ``{{user_code}}`` (a Mustache or Jinja string, say) writes
+    ``{{open_braces}}user_code{{close_braces}}``.
 
 Anything else of the form ``{{identifier}}`` is an unknown placeholder and the template is rejected
-(``validate_template``), so a typo fails when the template is saved, not when a student submits.
+(``validate_template``) with a message naming it and listing the known ones, so a typo fails when
+the template is saved, not when a student submits.
 Braces that do not enclose a bare identifier (``{{1, 2}}``, ``{ {n} }``) are ordinary text; write
 C++ brace initialisers that way.
 
@@ -69,8 +74,12 @@ PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 USER_CODE = "user_code"
 ENTRY_POINT = "entry_point"
+OPEN_BRACES = "open_braces"
+CLOSE_BRACES = "close_braces"
+#: What the escape placeholders stand for.
+ESCAPES = {OPEN_BRACES: "{{", CLOSE_BRACES: "}}"}
 #: Every placeholder a template may use.
-PLACEHOLDERS = (USER_CODE, ENTRY_POINT)
+PLACEHOLDERS = (USER_CODE, ENTRY_POINT, OPEN_BRACES, CLOSE_BRACES)
 #: Placeholders a template must contain.
 REQUIRED_PLACEHOLDERS = (USER_CODE,)
 
@@ -298,6 +307,7 @@ def validate_entry_point(entry_point: str) -> None:
 def render(template: str, values: Mapping[str, str]) -> str:
     """Substitute placeholders in one pass over ``template``; inserted text is never re-read."""
     validate_template(template)
+    values = {**ESCAPES, **values}
     return PLACEHOLDER_RE.sub(lambda match: values[match.group(1)], template)
 
 

@@ -13,7 +13,12 @@ from enum import StrEnum
 
 
 class Verdict(StrEnum):
-    """A submission's or a test case's verdict (DESIGN.md, Judging)."""
+    """A submission's or a test case's verdict (DESIGN.md, Judging).
+
+    ``SKIPPED`` is a case state only, never a submission's verdict: a case of a subtask that was
+    not run because an earlier case of the subtask (with short-circuit) or a subtask it depends
+    on failed (``SUBMISSION_VERDICTS`` leaves it out).
+    """
 
     PENDING = "pending"
     JUDGING = "judging"
@@ -25,10 +30,15 @@ class Verdict(StrEnum):
     RUNTIME_ERROR = "runtime_error"
     COMPILATION_ERROR = "compilation_error"
     INTERNAL_ERROR = "internal_error"
+    SKIPPED = "skipped"
 
     @property
     def is_final(self) -> bool:
         return self not in (Verdict.PENDING, Verdict.JUDGING)
+
+
+#: Every verdict a submission can have (``Verdict.SKIPPED`` is for cases only).
+SUBMISSION_VERDICTS = tuple(verdict for verdict in Verdict if verdict is not Verdict.SKIPPED)
 
 
 class Outcome(StrEnum):

@@ -4,7 +4,7 @@ from courses.models.course import Chapter, Course
 from courses.models.discussion import DiscussionReply, DiscussionThread
 from courses.models.enrollment import Enrollment
 from courses.models.exam import Exam, ExamAttempt, ExamProblem
-from courses.models.problem import Problem, ProblemTestCase, ReferenceSolution
+from courses.models.problem import Problem, ProblemTestCase, ReferenceSolution, Subtask
 from courses.models.progress import ProblemProgress
 from courses.models.submission import Submission, SubmissionTestResult
 
@@ -23,4 +23,5 @@ __all__ = [
     "ReferenceSolution",
     "Submission",
     "SubmissionTestResult",
+    "Subtask",
 ]

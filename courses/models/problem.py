@@ -7,6 +7,11 @@ from django.db import models
 from courses.judging.languages import LANGUAGES
 from courses.models.course import Chapter
 
+#: What a problem may say per language in ``language_limits``, and the bounds.
+LANGUAGE_LIMIT_KEYS = frozenset({"time_multiplier", "memory_extra_kb"})
+MAX_TIME_MULTIPLIER = 10.0
+MAX_MEMORY_EXTRA_KB = 1024 * 1024
+
 
 def default_allowed_languages() -> list[str]:
     return ["python"]
@@ -17,12 +22,22 @@ class Problem(models.Model):
         #: LeetCode-style: a per-language template calls the student's function with JSON arguments.
         FUNCTION = "function"
         STDIO = "stdio"
+        #: Tests written as code (Python): a case is ``EXPR == LITERAL``; EXPR is its input,
+        #: LITERAL its expected output (``courses.judging.tests_as_code``).
+        TESTS = "tests", "Tests written as code (Python)"
 
     class Checker(models.TextChoices):
         EXACT = "exact"
         TOKENS = "tokens", "Tokens (whitespace-insensitive)"
         FLOAT = "float", "Floats with tolerance"
         JSON = "json", "JSON values"
+        #: The instructor's own checker program (``courses.judging.custom_checkers``).
+        CUSTOM = "custom", "Custom checker program"
+
+    class CheckerLanguage(models.TextChoices):
+        PYTHON = "python", "Python"
+        C = "c", "C"
+        CPP = "cpp", "C++"
 
     chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="problems")
     title = models.CharField(max_length=200)
@@ -49,6 +64,17 @@ class Problem(models.Model):
     checker = models.CharField(max_length=16, choices=Checker.choices, default="exact")
     float_abs_tolerance = models.FloatField(default=1e-6)
     float_rel_tolerance = models.FloatField(default=1e-6)
+    #: Tests written as code: run before each case (imports, helpers, a seeded random); it
+    #: decides no verdict.
+    setup_code = models.TextField(blank=True)
+    #: The custom checker (``checker == "custom"``): a program run in the sandbox.
+    checker_language = models.CharField(
+        max_length=16, choices=CheckerLanguage.choices, blank=True, default=""
+    )
+    checker_code = models.TextField(blank=True)
+    #: Per-language overrides of the site's ``COURSES_LANGUAGE_LIMITS``:
+    #: ``{language: {"time_multiplier": float, "memory_extra_kb": int}}``.
+    language_limits = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -106,6 +132,132 @@ class Problem(models.Model):
                 validate_template(template)
             except TemplateError as exc:
                 raise ValidationError({"template_overrides": f"{language}: {exc}"}) from exc
+        self._clean_tests_as_code()
+        self._clean_checker()
+        self._clean_language_limits()
+
+    def _clean_tests_as_code(self) -> None:
+        from courses.judging.tests_as_code import TestCodeError, validate_setup
+
+        if self.io_mode != self.IoMode.TESTS:
+            return
+        if list(self.allowed_languages) != ["python"]:
+            raise ValidationError(
+                {"allowed_languages": "Tests written as code run Python only: allow just python."}
+            )
+        if self.checker == self.Checker.CUSTOM:
+            raise ValidationError(
+                {"checker": "Tests written as code compare values themselves: no custom checker."}
+            )
+        try:
+            validate_setup(self.setup_code)
+        except TestCodeError as exc:
+            raise ValidationError({"setup_code": str(exc)}) from exc
+
+    def _clean_checker(self) -> None:
+        if self.checker != self.Checker.CUSTOM:
+            return
+        if self.checker_language not in self.CheckerLanguage.values:
+            known = ", ".join(self.CheckerLanguage.values)
+            raise ValidationError(
+                {"checker_language": f"A custom checker is written in one of: {known}."}
+            )
+        if not self.checker_code.strip():
+            raise ValidationError({"checker_code": "A custom checker needs its program."})
+        if self.checker_language == self.CheckerLanguage.PYTHON:
+            try:
+                compile(self.checker_code, "checker.py", "exec", dont_inherit=True)
+            except (SyntaxError, ValueError) as exc:
+                raise ValidationError(
+                    {"checker_code": f"The checker does not compile: {exc}"}
+                ) from exc
+
+    def _clean_language_limits(self) -> None:
+        limits = self.language_limits or {}
+        if not isinstance(limits, dict):
+            raise ValidationError({"language_limits": "A map {language: {...}}."})
+        for language, values in limits.items():
+            if language not in LANGUAGES:
+                raise ValidationError({"language_limits": f"Unknown language {language!r}."})
+            if not isinstance(values, dict) or not values or set(values) - LANGUAGE_LIMIT_KEYS:
+                raise ValidationError(
+                    {
+                        "language_limits": f"{language}: give time_multiplier and/or "
+                        "memory_extra_kb, nothing else."
+                    }
+                )
+            multiplier = values.get("time_multiplier", 1.0)
+            if (
+                isinstance(multiplier, bool)
+                or not isinstance(multiplier, int | float)
+                or not 0.1 <= multiplier <= MAX_TIME_MULTIPLIER
+            ):
+                raise ValidationError(
+                    {
+                        "language_limits": f"{language}: time_multiplier is a number from 0.1 "
+                        f"to {MAX_TIME_MULTIPLIER}."
+                    }
+                )
+            extra = values.get("memory_extra_kb", 0)
+            if (
+                isinstance(extra, bool)
+                or not isinstance(extra, int)
+                or not 0 <= extra <= MAX_MEMORY_EXTRA_KB
+            ):
+                raise ValidationError(
+                    {
+                        "language_limits": f"{language}: memory_extra_kb is a whole number of KB "
+                        f"from 0 to {MAX_MEMORY_EXTRA_KB}."
+                    }
+                )
+
+
+class Subtask(models.Model):
+    """A group of a problem's cases scored together (issue 14; ``judging.subtasks``).
+
+    When a problem has subtasks, its score is the points of the subtasks earned over their
+    total, and every case belongs to one. ``all_or_nothing`` earns the points only if every case
+    passes; ``minimum`` earns them times the lowest case score (a custom checker's partial
+    scores). A subtask counts only if every subtask it ``depends_on`` (earlier ones) earned all
+    its points; otherwise its cases are not run (``skipped``). With ``short_circuit``, its cases
+    after the first failing one are not run either.
+    """
+
+    class Scoring(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
+        MINIMUM = "minimum", "Minimum of the cases' scores"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="subtasks")
+    order = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=100, blank=True)
+    points = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    scoring = models.CharField(
+        max_length=16, choices=Scoring.choices, default=Scoring.ALL_OR_NOTHING
+    )
+    short_circuit = models.BooleanField(
+        default=True, help_text="Stop running the subtask's cases at its first failure."
+    )
+    depends_on = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="dependents"
+    )
+
+    class Meta:
+        ordering = ["problem", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "order"],
+                name="subtask_unique_order_in_problem",
+                violation_error_message="A subtask with this order already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points__gte=1),
+                name="subtask_points_positive",
+                violation_error_message="A subtask is worth at least 1 point.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.problem} subtask {self.order}" + (f" ({self.name})" if self.name else "")
 
 
 class ProblemTestCase(models.Model):
@@ -122,6 +274,9 @@ class ProblemTestCase(models.Model):
     weight = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     order = models.PositiveIntegerField(default=0)
     is_sample = models.BooleanField(default=False)
+    subtask = models.ForeignKey(
+        Subtask, on_delete=models.RESTRICT, null=True, blank=True, related_name="test_cases"
+    )
 
     class Meta:
         ordering = ["problem", "order", "id"]

@@ -5,10 +5,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from courses.judging.types import Verdict
-from courses.models.problem import Problem, ProblemTestCase
+from courses.judging.types import SUBMISSION_VERDICTS, Verdict
+from courses.models.problem import Problem, ProblemTestCase, Subtask
 
-VerdictChoices = models.TextChoices("VerdictChoices", [(v.name, v.value) for v in Verdict])
+#: A submission's statuses: every verdict but the case-only ``skipped``.
+VerdictChoices = models.TextChoices(
+    "VerdictChoices", [(v.name, v.value) for v in SUBMISSION_VERDICTS]
+)
+#: A case result's verdicts: a submission's, and ``skipped``.
+CaseVerdictChoices = models.TextChoices("CaseVerdictChoices", [(v.name, v.value) for v in Verdict])
 
 
 class Lane(models.TextChoices):
@@ -74,6 +79,9 @@ class Submission(models.Model):
     #: The backend's ledger of remote work (``courses.judging.backends.base.Checkpoint``),
     #: written under the judging claim; cleared once judged, failed or requeued.
     judge_checkpoint = models.JSONField(null=True, blank=True)
+    #: Per subtask, when the problem has subtasks: ``[{"order", "name", "points", "earned",
+    #: "status"}]`` (status: ``passed``, ``partial``, ``failed``, ``skipped``); else null.
+    subtask_results = models.JSONField(null=True, blank=True)
     #: Made after the problem's due date (homework); fixed when the submission is created.
     is_late = models.BooleanField(default=False)
     #: Started days past the due date (1 for a minute late); 0 when on time.
@@ -133,7 +141,16 @@ class SubmissionTestResult(models.Model):
         ProblemTestCase, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     order = models.PositiveIntegerField()
-    verdict = models.CharField(max_length=32, choices=VerdictChoices.choices)
+    verdict = models.CharField(max_length=32, choices=CaseVerdictChoices.choices)
+    #: The share of the case earned, in [0, 1]: 1 or 0, or a custom checker's partial score.
+    score = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    #: What the checker (or the tests-as-code harness) said; students read it on samples only,
+    #: and never when the checker failed (then it is the checker's error, for the staff).
+    message = models.TextField(blank=True)
+    #: The subtask the case was in when judged (null without subtasks, or once deleted).
+    subtask = models.ForeignKey(
+        Subtask, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     cpu_time_ms = models.PositiveIntegerField(default=0)
     memory_kb = models.PositiveIntegerField(default=0)
     #: The program's standard output, cut at ``COURSES_STORED_OUTPUT_BYTES``.

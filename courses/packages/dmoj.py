@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from courses.packages import layout, schema, toml
+from courses.packages import layout, toml
 from courses.packages.archive import PackageLimits, read_zip
 from courses.packages.load import MAX_TOML_BYTES, PackageError, ProblemPlan, load_problem
 
@@ -103,7 +103,8 @@ def convert(
             {"order": i, "is_sample": False, "weight": c.weight} for i, c in enumerate(cases)
         ],
     }
-    manifest = {"format_version": schema.FORMAT_VERSION, "kind": "problem"}
+    # The document above is written in version 1 of the format (no field of a later version).
+    manifest = {"format_version": 1, "kind": "problem"}
     folder = layout.SINGLE_PROBLEM_DIR
     package = {
         layout.MANIFEST: toml.dumps(manifest).encode(),

@@ -37,10 +37,28 @@ def _text_files(instance, fields, folder: str) -> dict[str, bytes]:
     return files
 
 
+def _case(case) -> dict:
+    row = {
+        f.name: schema.encode(f, getattr(case, f.name))
+        for f in schema.toml_fields(schema.CASE)
+        if f.name != "subtask"
+    }
+    row["subtask"] = case.subtask.order if case.subtask_id is not None else None
+    return row
+
+
 def problem_files(problem: Problem, folder: str) -> dict[str, bytes]:
-    cases = list(problem.test_cases.order_by("order", "id"))
+    cases = list(problem.test_cases.order_by("order", "id").select_related("subtask"))
     document = _fields(problem, schema.PROBLEM)
-    document["cases"] = [_fields(case, schema.CASE) for case in cases]
+    document["cases"] = [_case(case) for case in cases]
+    subtasks = list(problem.subtasks.order_by("order", "id").prefetch_related("depends_on"))
+    document["subtasks"] = [
+        {
+            **_fields(subtask, schema.SUBTASK),
+            "depends_on": sorted(d.order for d in subtask.depends_on.all()),
+        }
+        for subtask in subtasks
+    ] or None
     files = {f"{folder}/{layout.PROBLEM_TOML}": toml.dumps(document).encode("utf-8")}
     files.update(_text_files(problem, schema.PROBLEM, folder))
     for index, case in enumerate(cases):

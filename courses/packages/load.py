@@ -27,6 +27,7 @@ from courses.models import (
     Problem,
     ProblemTestCase,
     ReferenceSolution,
+    Subtask,
 )
 from courses.packages import layout, schema
 from courses.services.errors import ServiceError
@@ -55,6 +56,10 @@ class ProblemPlan:
     problem: Problem
     cases: list[ProblemTestCase]
     references: list[ReferenceSolution]
+    #: (unsaved subtask, the orders of the subtasks it depends on)
+    subtasks: list[tuple[Subtask, list[int]]] = field(default_factory=list)
+    #: Per case (same positions as ``cases``): the order of its subtask, or None.
+    case_subtasks: list[int | None] = field(default_factory=list)
 
 
 @dataclass
@@ -238,15 +243,28 @@ def _manifest(reader: _Reader, kind: str) -> dict:
 def _problem(reader: _Reader, key: str, folder: str) -> ProblemPlan:
     file = f"{folder}/{layout.PROBLEM_TOML}"
     table = reader.toml(file)
-    values = reader.fields(table, schema.PROBLEM, file=file, where="", extra=("cases",))
+    values = reader.fields(table, schema.PROBLEM, file=file, where="", extra=("cases", "subtasks"))
     values.update(reader.file_fields(schema.PROBLEM, folder))
     problem = Problem(**values)
     _model_check(problem, exclude=["chapter"], file=file)
+    subtasks = _subtasks(reader, table, file=file)
+    case_subtasks: list[int | None] = []
     cases = []
     orders: set[int] = set()
     for index, row in enumerate(reader.array(table, "cases", file=file)):
         where = f"cases[{index}]"
-        case = ProblemTestCase(**reader.fields(row, schema.CASE, file=file, where=where))
+        case_values = reader.fields(row, schema.CASE, file=file, where=where)
+        subtask_order = case_values.pop("subtask", None)
+        if subtasks and subtask_order not in {s.order for s, _ in subtasks}:
+            raise PackageError(
+                "With [[subtasks]], every case names the order of its subtask.",
+                file=file,
+                key=f"{where}.subtask",
+            )
+        if not subtasks and subtask_order is not None:
+            raise PackageError("There is no [[subtasks]] entry.", file=file, key=f"{where}.subtask")
+        case_subtasks.append(subtask_order)
+        case = ProblemTestCase(**case_values)
         if case.order in orders:
             raise PackageError(f"Order {case.order} is used twice.", file=file, key=where)
         orders.add(case.order)
@@ -270,7 +288,42 @@ def _problem(reader: _Reader, key: str, folder: str) -> ProblemPlan:
         reference = ReferenceSolution(language=language, code=code)
         _model_check(reference, exclude=["problem"], file=path)
         references.append(reference)
-    return ProblemPlan(key=key, folder=folder, problem=problem, cases=cases, references=references)
+    return ProblemPlan(
+        key=key,
+        folder=folder,
+        problem=problem,
+        cases=cases,
+        references=references,
+        subtasks=subtasks,
+        case_subtasks=case_subtasks,
+    )
+
+
+def _subtasks(reader: _Reader, table: dict, *, file: str) -> list[tuple[Subtask, list[int]]]:
+    """``[[subtasks]]``: each checked; dependencies name earlier subtasks by order."""
+    subtasks: list[tuple[Subtask, list[int]]] = []
+    for index, row in enumerate(reader.array(table, "subtasks", file=file)):
+        where = f"subtasks[{index}]"
+        values = reader.fields(row, schema.SUBTASK, file=file, where=where, extra=("depends_on",))
+        depends_on = row.get("depends_on", [])
+        earlier = {s.order for s, _ in subtasks}
+        if not isinstance(depends_on, list) or not all(
+            isinstance(order, int) and not isinstance(order, bool) and order in earlier
+            for order in depends_on
+        ):
+            raise PackageError(
+                "Expected the orders of earlier [[subtasks]] entries.",
+                file=file,
+                key=f"{where}.depends_on",
+            )
+        if values["order"] in earlier or (subtasks and values["order"] <= subtasks[-1][0].order):
+            raise PackageError(
+                "Subtasks are listed by increasing order.", file=file, key=f"{where}.order"
+            )
+        subtask = Subtask(**values)
+        _model_check(subtask, exclude=["problem"], file=file, where=where)
+        subtasks.append((subtask, list(depends_on)))
+    return subtasks
 
 
 def load_problem(files: dict[str, bytes]) -> ProblemPlan:

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 #: The version this platform writes. It reads every version from 1 up to this one.
-FORMAT_VERSION = 1
+#: 2 (issue 14): tests written as code (``setup_code``), custom checkers, per-language limits,
+#: subtasks (``[[subtasks]]`` and each case's ``subtask``).
+FORMAT_VERSION = 2
 MISSING = object()
 
 
@@ -80,6 +82,10 @@ PROBLEM = (
     Field("statement", "text", file="statement.md"),
     Field("starter_code", "code_map", file="starter"),
     Field("template_overrides", "code_map", file="templates"),
+    Field("setup_code", "text", since=2, default="", file="setup.py"),
+    Field("checker_language", "str", since=2, default=""),
+    Field("checker_code", "text", since=2, default="", file="checker.txt"),
+    Field("language_limits", "limits", since=2, default={}),
 )
 
 #: A case's input and expected output are the files ``cases/NNN.in`` and ``cases/NNN.out``
@@ -88,6 +94,17 @@ CASE = (
     Field("order", "int"),
     Field("is_sample", "bool"),
     Field("weight", "int"),
+    #: The ``order`` of the case's subtask in ``[[subtasks]]`` (absent: none).
+    Field("subtask", "int", optional=True, since=2, default=None),
+)
+
+#: A problem's ``[[subtasks]]``, plus ``depends_on``: the orders of earlier subtasks.
+SUBTASK = (
+    Field("order", "int", since=2),
+    Field("name", "str", since=2),
+    Field("points", "int", since=2),
+    Field("scoring", "str", since=2),
+    Field("short_circuit", "bool", since=2),
 )
 
 #: Reference solutions are ``solutions/<language><suffix>`` files (``solutions/python.py``):
@@ -134,6 +151,7 @@ NOT_CARRIED = {
     },
     "Exam": {"id", "course", "total_score"},  # total_score is computed from the exam's problems
     "ExamProblem": {"id", "exam", "problem"},  # problem: the key of a problem of the package
+    "Subtask": {"id", "problem"},  # depends_on (not a concrete field) travels as orders
 }
 CARRIED = {
     "Course": COURSE,
@@ -143,6 +161,7 @@ CARRIED = {
     "ReferenceSolution": (),
     "Exam": EXAM,
     "ExamProblem": EXAM_PROBLEM,
+    "Subtask": SUBTASK,
 }
 
 
@@ -166,6 +185,8 @@ def encode(field: Field, value):
         return str(decimal.Decimal(value).quantize(quantum))
     if field.kind == "str_list":
         return list(value)
+    if field.kind == "limits":
+        return {key: dict(sorted(value[key].items())) for key in sorted(value)}
     return value
 
 
@@ -177,6 +198,7 @@ _KIND_NAMES = {
     "decimal": 'a decimal number written as a string ("10.00")',
     "datetime": "a date-time with an offset (2026-01-31T23:59:00Z)",
     "str_list": "an array of strings",
+    "limits": "a table of tables, e.g. [language_limits.java] with time_multiplier = 2.0",
 }
 
 
@@ -192,6 +214,7 @@ def decode(field: Field, value):
         or (kind == "decimal" and isinstance(value, str))
         or (kind == "datetime" and isinstance(value, datetime))
         or (kind == "str_list" and isinstance(value, list))
+        or (kind == "limits" and isinstance(value, dict))
     )
     if not ok:
         raise BadValue(f"expected {expected}, got {_type_name(value)}")
@@ -208,7 +231,9 @@ def decode(field: Field, value):
             raise BadValue("expected a finite decimal number")
     elif kind == "datetime" and value.tzinfo is None:
         raise BadValue(f"expected {expected}: this one has no offset")
-    elif kind == "str_list" and not all(isinstance(item, str) for item in value):
+    elif (kind == "str_list" and not all(isinstance(item, str) for item in value)) or (
+        kind == "limits" and not all(isinstance(item, dict) for item in value.values())
+    ):
         raise BadValue(f"expected {expected}")
     return value
 

@@ -49,7 +49,9 @@ def submission_for_staff(*, user, submission_id: int) -> Submission:
         .prefetch_related(
             Prefetch(
                 "test_results",
-                queryset=SubmissionTestResult.objects.select_related("test_case").order_by("order"),
+                queryset=SubmissionTestResult.objects.select_related(
+                    "test_case", "subtask"
+                ).order_by("order"),
             )
         )
         .filter(pk=submission_id)

@@ -19,7 +19,7 @@ def results_prefetch(*, judged: bool = True) -> Prefetch:
     """The per-case results with their cases, in order. ``judged=False``: none, without a query:
     a submission waiting for its verdict has no results (a rejudge deletes them as it sends the
     submission back; a verdict saves them with it), and students poll it every second."""
-    results = SubmissionTestResult.objects.select_related("test_case").order_by("order")
+    results = SubmissionTestResult.objects.select_related("test_case", "subtask").order_by("order")
     return Prefetch("test_results", queryset=results if judged else results.none())
 
 

@@ -13,12 +13,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.text import slugify
 
-from courses.judging.backends import configured_limit_problems
+from courses.judging.backends import configured_language_problem, configured_limit_problems
 from courses.judging.languages import LANGUAGES
 from courses.models import Chapter, Course, Enrollment, Problem
 from courses.services import model_checks
-from courses.services.code_executor import problem_limits
 from courses.services.errors import InvalidInput
+from courses.services.evaluation import language_limits, problem_limits
 from courses.services.testdata import (
     CASE_RULE_FIELDS,
     CaseData,
@@ -165,8 +165,16 @@ def _check_problem(problem: Problem) -> None:
             "The configured judge cannot run this problem's limits: " + "; ".join(errors.values()),
             fields=errors,
         )
+    if problem.checker == Problem.Checker.CUSTOM:
+        why = configured_language_problem(problem.checker_language)
+        if why:
+            raise InvalidInput(
+                f"The configured judge cannot run a {problem.checker_language} checker: {why}",
+                fields={"checker_language": why},
+            )
 
 
+NEUTRAL_LIMITS = {"time_multiplier": 1.0, "memory_extra_kb": 0}
 #: The problem field behind each run limit (``problem_limits``): the wall clock follows the time.
 LIMIT_FIELDS = {
     "cpu_time_ms": "time_limit_ms",
@@ -184,10 +192,16 @@ def judge_limit_errors(problem: Problem) -> dict[str, str]:
     ``2 × time + 1 s`` (``problem_limits``), so the time limit answers for both.
     """
     errors: dict[str, str] = {}
-    for limit, why in configured_limit_problems(problem_limits(problem)):
-        field = LIMIT_FIELDS.get(limit)
-        if field is not None:
-            errors[field] = f"{errors[field]}; {why}" if field in errors else why
+    languages = [lang for lang in problem.allowed_languages or [] if lang in LANGUAGES]
+    for language in languages or [None]:
+        for limit, why in configured_limit_problems(problem_limits(problem, language)):
+            field = LIMIT_FIELDS.get(limit)
+            if field is None:
+                continue
+            if language is not None and language_limits(problem, language) != NEUTRAL_LIMITS:
+                why = f"{language} (with its language limits): {why}"
+            if why not in errors.get(field, ""):
+                errors[field] = f"{errors[field]}; {why}" if field in errors else why
     return errors
 
 

@@ -15,20 +15,26 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from courses import metrics
-from courses.judging import aggregation, checkers, templates
+from courses.judging import aggregation, templates
 from courses.judging.backends import shared_backend
 from courses.judging.backends.base import JudgeBackend, run_batch
 from courses.judging.errors import JudgeError
 from courses.judging.types import Limits, RunRequest, RunResult, Verdict
 from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult
 from courses.services.errors import InvalidInput, PayloadTooLarge
+from courses.services.evaluation import (
+    Evaluation,
+    JudgedCase,
+    evaluate,
+    problem_limits,
+    problem_program,
+)
 from courses.services.exam_attempts import exam_attempt_rescore
 from courses.services.host_slots import HostSlots
 from courses.services.progress import progress_recompute
@@ -52,28 +58,6 @@ logger = logging.getLogger(__name__)
 ERROR_TEXT_CHARS = 4096
 
 
-def problem_limits(problem: Problem) -> Limits:
-    """Per-case limits: CPU as the problem says, wall clock with room for a loaded host."""
-    return Limits(
-        cpu_time_ms=problem.time_limit_ms,
-        wall_time_ms=2 * problem.time_limit_ms + 1000,
-        memory_kb=problem.memory_limit_kb,
-        output_bytes=problem.output_limit_kb * 1024,
-    )
-
-
-def problem_program(problem: Problem, language: str, code: str) -> str:
-    """The complete program for a problem: the student's code in its wrapping template."""
-    if problem.io_mode == Problem.IoMode.FUNCTION:
-        return templates.wrap(
-            language,
-            code,
-            entry_point=problem.entry_point,
-            template=(problem.template_overrides or {}).get(language),
-        )
-    return templates.wrap_stdio(language, code)
-
-
 class SubmissionCheckpoint:
     """A backend's checkpoint (``courses.judging.backends.base.Checkpoint``) on a submission row,
     written only while the judging claim holds; ``save`` raises ``ClaimLost`` once it does not."""
@@ -89,25 +73,6 @@ class SubmissionCheckpoint:
         submission_checkpoint_save(
             submission_id=self.submission_id, claim_id=self.claim_id, state=state
         )
-
-
-@dataclass(frozen=True)
-class JudgedCase:
-    test_case: ProblemTestCase
-    result: RunResult
-    verdict: Verdict
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Code run on a problem's cases and checked: each case, then the verdict and score."""
-
-    judged: list[JudgedCase]
-    summary: aggregation.Aggregate
-
-    @property
-    def first_failing(self) -> JudgedCase | None:
-        return next((j for j in self.judged if j.verdict is not Verdict.ACCEPTED), None)
 
 
 class CodeExecutorService:
@@ -156,7 +121,9 @@ class CodeExecutorService:
         submission = Submission.objects.select_related("problem").get(pk=submission_id)
         problem = submission.problem
         cases = list(problem.test_cases.order_by("order", "id"))
-        lease = judging_lease(limits=problem_limits(problem), case_count=len(cases))
+        lease = judging_lease(
+            limits=problem_limits(problem, submission.language), case_count=len(cases)
+        )
         claim_id = submission_claim(submission_id=submission_id, lease=lease)
         if claim_id is None:
             submission.refresh_from_db()
@@ -253,39 +220,26 @@ class CodeExecutorService:
         *,
         checkpoint: SubmissionCheckpoint | None = None,
         max_wait_s: float | None = None,
+        by_subtasks: bool = True,
     ) -> Evaluation:
         """Run ``code`` on ``cases`` of ``problem`` and check each; nothing is written.
 
         The one path from code to verdict, for submissions and for instructors' reference
-        solutions alike. ``JudgeError`` for infrastructure failures; ``cases`` must not be empty.
-        ``checkpoint`` and ``max_wait_s`` go to backends that take them (``base.run_batch``).
+        solutions alike (``courses.services.evaluation.evaluate``). ``JudgeError`` for
+        infrastructure failures; ``cases`` must not be empty. ``checkpoint`` and ``max_wait_s``
+        go to backends that take them (``base.run_batch``); ``by_subtasks=False`` judges the
+        cases without the problem's subtasks (the samples alone).
         """
-        source = problem_program(problem, language, code)
-        limits = problem_limits(problem)
-        requests = [
-            RunRequest(language=language, source=source, stdin=case.input.encode(), limits=limits)
-            for case in cases
-        ]
-        results = run_batch(self.backend, requests, checkpoint=checkpoint, max_wait_s=max_wait_s)
-        if len(results) != len(requests):
-            raise JudgeError(
-                f"backend {self.backend.name} returned {len(results)} results "
-                f"for {len(requests)} cases"
-            )
-        checker = checkers.get_checker(
-            problem.checker,
-            abs_tol=problem.float_abs_tolerance,
-            rel_tol=problem.float_rel_tolerance,
+        return evaluate(
+            self.backend,
+            problem,
+            language,
+            code,
+            cases,
+            checkpoint=checkpoint,
+            max_wait_s=max_wait_s,
+            by_subtasks=by_subtasks,
         )
-        judged = []
-        for case, result in zip(cases, results, strict=True):
-            result = templates.postprocess(language, result)
-            verdict = aggregation.case_verdict(result, case.expected_output.encode(), checker)
-            judged.append(JudgedCase(case, result, verdict))
-        summary = aggregation.aggregate(
-            [aggregation.CaseResult(j.verdict, j.test_case.weight, j.result) for j in judged]
-        )
-        return Evaluation(judged, summary)
 
     def _save(self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation) -> bool:
         """Save the verdict while ``claim_id`` holds; whether it did."""
@@ -303,6 +257,9 @@ class CodeExecutorService:
                         test_case=j.test_case,
                         order=j.test_case.order,
                         verdict=j.verdict,
+                        score=j.score,
+                        message=j.message,
+                        subtask_id=j.test_case.subtask_id,
                         cpu_time_ms=j.result.cpu_time_ms,
                         memory_kb=j.result.memory_kb,
                         # Kept for every case, for the staff; students see a hidden case's
@@ -315,6 +272,9 @@ class CodeExecutorService:
             )
             locked.status = summary.verdict
             locked.score = summary.score
+            locked.subtask_results = (
+                None if evaluation.subtasks is None else [r.as_dict() for r in evaluation.subtasks]
+            )
             locked.max_cpu_time_ms = summary.max_cpu_time_ms
             locked.peak_memory_kb = summary.peak_memory_kb
             locked.compile_output = judged[0].result.compile_output
@@ -332,6 +292,7 @@ class CodeExecutorService:
                     "judge_checkpoint",
                     "status",
                     "score",
+                    "subtask_results",
                     "max_cpu_time_ms",
                     "peak_memory_kb",
                     "compile_output",
@@ -408,7 +369,7 @@ class CodeExecutorService:
                 language=language,
                 source=problem_program(problem, language, code),
                 stdin=stdin_bytes,
-                limits=problem_limits(problem),
+                limits=problem_limits(problem, language),
             )
             return run_output(language, self._run_one(request))
 
@@ -441,7 +402,12 @@ class CodeExecutorService:
     ) -> dict:
         with free_run_slots().acquire():
             evaluation = self.evaluate(
-                problem, language, code, samples, max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS
+                problem,
+                language,
+                code,
+                samples,
+                max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS,
+                by_subtasks=False,
             )
         summary = evaluation.summary
         return {
@@ -456,6 +422,7 @@ class CodeExecutorService:
                     "input": judged.test_case.input,
                     "expected_output": judged.test_case.expected_output,
                     "status": judged.verdict.value,
+                    "message": sample_message(judged),
                     "stdout": visible_text(judged.result.stdout),
                     "stderr": visible_text(judged.result.stderr),
                     "time_ms": judged.result.cpu_time_ms,
@@ -533,11 +500,27 @@ def stored_text(data: bytes) -> str:
     return cut.decode("utf-8", errors="replace").replace("\x00", "")
 
 
+def sample_message(judged: JudgedCase) -> str:
+    """A sample case's message for the student: the checker's or harness's, never a failed
+    checker's error (that one is for the staff)."""
+    return "" if judged.verdict is Verdict.INTERNAL_ERROR else judged.message
+
+
 def error_text_for(failing: JudgedCase | None) -> str:
-    """What the student sees of the first failing case: stderr of a sample, never of hidden."""
+    """Why the first failing case failed, as stored.
+
+    A sample's message (a checker's or the tests-as-code comparison's) and stderr; a hidden
+    case's verdict only. A failed custom checker's reason is stored for the staff (the API shows
+    students only that judging failed, not through their code).
+    """
     if failing is None or failing.verdict is Verdict.COMPILATION_ERROR:
         return ""
+    if failing.verdict is Verdict.INTERNAL_ERROR:
+        order = failing.test_case.order
+        return f"The custom checker failed on test case {order}: {failing.message}"
     if failing.test_case.is_sample:
-        return visible_text(failing.result.stderr, ERROR_TEXT_CHARS).replace("\x00", "")
+        stderr = visible_text(failing.result.stderr, ERROR_TEXT_CHARS)
+        text = "\n".join(part for part in (failing.message, stderr) if part)
+        return text[:ERROR_TEXT_CHARS].replace("\x00", "")
     label = failing.verdict.value.replace("_", " ")
     return f"{label} on hidden test case {failing.test_case.order}"

@@ -242,8 +242,17 @@ def _write_course(plan: CoursePlan, *, user, judged: bool, progress: Progress) -
 def _write_problem(plan: ProblemPlan, chapter: Chapter, *, judged: bool) -> None:
     plan.problem.chapter = chapter
     model_checks.save(plan.problem)
-    for case in plan.cases:
+    by_order = {}
+    for subtask, depends_on in plan.subtasks:
+        subtask.problem = plan.problem
+        model_checks.save(subtask)
+        subtask.depends_on.set([by_order[order] for order in depends_on])
+        by_order[subtask.order] = subtask
+    # DMOJ's converter builds plans without subtasks: no orders then.
+    orders = plan.case_subtasks or [None] * len(plan.cases)
+    for case, subtask_order in zip(plan.cases, orders, strict=True):
         case.problem = plan.problem
+        case.subtask = by_order.get(subtask_order)
     ProblemTestCase.objects.bulk_create(plan.cases)
     for reference in plan.references:
         reference.problem = plan.problem

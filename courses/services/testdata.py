@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from courses.judging import tests_as_code as tac
 from courses.judging.checkers import InvalidExpectedOutput, validate_expected
 from courses.judging.templates import (
     JSON_ARGUMENT_LANGUAGES,
@@ -58,6 +59,8 @@ def problem_takes_json_arguments(problem: Problem) -> bool:
 
 def case_errors(problem: Problem, *, input: str, expected_output: str) -> dict[str, str]:
     """``{"input"|"expected_output": problem}`` for a case that this problem cannot judge."""
+    if problem.io_mode == Problem.IoMode.TESTS:
+        return _test_code_errors(input, expected_output)
     errors = {}
     if "\x00" in input:
         errors["input"] = "NUL characters cannot be stored."
@@ -68,11 +71,29 @@ def case_errors(problem: Problem, *, input: str, expected_output: str) -> dict[s
             errors["input"] = f"{exc} (a function-style problem takes a JSON array of arguments)."
     if "\x00" in expected_output:
         errors["expected_output"] = "NUL characters cannot be stored."
-    else:
+    elif problem.checker != Problem.Checker.CUSTOM:  # a custom checker reads what it likes
         try:
             validate_expected(problem.checker, expected_output)
         except InvalidExpectedOutput as exc:
             errors["expected_output"] = f"{exc.message} (the problem uses the json checker)."
+    return errors
+
+
+def _test_code_errors(expr: str, literal: str) -> dict[str, str]:
+    """A tests-as-code case: its input is an expression, its expected output a literal."""
+    errors = {}
+    for name, text, check in (
+        ("input", expr, tac.validate_expression),
+        ("expected_output", literal, tac.parse_literal),
+    ):
+        if "\x00" in text:
+            errors[name] = "NUL characters cannot be stored."
+            continue
+        try:
+            check(text)
+        except tac.TestCodeError as exc:
+            errors[name] = f"{exc} (tests written as code: the input is EXPR, the expected "
+            errors[name] += "output LITERAL of `EXPR == LITERAL`)."
     return errors
 
 
@@ -101,10 +122,14 @@ def _lock(problem: Problem) -> None:
 
 def _check(case: ProblemTestCase, *, prefix: str = "") -> None:
     errors = case_errors(case.problem, input=case.input, expected_output=case.expected_output)
+    if case.subtask_id is not None and case.subtask.problem_id != case.problem_id:
+        errors["subtask"] = "not a subtask of this problem"
+    elif case.subtask_id is None and case.problem.subtasks.exists():
+        errors["subtask"] = "the problem has subtasks: every case belongs to one"
     if errors:
         fields = {f"{prefix}{name}": text for name, text in errors.items()}
         raise InvalidInput(next(iter(errors.values())), fields=fields)
-    model_checks.clean_fields(case, exclude=["problem"])
+    model_checks.clean_fields(case, exclude=["problem", "subtask"])
 
 
 def case_create(
@@ -115,6 +140,7 @@ def case_create(
     is_sample: bool = False,
     weight: int = 1,
     order: int | None = None,
+    subtask=None,
 ) -> ProblemTestCase:
     """Add a case; without ``order`` it goes after the last one."""
     with transaction.atomic():
@@ -129,6 +155,7 @@ def case_create(
             is_sample=is_sample,
             weight=weight,
             order=order,
+            subtask=subtask,
         )
         _check(case)
         model_checks.require_order_free(siblings, order)
@@ -172,6 +199,7 @@ class CaseData:
     is_sample: bool = False
     weight: int = 1
     order: int | None = None
+    subtask: object = None
 
 
 def cases_add(

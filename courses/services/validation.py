@@ -50,6 +50,10 @@ JUDGING_FIELDS = (
     "checker",
     "float_abs_tolerance",
     "float_rel_tolerance",
+    "setup_code",
+    "checker_language",
+    "checker_code",
+    "language_limits",
 )
 
 
@@ -177,7 +181,21 @@ def judging_fingerprint(problem: Problem, cases, references) -> str:
     """A digest of everything that decides the verdicts of the problem's reference solutions."""
     data = [
         [getattr(problem, name) for name in JUDGING_FIELDS],
-        [[c.pk, c.order, c.input, c.expected_output, c.weight, c.is_sample] for c in cases],
+        [
+            [c.pk, c.order, c.input, c.expected_output, c.weight, c.is_sample, c.subtask_id]
+            for c in cases
+        ],
+        [
+            [
+                t.pk,
+                t.order,
+                t.points,
+                t.scoring,
+                t.short_circuit,
+                *sorted(d.pk for d in t.depends_on.all()),
+            ]
+            for t in problem.subtasks.all()
+        ],
         [[r.pk, r.language, r.code] for r in references],
     ]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -222,6 +240,8 @@ def _success(evaluation: Evaluation) -> tuple:
                 "order": judged.test_case.order,
                 "is_sample": judged.test_case.is_sample,
                 "verdict": judged.verdict.value,
+                "score": str(judged.score),
+                "message": judged.message,
                 "time_ms": judged.result.cpu_time_ms,
                 "memory_kb": judged.result.memory_kb,
             }
@@ -237,9 +257,12 @@ def _success(evaluation: Evaluation) -> tuple:
         details["first_failure"] = {
             "order": failing.test_case.order,
             "verdict": failing.verdict.value,
+            "message": failing.message,
             "output": _text(failing.result.stdout),
             "error_output": _text(failing.result.stderr),
         }
+    if evaluation.subtasks is not None:
+        details["subtasks"] = [result.as_dict() for result in evaluation.subtasks]
     return summary.verdict.value, summary.score, details
 
 

@@ -212,6 +212,7 @@ def judged_submission(user, problem, *, verdict=Verdict.ACCEPTED, **kwargs) -> S
             test_case=case,
             order=case.order,
             verdict=verdict,
+            score=Decimal("1") if verdict == Verdict.ACCEPTED else Decimal("0"),
             cpu_time_ms=5,
             memory_kb=1000,
             output=f"output of case {case.order}",

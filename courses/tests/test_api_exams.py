@@ -474,7 +474,8 @@ class ExamFeedbackApiTestCase(ExamApiTestCase):
         self.assertEqual((submission["status"], submission["score"]), ("accepted", "1.0000"))
         self.assertEqual([r["hidden"] for r in submission["results"]], [False, True])
         self.assertEqual(
-            set(submission["results"][1]), {"order", "hidden", "verdict", "time_ms", "memory_kb"}
+            set(submission["results"][1]),
+            {"order", "hidden", "verdict", "score", "subtask", "time_ms", "memory_kb"},
         )
         self.assertEqual(body["problems"][0]["state"], "solved")
         self.assertNoHiddenData(self.get("attempt-detail", self.attempt.pk))

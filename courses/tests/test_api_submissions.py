@@ -58,6 +58,7 @@ DETAIL_FIELDS = SUMMARY_FIELDS | {
     "compile_output",
     "error_text",
     "results",
+    "subtasks",
 }
 
 
@@ -600,6 +601,7 @@ class SubmissionDetailApiTestCase(ApiTestMixin, TestCase):
                 test_case=case,
                 order=case.order,
                 verdict=Verdict.ACCEPTED if case.is_sample else Verdict.WRONG_ANSWER,
+                score=Decimal(1 if case.is_sample else 0),
                 cpu_time_ms=12,
                 memory_kb=3400,
                 output="3\n" if case.is_sample else "hidden output",
@@ -627,8 +629,11 @@ class SubmissionDetailApiTestCase(ApiTestMixin, TestCase):
                 "order": 0,
                 "hidden": False,
                 "verdict": "accepted",
+                "score": "1.0000",
+                "subtask": None,
                 "time_ms": 12,
                 "memory_kb": 3400,
+                "message": "",
                 "input": "[1, 2]",
                 "expected_output": "3",
                 "output": "3\n",
@@ -641,6 +646,8 @@ class SubmissionDetailApiTestCase(ApiTestMixin, TestCase):
                 "order": 1,
                 "hidden": True,
                 "verdict": "wrong_answer",
+                "score": "0.0000",
+                "subtask": None,
                 "time_ms": 12,
                 "memory_kb": 3400,
             },
@@ -661,7 +668,10 @@ class SubmissionDetailApiTestCase(ApiTestMixin, TestCase):
     def test_a_result_whose_case_was_deleted_shows_as_hidden(self):
         self.problem.test_cases.filter(order=0).delete()
         sample = self.client.get(self.url()).json()["results"][0]
-        self.assertEqual(set(sample), {"order", "hidden", "verdict", "time_ms", "memory_kb"})
+        self.assertEqual(
+            set(sample),
+            {"order", "hidden", "verdict", "score", "subtask", "time_ms", "memory_kb"},
+        )
 
     def test_queries_do_not_grow_with_the_number_of_cases(self):
         many = problem_with_cases()

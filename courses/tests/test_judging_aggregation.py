@@ -30,7 +30,9 @@ AC, WA, TLE, CE = (
     Verdict.TIME_LIMIT_EXCEEDED,
     Verdict.COMPILATION_ERROR,
 )
-FINAL_VERDICTS = [v for v in Verdict if v.is_final]
+#: What a run can be judged (``skipped`` is not a run's verdict: tested apart).
+FINAL_VERDICTS = [v for v in Verdict if v.is_final and v is not Verdict.SKIPPED]
+IE, SKIP = Verdict.INTERNAL_ERROR, Verdict.SKIPPED
 
 
 def cases(*verdicts, weights=None):
@@ -126,6 +128,25 @@ class AggregateTestCase(unittest.TestCase):
             with self.subTest(weights=weights), self.assertRaises(ValueError):
                 aggregate(cases(*[AC, WA][: len(weights)], weights=weights))
 
+    def test_internal_error_of_a_case_wins_over_an_earlier_wrong_answer(self):
+        summary = aggregate(cases(WA, AC, IE))
+        self.assertEqual((summary.verdict, summary.score, summary.first_failed_index), (IE, 0, 2))
+
+    def test_skipped_cases_never_decide_the_verdict_and_score_nothing(self):
+        summary = aggregate(cases(AC, TLE, SKIP, SKIP))
+        self.assertEqual((summary.verdict, summary.score), (TLE, Decimal("0.25")))
+        self.assertEqual(summary.first_failed_index, 1)
+        with self.assertRaises(ValueError):  # skipped with nothing failed: a bug upstream
+            aggregate(cases(AC, SKIP))
+
+    def test_partial_case_scores_count_by_weight(self):
+        summary = aggregate([CaseResult(AC, 1), CaseResult(WA, 3, score=Decimal("0.5"))])
+        self.assertEqual((summary.verdict, summary.score), (WA, Decimal("0.625")))
+        with self.assertRaises(ValueError):
+            CaseResult(AC, 1, score=Decimal("0.5"))  # an accepted case earns all of it
+        with self.assertRaises(ValueError):
+            CaseResult(WA, 1, score=Decimal("1.5"))
+
     def test_no_cases_is_an_error(self):
         with self.assertRaises(ValueError):
             aggregate([])
@@ -160,6 +181,9 @@ class AggregateTestCase(unittest.TestCase):
         self.assertEqual(summary.verdict is AC, all_passed)
         if CE in [v for v, _ in items]:
             self.assertEqual((summary.verdict, summary.score), (CE, 0))
+        elif IE in [v for v, _ in items]:
+            # A failed checker: no verdict against the student, whatever came first.
+            self.assertEqual((summary.verdict, summary.score), (IE, 0))
         elif not all_passed:
             self.assertEqual(summary.verdict, next(v for v, _ in items if v is not AC))
 

@@ -103,7 +103,7 @@ class PackageApiTestCase(ApiTestMixin, TestCase):
         self.assertError(self.import_("instructor", b"", "?slug=x"), 400, "invalid_package")
         files = unzip(data)
         files["manifest.toml"] = files["manifest.toml"].replace(
-            b"format_version = 1", b"format_version = 9"
+            b"format_version = 2", b"format_version = 9"
         )
         from courses.packages.archive import write_zip
 

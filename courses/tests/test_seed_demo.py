@@ -95,11 +95,27 @@ class SeedDemoContentTestCase(TestCase):
         self.assertEqual(self.course.chapters.count(), 2)
         self.course.full_clean()
 
-    def test_at_least_six_problems_of_both_io_modes(self):
+    def test_at_least_six_problems_of_every_io_mode(self):
         problems = Problem.objects.filter(chapter__course=self.course)
         self.assertGreaterEqual(problems.count(), 6)
         modes = set(problems.values_list("io_mode", flat=True))
-        self.assertEqual(modes, {Problem.IoMode.FUNCTION, Problem.IoMode.STDIO})
+        self.assertEqual(modes, set(Problem.IoMode.values))
+
+    def test_a_problem_of_each_kind_of_issue_14(self):
+        problems = Problem.objects.filter(chapter__course=self.course)
+        tests = problems.get(io_mode=Problem.IoMode.TESTS)
+        self.assertEqual(tests.test_cases.count(), 5)
+        checker = problems.get(checker=Problem.Checker.CUSTOM)
+        self.assertEqual(checker.checker_language, "python")
+        with_subtasks = problems.filter(subtasks__isnull=False).distinct().get()
+        self.assertEqual(
+            [
+                (s.points, [d.order for d in s.depends_on.all()])
+                for s in with_subtasks.subtasks.all()
+            ],
+            [(30, []), (70, [1])],
+        )
+        self.assertFalse(with_subtasks.test_cases.filter(subtask__isnull=True).exists())
         for problem in problems:
             with self.subTest(problem=problem.title):
                 problem.full_clean()

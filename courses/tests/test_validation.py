@@ -76,6 +76,8 @@ class ProblemValidateServiceTestCase(TestCase):
                     "order": 1,
                     "is_sample": True,
                     "verdict": "accepted",
+                    "score": "1",
+                    "message": "",
                     "time_ms": 12,
                     "memory_kb": 900,
                 },
@@ -83,6 +85,8 @@ class ProblemValidateServiceTestCase(TestCase):
                     "order": 2,
                     "is_sample": False,
                     "verdict": "accepted",
+                    "score": "1",
+                    "message": "",
                     "time_ms": 30,
                     "memory_kb": 1200,
                 },
@@ -116,7 +120,13 @@ class ProblemValidateServiceTestCase(TestCase):
         )
         self.assertEqual(
             reference.validation_details["first_failure"],
-            {"order": 2, "verdict": "wrong_answer", "output": "41\n", "error_output": "debug\n"},
+            {
+                "order": 2,
+                "verdict": "wrong_answer",
+                "message": "",
+                "output": "41\n",
+                "error_output": "debug\n",
+            },
         )
 
     def test_an_unreachable_judge_is_stored_as_an_infrastructure_failure_not_a_verdict(self):

@@ -42,6 +42,7 @@ from courses.judging.templates import SourceTooLarge, TemplateError
 from courses.judging.verdicts import api_status_for
 from courses.models import Problem, Submission
 from courses.selectors.feedback import WAITING_VERDICTS
+from courses.services import evaluation
 from courses.services.code_executor import CodeExecutorService
 from courses.services.errors import ServiceError
 from courses.services.submissions import submission_create
@@ -122,12 +123,24 @@ def starter_code(problem: Problem) -> dict[str, str]:
 
 
 def problem_limits(problem: Problem) -> list[tuple[str, str]]:
-    """The limits a student reads before submitting, in words."""
-    return [
+    """The limits a student reads before submitting, in words; a language whose limits differ
+    (its time multiplier or memory allowance, ``evaluation.problem_limits``) gets its own line."""
+    lines = [
         ("Time", f"{problem.time_limit_ms / 1000:g} s per case (CPU)"),
         ("Memory", f"{problem.memory_limit_kb / 1024:g} MB"),
         ("Output", f"{problem.output_limit_kb:g} KB"),
     ]
+    for key in problem.allowed_languages or []:
+        limits = evaluation.problem_limits(problem, key)
+        if (limits.cpu_time_ms, limits.memory_kb) != (
+            problem.time_limit_ms,
+            problem.memory_limit_kb,
+        ):
+            name = LANGUAGES[key].display_name if key in LANGUAGES else key
+            lines.append(
+                (name, f"{limits.cpu_time_ms / 1000:g} s per case, {limits.memory_kb / 1024:g} MB")
+            )
+    return lines
 
 
 # --- Run -------------------------------------------------------------------------------------

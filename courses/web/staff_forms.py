@@ -14,7 +14,7 @@ from django import forms
 from django.conf import settings
 
 from courses import selectors
-from courses.judging.types import Verdict
+from courses.judging.types import SUBMISSION_VERDICTS
 from courses.models import Course, Enrollment
 from courses.services.enrollments import STAFF_STATUSES
 from courses.services.exam_attempts import MAX_GRANT_MINUTES
@@ -85,7 +85,9 @@ class SubmissionFilterForm(forms.Form):
     problem = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     status = forms.ChoiceField(
         label="Verdict",
-        choices=_choices("Any verdict", [(v.value, VERDICTS[v.value][0]) for v in Verdict]),
+        choices=_choices(
+            "Any verdict", [(v.value, VERDICTS[v.value][0]) for v in SUBMISSION_VERDICTS]
+        ),
         required=False,
     )
     since = forms.DateField(label="From (day)", required=False, widget=DayInput)

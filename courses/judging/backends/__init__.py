@@ -22,6 +22,7 @@ __all__ = [
     "BACKENDS",
     "JudgeBackend",
     "backend_class",
+    "configured_language_problem",
     "configured_limit_problems",
     "get_backend",
     "shared_backend",
@@ -106,3 +107,21 @@ def configured_limit_problems(limits: Limits) -> list[tuple[str, str]]:
     if not callable(getattr(cls, "limit_problems", None)):
         return []
     return limit_problems(shared_backend(), limits)
+
+
+def configured_language_problem(language_key: str) -> str | None:
+    """Why the configured backend cannot run ``language_key`` (a custom checker's language), or
+    ``None``: a backend's own ``language_problem`` (Judge0: its ``/languages``), else this
+    host's toolchain (the local sandbox). An unreachable judge is no reason: never block on it.
+    """
+    from django.conf import settings
+
+    from courses.judging.languages import missing_toolchain
+
+    cls = backend_class(getattr(settings, "COURSES_JUDGE_BACKEND", "local"))
+    check = getattr(cls, "language_problem", None)
+    if callable(check):
+        return shared_backend().language_problem(language_key)
+    if cls.__name__ == "LocalSandboxBackend":
+        return missing_toolchain(language_key)
+    return None

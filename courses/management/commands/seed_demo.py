@@ -23,6 +23,7 @@ from courses.models import (
     Problem,
     ProblemTestCase,
     ReferenceSolution,
+    Subtask,
 )
 from courses.services.accounts import course_creator_set
 from courses.services.discussions import reply_create
@@ -101,9 +102,13 @@ class Command(BaseCommand):
                     "checker": spec.checker,
                     "allowed_languages": [spec.language],
                     "starter_code": {spec.language: spec.starter_code} if spec.starter_code else {},
+                    "setup_code": spec.setup_code,
+                    "checker_language": spec.checker_language,
+                    "checker_code": spec.checker_code,
                     "is_visible": True,
                 },
             )
+            subtask_of_case = seed_subtasks(problem, spec)
             for case_order, case in enumerate(spec.cases):
                 ProblemTestCase.objects.update_or_create(
                     problem=problem,
@@ -113,6 +118,7 @@ class Command(BaseCommand):
                         "expected_output": case.expected_output,
                         "is_sample": case.is_sample,
                         "weight": case.weight,
+                        "subtask": subtask_of_case.get(case_order),
                     },
                 )
             ReferenceSolution.objects.update_or_create(
@@ -164,3 +170,24 @@ class Command(BaseCommand):
                 "student2/student2."
             )
         )
+
+
+def seed_subtasks(problem: Problem, spec: demo.DemoProblem) -> dict[int, Subtask]:
+    """The problem's subtasks as the spec says; ``{case index: subtask}``."""
+    made: list[Subtask] = []
+    of_case: dict[int, Subtask] = {}
+    for order, sub in enumerate(spec.subtasks, start=1):
+        subtask, _ = Subtask.objects.update_or_create(
+            problem=problem,
+            order=order,
+            defaults={
+                "name": sub.name,
+                "points": sub.points,
+                "scoring": sub.scoring,
+                "short_circuit": sub.short_circuit,
+            },
+        )
+        subtask.depends_on.set([made[index] for index in sub.depends_on])
+        made.append(subtask)
+        of_case.update((index, subtask) for index in sub.cases)
+    return of_case

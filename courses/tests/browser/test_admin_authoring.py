@@ -6,6 +6,7 @@ case by case. Screenshots: admin-problem, admin-validate."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from django.contrib.auth.models import Permission
@@ -17,8 +18,11 @@ from courses.tests.sandbox_fixtures import requires_sandbox
 from courses.tests.signals.support import FreshCacheMixin
 
 ADD = "def add(a, b):\n    return a + b\n"
-#: Django's tabular inline starts its header row with an empty cell (axe: empty-table-header).
-DJANGO_TABULAR_HEADER = "#test_cases-group thead th.original"
+#: Django's tabular inlines start their header row with an empty cell (axe: empty-table-header).
+DJANGO_TABULAR_HEADERS = [
+    ["#test_cases-group thead th.original"],
+    ["#subtasks-group thead th.original"],
+]
 
 
 def cases_zip() -> bytes:
@@ -130,8 +134,9 @@ class AdminAuthoringBrowserTestCase(FreshCacheMixin, BrowserTestCase):
 
         # A second reference solution gets its editor too, named and following its language.
         page.get_by_role("button", name="Add another Reference solution").click()
-        page.get_by_label("Language:").nth(1).select_option("c")
-        page.get_by_role("group", name="Code: editor content").nth(1).wait_for()
+        page.get_by_label("Language:", exact=True).nth(1).select_option("c")
+        # (Anchored: "Setup code: editor content" and "Checker code: ..." contain the words too.)
+        page.get_by_role("group", name=re.compile("^Code: editor content")).nth(1).wait_for()
         mode = page.evaluate(
             "document.querySelectorAll('#reference_solutions-group .django-ace-widget')[1]"
             ".editor.session.getMode().$id"
@@ -147,7 +152,7 @@ class AdminAuthoringBrowserTestCase(FreshCacheMixin, BrowserTestCase):
         here (editors, preview, help, validation) and the rest of the page is checked."""
         from axe_playwright_python.sync_playwright import Axe
 
-        results = Axe().run(self.page, context={"exclude": [[DJANGO_TABULAR_HEADER]]})
+        results = Axe().run(self.page, context={"exclude": DJANGO_TABULAR_HEADERS})
         self.assertEqual(
             [
                 f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
@@ -157,3 +162,70 @@ class AdminAuthoringBrowserTestCase(FreshCacheMixin, BrowserTestCase):
             f"accessibility violations on {self.page.url}",
         )
         self.assertEqual(self.console_errors, [], f"script errors on {self.page.url}")
+
+
+@requires_sandbox
+class AdminTestsAsCodeBrowserTestCase(FreshCacheMixin, BrowserTestCase):
+    """Issue 14: an instructor writes tests as code in the admin and sees how they were split.
+    Screenshot: admin-tests-as-code."""
+
+    def setUp(self):
+        super().setUp()
+        self.course = factories.CourseFactory(title="Python basics", time_zone="Europe/Paris")
+        chapter = factories.ChapterFactory(course=self.course, title="Functions")
+        self.problem = factories.ProblemFactory(
+            chapter=chapter,
+            title="Mean and span",
+            statement="Write `mean(xs)` and `span(xs)`.",
+            io_mode="tests",
+            allowed_languages=["python"],
+            entry_point="",
+        )
+        self.instructor = factories.UserFactory(username="teacher", is_staff=True)
+        self.instructor.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="courses")
+        )
+        factories.EnrollmentFactory(
+            user=self.instructor, course=self.course, role=Enrollment.Role.INSTRUCTOR
+        )
+
+    def test_tests_as_code_are_written_split_and_shown(self):
+        page = self.page
+        self.open("/admin/login/?next=/admin/")
+        page.get_by_label("Username").fill("teacher")
+        page.get_by_label("Password").fill("password")
+        page.get_by_role("button", name="Log in").click()
+        self.open(f"/admin/courses/problem/{self.problem.pk}/change/")
+        self.console_errors.clear()
+        page.get_by_text("Tests written as code (io mode: tests)").click()
+        for name, text in (
+            ("setup_code", "import math\n"),
+            (
+                "test_code",
+                "assert mean([1, 2, 3]) == 2.0  # sample\n"
+                "assert span([3, 1, 2]) == (1, 3)  # sample\n"
+                "assert span([-1]) == (-1, -1)\n",
+            ),
+        ):
+            page.evaluate(
+                "([name, text]) => document.querySelector(`.field-${name} .django-ace-widget`)"
+                ".editor.setValue(text, 1)",
+                [name, text],
+            )
+        page.locator(".field-test_code").scroll_into_view_if_needed()
+        self.screenshot("admin-tests-as-code")
+        page.get_by_role("button", name="Save and continue editing").first.click()
+        page.get_by_text("Tests as code split into 3 cases").wait_for()
+        self.assertEqual(
+            list(self.problem.test_cases.values_list("input", "expected_output", "is_sample")),
+            [
+                ("mean([1, 2, 3])", "2.0", True),
+                ("span([3, 1, 2])", "(1, 3)", True),
+                ("span([-1])", "(-1, -1)", False),
+            ],
+        )
+        self.assert_accessible_except_djangos()
+
+    assert_accessible_except_djangos = (
+        AdminAuthoringBrowserTestCase.assert_accessible_except_djangos
+    )

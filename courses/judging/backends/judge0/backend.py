@@ -264,6 +264,19 @@ class Judge0Backend:
         _remember(key, deployment, seconds)
         return deployment
 
+    def language_problem(self, language_key: str) -> str | None:
+        """Why this Judge0 cannot run ``language_key`` (it offers no such language), or None.
+
+        An unreachable Judge0 answers None: an author is never blocked by an outage.
+        """
+        try:
+            self.language_id(get_language(language_key))
+        except BackendConfigurationError as error:
+            return str(error)
+        except JudgeError as error:
+            logger.warning("Judge0 unreachable, not checking language %s: %s", language_key, error)
+        return None
+
     def limit_problems(self, limits: Limits) -> list[tuple[str, str]]:
         """Which of ``limits`` this Judge0 cannot honour (``(Limits field, why)``; [] if none).
 
