@@ -9,11 +9,13 @@ The conversion gives the files of a problem package (``kind = "problem"``), so t
 goes through the same checks, judging and single transaction as any package. What differs, and
 is reported as warnings (docs/package-format.md, "DMOJ"):
 
-- **Batches become flat cases**: this platform has no subtasks yet (issue 14a adds them); a
-  batch's points are spread over its cases as integer weights (``7`` over 3 cases: 3, 2, 2), so
-  the batches keep their share of the score, but a batch is no longer all-or-nothing and its
-  ``dependencies`` are dropped.
-- **Zero points**: DMOJ's ``points: 0`` cases (pretests) weigh 1 here (a weight is at least 1).
+- **Batches become subtasks**: when ``init.yml`` has a batch, every item of ``test_cases`` becomes
+  a subtask in its order (a batch with its cases, a normal case alone), worth its points, all or
+  nothing, stopping at its first failure (DMOJ's batch rules); ``dependencies`` (one-indexed
+  batch numbers) become the subtask's ``depends_on``. The package is then written in format
+  version 2. Without a batch, cases stay flat cases weighing their points (version 1).
+- **Zero points**: DMOJ's ``points: 0`` items (pretests) are worth 1 here (a weight, and a
+  subtask's points, are at least 1), and a failed pretest does not stop the judging.
 - **Checkers**: ``standard`` → ``tokens``, ``identical`` → ``exact``, ``floats`` /
   ``floatsabs`` / ``floatsrel`` (``precision``, ``error_mode``) → ``float`` with tolerances
   10^-precision; any other checker (custom Python checkers included) is refused, naming it.
@@ -55,6 +57,18 @@ class _Case:
     input_name: str
     output_name: str
     weight: int
+    #: The order of the case's subtask (the position of its item in ``test_cases``), when the
+    #: problem has subtasks.
+    subtask: int | None = None
+
+
+@dataclass
+class _Subtask:
+    order: int
+    name: str
+    points: int
+    #: The orders of the subtasks it depends on.
+    depends_on: list[int]
 
 
 def convert(
@@ -83,7 +97,7 @@ def convert(
                 key=str(key),
             )
     data_files = _data_files(files, init, limits)
-    cases = _cases(init.get("test_cases"), warnings)
+    cases, subtasks = _cases(init.get("test_cases"), warnings)
     checker = _checker(init.get("checker", "standard"))
     problem = {
         "title": title,
@@ -103,8 +117,26 @@ def convert(
             {"order": i, "is_sample": False, "weight": c.weight} for i, c in enumerate(cases)
         ],
     }
-    # The document above is written in version 1 of the format (no field of a later version).
-    manifest = {"format_version": 1, "kind": "problem"}
+    # Without subtasks the document is written in version 1 of the format (no field of a later
+    # version); subtasks are a version 2 field, which also names the other version 2 fields.
+    version = 1
+    if subtasks:
+        version = 2
+        problem.update(checker_language="", language_limits={})
+        problem["subtasks"] = [
+            {
+                "order": t.order,
+                "name": t.name,
+                "points": t.points,
+                "scoring": "all_or_nothing",
+                "short_circuit": True,
+                "depends_on": t.depends_on,
+            }
+            for t in subtasks
+        ]
+        for row, case in zip(problem["cases"], cases, strict=True):
+            row["subtask"] = case.subtask
+    manifest = {"format_version": version, "kind": "problem"}
     folder = layout.SINGLE_PROBLEM_DIR
     package = {
         layout.MANIFEST: toml.dumps(manifest).encode(),
@@ -146,7 +178,8 @@ def _data_files(files: dict[str, bytes], init: dict, limits: PackageLimits) -> d
     return read_zip(files[name], limits)
 
 
-def _cases(test_cases, warnings: list[str]) -> list[_Case]:
+def _cases(test_cases, warnings: list[str]) -> tuple[list[_Case], list[_Subtask]]:
+    """The cases, and the subtasks when ``test_cases`` has a batch (else an empty list)."""
     if isinstance(test_cases, dict):
         raise PackageError(
             "Cases given as regexes (input_format/output_format) are not supported; list them.",
@@ -155,7 +188,10 @@ def _cases(test_cases, warnings: list[str]) -> list[_Case]:
         )
     if not isinstance(test_cases, list) or not test_cases:
         raise PackageError("Expected a non-empty list of cases.", file=INIT, key="test_cases")
+    with_subtasks = any(isinstance(item, dict) and "batched" in item for item in test_cases)
     cases: list[_Case] = []
+    subtasks: list[_Subtask] = []
+    batch_orders: dict[int, int] = {}  # DMOJ's one-indexed batch number -> subtask order
     for number, item in enumerate(test_cases, start=1):
         where = f"test_cases[{number}]"
         if not isinstance(item, dict):
@@ -163,28 +199,49 @@ def _cases(test_cases, warnings: list[str]) -> list[_Case]:
         points = item.get("points", 1)
         if not isinstance(points, int) or isinstance(points, bool) or points < 0:
             raise PackageError("points must be a whole number >= 0.", file=INIT, key=where)
+        order = number - 1
+        if points == 0:
+            warnings.append(
+                f"Item {number} is worth 0 points in DMOJ (a pretest); it is worth 1 here, and "
+                "its failure does not stop the judging."
+            )
         if "batched" in item:
             _only(item, BATCH_KEYS, where)
             batch = item["batched"]
             if not isinstance(batch, list) or not batch:
                 raise PackageError("batched must be a non-empty list.", file=INIT, key=where)
-            weights = _spread(points, len(batch))
-            for index, (case, weight) in enumerate(zip(batch, weights, strict=True), start=1):
+            for index, case in enumerate(batch, start=1):
                 if not isinstance(case, dict):
                     raise PackageError("Expected a mapping.", file=INIT, key=f"{where}[{index}]")
                 _only(case, frozenset({"in", "out"}), f"{where}[{index}]")
-                cases.append(_case(case, weight, f"{where}[{index}]"))
-            warnings.append(
-                f"Batch {number} ({points} points) became {len(batch)} flat cases weighing "
-                f"{', '.join(map(str, weights))}: it is no longer all-or-nothing"
-                + (", and its dependencies are dropped." if "dependencies" in item else ".")
+                cases.append(_case(case, 1, f"{where}[{index}]", subtask=order))
+            depends_on = _dependencies(item.get("dependencies", []), batch_orders, where)
+            batch_orders[len(batch_orders) + 1] = order
+            subtasks.append(
+                _Subtask(order, f"Batch {len(batch_orders)}", max(points, 1), depends_on)
             )
         else:
             _only(item, CASE_KEYS, where)
-            if points == 0:
-                warnings.append(f"Case {number} is worth 0 points in DMOJ; it weighs 1 here.")
-            cases.append(_case(item, max(points, 1), where))
-    return cases
+            if with_subtasks:
+                cases.append(_case(item, 1, where, subtask=order))
+                subtasks.append(_Subtask(order, f"Case {number}", max(points, 1), []))
+            else:
+                cases.append(_case(item, max(points, 1), where))
+    return cases, subtasks
+
+
+def _dependencies(value, batch_orders: dict[int, int], where: str) -> list[int]:
+    """DMOJ's ``dependencies`` (one-indexed numbers of earlier batches) as subtask orders."""
+    if not isinstance(value, list) or not all(
+        isinstance(number, int) and not isinstance(number, bool) and number in batch_orders
+        for number in value
+    ):
+        raise PackageError(
+            "dependencies must list the numbers of earlier batches (one-indexed).",
+            file=INIT,
+            key=f"{where}.dependencies",
+        )
+    return sorted({batch_orders[number] for number in value})
 
 
 def _only(item: dict, allowed: frozenset, where: str) -> None:
@@ -197,17 +254,11 @@ def _only(item: dict, allowed: frozenset, where: str) -> None:
             )
 
 
-def _case(item: dict, weight: int, where: str) -> _Case:
+def _case(item: dict, weight: int, where: str, *, subtask: int | None = None) -> _Case:
     names = item.get("in"), item.get("out")
     if not all(isinstance(name, str) and name for name in names):
         raise PackageError("A case needs in and out file names.", file=INIT, key=where)
-    return _Case(input_name=names[0], output_name=names[1], weight=weight)
-
-
-def _spread(points: int, count: int) -> list[int]:
-    """``points`` as ``count`` integer weights >= 1 that add up to it (when it is >= count)."""
-    base, extra = divmod(max(points, count), count)
-    return [base + (1 if index < extra else 0) for index in range(count)]
+    return _Case(input_name=names[0], output_name=names[1], weight=weight, subtask=subtask)
 
 
 def _checker(spec) -> dict:

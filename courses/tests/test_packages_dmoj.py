@@ -2,8 +2,9 @@
 
 Layouts as DMOJ's docs describe them: cases listed in ``test_cases`` (normal ``{in, out,
 points}`` or ``{points, batched: [...]}``), the data in the zip named by ``archive`` or next to
-``init.yml``, a ``checker`` by name or ``{name, args}``. Batches become flat weighted cases (no
-subtasks on this branch), which the warnings say. The imported problem is judged for real.
+``init.yml``, a ``checker`` by name or ``{name, args}``. Batches become subtasks (all or nothing,
+stopping at the first failure, with their dependencies); a problem without batches keeps flat
+cases weighing their points. The imported problem is judged for real.
 """
 
 from __future__ import annotations
@@ -106,19 +107,36 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
             ("stdio", "tokens", 1500, False),
         )
 
-    def test_batches_become_flat_cases_and_the_warnings_say_so(self):
+    def test_batches_become_subtasks_with_their_dependencies(self):
         result = self.import_(batched_zip())
-        weights = list(result.problem.test_cases.values_list("weight", flat=True))
-        self.assertEqual(weights, [1, 2, 2, 1, 5, 5, 5, 5])
-        self.assertEqual(len(result.warnings), 3)
-        self.assertIn("0 points", result.warnings[0])
-        self.assertIn("no longer all-or-nothing", result.warnings[1])
-        self.assertIn("dependencies are dropped", result.warnings[2])
         problem = result.problem
+        subtasks = list(problem.subtasks.order_by("order"))
+        self.assertEqual(
+            [(t.order, t.name, t.points, t.scoring, t.short_circuit) for t in subtasks],
+            [
+                (0, "Case 1", 1, "all_or_nothing", True),
+                (1, "Batch 1", 5, "all_or_nothing", True),
+                (2, "Batch 2", 20, "all_or_nothing", True),
+            ],
+        )
+        # DMOJ's "dependencies: [1]" is its first batch: the subtask of order 1.
+        self.assertEqual([d.order for d in subtasks[2].depends_on.all()], [1])
+        self.assertEqual(
+            list(problem.test_cases.order_by("order").values_list("subtask__order", "weight")),
+            [(0, 1), (1, 1), (1, 1), (1, 1), (2, 1), (2, 1), (2, 1), (2, 1)],
+        )
+        self.assertEqual(len(result.warnings), 1)
+        self.assertIn("0 points", result.warnings[0])
         self.assertEqual(
             (problem.checker, problem.float_abs_tolerance, problem.float_rel_tolerance),
             ("float", 0.001, 0.001),
         )
+
+    def test_dependencies_must_name_earlier_batches(self):
+        for dependencies in ("[2]", "[0]", "[1, 3]", "yes"):
+            with self.subTest(dependencies=dependencies):
+                init = BATCHED_INIT.replace("dependencies: [1]", f"dependencies: {dependencies}")
+                self.refused(batched_zip(init), "earlier batches")
 
     def test_checkers_map_or_are_refused_by_name(self):
         for checker, expected in (
@@ -188,7 +206,7 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
         )
         self.assertEqual(response.status_code, 201, response.content)
         body = response.json()
-        self.assertEqual(len(body["warnings"]), 3)
+        self.assertEqual(len(body["warnings"]), 1)
         problem = Problem.objects.get(pk=body["problem"]["id"])
         self.assertEqual(
             (problem.title, problem.allowed_languages, problem.time_limit_ms),
@@ -216,3 +234,24 @@ class DmojJudgedTestCase(TestCase):
         evaluation = executor.evaluate(problem, "python", wrong, cases)
         self.assertEqual(evaluation.summary.verdict.value, "wrong_answer")
         self.assertEqual(str(evaluation.summary.score), "0.2500")
+
+    def test_a_failed_batch_scores_nothing_and_its_dependents_are_not_run(self):
+        chapter = factories.ChapterFactory()
+        problem = packages.dmoj_import_problem(
+            data=batched_zip(), chapter=chapter, title="Batched", languages=["python"]
+        ).problem
+        cases = list(problem.test_cases.order_by("order"))
+        executor = CodeExecutorService()
+        right = "print(float(input()))\n"
+        evaluation = executor.evaluate(problem, "python", right, cases)
+        self.assertEqual(evaluation.summary.verdict.value, "accepted")
+        # Wrong on the second case of batch 1 (input 2): batch 1 earns nothing and stops there,
+        # batch 2 (which depends on it) is not run; the pretest's point remains: 1 of 26.
+        wrong = "x = int(input())\nprint(-1.0 if x == 2 else float(x))\n"
+        evaluation = executor.evaluate(problem, "python", wrong, cases)
+        self.assertEqual(evaluation.summary.verdict.value, "wrong_answer")
+        self.assertEqual(
+            [judged.verdict.value for judged in evaluation.judged],
+            ["accepted", "accepted", "wrong_answer", "skipped"] + ["skipped"] * 4,
+        )
+        self.assertAlmostEqual(float(evaluation.summary.score), 1 / 26, places=3)  # 4 digits
