@@ -388,6 +388,11 @@ class ProblemAdmin(ScopedModelAdmin):
         return [
             path("preview/", view(self.preview_view), name="courses_problem_preview"),
             path(
+                "tests-preview/",
+                view(self.tests_preview_view),
+                name="courses_problem_tests_preview",
+            ),
+            path(
                 "<int:problem_id>/cases/upload/",
                 view(self.cases_upload_view),
                 name="courses_problem_cases_upload",
@@ -402,6 +407,9 @@ class ProblemAdmin(ScopedModelAdmin):
 
     def preview_view(self, request):
         return admin_views.statement_preview(self, request)
+
+    def tests_preview_view(self, request):
+        return admin_views.tests_preview(self, request)
 
     def cases_upload_view(self, request, problem_id: int):
         return admin_views.cases_upload(self, request, problem_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django_ace import AceWidget
 
@@ -94,6 +95,25 @@ class TextDataField(CodeField):
     """Test data typed in a textarea: as written, with LF line breaks."""
 
     widget = forms.Textarea
+
+
+class TestsCodeWidget(CodeWidget):
+    """The tests-as-code editor, and a button that shows how the block splits into cases before
+    the problem is saved (the line of a refused statement named).
+
+    Without JavaScript the button sends the form to the preview view in a new tab
+    (``formaction``); ``authoring.js`` shows the split under the field instead.
+    """
+
+    preview_url = reverse_lazy("admin:courses_problem_tests_preview")
+
+    def render(self, name, value, attrs=None, renderer=None):
+        editor = super().render(name, value, attrs, renderer)
+        field_id = (attrs or {}).get("id") or f"id_{name}"
+        return render_to_string(
+            "courses/admin/tests_code_widget.html",
+            {"editor": editor, "field_id": field_id, "name": name, "url": str(self.preview_url)},
+        )
 
 
 class StatementWidget(forms.Textarea):

@@ -31,6 +31,7 @@ from courses.admin_fields import (
     CourseTimesMixin,
     FoldField,
     StatementWidget,
+    TestsCodeWidget,
     TextDataField,
 )
 from courses.judging.languages import LANGUAGES
@@ -493,7 +494,7 @@ class ProblemForm(CourseTimesMixin, NextOrderForm):
         choices=language_choices, widget=forms.CheckboxSelectMultiple
     )
     setup_code = CodeField(required=False, widget=CodeWidget())
-    test_code = CodeField(required=False, widget=CodeWidget(), label="Tests as code")
+    test_code = CodeField(required=False, widget=TestsCodeWidget(), label="Tests as code")
     checker_code = CodeField(required=False, widget=CodeWidget())
 
     def __init__(self, *args, **kwargs):

@@ -22,8 +22,8 @@ from django.utils.html import format_html
 from courses import selectors
 from courses.models import Problem, ReferenceSolution
 from courses.rendering import render_markdown
-from courses.services import testdata, validation
-from courses.services.errors import ServiceError
+from courses.services import judging_authoring, testdata, validation
+from courses.services.errors import InvalidInput, ServiceError
 from courses.templatetags.courses_web import VERDICTS
 from courses.web.forms import apply_service_error
 
@@ -50,6 +50,29 @@ def statement_preview(model_admin, request):
         title="Statement preview",
     )
     return TemplateResponse(request, f"{TEMPLATES}/statement_preview.html", context)
+
+
+def tests_preview(model_admin, request):
+    """How a tests-as-code block splits into cases (``judging_authoring.test_code_preview``),
+    before saving, for staff who may add or change problems; a refused block names its line.
+    Like ``statement_preview``: a fragment for ``authoring.js``, else a page of its own."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request)):
+        raise PermissionDenied
+    code = request.POST.get("test_code", "")
+    try:
+        context = {"cases": judging_authoring.test_code_preview(code=code)}
+    except InvalidInput as exc:
+        context = {"error": exc.message}
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return TemplateResponse(request, f"{TEMPLATES}/tests_preview_body.html", context)
+    context.update(
+        model_admin.admin_site.each_context(request),
+        opts=Problem._meta,
+        title="Tests as code: the split",
+    )
+    return TemplateResponse(request, f"{TEMPLATES}/tests_preview.html", context)
 
 
 # --- Zip upload of test cases --------------------------------------------------------------------

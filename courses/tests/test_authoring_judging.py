@@ -653,6 +653,33 @@ class AdminAuthoringTestCase(test_admin_authoring.AuthoringTestCase):
             any("split into 4 cases: line 1: add(2, 3) → 5 (sample)" in m for m in shown), shown
         )
 
+    def test_the_split_is_previewed_before_saving_and_a_bad_line_named(self):
+        url = reverse("admin:courses_problem_tests_preview")
+        ajax = {"X-Requested-With": "XMLHttpRequest"}
+        response = self.client.post(url, {"test_code": TESTS}, headers=ajax)
+        self.assertEqual(response.status_code, 200)
+        body = response.content.decode()
+        self.assertIn("4 cases", body)
+        self.assertIn("<code>add(2, 3)</code>", body)
+        self.assertIn("<code>(1, 2)</code>", body)
+        self.assertNotIn("<html", body)
+        refused = self.client.post(url, {"test_code": "assert add(1, 1) == 2\nimport os\n"})
+        self.assertContains(refused, "line 2: only `assert EXPR == LITERAL` lines are tests")
+        self.assertContains(refused, "<html")  # without JavaScript: a page of its own
+        hostile = self.client.post(url, {"test_code": "assert f('<b>') == '<i>'\n"}, headers=ajax)
+        self.assertNotIn("<b>", hostile.content.decode())  # shown as text, never markup
+        # The button sits under the field; nothing is saved by previewing.
+        problem = factories.ProblemFactory(
+            chapter=self.w.chapter, io_mode="tests", allowed_languages=["python"]
+        )
+        page = self.client.get(test_admin.change("problem", problem.pk))
+        self.assertContains(page, f'formaction="{url}"')
+        self.assertContains(page, "Preview the split</button>")
+        self.assertFalse(problem.test_cases.exists())
+        self.assertEqual(self.client.get(url).status_code, 405)
+        self.client.force_login(self.w.student)
+        self.assertEqual(self.client.post(url, {"test_code": TESTS}).status_code, 302)
+
     def test_a_bad_line_is_refused_on_the_field_naming_it(self):
         problem = factories.ProblemFactory(
             chapter=self.w.chapter, io_mode="tests", allowed_languages=["python"]

@@ -212,6 +212,14 @@ class AdminTestsAsCodeBrowserTestCase(FreshCacheMixin, BrowserTestCase):
                 ".editor.setValue(text, 1)",
                 [name, text],
             )
+        # Before saving, the split shows under the field, without leaving the page.
+        page.evaluate("window.__samePage = true")
+        page.get_by_role("button", name="Preview the split").click()
+        split = page.get_by_role("region", name="Tests as code: the split")
+        split.get_by_text("3 cases").wait_for()
+        self.assertEqual(split.get_by_role("row").count(), 4)  # the header and 3 cases
+        self.assertTrue(page.evaluate("window.__samePage === true"))
+        self.assertFalse(self.problem.test_cases.exists())
         page.locator(".field-test_code").scroll_into_view_if_needed()
         self.screenshot("admin-tests-as-code")
         page.get_by_role("button", name="Save and continue editing").first.click()

@@ -4,9 +4,9 @@
      then names each one after its field's label (screen readers), lets Tab reach and leave it
      (Enter starts editing, Escape stops: keyboard users), and makes a reference solution's
      editor follow its language select.
-   - "Preview statement" (StatementWidget) posts the statement's text with the CSRF token and
-     shows the server's sanitised HTML under the field, instead of the preview page in a new tab
-     that the button opens without JavaScript. */
+   - "Preview statement" (StatementWidget) and "Preview the split" (TestsCodeWidget) post the
+     field's text with the CSRF token and show the server's HTML under the field, instead of
+     the preview page in a new tab that the button opens without JavaScript. */
 (function () {
   "use strict";
 
@@ -45,12 +45,12 @@
   }
 
   function showPreview(button) {
-    var source = document.getElementById(button.dataset.statementPreview);
-    var panel = document.getElementById(button.dataset.statementPreview + "-preview");
+    var source = document.getElementById(button.dataset.preview);
+    var panel = document.getElementById(button.dataset.preview + "-preview");
     var token = button.form ? button.form.querySelector('input[name="csrfmiddlewaretoken"]') : null;
     if (!source || !panel || !token) return false;
     var body = new FormData();
-    body.append("statement", source.value);
+    body.append(button.dataset.previewField, source.value);
     panel.hidden = false;
     panel.textContent = "Loading the preview…";
     fetch(button.formAction, {
@@ -64,7 +64,7 @@
         return response.text();
       })
       .then(function (html) {
-        panel.innerHTML = html; // sanitised by the server (courses.rendering.render_markdown)
+        panel.innerHTML = html; // escaped or sanitised by the server (admin_views)
       })
       .catch(function (error) {
         panel.textContent = "The preview could not be shown: " + error.message + ".";
@@ -79,7 +79,7 @@
     window.setTimeout(enhanceEditors, 0);
   });
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-statement-preview]");
+    var button = event.target.closest("[data-preview]");
     if (button && showPreview(button)) event.preventDefault();
   });
 })();
