@@ -211,6 +211,25 @@ class LanguageSerializer(serializers.Serializer):
     )
 
 
+def problem_languages(problem) -> list[dict]:
+    """The allowed languages in the problem's order, each with its starter code and its own
+    limits (``LanguageSerializer``); the problem page and the exam's problem say the same."""
+    starter = problem.starter_code or {}
+    languages = []
+    for key in problem.allowed_languages or []:
+        limits = problem_limits(problem, key)
+        languages.append(
+            {
+                "key": key,
+                "name": LANGUAGES[key].display_name if key in LANGUAGES else key,
+                "starter_code": starter.get(key, ""),
+                "time_limit_ms": limits.cpu_time_ms,
+                "memory_limit_kb": limits.memory_kb,
+            }
+        )
+    return languages
+
+
 class SubtaskSummarySerializer(serializers.Serializer):
     order = serializers.IntegerField()
     name = serializers.CharField()
@@ -267,21 +286,7 @@ class ProblemDetailApi(APIView):
 
         @extend_schema_field(LanguageSerializer(many=True))
         def get_languages(self, detail) -> list[dict]:
-            """The allowed languages in the problem's order, each with its starter code."""
-            starter = detail.problem.starter_code or {}
-            languages = []
-            for key in detail.problem.allowed_languages or []:
-                limits = problem_limits(detail.problem, key)
-                languages.append(
-                    {
-                        "key": key,
-                        "name": LANGUAGES[key].display_name if key in LANGUAGES else key,
-                        "starter_code": starter.get(key, ""),
-                        "time_limit_ms": limits.cpu_time_ms,
-                        "memory_limit_kb": limits.memory_kb,
-                    }
-                )
-            return languages
+            return problem_languages(detail.problem)
 
         @extend_schema_field(SubtaskSummarySerializer(many=True))
         def get_subtasks(self, detail) -> list[dict]:

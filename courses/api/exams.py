@@ -13,12 +13,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
+from courses.api.catalogue import LanguageSerializer, problem_languages
 from courses.api.fields import IdField, StrictCharField, StrictIntegerField
 from courses.api.pagination import paginated_response
 from courses.api.submissions import SubmissionOutputSerializer
@@ -270,12 +271,19 @@ class AttemptProblemDetailApi(APIView):
         starter_code = serializers.DictField(
             child=serializers.CharField(), source="problem.starter_code"
         )
+        languages = serializers.SerializerMethodField(
+            help_text="The allowed languages with their starter code and their own limits."
+        )
         io_mode = serializers.CharField(source="problem.io_mode")
         entry_point = serializers.CharField(source="problem.entry_point")
         samples = ExamSampleSerializer(many=True, source="problem.samples")
 
         def get_statement_html(self, exam_problem) -> str:
             return render_markdown(exam_problem.problem.statement)
+
+        @extend_schema_field(LanguageSerializer(many=True))
+        def get_languages(self, exam_problem) -> list[dict]:
+            return problem_languages(exam_problem.problem)
 
     def get(self, request, attempt_id: int, problem_id: int) -> Response:
         _, exam_problem = selectors.attempt_problem_for_reading(

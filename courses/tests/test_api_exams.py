@@ -17,6 +17,7 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.judging.languages import LANGUAGES
 from courses.judging.types import Verdict
 from courses.models import Enrollment, ExamAttempt, Submission, SubmissionTestResult
 from courses.services.exam_attempts import (
@@ -593,12 +594,31 @@ class AttemptProblemApiTestCase(ExamApiTestCase):
                 "output_limit_kb": problem.output_limit_kb,
                 "allowed_languages": ["python", "c", "cpp"],
                 "starter_code": {"python": "def solve(a, b):\n    pass\n"},
+                "languages": [
+                    {
+                        "key": key,
+                        "name": LANGUAGES[key].display_name,
+                        "starter_code": "def solve(a, b):\n    pass\n" if key == "python" else "",
+                        "time_limit_ms": problem.time_limit_ms,
+                        "memory_limit_kb": problem.memory_limit_kb,
+                    }
+                    for key in ("python", "c", "cpp")
+                ],
                 "io_mode": "function",
                 "entry_point": "solve",
                 "samples": [{"order": 0, "input": "[1, 2]", "expected_output": "3"}],
             },
         )
         self.assertNotIn(HIDDEN_INPUT, response.content.decode())
+
+    def test_each_language_shows_its_own_limits_as_on_the_problem_page(self):
+        problem = self.w.problem
+        problem.language_limits = {"cpp": {"time_multiplier": 0.5, "memory_extra_kb": 1024}}
+        problem.save(update_fields=["language_limits"])
+        languages = {row["key"]: row for row in self.read().json()["languages"]}
+        self.assertEqual(languages["cpp"]["time_limit_ms"], round(problem.time_limit_ms / 2))
+        self.assertEqual(languages["cpp"]["memory_limit_kb"], problem.memory_limit_kb + 1024)
+        self.assertEqual(languages["python"]["time_limit_ms"], problem.time_limit_ms)
 
     def test_finished_and_expired_attempts_refuse_with_409(self):
         self.assertError(self.read(when=self.t0 + minutes(60)), 409, "attempt_expired")
