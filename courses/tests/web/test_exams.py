@@ -460,13 +460,20 @@ class AttemptProblemPageTestCase(ExamPagesTestCase):
         super().setUp()
         self.attempt = self.start()
 
+    def test_a_language_with_its_own_limits_has_its_own_line(self):
+        problem = self.w.problem
+        problem.language_limits = {"cpp": {"time_multiplier": 2.0, "memory_extra_kb": 64 * 1024}}
+        problem.save(update_fields=["language_limits"])
+        page = text(self.get("attempt-problem", self.attempt.pk, self.w.problem.pk))
+        self.assertIn("2 s per case, 192 MB", page)
+
     def test_the_statement_limits_samples_and_the_editor(self):
         response = self.get("attempt-problem", self.attempt.pk, self.w.problem.pk)
         html = response.content.decode()
         self.assertContains(response, "Add <strong>two</strong> numbers.")
         page = text(response)
         self.assertIn("Worth 10.00 points in this exam.", page)
-        self.assertIn("1000 ms of CPU time, 128 MiB of memory, 64 KiB of output", page)
+        self.assertIn("Time 1 s per case (CPU) Memory 128 MB Output 64 KB", page)
         self.assertIn("Input 1 [1, 2] Expected output 1 3", page)
         self.assertRegex(
             html,

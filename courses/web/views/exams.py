@@ -54,6 +54,7 @@ from courses.services.exam_attempts import (
 from courses.web.coding import (
     RunOutcome,
     code_form,
+    problem_limits,
     run_code,
     shown_submission,
     starter_code,
@@ -322,7 +323,7 @@ def problem_page(
             "exam_problem": exam_problem,
             "problem": problem,
             "statement_html": render_markdown(problem.statement),
-            "memory_limit": memory_text(problem.memory_limit_kb),
+            "limits": problem_limits(problem),
             "samples": problem.samples,
             "form": form,
             "starter_code": starter_code(problem),
@@ -333,10 +334,6 @@ def problem_page(
         },
         status=status,
     )
-
-
-def memory_text(kib: int) -> str:
-    return f"{kib // 1024} MiB" if kib % 1024 == 0 else f"{kib} KiB"
 
 
 @login_required
