@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from courses.services import judging_authoring
 from courses.tests.matrix import Row
 
 COURSE_READ = "403 403 403 403 200 403 200 200"
@@ -35,6 +36,18 @@ def cases_zip(world) -> tuple[bytes, str]:
 
 def empty_package(world) -> tuple[bytes, str]:
     return b"", "application/zip"
+
+
+def all_case_orders(world) -> list[int]:
+    return sorted(world.problem.test_cases.values_list("order", flat=True))
+
+
+def new_subtask(world) -> dict:
+    """A subtask holding every case of the problem (made inside the row's rolled-back request)."""
+    subtask = judging_authoring.subtask_create(
+        problem=world.problem, points=5, cases=all_case_orders(world)
+    )
+    return {"subtask_id": subtask.pk}
 
 
 def first_case(world) -> dict:
@@ -146,6 +159,26 @@ ROWS = [
     Row("staff-reference-detail", "DELETE", DELETE, kwargs=reference),
     # Staff, assistants included; 202: the matrix never commits, so the validation is pending.
     Row("staff-problem-validate", "POST", "403 403 403 404 202 404 202 202", kwargs=problem),
+    # Subtasks and tests written as code (issue 14): staff read, instructors write.
+    Row("staff-subtask-list", "GET", READ, kwargs=problem),
+    Row(
+        "staff-subtask-list",
+        "POST",
+        CREATE,
+        kwargs=problem,
+        body=lambda w: {"points": 5, "cases": all_case_orders(w)},
+    ),
+    Row("staff-subtask-detail", "GET", READ, kwargs=new_subtask),
+    Row("staff-subtask-detail", "PATCH", WRITE, kwargs=new_subtask, body=lambda w: {"points": 7}),
+    Row("staff-subtask-detail", "DELETE", DELETE, kwargs=new_subtask),
+    Row(
+        "staff-test-code",
+        "POST",
+        WRITE,
+        kwargs=problem,
+        body=lambda w: {"code": "assert solve(1, 2) == 3  # sample\n", "preview": True},
+        note="preview",
+    ),
     # Packages: staff export; importing needs add_course (a course) or the chapter's instructor.
     # The imports send an empty body: who may import is decided before the package is read, so
     # the allowed get 400 invalid_package (the package's own checks: test_packages_api.py).
