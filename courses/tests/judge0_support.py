@@ -1,5 +1,6 @@
-"""Shared pieces of the Judge0 reliability tests (issue 12): a quick backend, a checkpoint in
-memory, a graded problem, and settling a submission through the periodic requeue."""
+"""Shared pieces of the Judge0 tests: the fake Judge0 started once per class with backends to
+it (``FakeJudge0Mixin``), and for the reliability tests (issue 12) a quick backend, a checkpoint
+in memory, a graded problem, and settling a submission through the periodic requeue."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import time
 from django.conf import settings
 
 from courses.judging import templates
-from courses.judging.backends.judge0 import CircuitBreaker, Judge0Backend
+from courses.judging.backends.judge0 import CircuitBreaker, Judge0Backend, clear_language_cache
 from courses.judging.types import Limits, RunRequest, Verdict
 from courses.models import Submission
 from courses.tasks import requeue_stale_submissions
 from courses.tests import factories
+from courses.tests.fakes.judge0 import FakeJudge0
 
 TOKEN = "s3cret-token"
 FAST = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=128 * 1024, output_bytes=64 * 1024)
@@ -25,6 +27,52 @@ C_SUM = (
 BATCH_GET = "GET /submissions/batch"
 BATCH_POST = "POST /submissions/batch"
 FINAL = {v.value for v in Verdict if v.is_final}
+
+
+class FakeJudge0Mixin:
+    """A test class's fake Judge0, started once and reset before each test, and ``backend()``:
+    a ``Judge0Backend`` to it (closed after the test) with the class's ``backend_defaults``."""
+
+    fake: FakeJudge0
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake = FakeJudge0(auth_token=TOKEN).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.close()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        clear_language_cache()
+        self.fake.reset_script()
+        self.fake.start()
+        self._backends: list[Judge0Backend] = []
+
+    def tearDown(self):
+        for backend in self._backends:
+            backend.close()
+        super().tearDown()
+
+    def backend_defaults(self) -> dict:
+        """Options every backend of the class gets unless the test gives its own."""
+        return {}
+
+    def backend(self, url: str | None = None, **options) -> Judge0Backend:
+        """A backend to ``url`` (the fake's by default), with a fresh circuit breaker that a
+        test's faults will not open by accident (``circuit=None``: none)."""
+        url = url or self.fake.url
+        options = {"auth_token": TOKEN, "max_wait_s": 20.0, **self.backend_defaults(), **options}
+        if "circuit" not in options:
+            options["circuit"] = CircuitBreaker(url, failure_threshold=50, cooldown_s=0.4)
+        if options["circuit"]:
+            options["circuit"].reset()
+        backend = Judge0Backend(url, **options)
+        self._backends.append(backend)
+        return backend
 
 
 #: Ten cases under these limits fit one harness submission (worst case within Judge0's maxima).

@@ -56,6 +56,7 @@ from courses.tests.judge0_support import (
     QUICK_JUDGE0,
     SOLVE,
     TOKEN,
+    FakeJudge0Mixin,
     MemoryCheckpoint,
     add_requests,
     graded_problem,
@@ -66,45 +67,11 @@ from courses.tests.judge0_support import (
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
 
-class BackendFaultsTestCase(SimpleTestCase):
+class BackendFaultsTestCase(FakeJudge0Mixin, SimpleTestCase):
     """The backend alone: what it creates, how long it waits, what it refuses."""
 
-    fake: FakeJudge0
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = FakeJudge0(auth_token=TOKEN).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.close()
-        super().tearDownClass()
-
-    def setUp(self):
-        clear_language_cache()
-        self.fake.reset_script()
-        self.fake.start()
-        self._backends: list[Judge0Backend] = []
-
-    def tearDown(self):
-        for backend in self._backends:
-            backend.close()
-
-    def backend(self, url: str | None = None, **options) -> Judge0Backend:
-        url = url or self.fake.url
-        options.setdefault("auth_token", TOKEN)
-        options.setdefault("connect_timeout_s", 1.0)
-        options.setdefault("read_timeout_s", 2.0)
-        options.setdefault("max_retry_time_s", 3.0)
-        options.setdefault("max_wait_s", 20.0)
-        if "circuit" not in options:
-            options["circuit"] = CircuitBreaker(url, failure_threshold=50, cooldown_s=0.4)
-        if options["circuit"]:
-            options["circuit"].reset()
-        backend = Judge0Backend(url, **options)
-        self._backends.append(backend)
-        return backend
+    def backend_defaults(self) -> dict:
+        return {"connect_timeout_s": 1.0, "read_timeout_s": 2.0, "max_retry_time_s": 3.0}
 
     # Duplicates -----------------------------------------------------------------------------------
 

@@ -43,9 +43,9 @@ from courses.judging.types import Limits, Outcome, RunRequest, Verdict
 from courses.judging.verdicts import api_status_for
 from courses.tests.fakes.judge0 import FakeJudge0, Fault
 from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
+from courses.tests.judge0_support import TOKEN, FakeJudge0Mixin
 from courses.tests.toolchains import requires_language
 
-TOKEN = "s3cret-token"
 FAST = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=128 * 1024, output_bytes=64 * 1024)
 RETRY = RetryPolicy(attempts=3, budget_s=3.0, initial_s=0.05, max_s=0.2, jitter_s=0.05)
 TIMEOUTS = Timeouts(connect_s=1.0, request_s=2.0)
@@ -83,45 +83,11 @@ def judge(backend, problem: demo.DemoProblem, code: str):
     return aggregate(cases), cases
 
 
-class ExternalIntegrationTestCase(SimpleTestCase):
+class ExternalIntegrationTestCase(FakeJudge0Mixin, SimpleTestCase):
     """Every step of Task 2.1 (docs/test-plan.md maps steps to methods)."""
 
-    fake: FakeJudge0
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = FakeJudge0(auth_token=TOKEN).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.close()
-        super().tearDownClass()
-
-    def setUp(self):
-        clear_language_cache()
-        self.fake.reset_script()
-        self.fake.start()
-        self._backends: list[Judge0Backend] = []
-
-    def tearDown(self):
-        for backend in self._backends:
-            backend.close()
-
-    def backend(self, url: str | None = None, **options) -> Judge0Backend:
-        url = url or self.fake.url
-        options.setdefault("auth_token", TOKEN)
-        options.setdefault("retry", RETRY)
-        options.setdefault("timeouts", TIMEOUTS)
-        options.setdefault("max_wait_s", 20.0)
-        if "circuit" not in options:
-            options["circuit"] = CircuitBreaker(url, failure_threshold=50, cooldown_s=0.4)
-        circuit = options["circuit"]
-        if circuit:
-            circuit.reset()
-        backend = Judge0Backend(url, **options)
-        self._backends.append(backend)
-        return backend
+    def backend_defaults(self) -> dict:
+        return {"retry": RETRY, "timeouts": TIMEOUTS}
 
     def add_case(self, backend, stdin: bytes = b"[1, 2]"):
         (request,) = function_requests(ADD, "add", [stdin.decode()])
