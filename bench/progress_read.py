@@ -30,8 +30,6 @@ import argparse
 import os
 import sys
 import uuid
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,86 +40,16 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from courses import selectors  # noqa: E402
-from courses.models import (  # noqa: E402
-    Chapter,
-    Course,
-    Enrollment,
-    Exam,
-    Problem,
-    ProblemProgress,
-    Submission,
-)
+from courses.tests.factories import course_with_progress  # noqa: E402
 
 #: Queries of the session and of authenticating the request: not the selectors' (the target).
 NOT_COUNTED = ('"django_session"', '"auth_user"', '"authtoken_token"')
-CHAPTERS = 10
-
-
-def build(size: int, tag: str):
-    """A course of ``size`` practice problems, an exam, and a student with some progress."""
-    User = get_user_model()
-    student = User.objects.create_user(f"reader-{tag}", password="reader")
-    course = Course.objects.create(
-        slug=f"reads-{tag}", title=f"Reads {tag}", is_published=True, late_policy="penalty"
-    )
-    chapters = Chapter.objects.bulk_create(
-        [Chapter(course=course, title=f"Chapter {i}", order=i) for i in range(CHAPTERS)]
-    )
-    problems = Problem.objects.bulk_create(
-        [
-            Problem(
-                chapter=chapters[i % CHAPTERS],
-                title=f"Problem {i}",
-                order=i,
-                is_visible=True,
-                io_mode="stdio",
-                allowed_languages=["python"],
-            )
-            for i in range(size)
-        ]
-    )
-    Enrollment.objects.create(user=student, course=course)
-    now = timezone.now()
-    ProblemProgress.objects.bulk_create(
-        [
-            ProblemProgress(
-                user=student,
-                problem=p,
-                status="solved" if i % 6 == 0 else "attempted",
-                attempts=1,
-                best_score=Decimal(1 if i % 6 == 0 else 0),
-                first_solved_at=now if i % 6 == 0 else None,
-                last_submitted_at=now,
-            )
-            for i, p in enumerate(problems)
-            if i % 3 == 0
-        ]
-    )
-    Submission.objects.create(
-        user=student,
-        problem=problems[0],
-        language="python",
-        code="pass",
-        status="accepted",
-        score=Decimal(1),
-        late_days=2,
-    )
-    Exam.objects.create(
-        course=course,
-        title="Midterm",
-        opens_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=1),
-        duration_minutes=60,
-    )
-    return course, student
 
 
 def course_page(user, course_id: int) -> None:
@@ -193,7 +121,7 @@ def main() -> int:
     rows = []
     try:
         for size in args.sizes:
-            course, student = build(size, f"s{size}")
+            course, student = course_with_progress(size)
             client = Client()
             client.force_login(student)
             reads = [

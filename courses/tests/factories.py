@@ -153,3 +153,49 @@ class ExamAttemptFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     started_at = factory.LazyFunction(timezone.now)
     deadline = factory.LazyAttribute(lambda a: a.started_at + timedelta(minutes=60))
+
+
+def course_with_progress(size: int) -> tuple[models.Course, object]:
+    """A published course of ``size`` practice problems in 10 chapters, an exam, and a student
+    who attempted a third of them, solved a sixth and made one late submission: what the course
+    page and progress reads are measured on (``test_read_queries.py``, ``bench/progress_read.py``).
+    """
+    student = UserFactory()
+    course = CourseFactory(late_policy="penalty", late_penalty_percent_per_day=10)
+    chapters = models.Chapter.objects.bulk_create(
+        [models.Chapter(course=course, title=f"Chapter {i}", order=i) for i in range(10)]
+    )
+    problems = models.Problem.objects.bulk_create(
+        [
+            models.Problem(chapter=chapters[i % 10], title=f"P{i}", order=i, is_visible=True)
+            for i in range(size)
+        ]
+    )
+    models.Enrollment.objects.create(user=student, course=course)
+    now = timezone.now()
+    models.ProblemProgress.objects.bulk_create(
+        [
+            models.ProblemProgress(
+                user=student,
+                problem=p,
+                status="solved" if i % 6 == 0 else "attempted",
+                attempts=1,
+                best_score=Decimal(1 if i % 6 == 0 else 0),
+                first_solved_at=now if i % 6 == 0 else None,
+                last_submitted_at=now,
+            )
+            for i, p in enumerate(problems)
+            if i % 3 == 0
+        ]
+    )
+    models.Submission.objects.create(
+        user=student, problem=problems[0], code="x", status="accepted", score=1, late_days=2
+    )
+    models.Exam.objects.create(
+        course=course,
+        title="Midterm",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=1),
+        duration_minutes=60,
+    )
+    return course, student

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from decimal import Decimal
 
 from django.core.cache import caches
 from django.db import connection
@@ -23,12 +22,8 @@ from rest_framework.test import APIClient
 
 from courses import selectors
 from courses.models import (
-    Chapter,
-    Course,
     Enrollment,
     Exam,
-    Problem,
-    ProblemProgress,
     Submission,
     SubmissionTestResult,
 )
@@ -38,49 +33,6 @@ from courses.tests.signals.support import FreshCacheMixin
 
 #: Queries of the session and of authenticating the request: not the selectors'.
 NOT_COUNTED = ('"django_session"', '"auth_user"', '"authtoken_token"')
-
-
-def build(size: int) -> tuple[Course, object]:
-    """A course of ``size`` practice problems in 10 chapters, an exam, and a student who
-    attempted a third of them, solved a sixth, and made one late submission."""
-    student = factories.UserFactory()
-    course = factories.CourseFactory(late_policy="penalty", late_penalty_percent_per_day=10)
-    chapters = Chapter.objects.bulk_create(
-        [Chapter(course=course, title=f"Chapter {i}", order=i) for i in range(10)]
-    )
-    problems = Problem.objects.bulk_create(
-        [
-            Problem(chapter=chapters[i % 10], title=f"P{i}", order=i, is_visible=True)
-            for i in range(size)
-        ]
-    )
-    Enrollment.objects.create(user=student, course=course)
-    now = timezone.now()
-    ProblemProgress.objects.bulk_create(
-        [
-            ProblemProgress(
-                user=student,
-                problem=p,
-                status="solved" if i % 6 == 0 else "attempted",
-                attempts=1,
-                best_score=Decimal(1 if i % 6 == 0 else 0),
-                first_solved_at=now if i % 6 == 0 else None,
-            )
-            for i, p in enumerate(problems)
-            if i % 3 == 0
-        ]
-    )
-    Submission.objects.create(
-        user=student, problem=problems[0], code="x", status="accepted", score=1, late_days=2
-    )
-    Exam.objects.create(
-        course=course,
-        title="Midterm",
-        opens_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=1),
-        duration_minutes=60,
-    )
-    return course, student
 
 
 def new_cache_namespace() -> None:
@@ -103,7 +55,7 @@ class ReadQueriesTestCase(FreshCacheMixin, TestCase):
 
     def test_cold_and_warm_queries_at_10_and_1000_problems(self):
         for size in (10, 1000):
-            course, student = build(size)
+            course, student = factories.course_with_progress(size)
             client = APIClient()
             client.force_login(student)
 
