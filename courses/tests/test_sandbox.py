@@ -7,6 +7,7 @@ One process per case (the reference path). The one-process harness is checked ag
 from __future__ import annotations
 
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -403,6 +404,25 @@ class BusyWorkerTestCase(SandboxTestMixin, SimpleTestCase):
                     for fd in opened:
                         os.close(fd)
                 self.assertEqual((result.outcome, result.stdout), (Outcome.OK, b"ok\n"))
+
+    def test_runs_work_when_the_worker_holds_more_than_1024_descriptors(self):
+        """``select`` refuses descriptors above 1023 ("filedescriptor out of range"): a worker
+        holding many connections must still read its runs' replies."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 1200:
+            self.skipTest(f"the descriptor limit here is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+        opened = []
+        try:
+            while (fd := os.open(os.devnull, os.O_RDONLY)) < 1100:
+                opened.append(fd)
+            opened.append(fd)
+            result = self.run_one("python", "print('ok')\n")
+        finally:
+            for fd in opened:
+                os.close(fd)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        self.assertEqual((result.outcome, result.stdout), (Outcome.OK, b"ok\n"))
 
 
 def isolation_without(**lacking) -> isolation.Isolation:

@@ -165,14 +165,20 @@ class ServiceClient:
 
 
 def _read_reply(sock: socket.socket, timeout_s: float) -> bytes:
+    """Everything the service sends on ``sock`` until it closes it.
+
+    ``poll``, not ``select``: a worker that holds many descriptors (database connections,
+    files) gets socket numbers above 1023, which ``select`` refuses.
+    """
     chunks = []
     deadline = time.monotonic() + timeout_s
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ServiceFailed("the sandbox service did not answer in time")
-        ready, _, _ = select.select([sock], [], [], min(remaining, 5.0))
-        if not ready:
+        if not poller.poll(min(remaining, 5.0) * 1000):
             continue
         data = sock.recv(1 << 20)
         if not data:
