@@ -376,10 +376,16 @@ class SandboxServiceTestCase(SandboxTestMixin, SimpleTestCase):
             deadline = time.monotonic() + 10  # its supervisors tear their sandboxes down
             while leftovers(self.backend) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            self.assertEqual(leftovers(self.backend), [])
+            # The next run starts a new service, whose start-up sweep removes whatever a
+            # supervisor could not (issue 11: "or at the next run"). About one run in ten here a
+            # sandbox of the crashed service is still there after the 10 s: left to that sweep.
             result = self.run_one("python", "print('again')\n", backend=backend)
             self.assertEqual(result.stdout, b"again\n")
             self.assertNotEqual(backend.client.service_pid, crashed)
+            deadline = time.monotonic() + 10  # the sweep runs beside the run
+            while leftovers(self.backend) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(leftovers(self.backend), [])
         finally:
             backend.close(wait=True)
 
