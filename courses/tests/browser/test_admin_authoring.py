@@ -39,6 +39,22 @@ def cases_zip() -> bytes:
 
 
 @requires_sandbox
+def admin_instructor(course):
+    """``teacher`` / ``password``: staff with the courses app's permissions, the course's
+    instructor."""
+    instructor = factories.UserFactory(username="teacher", is_staff=True)
+    instructor.user_permissions.add(*Permission.objects.filter(content_type__app_label="courses"))
+    factories.EnrollmentFactory(user=instructor, course=course, role=Enrollment.Role.INSTRUCTOR)
+    return instructor
+
+
+def log_in_to_admin(test) -> None:
+    test.open("/admin/login/?next=/admin/")
+    test.page.get_by_label("Username").fill("teacher")
+    test.page.get_by_label("Password").fill("password")
+    test.page.get_by_role("button", name="Log in").click()
+
+
 class AdminAuthoringBrowserTestCase(FreshCacheMixin, BrowserTestCase):
     def setUp(self):
         super().setUp()
@@ -52,20 +68,11 @@ class AdminAuthoringBrowserTestCase(FreshCacheMixin, BrowserTestCase):
             entry_point="add",
         )
         factories.ReferenceSolutionFactory(problem=self.problem, language="python", code=ADD)
-        self.instructor = factories.UserFactory(username="teacher", is_staff=True)
-        self.instructor.user_permissions.add(
-            *Permission.objects.filter(content_type__app_label="courses")
-        )
-        factories.EnrollmentFactory(
-            user=self.instructor, course=self.course, role=Enrollment.Role.INSTRUCTOR
-        )
+        self.instructor = admin_instructor(self.course)
 
     def test_an_instructor_edits_uploads_validates_and_previews(self):
         page = self.page
-        self.open("/admin/login/?next=/admin/")
-        page.get_by_label("Username").fill("teacher")
-        page.get_by_label("Password").fill("password")
-        page.get_by_role("button", name="Log in").click()
+        log_in_to_admin(self)
         page.get_by_role("link", name="Problems").click()
         # Django's own pages ask for /favicon.ico, which is not there; the pages added here
         # do not (they are checked below).
@@ -181,20 +188,11 @@ class AdminTestsAsCodeBrowserTestCase(FreshCacheMixin, BrowserTestCase):
             allowed_languages=["python"],
             entry_point="",
         )
-        self.instructor = factories.UserFactory(username="teacher", is_staff=True)
-        self.instructor.user_permissions.add(
-            *Permission.objects.filter(content_type__app_label="courses")
-        )
-        factories.EnrollmentFactory(
-            user=self.instructor, course=self.course, role=Enrollment.Role.INSTRUCTOR
-        )
+        self.instructor = admin_instructor(self.course)
 
     def test_tests_as_code_are_written_split_and_shown(self):
         page = self.page
-        self.open("/admin/login/?next=/admin/")
-        page.get_by_label("Username").fill("teacher")
-        page.get_by_label("Password").fill("password")
-        page.get_by_role("button", name="Log in").click()
+        log_in_to_admin(self)
         self.open(f"/admin/courses/problem/{self.problem.pk}/change/")
         self.console_errors.clear()
         page.get_by_text("Tests written as code (io mode: tests)").click()
