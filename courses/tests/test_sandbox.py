@@ -245,8 +245,45 @@ def wait_until_running_as(pid: int, uid: int, timeout_s: float = 5.0) -> None:
     raise AssertionError(f"process {pid} never ran as uid {uid}")
 
 
+def wait_for_start_up_sweep(backend: LocalSandboxBackend, timeout_s: float = 10.0) -> None:
+    """Until the backend's sandbox service has finished the sweep it makes when it starts.
+
+    That sweep runs in a child of the service, beside whatever the test does next. The service
+    forks it before it reads its first request, so once a ping is answered the sweep has
+    started; with no pre-started sandboxes and no runs, it is then the service's only child.
+    """
+    backend.client.ping()
+    pid = backend.client.service_pid
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            if not children.read().split():
+                return
+        time.sleep(0.01)
+    raise AssertionError("the sandbox service's start-up sweep did not end")
+
+
 class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
-    """What a killed worker left behind is removed at start-up; a live run's things are not."""
+    """What a killed worker left behind is removed at start-up; a live run's things are not.
+
+    The tests' "dead runs" use a uid range of their own, outside the default one: in the
+    default range a live run of a parallel test worker can lease the very uid a test plants
+    leftovers under (the allocator starts at a random uid), and a sweep rightly leaves a live
+    run's uid alone (CI once saw the box survive that way).
+    """
+
+    UID_FIRST = uids.UID_FIRST + uids.UID_COUNT + 200
+    UID_COUNT = 8
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.backend.close(wait=True)
+        # No pre-started sandboxes: they would lease uids of this small range.
+        cls.backend = LocalSandboxBackend(
+            uid_first=cls.UID_FIRST, uid_count=cls.UID_COUNT, pool_size=0
+        )
+        wait_for_start_up_sweep(cls.backend)
 
     def leave_behind(self, uid: int) -> tuple[subprocess.Popen, str, str]:
         """A dead run's remains: a process running as ``uid``, its cgroup and its box.
@@ -284,7 +321,9 @@ class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
     def test_the_sandbox_service_sweeps_by_itself_every_interval(self):
         """A dead run's leftovers go within the service's sweep interval, with no call."""
         uid = self.backend.uid_first + self.backend.uid_count - 3
-        backend = LocalSandboxBackend(sweep_interval_s=0.5, pool_size=0)
+        backend = LocalSandboxBackend(
+            sweep_interval_s=0.5, pool_size=0, uid_first=self.UID_FIRST, uid_count=self.UID_COUNT
+        )
         orphan, name, box_path = self.leave_behind(uid)
         try:
             deadline = time.monotonic() + 10
@@ -302,7 +341,10 @@ class StartupSweepTestCase(SandboxTestMixin, SimpleTestCase):
 
         uid = self.backend.uid_first + self.backend.uid_count - 4
         orphan, name, box_path = self.leave_behind(uid)
-        removed = sweep_sandbox.apply(throw=True).get()
+        with self.settings(
+            COURSES_SANDBOX_UID_FIRST=self.UID_FIRST, COURSES_SANDBOX_UID_COUNT=self.UID_COUNT
+        ):
+            removed = sweep_sandbox.apply(throw=True).get()
         self.assertIsNotNone(orphan.wait(timeout=5))
         self.assertGreaterEqual(removed["processes"], 1)
         self.assertNotIn(name, self.backend.isolation.layout.names())
