@@ -514,6 +514,14 @@ class _WaitTracker:
 
 
 def _kill_case(children):
+    if os.getpid() == 1:
+        # As the init of the sandbox's pid namespace, kill(-1) reaches every other process in it,
+        # zombies included: "no such process" proves the case's processes are all dead and reaped
+        # (the common end of a case), without listing /proc.
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return
     for _ in range(1000):
         pids = _case_pids(children)
         if os.getpid() == 1:
