@@ -12,8 +12,8 @@ submissions cost the progress summary a query). Counted with ``CaptureQueriesCon
 **cold** (an empty cache) and then **warm** (the same read again), for:
 
 - ``course page``: what the course page (``GET /courses/<id>/``, ``courses.web.views.courses``)
-  asks of the selectors for a member: ``course_detail``, ``is_course_member``,
-  ``course_progress``, ``course_exam_list``;
+  asks of the selectors for a member: ``member_exam_list`` (which also loads the roles),
+  ``course_detail``, ``course_progress``;
 - ``course API`` and ``progress API``: the selectors behind ``GET /api/v1/courses/<id>/`` and
   ``GET /api/v1/courses/<id>/progress/``;
 - ``progress summary``: ``course_progress_summary`` (the cached summary of one course);
@@ -54,10 +54,9 @@ NOT_COUNTED = ('"django_session"', '"auth_user"', '"authtoken_token"')
 
 def course_page(user, course_id: int) -> None:
     """What ``courses.web.views.courses.course`` asks of the selectors for a member."""
+    selectors.member_exam_list(user=user, course_id=course_id)
     detail = selectors.course_detail(user=user, course_id=course_id)
-    selectors.is_course_member(user, detail.course.pk)
     selectors.course_progress(user_id=user.pk, course=detail.course)
-    selectors.course_exam_list(course_id=detail.course.pk)
 
 
 def course_api(user, course_id: int) -> None:

@@ -123,6 +123,7 @@ from courses.selectors.outline import (
     cached_outline,
     course_exam_list,
     member_course,
+    member_exam_list,
     member_standings,
     visible_outline,
 )
@@ -223,6 +224,7 @@ __all__ = [
     "member_course",
     "member_courses_progress",
     "member_enrollments",
+    "member_exam_list",
     "member_standings",
     "own_enrollment",
     "practice",

@@ -31,8 +31,8 @@ class _Roster:
 
 
 @dataclass(frozen=True)
-class _UserRoles:
-    """What is cached for a user: ``(course_id, role)`` of each active enrollment."""
+class UserRoles:
+    """What is cached for a user: ``(course_id, role)`` of each active enrollment, by course."""
 
     roles: tuple[tuple[int, str], ...]
 
@@ -61,15 +61,15 @@ def course_roster(*, course_id: int) -> tuple[RosterEntry, ...]:
 def user_course_roles(*, user_id: int) -> dict[int, str]:
     """``{course_id: role}`` of the user's active enrollments (cached, cleared on change)."""
 
-    def compute() -> _UserRoles:
+    def compute() -> UserRoles:
         active = Enrollment.objects.filter(user_id=user_id, status=Enrollment.Status.ACTIVE)
-        return _UserRoles(tuple(active.order_by("course_id").values_list("course_id", "role")))
+        return UserRoles(tuple(active.order_by("course_id").values_list("course_id", "role")))
 
     return dict(
         cache.read_versioned(
             cache.user_courses_version_key(user_id),
             lambda version: cache.user_courses_key(user_id, version),
-            _UserRoles,
+            UserRoles,
             compute,
         ).roles
     )

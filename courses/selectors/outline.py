@@ -16,7 +16,8 @@ the course's size; here each is one cache entry, built by one query on a miss
   their progress in the course changes: every judging saves the row) and checked against the
   content version (the late policy, the points), exactly as ``course_progress_summary`` is.
 - the course's **exams** as the page lists them, under ``cache.course_exams_version_key``
-  (bumped by any save or deletion of one of its exams).
+  (bumped by any save or deletion of one of its exams). When a member's roles are not cached
+  either, one query loads both (``member_exam_list``).
 
 Entries hold plain tuples, never model instances (DESIGN.md, "Cache"); each read builds fresh
 instances from them with ``Model.from_db`` (fields outside the outline are deferred: reading one
@@ -32,8 +33,9 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import FilteredRelation, Max, Q
 
 from courses import cache
-from courses.models import Chapter, Course, Exam, Problem
+from courses.models import Chapter, Course, Enrollment, Exam, Problem
 from courses.selectors.access import is_course_member, require_member
+from courses.selectors.enrollments import UserRoles
 from courses.selectors.standings import NO_STANDING, ProblemStanding, standing_from
 from courses.services.errors import NotFound
 from courses.services.progress import COUNTED_VERDICTS
@@ -275,3 +277,61 @@ def course_exam_list(*, course_id: int) -> list[Exam]:
         load,
     )
     return [Exam.from_db(DEFAULT_DB_ALIAS, EXAM_FIELDS, values) for values in cached.exams]
+
+
+def member_exam_list(*, user, course_id: int) -> list[Exam] | None:
+    """``course_exam_list`` for a member of the course, ``None`` for anyone else.
+
+    No other access check: the caller checks that the course is visible. The course page needs
+    the user's roles (``user_course_roles``) and, for a member, the course's exams; when neither
+    is cached, one query loads both (the user's active enrollments, with this course's exams
+    LEFT JOINed to its enrollment), so that a cold page costs three queries, not four. Each
+    entry is stored under the version read before the query, as ``cache.read_versioned`` does:
+    a change committed meanwhile bumps the version and is never hidden. A non-member's read
+    stores no exam list (the join could not see the course's exams).
+    """
+    if not user.is_authenticated:
+        return None
+    roles_version = cache.current_version(cache.user_courses_version_key(user.pk))
+    exams_version = cache.current_version(cache.course_exams_version_key(course_id))
+    cached = user.is_superuser or (  # a superuser is a member without an enrollment
+        roles_version is not None
+        and cache.safe_get(cache.user_courses_key(user.pk, roles_version), UserRoles) is not None
+    )
+    if not cached and exams_version is not None:
+        cached = (
+            cache.safe_get(cache.course_exams_key(course_id, exams_version), CachedExams)
+            is not None
+        )
+    if cached:
+        return course_exam_list(course_id=course_id) if is_course_member(user, course_id) else None
+    roles, exams = _load_roles_and_exams(user.pk, course_id)
+    if roles_version is not None:
+        cache.safe_set(cache.user_courses_key(user.pk, roles_version), roles, cache.entry_timeout())
+    if course_id not in dict(roles.roles):
+        return None
+    if exams_version is not None:
+        cache.safe_set(
+            cache.course_exams_key(course_id, exams_version), exams, cache.entry_timeout()
+        )
+    return [Exam.from_db(DEFAULT_DB_ALIAS, EXAM_FIELDS, values) for values in exams.exams]
+
+
+def _load_roles_and_exams(user_id: int, course_id: int) -> tuple[UserRoles, CachedExams]:
+    """One query: the user's active enrollments by course, and the exams of ``course_id`` by
+    opening time (empty unless the user is enrolled in it)."""
+    rows = (
+        Enrollment.objects.filter(user_id=user_id, status=Enrollment.Status.ACTIVE)
+        .annotate(
+            here=FilteredRelation("course__exams", condition=Q(course__exams__course_id=course_id))
+        )
+        .order_by("course_id", "here__opens_at", "here__id")
+        .values_list("course_id", "role", *(f"here__{name}" for name in EXAM_FIELDS))
+    )
+    roles, exams = {}, []
+    exam_id = EXAM_FIELDS.index("id")
+    for course, role, *exam in rows:
+        roles.setdefault(course, role)
+        if exam[exam_id] is not None:  # the LEFT JOIN found an exam
+            exams.append(tuple(exam))
+    return UserRoles(tuple(roles.items())), CachedExams(tuple(exams))

@@ -41,8 +41,7 @@ def new_cache_namespace() -> None:
 
 
 class ReadQueriesTestCase(FreshCacheMixin, TestCase):
-    """Cold at most 3 for each read (the page, which lists the exams too, 4), warm 0, the same
-    at 10 and at 1,000 problems."""
+    """Cold at most 3 for each read, warm 0, the same at 10 and at 1,000 problems."""
 
     def counted(self, read) -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -76,8 +75,8 @@ class ReadQueriesTestCase(FreshCacheMixin, TestCase):
                 "course API": (3, 0),
                 # the same, the outline's course row serving the membership check
                 "progress API": (3, 0),
-                # the same, and the course's exams
-                "course page": (4, 0),
+                # the same, the course's exams loaded with the roles
+                "course page": (3, 0),
                 # progress with the standings' late scores
                 "progress summary": (2, 0),
             }
@@ -205,3 +204,57 @@ class CachedReadsFollowChangesTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertContains(self.client.get(page), "Final exam")
         exam.delete()
         self.assertNotContains(self.client.get(page), "Final exam")
+
+    def exam(self, course, title: str) -> Exam:
+        now = timezone.now()
+        return Exam.objects.create(
+            course=course,
+            title=title,
+            opens_at=now,
+            closes_at=now + timedelta(days=1),
+            duration_minutes=30,
+        )
+
+    def test_the_roles_and_exams_loaded_together_are_what_each_read_loads_alone(self):
+        """``member_exam_list`` on a cold cache fills the roles and the exam list in one query:
+        the entries must equal what ``user_course_roles`` and ``course_exam_list`` load."""
+        other = factories.CourseFactory()
+        Enrollment.objects.create(user=self.student, course=other, role="assistant")
+        self.exam(other, "Other course's exam")
+        later = self.exam(self.course, "Later")
+        later.opens_at += timedelta(hours=1)
+        later.save()
+        first = self.exam(self.course, "First")
+        new_cache_namespace()
+        with CaptureQueriesContext(connection) as queries:
+            exams = selectors.member_exam_list(user=self.student, course_id=self.course.pk)
+        self.assertEqual(len(queries.captured_queries), 1)
+        self.assertEqual([e.pk for e in exams], [first.pk, later.pk])
+        with CaptureQueriesContext(connection) as queries:  # both served from the cache now
+            roles = selectors.user_course_roles(user_id=self.student.pk)
+            cached = selectors.course_exam_list(course_id=self.course.pk)
+        self.assertEqual(len(queries.captured_queries), 0)
+        self.assertEqual(roles, {self.course.pk: "student", other.pk: "assistant"})
+        self.assertEqual([e.pk for e in cached], [first.pk, later.pk])
+        self.assertEqual(cached[0].title, "First")
+
+    def test_a_non_members_cold_read_caches_no_exam_list(self):
+        """For a non-member the join sees none of the course's exams: that empty list must never
+        be served to a member afterwards."""
+        self.exam(self.course, "Final exam")
+        outsider = factories.UserFactory()
+        new_cache_namespace()
+        self.assertIsNone(selectors.member_exam_list(user=outsider, course_id=self.course.pk))
+        outsider_page = APIClient()
+        outsider_page.force_login(outsider)
+        self.assertNotContains(outsider_page.get(f"/courses/{self.course.pk}/"), "Final exam")
+        self.assertContains(self.client.get(f"/courses/{self.course.pk}/"), "Final exam")
+
+    def test_an_enrollment_after_a_cold_read_makes_a_member_with_the_exams(self):
+        self.exam(self.course, "Final exam")
+        newcomer = factories.UserFactory()
+        new_cache_namespace()
+        self.assertIsNone(selectors.member_exam_list(user=newcomer, course_id=self.course.pk))
+        Enrollment.objects.create(user=newcomer, course=self.course)
+        exams = selectors.member_exam_list(user=newcomer, course_id=self.course.pk)
+        self.assertEqual([e.title for e in exams], ["Final exam"])

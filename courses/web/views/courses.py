@@ -31,15 +31,17 @@ def course(request, course_id: int):
     Visible to anyone for a published course (the outline, without states); members see their
     state per problem and the exams; the course's staff see drafts too.
     """
+    # Before the outline: on a cold cache it loads the roles the outline's checks read too.
+    member_exams = selectors.member_exam_list(user=request.user, course_id=course_id)
     detail = selectors.course_detail(user=request.user, course_id=course_id)
-    is_member = selectors.is_course_member(request.user, detail.course.pk)
+    is_member = member_exams is not None
     progress = exams = None
     if is_member:
         progress = selectors.course_progress(user_id=request.user.pk, course=detail.course)
         now = timezone.now()
         exams = [
             (exam, exam_state(opens_at=exam.opens_at, closes_at=exam.closes_at, now=now))
-            for exam in selectors.course_exam_list(course_id=detail.course.pk)
+            for exam in member_exams
         ]
     chapter_totals = {row.chapter.pk: row.totals for row in progress.chapters} if progress else {}
     return render(
