@@ -386,7 +386,7 @@ class ErrorRecoveryTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual([type(self.raw(key)).__name__ for key in self.version_keys()], ["int"] * 3)
         self.assertEqual(
             [type(self.raw(key)).__name__ for key in self.entry_keys()],
-            ["ProgressEntry", "ProgressSummary", "_Roster", "_UserRoles"],
+            ["ProgressEntry", "ProgressSummary", "_Roster", "UserRoles"],
         )
         with self.assertNumQueries(0):
             self.assertEqual(self.read_all(), expected)
