@@ -83,14 +83,24 @@ class BrowserTestCase(StaticLiveServerTestCase):
         self.context.set_default_timeout(TIMEOUT_MS)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
-        self.page.on(
-            "console",
-            lambda message: (
-                self.console_errors.append(message.text) if message.type == "error" else None
-            ),
-        )
+        self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         self.addCleanup(self.context.close)
+
+    def _on_console(self, message) -> None:
+        """Collect the page's errors. A page that answers a refused form with its 4xx status (as
+        the API would) makes Chromium log "Failed to load resource" for the document itself: that
+        is the status doing its job, not a script error, so only that one is left out."""
+        if message.type != "error":
+            return
+        refused_document = (
+            message.text.startswith(
+                "Failed to load resource: the server responded with a status of 4"
+            )
+            and message.location.get("url") == self.page.url
+        )
+        if not refused_document:
+            self.console_errors.append(message.text)
 
     def url(self, path: str) -> str:
         return f"{self.live_server_url}{path}"

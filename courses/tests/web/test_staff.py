@@ -202,6 +202,7 @@ class DashboardTestCase(StaffPageTestMixin, TestCase):
 
     def test_bad_filter_values_are_shown_next_to_their_fields(self):
         response = self.as_role("instructor").get(self.url, {"role": "boss", "status": "gone"})
+        self.assertEqual(response.status_code, 400)  # as the API answers them
         html = self.html(response)
         self.assertIn('id="id_role_error"', html)
         self.assertIn('id="id_status_error"', html)
@@ -243,7 +244,7 @@ class DashboardTestCase(StaffPageTestMixin, TestCase):
         for data in ({"role": "student"}, {"status": "removed"}):
             with self.subTest(data=data):
                 response = self.as_role("instructor").post(change, data)
-                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.status_code, 409)  # the API's status
                 html = self.html(response)
                 self.assertIn(
                     "A course needs at least one active instructor: make someone else "
@@ -263,8 +264,7 @@ class DashboardTestCase(StaffPageTestMixin, TestCase):
         ):
             with self.subTest(data=data):
                 response = self.as_role("instructor").post(change, data)
-                self.assertEqual(response.status_code, 200)
-                self.assertContains(response, text)
+                self.assertContains(response, text, status_code=400)
         enrollment = Enrollment.objects.get(pk=self.w.enrollment.pk)
         self.assertEqual((enrollment.role, enrollment.status), ("student", "active"))
 
@@ -325,9 +325,9 @@ class ExamAttemptsTestCase(StaffPageTestMixin, TestCase):
 
     def test_bad_minutes_are_refused_in_the_apis_words_next_to_the_field(self):
         for minutes, text, status in (
-            ("0", "Give a whole number of minutes from 1 to 10080.", 200),
-            ("99999", "Give a whole number of minutes from 1 to 10080.", 200),
-            ("soon", "Enter a whole number.", 200),
+            ("0", "Give a whole number of minutes from 1 to 10080.", 400),
+            ("99999", "Give a whole number of minutes from 1 to 10080.", 400),
+            ("soon", "Enter a whole number.", 400),
         ):
             with self.subTest(minutes=minutes):
                 response = self.as_role("instructor").post(self.extra, {"minutes": minutes})
@@ -340,13 +340,12 @@ class ExamAttemptsTestCase(StaffPageTestMixin, TestCase):
 
     def test_finished_attempts_are_reopened_not_extended_and_running_ones_the_reverse(self):
         response = self.as_role("instructor").post(self.reopen, {"minutes": "10"})
-        self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "give it extra time instead")
+        self.assertContains(response, "give it extra time instead", status_code=409)
         ExamAttempt.objects.filter(pk=self.attempt.pk).update(
             finished_at=timezone.now(), score=Decimal("3"), passed=False
         )
         response = self.as_role("instructor").post(self.extra, {"minutes": "10"})
-        self.assertContains(response, "reopen it instead")
+        self.assertContains(response, "reopen it instead", status_code=409)
         before = timezone.now()
         response = self.as_role("assistant").post(self.reopen, {"minutes": "10"}, follow=True)
         self.assertContains(response, "is open for 10 minute(s)")
@@ -505,7 +504,9 @@ class SubmissionsBrowserTestCase(StaffPageTestMixin, TestCase):
         ]
         for query, field, text in cases:
             with self.subTest(query=query):
-                html = self.html(self.client.get(self.url, query))
+                response = self.client.get(self.url, query)
+                self.assertEqual(response.status_code, 400)  # as the API answers them
+                html = self.html(response)
                 error = html.split(f'id="id_{field}_error"', 1)[1].split("</ul>", 1)[0]
                 self.assertIn(text, error)
                 self.assertIn('aria-invalid="true"', html)
@@ -699,7 +700,7 @@ class RejudgeTestCase(StaffPageTestMixin, TestCase):
     def test_the_whole_course_needs_the_confirmation(self):
         w = self.w
         response = self.client.post(self.url, {"target": "filtered"})
-        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.status_code, 400)
         html = self.html(response)
         error = html.split('id="id_all_error"', 1)[1].split("</ul>", 1)[0]
         self.assertIn("Tick this box to rejudge the whole course", error)
@@ -729,8 +730,7 @@ class RejudgeTestCase(StaffPageTestMixin, TestCase):
         ):
             with self.subTest(data=data):
                 response = self.client.post(self.url, data)
-                self.assertEqual(response.status_code, 200)
-                self.assertContains(response, "Nothing was rejudged")
+                self.assertContains(response, "Nothing was rejudged", status_code=400)
         response = self.client.post(
             self.url, {"target": "submission", "submission": self.foreign.pk}
         )
@@ -880,7 +880,7 @@ class ImportPageTestCase(StaffPageTestMixin, TestCase):
     def test_unknown_names_refuse_the_import_and_nothing_is_written(self):
         before = self.enrollments()
         response = self.upload(b"newcomer\nghost\nreturning\nnobody@example.com\n")
-        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.status_code, 400)
         html = self.html(response)
         self.assertIn("2 unknown user(s): nothing was imported.", html)
         self.assertIn("unknown: ghost, nobody@example.com", html)
@@ -903,16 +903,16 @@ class ImportPageTestCase(StaffPageTestMixin, TestCase):
         for content, message, text in cases:
             with self.subTest(content=content):
                 response = self.upload(content)
-                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.status_code, 400)
                 html = self.html(response)
                 self.assertIn(message, html.split('id="id_file"', 1)[0])  # on top of the form
                 error = html.split('id="id_file_error"', 1)[1].split("</ul>", 1)[0]
                 self.assertIn(text, error)
         with override_settings(COURSES_API_MAX_CSV_BYTES=10):
             response = self.upload(b"newcomer\nreturning\n")
-        self.assertContains(response, "The CSV file is larger than 10 bytes.")
+        self.assertContains(response, "The CSV file is larger than 10 bytes.", status_code=400)
         response = self.client.post(self.url, {"role": "student"})
-        self.assertContains(response, "This field is required.")
+        self.assertContains(response, "This field is required.", status_code=400)
         response = self.upload(b"newcomer\n", role="owner")
-        self.assertContains(response, "Select a valid choice.")
+        self.assertContains(response, "Select a valid choice.", status_code=400)
         self.assertEqual(self.enrollments(), before)

@@ -84,8 +84,9 @@ def course_dashboard(request, course_id: int):
     return _dashboard(request, course)
 
 
-def _dashboard(request, course, *, row_forms: dict | None = None):
-    """The dashboard; ``row_forms`` maps an enrollment id to its refused change form."""
+def _dashboard(request, course, *, row_forms: dict | None = None, status: int = 200):
+    """The dashboard; ``row_forms`` maps an enrollment id to its refused change form, answered
+    with the refusal's ``status``. Bad filter values are a 400, as in the API."""
     filters = RosterFilterForm(request.GET)
     page = None
     if filters.is_valid():
@@ -102,7 +103,9 @@ def _dashboard(request, course, *, row_forms: dict | None = None):
         "exams": selectors.staff_course_exams(course_id=course.pk),
         "roles": EnrollmentChangeForm.base_fields["role"].choices[1:],
     }
-    return render(request, "web/staff/dashboard.html", context)
+    if not filters.is_valid():
+        status = 400
+    return render(request, "web/staff/dashboard.html", context, status=status)
 
 
 @login_required
@@ -123,14 +126,16 @@ def enrollment_change(request, enrollment_id: int):
             changed = enrollment_update(enrollment=enrollment, **form.changes())
         except ServiceError as exc:
             apply_service_error(form, exc)
-            return _dashboard(request, course, row_forms={enrollment.pk: form})
+            return _dashboard(
+                request, course, row_forms={enrollment.pk: form}, status=exc.http_status
+            )
         name = changed.user.get_username()
         messages.success(
             request, f"{name} is now {changed.get_role_display()} ({changed.get_status_display()})."
         )
         dashboard = reverse("web:staff-course", args=[course.pk])
         return redirect(_with_query(dashboard, request.GET))
-    return _dashboard(request, course, row_forms={enrollment.pk: form})
+    return _dashboard(request, course, row_forms={enrollment.pk: form}, status=400)
 
 
 # --- Exam attempts: extra time and reopening -------------------------------------------------
@@ -143,9 +148,9 @@ def exam_attempts(request, exam_id: int):
     return _exam_attempts(request, exam)
 
 
-def _exam_attempts(request, exam, *, row_forms: dict | None = None):
+def _exam_attempts(request, exam, *, row_forms: dict | None = None, status: int = 200):
     """Every attempt at the exam, newest first; ``row_forms`` maps ``(attempt id, action)`` to
-    a refused form, shown again with its errors."""
+    a refused form, shown again with its errors and answered with the refusal's ``status``."""
     now = timezone.now()
     attempts = selectors.exam_attempts_for_staff(exam=exam, now=now)
     page = Paginator(attempts, ATTEMPTS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -174,12 +179,13 @@ def _exam_attempts(request, exam, *, row_forms: dict | None = None):
         "rows": rows,
         "max_minutes": MAX_GRANT_MINUTES,
     }
-    return render(request, "web/staff/exam_attempts.html", context)
+    return render(request, "web/staff/exam_attempts.html", context, status=status)
 
 
 def _attempt_action(request, attempt_id: int, action: str):
     attempt = selectors.attempt_for_staff(user=request.user, attempt_id=attempt_id)
     form = MinutesForm(request.POST)
+    status = 400
     if form.is_valid():
         minutes = form.cleaned_data["minutes"]
         try:
@@ -193,12 +199,13 @@ def _attempt_action(request, attempt_id: int, action: str):
                 )
         except ServiceError as exc:
             apply_service_error(form, exc)
+            status = exc.http_status
         else:
             messages.success(request, done)
             attempts = reverse("web:staff-exam-attempts", args=[attempt.exam_id])
             return redirect(_with_query(attempts, request.GET))
     exam = selectors.exam_for_staff(user=request.user, exam_id=attempt.exam_id)
-    return _exam_attempts(request, exam, row_forms={(attempt.pk, action): form})
+    return _exam_attempts(request, exam, row_forms={(attempt.pk, action): form}, status=status)
 
 
 @login_required
@@ -260,7 +267,8 @@ def submissions(request, course_id: int):
 
 def _submissions(request, course, filters, *, rejudge_form=None):
     """The browser: newest first, a page at a time, filtered when every filter is valid (a bad
-    one is shown next to its field and lists nothing, as the API answers 400)."""
+    one is shown next to its field and lists nothing, with a 400 as in the API; so is a refused
+    rejudge form)."""
     page = rows = None
     if filters.is_valid():
         found = selectors.course_submissions(course=course, **filters.filters())
@@ -284,7 +292,8 @@ def _submissions(request, course, filters, *, rejudge_form=None):
             for pk, title in problems
             if pk == str(problem_id)
         )
-    return render(request, "web/staff/submissions.html", context)
+    refused = not filters.is_valid() or rejudge_form is not None
+    return render(request, "web/staff/submissions.html", context, status=400 if refused else 200)
 
 
 @login_required
@@ -391,8 +400,10 @@ def enrollment_import(request, course_id: int):
         user=request.user, course_id=course_id, instructor_only=True
     )
     report = None
+    status = 200
     if request.method == "POST":
         form = EnrollmentImportForm(request.POST, request.FILES)
+        status = 400
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -405,8 +416,10 @@ def enrollment_import(request, course_id: int):
                 )
             except ServiceError as exc:
                 apply_service_error(form, exc)
+                status = exc.http_status
             else:
                 form = EnrollmentImportForm()
+                status = 200
     else:
         form = EnrollmentImportForm()
     context = {
@@ -423,4 +436,4 @@ def enrollment_import(request, course_id: int):
             ("Unknown (skipped)", report.unknown),
             ("Ambiguous emails (skipped)", report.ambiguous),
         ]
-    return render(request, "web/staff/import.html", context)
+    return render(request, "web/staff/import.html", context, status=status)
