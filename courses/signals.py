@@ -48,13 +48,18 @@ def reply_deleted(sender, instance: DiscussionReply, origin=None, **kwargs):
 
 
 def progress_saved(sender, instance: ProblemProgress, raw: bool = False, **kwargs):
-    """Drop that user's entry for that problem and their summaries in its course, after commit."""
+    """Drop that user's entry for that problem and their summaries in its course, after commit.
+
+    The course is the instance's ``known_course_id`` when whoever saved it knew it
+    (``progress_recompute`` from the judge), otherwise looked up.
+    """
     if raw:
         return
+    course_id = getattr(instance, "known_course_id", None)
+    if course_id is None:
+        course_id = selectors.problem_course_id(problem_id=instance.problem_id)
     cache.progress_invalidate_on_commit(
-        user_id=instance.user_id,
-        problem_id=instance.problem_id,
-        course_id=selectors.problem_course_id(problem_id=instance.problem_id),
+        user_id=instance.user_id, problem_id=instance.problem_id, course_id=course_id
     )
 
 

@@ -118,7 +118,8 @@ class CodeExecutorService:
         ends it ``internal_error`` with the reason. Nothing is raised for either: the
         submission says what happened. A claim lost meanwhile leaves it to its new owner.
         """
-        submission = Submission.objects.select_related("problem").get(pk=submission_id)
+        # The chapter for its course id: the verdict's progress save names the course's caches.
+        submission = Submission.objects.select_related("problem__chapter").get(pk=submission_id)
         problem = submission.problem
         cases = list(problem.test_cases.order_by("order", "id"))
         lease = judging_lease(
@@ -302,7 +303,11 @@ class CodeExecutorService:
                     "lease_expires_at",
                 ]
             )
-            progress_recompute(user_id=locked.user_id, problem_id=locked.problem_id)
+            progress_recompute(
+                user_id=locked.user_id,
+                problem_id=locked.problem_id,
+                course_id=submission.problem.chapter.course_id,
+            )
             if locked.exam_attempt_id is not None:
                 exam_attempt_rescore(attempt_id=locked.exam_attempt_id)
         return True

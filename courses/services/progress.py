@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q
 
 from courses.judging.types import Verdict
@@ -15,7 +15,9 @@ from courses.services.late_policy import ZERO, effective_score
 COUNTED_VERDICTS = [v.value for v in Verdict if v.is_final and v is not Verdict.INTERNAL_ERROR]
 
 
-def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
+def progress_recompute(
+    *, user_id: int, problem_id: int, course_id: int | None = None
+) -> ProblemProgress:
     """Recompute one student's progress on one problem from their submissions.
 
     Only practice submissions count: exam work is scored by its exam, and counting it here would
@@ -28,20 +30,25 @@ def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
     PostgreSQL (read committed) the aggregate that follows sees every submission committed
     before the lock was granted; on SQLite, writers are serialized by BEGIN IMMEDIATE. Call it
     inside the transaction that saved the verdict.
+
+    ``course_id``, the problem's course when the caller knows it (the judge does), spares the
+    saved signal a query to find whose cached summaries to invalidate (``known_course_id``).
+    Three statements when the row exists and no counted submission is late (no savepoint of
+    its own: an error here fails the caller's transaction, which it does anyway).
     """
-    with transaction.atomic():
-        progress, _ = ProblemProgress.objects.select_for_update().get_or_create(
-            user_id=user_id, problem_id=problem_id
-        )
+    with transaction.atomic(savepoint=False):
+        progress = _locked_progress(user_id=user_id, problem_id=problem_id, course_id=course_id)
         counted = practice_submissions(user_id=user_id, problem_id=problem_id)
         stats = counted.aggregate(
             attempts=Count("id"),
+            late=Count("id", filter=Q(late_days__gt=0)),
             best_on_time=Max("score", filter=Q(late_days=0)),
             first_solved_at=Min("created_at", filter=Q(status=Verdict.ACCEPTED)),
             last_submitted_at=Max("created_at"),
         )
+        late_scores = _late_effective_scores(counted) if stats["late"] else []
         progress.attempts = stats["attempts"]
-        progress.best_score = max([stats["best_on_time"] or ZERO, *_late_effective_scores(counted)])
+        progress.best_score = max([stats["best_on_time"] or ZERO, *late_scores])
         progress.first_solved_at = stats["first_solved_at"]
         progress.last_submitted_at = stats["last_submitted_at"]
         if progress.first_solved_at is not None:
@@ -60,6 +67,28 @@ def progress_recompute(*, user_id: int, problem_id: int) -> ProblemProgress:
                 "updated_at",
             ]
         )
+    return progress
+
+
+def _locked_progress(*, user_id: int, problem_id: int, course_id: int | None) -> ProblemProgress:
+    """The progress row, locked (created when missing), carrying ``known_course_id``.
+
+    ``get_or_create`` with the hint set before the insert, so that the signal of the insert can
+    use it too; a concurrent creator wins the insert (its savepoint rolls back) and its row is
+    locked instead.
+    """
+    rows = ProblemProgress.objects.select_for_update()
+    try:
+        progress = rows.get(user_id=user_id, problem_id=problem_id)
+    except ProblemProgress.DoesNotExist:
+        progress = ProblemProgress(user_id=user_id, problem_id=problem_id)
+        progress.known_course_id = course_id
+        try:
+            with transaction.atomic():
+                progress.save(force_insert=True)
+        except IntegrityError:
+            progress = rows.get(user_id=user_id, problem_id=problem_id)
+    progress.known_course_id = course_id
     return progress
 
 

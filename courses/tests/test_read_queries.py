@@ -154,6 +154,22 @@ class CachedReadsFollowChangesTestCase(FreshCacheMixin, TransactionTestCase):
         self.assertEqual(self.outline()["chapters"][0]["problems"][0]["my"]["state"], "solved")
         self.assertEqual(self.progress()["solved"], 1)
 
+    def test_a_recompute_told_its_course_invalidates_it_without_looking_it_up(self):
+        """The judge passes the problem's course to ``progress_recompute``: the progress signal
+        uses it (no query for it) and the member's summary still changes."""
+        self.assertEqual(self.progress()["solved"], 0)  # cached
+        self.judged(0)  # the progress row exists now, as for any resubmission
+        Submission.objects.create(
+            user=self.student, problem=self.problem, code="x", status="accepted", score=1
+        )
+        with CaptureQueriesContext(connection) as queries:
+            progress_recompute(
+                user_id=self.student.pk, problem_id=self.problem.pk, course_id=self.course.pk
+            )
+        statements = [q["sql"] for q in queries.captured_queries]
+        self.assertFalse([sql for sql in statements if "courses_chapter" in sql], statements)
+        self.assertEqual(self.progress()["solved"], 1)
+
     def test_a_new_late_policy_changes_the_points_of_a_late_submission(self):
         self.judged(1, late_days=2)
         self.assertEqual(self.progress()["total_points"], "80.00")
