@@ -191,7 +191,7 @@ class SubmissionOutputSerializer(SubmissionSummarySerializer):
     @extend_schema_field(CaseResultSchema(many=True))
     def get_results(self, submission) -> list[dict]:
         feedback = self.feedback_for(submission)
-        if feedback == NONE:
+        if feedback == NONE or not selectors.has_results(submission):
             return []
         shown = []
         for result in submission.test_results.all():
@@ -204,6 +204,8 @@ class SubmissionOutputSerializer(SubmissionSummarySerializer):
 
 def first_failure_is_a_sample(submission) -> bool:
     """Whether the first failing case (in order) is a sample; uses the prefetched results."""
+    if not selectors.has_results(submission):
+        return False
     for result in submission.test_results.all():
         if result.verdict != Verdict.ACCEPTED:
             return result.test_case is not None and result.test_case.is_sample

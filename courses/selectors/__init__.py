@@ -147,6 +147,7 @@ from courses.selectors.standings import (
     with_standings,
 )
 from courses.selectors.submissions import (
+    has_results,
     submissions_of_user,
     submissions_with_results,
 )
@@ -216,6 +217,7 @@ __all__ = [
     "exam_problem_worth",
     "exam_problems",
     "exams_with_counts",
+    "has_results",
     "instructed_course_ids",
     "instructed_course_scope",
     "is_course_instructor",

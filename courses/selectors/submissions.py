@@ -15,12 +15,10 @@ from courses.selectors.feedback import shown_status_q
 SHOWN_WITH = ("problem__chapter__course", "exam_attempt__exam")
 
 
-def results_prefetch(*, judged: bool = True) -> Prefetch:
-    """The per-case results with their cases, in order. ``judged=False``: none, without a query:
-    a submission waiting for its verdict has no results (a rejudge deletes them as it sends the
-    submission back; a verdict saves them with it), and students poll it every second."""
+def results_prefetch() -> Prefetch:
+    """The per-case results with their cases, in order."""
     results = SubmissionTestResult.objects.select_related("test_case", "subtask").order_by("order")
-    return Prefetch("test_results", queryset=results if judged else results.none())
+    return Prefetch("test_results", queryset=results)
 
 
 def submissions_with_results() -> QuerySet[Submission]:
@@ -29,10 +27,21 @@ def submissions_with_results() -> QuerySet[Submission]:
 
 
 def submission_with_results(submission: Submission) -> Submission:
-    """``submission`` (read with ``SHOWN_WITH``) with its results loaded, if it has a verdict."""
-    judged = Verdict(submission.status).is_final
-    prefetch_related_objects([submission], results_prefetch(judged=judged))
+    """``submission`` (read with ``SHOWN_WITH``) with its results loaded, if it has a verdict.
+
+    A submission still waiting has none (``has_results``), and nothing is prefetched for it:
+    even an empty prefetch compiles its SQL, a fifth of the CPU of a student's poll (``bench/
+    load.py --profile``). Readers check ``has_results`` before reading ``test_results``.
+    """
+    if has_results(submission):
+        prefetch_related_objects([submission], results_prefetch())
     return submission
+
+
+def has_results(submission: Submission) -> bool:
+    """Whether the submission can have per-case results: only a judged one has (a rejudge
+    deletes them as it sends the submission back; a verdict saves them with it)."""
+    return Verdict(submission.status).is_final
 
 
 def submissions_of_user(
