@@ -35,7 +35,7 @@ from django.db.models import FilteredRelation, Max, Q
 from courses import cache
 from courses.models import Chapter, Course, Enrollment, Exam, Problem
 from courses.selectors.access import is_course_member, require_member
-from courses.selectors.enrollments import UserRoles
+from courses.selectors.enrollments import UserRoles, user_course_roles
 from courses.selectors.standings import NO_STANDING, ProblemStanding, standing_from
 from courses.services.errors import NotFound
 from courses.services.progress import COUNTED_VERDICTS
@@ -292,29 +292,36 @@ def member_exam_list(*, user, course_id: int) -> list[Exam] | None:
     """
     if not user.is_authenticated:
         return None
-    roles_version = cache.current_version(cache.user_courses_version_key(user.pk))
-    exams_version = cache.current_version(cache.course_exams_version_key(course_id))
-    cached = user.is_superuser or (  # a superuser is a member without an enrollment
-        roles_version is not None
-        and cache.safe_get(cache.user_courses_key(user.pk, roles_version), UserRoles) is not None
+    if user.is_superuser:  # a member without an enrollment
+        return course_exam_list(course_id=course_id)
+    roles_key = _entry_key(
+        cache.user_courses_version_key(user.pk), lambda v: cache.user_courses_key(user.pk, v)
     )
-    if not cached and exams_version is not None:
-        cached = (
-            cache.safe_get(cache.course_exams_key(course_id, exams_version), CachedExams)
-            is not None
-        )
-    if cached:
-        return course_exam_list(course_id=course_id) if is_course_member(user, course_id) else None
-    roles, exams = _load_roles_and_exams(user.pk, course_id)
-    if roles_version is not None:
-        cache.safe_set(cache.user_courses_key(user.pk, roles_version), roles, cache.entry_timeout())
+    exams_key = _entry_key(
+        cache.course_exams_version_key(course_id), lambda v: cache.course_exams_key(course_id, v)
+    )
+    roles = cache.safe_get(roles_key, UserRoles) if roles_key else None
+    exams = cache.safe_get(exams_key, CachedExams) if exams_key else None
+    if roles is None and exams is None:
+        roles, exams = _load_roles_and_exams(user.pk, course_id)
+        if roles_key:
+            cache.safe_set(roles_key, roles, cache.entry_timeout())
+        if course_id in dict(roles.roles) and exams_key:
+            cache.safe_set(exams_key, exams, cache.entry_timeout())
+    elif roles is None:
+        roles = UserRoles(tuple(user_course_roles(user_id=user.pk).items()))
     if course_id not in dict(roles.roles):
         return None
-    if exams_version is not None:
-        cache.safe_set(
-            cache.course_exams_key(course_id, exams_version), exams, cache.entry_timeout()
-        )
+    if exams is None:
+        return course_exam_list(course_id=course_id)
     return [Exam.from_db(DEFAULT_DB_ALIAS, EXAM_FIELDS, values) for values in exams.exams]
+
+
+def _entry_key(version_key: str, key_for) -> str | None:
+    """The key of an entry under its group's current version; ``None`` when the cache cannot
+    say (then nothing is read or stored)."""
+    version = cache.current_version(version_key)
+    return None if version is None else key_for(version)
 
 
 def _load_roles_and_exams(user_id: int, course_id: int) -> tuple[UserRoles, CachedExams]:
