@@ -128,13 +128,18 @@ def _float(number: int | float) -> float:
         return math.inf if number > 0 else -math.inf
 
 
-def _json_equal(expected: object, actual: object, *, abs_tol: float, rel_tol: float) -> bool:
+def values_equal(expected: object, actual: object, *, abs_tol: float, rel_tol: float) -> bool:
+    """Python's ``==`` with float tolerance, bools apart from numbers, lists apart from tuples.
+
+    For JSON values (the json checker) that is JSON's equality with tolerant numbers; tests
+    written as code compare Python literals with it too (``tests_as_code``).
+    """
     # Iterative, so that a deeply nested value cannot exhaust the interpreter's stack.
     pending = [(expected, actual)]
     while pending:
         want, got = pending.pop()
-        if isinstance(want, bool) or isinstance(got, bool) or want is None or got is None:
-            if want is not got:
+        if isinstance(want, bool) or isinstance(got, bool):
+            if type(want) is not type(got) or want != got:
                 return False
         elif isinstance(want, int | float) and isinstance(got, int | float):
             if isinstance(want, int) and isinstance(got, int):
@@ -142,11 +147,8 @@ def _json_equal(expected: object, actual: object, *, abs_tol: float, rel_tol: fl
                     return False
             elif not numbers_close(_float(want), _float(got), abs_tol=abs_tol, rel_tol=rel_tol):
                 return False
-        elif isinstance(want, str) and isinstance(got, str):
-            if want != got:
-                return False
-        elif isinstance(want, list) and isinstance(got, list):
-            if len(want) != len(got):
+        elif isinstance(want, list | tuple) and isinstance(got, list | tuple):
+            if type(want) is not type(got) or len(want) != len(got):
                 return False
             pending.extend(zip(want, got, strict=True))
         elif isinstance(want, dict) and isinstance(got, dict):
@@ -154,7 +156,12 @@ def _json_equal(expected: object, actual: object, *, abs_tol: float, rel_tol: fl
                 return False
             pending.extend((want[key], got[key]) for key in want)
         else:
-            return False
+            if type(want) is not type(got) and not (
+                isinstance(want, set | frozenset) and isinstance(got, set | frozenset)
+            ):
+                return False
+            if want != got:
+                return False
     return True
 
 
@@ -175,7 +182,7 @@ def check_json(
         got = _load_json(actual)
     except (ValueError, OverflowError):
         return False
-    return _json_equal(want, got, abs_tol=abs_tol, rel_tol=rel_tol)
+    return values_equal(want, got, abs_tol=abs_tol, rel_tol=rel_tol)
 
 
 def _validate_tolerances(abs_tol: float, rel_tol: float) -> None:

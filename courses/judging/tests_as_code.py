@@ -27,11 +27,10 @@ equals only a bool); a list is not a tuple (Python agrees). Sets and dict keys c
 from __future__ import annotations
 
 import ast
-import math
 import re
 from dataclasses import dataclass
 
-from courses.judging.checkers import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, numbers_close
+from courses.judging.checkers import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, values_equal
 from courses.judging.templates import (
     MAX_USER_CODE_BYTES,
     PYTHON_COMPILE_ERROR_EXIT,
@@ -339,42 +338,3 @@ def compare(
         return Comparison(True, "")
     shown = text if len(text) <= 200 else text[:200] + "…"
     return Comparison(False, f"{expr} returned {shown}, expected {literal.strip()}")
-
-
-def values_equal(expected: object, actual: object, *, abs_tol: float, rel_tol: float) -> bool:
-    """Python's ``==`` with float tolerance, bools apart from numbers, lists apart from tuples."""
-    pending = [(expected, actual)]
-    while pending:
-        want, got = pending.pop()
-        if isinstance(want, bool) or isinstance(got, bool):
-            if type(want) is not type(got) or want != got:
-                return False
-        elif isinstance(want, int | float) and isinstance(got, int | float):
-            if isinstance(want, int) and isinstance(got, int):
-                if want != got:
-                    return False
-            elif not numbers_close(_float(want), _float(got), abs_tol=abs_tol, rel_tol=rel_tol):
-                return False
-        elif isinstance(want, list | tuple) and isinstance(got, list | tuple):
-            if type(want) is not type(got) or len(want) != len(got):
-                return False
-            pending.extend(zip(want, got, strict=True))
-        elif isinstance(want, dict) and isinstance(got, dict):
-            if want.keys() != got.keys():
-                return False
-            pending.extend((want[key], got[key]) for key in want)
-        else:
-            if type(want) is not type(got) and not (
-                isinstance(want, set | frozenset) and isinstance(got, set | frozenset)
-            ):
-                return False
-            if want != got:
-                return False
-    return True
-
-
-def _float(number: int | float) -> float:
-    try:
-        return float(number)
-    except OverflowError:
-        return math.inf if number > 0 else -math.inf
