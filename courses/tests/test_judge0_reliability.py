@@ -306,25 +306,11 @@ class BackendFaultsTestCase(FakeJudge0Mixin, SimpleTestCase):
     COURSES_PENDING_REQUEUE_SECONDS=3600,
     COURSES_FREE_RUN_SLOTS=64,
 )
-class GradedSubmissionFaultsTestCase(TransactionTestCase):
+class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
     """Graded submissions through the service, the inline queue and the periodic requeue."""
 
-    fake: FakeJudge0
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = FakeJudge0(auth_token=TOKEN).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.close()
-        super().tearDownClass()
-
     def setUp(self):
-        clear_language_cache()
-        self.fake.reset_script()
-        self.fake.start()
+        super().setUp()
         url = override_settings(JUDGE0_URL=self.fake.url)
         url.enable()
         self.addCleanup(url.disable)

@@ -17,8 +17,7 @@ import judge0
 from django.test import SimpleTestCase
 
 from courses.tests.fakes.judge0 import FakeJudge0
-
-TOKEN = "sdk-token"
+from courses.tests.judge0_support import TOKEN, FakeJudge0Mixin
 
 
 def sdk_client(fake: FakeJudge0) -> judge0.Client:
@@ -40,22 +39,7 @@ class _Callbacks(BaseHTTPRequestHandler):
         pass
 
 
-class SdkConformanceTestCase(SimpleTestCase):
-    fake: FakeJudge0
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = FakeJudge0(auth_token=TOKEN).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.close()
-        super().tearDownClass()
-
-    def setUp(self):
-        self.fake.reset_script()
-
+class SdkConformanceTestCase(FakeJudge0Mixin, SimpleTestCase):
     def test_the_sdk_starts_and_reads_the_whole_configuration(self):
         client = sdk_client(self.fake)
         self.assertEqual(client.config.max_submission_batch_size, 20)
