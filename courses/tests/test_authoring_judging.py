@@ -760,29 +760,21 @@ class PackageRoundTripTestCase(TestCase):
                     list(copy.test_cases.values_list("order", "subtask__order")),
                     list(original.test_cases.values_list("order", "subtask__order")),
                 )
-                self.assertEqual(
-                    [
-                        (
-                            s.order,
-                            s.name,
-                            s.points,
-                            s.scoring,
-                            s.short_circuit,
-                            [d.order for d in s.depends_on.all()],
-                        )
-                        for s in copy.subtasks.all()
-                    ],
-                    [
-                        (
-                            s.order,
-                            s.name,
-                            s.points,
-                            s.scoring,
-                            s.short_circuit,
-                            [d.order for d in s.depends_on.all()],
-                        )
-                        for s in original.subtasks.all()
-                    ],
-                )
+                self.assertEqual(subtask_rows(copy), subtask_rows(original))
                 again = packages.package_export_problem(problem=copy)
                 self.assertEqual(without_order(again), without_order(data))
+
+
+def subtask_rows(problem) -> list[tuple]:
+    """A problem's subtasks as comparable rows, their dependencies by order."""
+    return [
+        (
+            s.order,
+            s.name,
+            s.points,
+            s.scoring,
+            s.short_circuit,
+            [d.order for d in s.depends_on.all()],
+        )
+        for s in problem.subtasks.all()
+    ]
