@@ -34,45 +34,48 @@ TEMPLATES = "admin/courses/problem"
 
 
 def statement_preview(model_admin, request):
-    """The statement as students will see it (``render_markdown``: sanitised), for staff who
-    may add or change problems. ``authoring.js`` asks for the fragment; without JavaScript the
-    change form itself is sent here and the preview is a page of its own."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request)):
-        raise PermissionDenied
-    context = {"html": render_markdown(request.POST.get("statement", ""))}
-    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return TemplateResponse(request, f"{TEMPLATES}/statement_preview_body.html", context)
-    context.update(
-        model_admin.admin_site.each_context(request),
-        opts=Problem._meta,
+    """The statement as students will see it (``render_markdown``: sanitised)."""
+    return _preview(
+        model_admin,
+        request,
+        name="statement_preview",
         title="Statement preview",
+        context_for=lambda data: {"html": render_markdown(data.get("statement", ""))},
     )
-    return TemplateResponse(request, f"{TEMPLATES}/statement_preview.html", context)
 
 
 def tests_preview(model_admin, request):
     """How a tests-as-code block splits into cases (``judging_authoring.test_code_preview``),
-    before saving, for staff who may add or change problems; a refused block names its line.
-    Like ``statement_preview``: a fragment for ``authoring.js``, else a page of its own."""
+    before saving; a refused block names its line."""
+    return _preview(
+        model_admin,
+        request,
+        name="tests_preview",
+        title="Tests as code: the split",
+        context_for=_split_context,
+    )
+
+
+def _split_context(data) -> dict:
+    try:
+        return {"cases": judging_authoring.test_code_preview(code=data.get("test_code", ""))}
+    except InvalidInput as exc:
+        return {"error": exc.message}
+
+
+def _preview(model_admin, request, *, name: str, title: str, context_for) -> TemplateResponse:
+    """A preview for staff who may add or change problems, from a POST (``context_for`` gets
+    its data): the fragment ``<name>_body.html`` for ``authoring.js``; without JavaScript the
+    change form itself is sent here and the preview is a page of its own (``<name>.html``)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request)):
         raise PermissionDenied
-    code = request.POST.get("test_code", "")
-    try:
-        context = {"cases": judging_authoring.test_code_preview(code=code)}
-    except InvalidInput as exc:
-        context = {"error": exc.message}
+    context = context_for(request.POST)
     if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return TemplateResponse(request, f"{TEMPLATES}/tests_preview_body.html", context)
-    context.update(
-        model_admin.admin_site.each_context(request),
-        opts=Problem._meta,
-        title="Tests as code: the split",
-    )
-    return TemplateResponse(request, f"{TEMPLATES}/tests_preview.html", context)
+        return TemplateResponse(request, f"{TEMPLATES}/{name}_body.html", context)
+    context.update(model_admin.admin_site.each_context(request), opts=Problem._meta, title=title)
+    return TemplateResponse(request, f"{TEMPLATES}/{name}.html", context)
 
 
 # --- Zip upload of test cases --------------------------------------------------------------------
