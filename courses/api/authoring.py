@@ -367,6 +367,17 @@ class StaffProblemSerializer(StaffProblemSummarySerializer):
     reference_solutions = StaffReferenceSerializer(many=True)
 
 
+def _program(help_text: str) -> StrictCharField:
+    """An optional program's text, taken as typed (at most 64 KiB)."""
+    return StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=64 * 1024,
+        help_text=help_text,
+    )
+
+
 def _code_map(**kwargs) -> serializers.DictField:
     return serializers.DictField(
         child=StrictCharField(allow_blank=True, trim_whitespace=False), required=False, **kwargs
@@ -407,23 +418,11 @@ class StaffProblemInput(serializers.Serializer):
     checker = serializers.ChoiceField(choices=Problem.Checker.choices, required=False)
     float_abs_tolerance = StrictFloatField(min_value=0, required=False)
     float_rel_tolerance = StrictFloatField(min_value=0, required=False)
-    setup_code = StrictCharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        max_length=64 * 1024,
-        help_text="Tests written as code: Python run before each case (imports, helpers).",
-    )
+    setup_code = _program("Tests written as code: Python run before each case (imports, helpers).")
     checker_language = serializers.ChoiceField(
         choices=[("", "none"), *Problem.CheckerLanguage.choices], required=False
     )
-    checker_code = StrictCharField(
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        max_length=64 * 1024,
-        help_text="The custom checker's program (checker: custom); docs/authoring.md.",
-    )
+    checker_code = _program("The custom checker's program (checker: custom); docs/authoring.md.")
     language_limits = serializers.DictField(
         child=serializers.DictField(),
         required=False,
