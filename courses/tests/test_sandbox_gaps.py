@@ -19,11 +19,18 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 import pyseccomp
 from django.test import SimpleTestCase
 
-from courses.judging.backends.local import LocalSandboxBackend, detect_isolation, uids
+from courses.judging.backends.local import (
+    LocalSandboxBackend,
+    boxes,
+    detect_isolation,
+    supervisor,
+    uids,
+)
 from courses.judging.backends.local.seccomp import DENIED_ERRNO
 from courses.judging.errors import JudgeError
 from courses.judging.types import Limits, Outcome, RunRequest
@@ -393,6 +400,72 @@ class WorkerDeathTestCase(SandboxTestMixin, SimpleTestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(left, (set(), set()), "left behind after the worker died")
+
+    def test_a_stop_while_the_box_is_being_made_still_removes_it(self):
+        """The service stops its pre-started sandboxes with SIGTERM (its worker closed it). One
+        arriving right after a box's directory was made, before the supervisor had recorded
+        it, left the box behind with its uid lock free: a leak for the next test's check."""
+        cfg = self.backend._service_config(sweep_interval_s=60)
+        made: list[str] = []
+
+        class SignalledBox(supervisor.Box):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                made.append(self.path)
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+
+        sandbox = supervisor.Sandbox(cfg)
+        previous = signal.signal(signal.SIGTERM, supervisor._on_sigterm)
+        try:
+            with (
+                mock.patch.object(supervisor, "Box", SignalledBox),
+                self.assertRaises(supervisor.Stopped),
+            ):
+                sandbox.start(None, None, None)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            sandbox.close()
+        self.assertEqual(len(made), 1)
+        self.assertFalse(os.path.lexists(made[0]), "the box outlived its sandbox")
+        self.assertNotIn(signal.SIGTERM, signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+    def test_a_stop_as_the_teardown_begins_does_not_cut_it_short(self):
+        """The service ends a pre-started sandbox's link, then sends SIGTERM. A supervisor that
+        began its teardown on the link's end met the signal's ``Stopped`` before it could
+        ignore SIGTERM, and left its box, cgroup and processes behind."""
+        sandbox = supervisor.Sandbox(self.backend._service_config(sweep_interval_s=60))
+        previous = signal.getsignal(signal.SIGTERM)
+        real_signal = signal.signal
+        arrived: list[int] = []
+
+        def arriving_now(signum, handler):
+            if not arrived:  # the handler of a SIGTERM that came just before this call
+                arrived.append(signum)
+                raise supervisor.Stopped()
+            return real_signal(signum, handler)
+
+        try:
+            sandbox.start(None, None, None)
+            box, uid = sandbox.box.path, sandbox.lease.uid
+            with mock.patch.object(supervisor.signal, "signal", arriving_now):
+                result = sandbox.close()
+        finally:
+            real_signal(signal.SIGTERM, previous)
+        self.assertEqual(arrived, [signal.SIGTERM])
+        self.assertEqual(result, {"leftover": False, "cgroup_removed": True})
+        self.assertFalse(os.path.lexists(box))
+        lease = uids.try_lock(self.backend.lock_dir, uid)
+        self.assertIsNotNone(lease, "the uid is still held")
+        lease.release()
+
+    def test_a_box_that_cannot_be_set_up_is_removed(self):
+        before = set(os.listdir(self.backend.boxes_dir))
+        with (
+            mock.patch.object(boxes.os, "chown", side_effect=PermissionError("no")),
+            self.assertRaises(PermissionError),
+        ):
+            boxes.Box(self.backend.boxes_dir, self.backend.uid_list[0], owner=os.geteuid() + 1)
+        self.assertEqual(set(os.listdir(self.backend.boxes_dir)) - before, set())
 
 
 def descends_from(pid: int, ancestor: int) -> bool:

@@ -22,6 +22,7 @@ Stdlib only, no package-relative imports: the sandbox service (a standalone prog
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import secrets
@@ -83,15 +84,20 @@ class Box:
         self.path = os.path.join(boxes_dir, f"u{uid}-{secrets.token_hex(16)}")
         self.sealed = False
         os.mkdir(self.path, 0o700)
-        self.mounted = (
-            size_bytes is not None
-            and owner is not None
-            and _mount_tmpfs(self.path, size_bytes, owner)
-        )
-        if not self.mounted:
-            if owner is not None and owner != os.geteuid():
-                os.chown(self.path, owner, owner)
-            os.chmod(self.path, 0o700)
+        try:
+            self.mounted = (
+                size_bytes is not None
+                and owner is not None
+                and _mount_tmpfs(self.path, size_bytes, owner)
+            )
+            if not self.mounted:
+                if owner is not None and owner != os.geteuid():
+                    os.chown(self.path, owner, owner)
+                os.chmod(self.path, 0o700)
+        except BaseException:  # nobody holds this box yet: it must not outlive the failure
+            with contextlib.suppress(OSError, BoxError):
+                remove_box(self.path)
+            raise
 
     def write(self, name: str, data: bytes, mode: int = 0o644) -> None:
         """Create ``name`` in the box (never through an existing entry); only before sealing."""

@@ -90,6 +90,22 @@ def _on_sigterm(signum, frame):
     raise Stopped()
 
 
+@contextlib.contextmanager
+def stop_deferred():
+    """SIGTERM waits for the end of the block, then raises ``Stopped`` as usual.
+
+    Around everything ``start`` creates: a ``Stopped`` raised between making a thing (a box's
+    directory, a child) and recording it on the ``Sandbox`` would leave it where ``close``
+    cannot find it, and the uid lock, released when the supervisor exits, would no longer say
+    that it is in use (the start-up sweep of some later service would be the first to see it).
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
 def arm_stop_signal() -> None:
     """In a supervisor: SIGTERM tears the sandbox down, and the service's death sends it."""
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -268,6 +284,12 @@ class Sandbox:
     # -- 1. start -----------------------------------------------------------------------------
     def start(self, request: dict | None, lease_fd: int | None, box_fd_path: str | None) -> None:
         """Prepare and start the sandbox up to the runner's ``ready`` (``request`` None: pool)."""
+        with stop_deferred():
+            self._launch(request, lease_fd, box_fd_path)
+        self._wait_ready()
+
+    def _launch(self, request: dict | None, lease_fd: int | None, box_fd_path: str | None) -> None:
+        """Lease, box, cgroups, pipes and the bubblewrap child, each recorded as it is made."""
         cfg = self.cfg
         request = request or {}
         if lease_fd is not None:
@@ -340,7 +362,6 @@ class Sandbox:
         self.pidfd = os.pidfd_open(self.pid)
         self.out = Capture(out_r, 1 << 16)
         self.err = Capture(err_r, 64 << 10)
-        self._wait_ready()
 
     def _exec_child(self, argv, wanted, limits, uid) -> None:
         """In the forked child: cgroups, limits, fds, uid, exec. Never returns."""
@@ -490,8 +511,18 @@ class Sandbox:
     def close(self) -> dict:
         """Tear everything down; what could not be removed is reported (the sweep retries).
 
-        Idempotent: every path calls it, some twice.
+        Idempotent: every path calls it, some twice. The service ends a pre-started sandbox's
+        link and then sends SIGTERM: a teardown begun on the link's end can meet the signal's
+        ``Stopped`` before it ignores SIGTERM, and then starts again rather than stop halfway
+        (the uid lock, released as the supervisor exits, would hide what was left).
         """
+        while True:
+            try:
+                return self._close()
+            except Stopped:
+                continue
+
+    def _close(self) -> dict:
         if self.closed is not None:
             return self.closed
         # A second SIGTERM (the service's, then its death's) must not stop the teardown halfway.
