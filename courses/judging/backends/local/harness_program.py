@@ -51,7 +51,7 @@ its payload (a pre-started sandbox waits there until it is given work).
 """
 
 import array
-import base64
+import atexit
 import builtins
 import contextlib
 import json
@@ -63,7 +63,6 @@ import signal
 import socket
 import sys
 import time
-import traceback
 import types
 
 MAGIC = b"CCH1"
@@ -122,6 +121,8 @@ def _embedded_payload_fd():
                         found = line.rstrip(b"\r\n") == PAYLOAD_MARKER.encode()
                         continue
                     if line.startswith(b"#"):
+                        import base64
+
                         os.write(fd, base64.b64decode(line[1:].strip()))
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -268,8 +269,9 @@ def _case_setup(limits, fds, local):
     stdin_fd, out_fd, err_fd = fds
     for target, source in enumerate((stdin_fd, out_fd, err_fd)):
         if source != target:
-            os.dup2(source, target)
-        os.set_inheritable(target, True)
+            os.dup2(source, target)  # inheritable
+        else:
+            os.set_inheritable(target, True)
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     # Dumpable again: its own /proc files become its own (and readable to the runner, for PSS);
     # nothing of the runner's is reachable through them.
@@ -298,7 +300,7 @@ def _case_setup(limits, fds, local):
 
 def _python_child(run, limits, fds):
     """Never returns. Mirrors CPython's start-up and shutdown around running ``code``."""
-    code, header, startup = run["code"], run["header"], run["startup"]
+    code, startup, module = run["code"], run["startup"], run["module"]
     status = 1
     try:
         _case_setup(limits, fds, run["local"])
@@ -306,17 +308,6 @@ def _python_child(run, limits, fds):
             for sig, handler in startup.signals.items():
                 if handler is not None:
                     signal.signal(sig, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        # The interpreter's own std streams, on fds 0-2 now the case's: the runner never reads
-        # or writes through them (only os.write), so they are as a fresh start would make them.
-        sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
-        sys.argv = [header["argv0"]]
-        if sys.path:  # as for "python3 /box/main.py": the script's directory comes first
-            sys.path[0] = os.path.dirname(header["filename"])
-        module = types.ModuleType("__main__")
-        module.__file__ = header["filename"]
-        module.__builtins__ = builtins
-        sys.modules["__main__"] = module
         try:
             exec(code, module.__dict__)
             status = 0
@@ -339,6 +330,25 @@ def _python_child(run, limits, fds):
         status = 1
     finally:
         os._exit(status)
+
+
+def _as_fresh_start(header):
+    """What ``python3 main.py`` would find, set once in the runner: every case's fork inherits it.
+
+    A fresh ``__main__`` module that never ran code, the script's argv and path, the std streams
+    of fds 0-2 (the case's, once its child has replaced them: the runner itself only uses
+    ``os.write``), no blocked signal.
+    """
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
+    sys.argv = [header["argv0"]]
+    if sys.path:  # as for "python3 /box/main.py": the script's directory comes first
+        sys.path[0] = os.path.dirname(header["filename"])
+    module = types.ModuleType("__main__")
+    module.__file__ = header["filename"]
+    module.__builtins__ = builtins
+    sys.modules["__main__"] = module
+    return module
 
 
 def _exec_child(run, limits, fds):
@@ -375,8 +385,6 @@ def _finalize(status):
         with contextlib.suppress(BaseException):
             threading._shutdown()
     try:
-        import atexit
-
         atexit._run_exitfuncs()
     except SystemExit as exc:
         status = _exit_status(exc.code)
@@ -726,6 +734,8 @@ def _report(case, killed, wall_s, out_fd, err_fd, oom, limits, raw, sizes):
         result["stdout_len"] = min(out_size, limits["output_bytes"])
         result["stderr_len"] = min(err_size, limits["stderr_bytes"])
     else:
+        import base64
+
         result["stdout"] = base64.b64encode(os.pread(out_fd, limits["output_bytes"], 0)).decode()
         result["stderr"] = base64.b64encode(os.pread(err_fd, limits["stderr_bytes"], 0)).decode()
         os.close(out_fd)
@@ -799,15 +809,19 @@ def main(embedded):
         try:
             code = compile(source, header["filename"], "exec", dont_inherit=True)
         except BaseException as exc:
+            import traceback
+
             message = "".join(traceback.format_exception_only(type(exc), exc))
             _emit({"harness": 1, "compile_error": message, "cases": []})
             return 0
     del source
     config = config or {}
+    module = _as_fresh_start(header) if code is not None else None
     run = {
         "header": header,
         "local": local,
         "code": code,
+        "module": module,
         "startup": startup,
         "payload_fd": payload_fd,
         "cgroup": cgroup,
