@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ from courses.judging.backends.local import (
     harness_program,
     parse_report,
 )
+from courses.judging.backends.local.harness import HarnessFailed
 from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest
 
 from .sandbox_fixtures import SandboxTestMixin
@@ -229,3 +231,76 @@ class RunnerRulesTestCase(SimpleTestCase):
 
     def test_the_runners_wall_backstop_is_the_one_leases_are_computed_with(self):
         self.assertEqual(harness_program.WALL_BACKSTOP, WALL_STARVATION_FACTOR)
+
+
+class SharedBatchTestCase(SandboxTestMixin, SimpleTestCase):
+    """The sandboxes of one batch share its cases (issue 11): each runner takes the next case
+    nobody has taken, instead of a half cut in advance that the batch waited for."""
+
+    one_process = True
+
+    def backend_for(self, **options) -> LocalSandboxBackend:
+        backend = LocalSandboxBackend(one_process=True, parallel=2, **options)
+        self.addCleanup(backend.close, wait=True)
+        return backend
+
+    def test_both_sandboxes_take_the_slow_cases(self):
+        # The first half sleeps, the second does not: cut in halves, one sandbox (one uid) would
+        # run every slow case. Shared, the other takes slow ones too, unless it started more
+        # than 16 x 0.5 s late. Each case prints its own input, then its sandbox's uid.
+        source = (
+            "import os, sys, time\n"
+            "line = sys.stdin.read().strip()\n"
+            "if line.startswith('slow'):\n"
+            "    time.sleep(0.5)\n"
+            "print(line, os.getuid())\n"
+        )
+        stdins = [f"{'slow' if i < 16 else 'fast'} {i}\n".encode() for i in range(32)]
+        backend = self.backend_for()
+        results = backend.run_batch(batch(source, stdins))
+        self.assertEqual(backend.harness_fallbacks, 0)
+        lines = [result.stdout.decode().split() for result in results]
+        self.assertEqual([line[:2] for line in lines], [s.decode().split() for s in stdins])
+        self.assertEqual(len({line[2] for line in lines[:16]}), 2, lines)
+
+    def test_the_cases_a_failed_runner_took_are_run_again_alone(self):
+        # Not the sandbox's init, the runner can be killed by a case: the cases it had taken
+        # are lost with it; the other sandbox goes on with the rest of the queue.
+        source = (
+            "import os, sys\n"
+            "line = sys.stdin.read().strip()\n"
+            "if line == '5':\n"
+            "    os.kill(os.getppid(), 9)\n"
+            "print(line)\n"
+        )
+        stdins = [f"{i}\n".encode() for i in range(32)]
+        backend = self.backend_for(harness_as_init=False)
+        results = backend.run_batch(batch(source, stdins))
+        self.assertEqual(backend.harness_fallbacks, 1)
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * 32)
+        self.assertEqual([r.stdout for r in results], stdins)
+
+
+def raw_report(indices: list[int]) -> bytes:
+    fields = {
+        "exit_code": 0, "signal": None, "killed": None, "cpu_ms": 1, "wall_ms": 1,
+        "memory_kb": 1, "oom": False, "stdout_bytes": 0, "stderr_bytes": 0, "stdout_len": 0,
+        "stderr_len": 0,
+    }  # fmt: skip
+    cases = [dict(fields, index=index) for index in indices]
+    return json.dumps({"harness": 1, "compile_error": None, "raw": True, "cases": cases}).encode()
+
+
+class ReportIndexTestCase(SimpleTestCase):
+    def test_a_shared_runner_reports_the_cases_it_took_once_each(self):
+        report = parse_report(raw_report([3, 0]) + b"\n", 4, shared=True)
+        self.assertEqual([case["index"] for case in report.cases], [3, 0])
+        for indices in ([0, 0], [4], [-1], [0, 1, 2, 3, 1]):
+            with self.subTest(indices=indices), self.assertRaises(HarnessFailed):
+                parse_report(raw_report(indices) + b"\n", 4, shared=True)
+
+    def test_an_unshared_runner_reports_every_case_in_order(self):
+        self.assertEqual(len(parse_report(raw_report([0, 1]) + b"\n", 2).cases), 2)
+        for indices in ([1, 0], [0]):
+            with self.subTest(indices=indices), self.assertRaises(HarnessFailed):
+                parse_report(raw_report(indices) + b"\n", 2)

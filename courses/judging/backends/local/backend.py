@@ -4,8 +4,8 @@ Every sandbox comes from this worker's sandbox service (``service.py``, started 
 it dies) and has the runner (``harness_program.py``) as its pid 1, which runs the cases one after
 the other, each in a fresh fork, under its own limits. Per batch (one language, one source):
 
-- Python: one sandbox for the whole batch (split in up to ``parallel`` sandboxes only when the
-  cases are many), from the service's pool of pre-started sandboxes: the runner compiles the
+- Python: one sandbox for the whole batch (up to ``parallel`` sandboxes sharing its cases only
+  when they are many), from the service's pool of pre-started sandboxes: the runner compiles the
   source first (a syntax error is a compilation error for every case) and runs each case in a
   fork of itself. If a runner fails in any way, each of its cases runs again in a sandbox of its
   own. With ``one_process=False`` (the reference path of tests and benchmarks) every case runs
@@ -350,12 +350,14 @@ class LocalSandboxBackend:
             return list(pool.map(func, items))
 
     def _cases(self, requests: list[RunRequest], make_work, *, first_as_init=True) -> list:
-        """Run every case: in chunks (one sandbox each), or one sandbox per case.
+        """Run every case: in up to ``parallel`` sandboxes that share the batch (each runner
+        takes the next case nobody has taken, ``sandbox.SharedCases``), or one per case.
 
-        A chunk whose runner failed is run again one case per sandbox; a failure there is an
-        infrastructure failure (``JudgeError``).
+        The cases a failed runner took are run again one case per sandbox; a failure there is
+        an infrastructure failure (``JudgeError``).
         """
         n = len(requests)
+        shared = None
         if self.one_process:
             chunks = sandbox.batch_chunks(n, self.parallel, MIN_CASES_PER_SANDBOX)
         else:
@@ -368,23 +370,32 @@ class LocalSandboxBackend:
                 as_init=as_init,
             )
 
-        def attempt(chunk: list[int]) -> list[RunResult] | None:
+        if self.one_process and len(chunks) > 1 and n <= sandbox.MAX_SHARED_CASES:
+            shared = sandbox.share(self.isolation, work_for(list(range(n)), first_as_init))
+            chunks = [list(range(n))] * len(chunks)
+
+        def attempt(chunk: list[int]) -> list[RunResult | None] | None:
+            work = work_for(chunk, first_as_init)
             try:
-                return sandbox.run(self.client, self.isolation, work_for(chunk, first_as_init))
+                return sandbox.run(self.client, self.isolation, work, shared)
             except harness.HarnessFailed as exc:
                 logger.warning("sandbox runner failed for %d case(s): %s", len(chunk), exc)
                 return None
 
         results: list[RunResult | None] = [None] * n
-        pending: list[int] = []
-        for chunk, outcome in zip(chunks, self._map(attempt, chunks), strict=True):
-            if outcome is None:
-                pending.extend(chunk)
-                continue
-            if outcome and outcome[0].outcome == Outcome.COMPILATION_ERROR:
-                return [outcome[0]] * n
-            for index, result in zip(chunk, outcome, strict=True):
+        try:
+            outcomes = self._map(attempt, chunks)
+        finally:
+            if shared is not None:
+                shared.close()
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
+            for index, result in zip(chunk, outcome or [None] * len(chunk), strict=True):
+                if result is None:
+                    continue
+                if result.outcome == Outcome.COMPILATION_ERROR:
+                    return [result] * n
                 results[index] = result
+        pending = [index for index in range(n) if results[index] is None]
         if pending:
             self.harness_fallbacks += 1
 

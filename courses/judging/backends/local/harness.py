@@ -149,11 +149,13 @@ _CASE_FIELDS = {
 }
 
 
-def parse_report(raw: bytes, expected_cases: int) -> Report:
+def parse_report(raw: bytes, expected_cases: int, *, shared: bool = False) -> Report:
     """Validate the harness's output; ``HarnessFailed`` on anything unexpected.
 
     In the returned cases ``stdout`` and ``stderr`` are always bytes, whichever framing the
-    harness used (base64 in the JSON line, or raw bytes after it).
+    harness used (base64 in the JSON line, or raw bytes after it), and ``index`` is the case's
+    position in the payload. A runner reports every case in order, or, when it ran a ``shared``
+    batch's queue, the cases it took: each at most once.
     """
     line, newline, rest = raw.partition(b"\n")
     if not newline:
@@ -170,13 +172,26 @@ def parse_report(raw: bytes, expected_cases: int) -> Report:
         if not isinstance(compile_error, str) or rest:
             raise HarnessFailed("bad compile_error")
         return Report(compile_error, [])
-    if not isinstance(cases, list) or len(cases) != expected_cases:
+    if not isinstance(cases, list) or not (
+        len(cases) <= expected_cases if shared else len(cases) == expected_cases
+    ):
         raise HarnessFailed(f"expected {expected_cases} case results")
     framed = doc.get("raw") is True
     offset = 0
-    for case in cases:
+    seen: set[int] = set()
+    for position, case in enumerate(cases):
         if not isinstance(case, dict):
             raise HarnessFailed("bad case result")
+        index = case.get("index", position)
+        if (
+            type(index) is not int
+            or not 0 <= index < expected_cases
+            or index in seen
+            or (not shared and index != position)
+        ):
+            raise HarnessFailed("bad case index")
+        seen.add(index)
+        case["index"] = index
         fields = dict(_CASE_FIELDS)
         fields.update(
             {"stdout_len": (int,), "stderr_len": (int,)}

@@ -41,13 +41,16 @@ Measurement, per case:
 
 Payload (binary: from the control socket on fd 0 as a memfd in ``--local`` mode, or base64 in
 comment lines after ``PAYLOAD_MARKER`` when embedded): ``b"CCH1"``, 8-byte big-endian header length,
-header JSON, source bytes, stdin bytes of each case at the offsets the header gives. Output: one
+header JSON, source bytes, stdin bytes of each case at the offsets the header gives. With the
+payload may come a case queue (``--local`` only): when several sandboxes run one batch, each
+runner takes the next index nobody has taken (``_case_order``) instead of every case. Output: one
 JSON line ``{"harness": 1, "compile_error": str|null, "raw": bool, "cases": [...]}``; each case has
-exit_code, signal, cpu_ms, wall_ms, memory_kb, killed ("cpu"|"wall"|"memory"|"output"|null), the
-full sizes of its outputs, and either stdout/stderr (base64, capped) or, when the header asked for
-``raw``, stdout_len/stderr_len: the capped raw bytes then follow the line, case by case, stdout
-then stderr. In ``--local`` mode a line ``{"ready": 1}`` comes first, once the runner is ready for
-its payload (a pre-started sandbox waits there until it is given work).
+its ``index`` in the payload, exit_code, signal, cpu_ms, wall_ms, memory_kb, killed
+("cpu"|"wall"|"memory"|"output"|null), the full sizes of its outputs, and either stdout/stderr
+(base64, capped) or, when the header asked for ``raw``, stdout_len/stderr_len: the capped raw bytes
+then follow the line, case by case, stdout then stderr. In ``--local`` mode a line ``{"ready": 1}``
+comes first, once the runner is ready for its payload (a pre-started sandbox waits there until it
+is given work).
 """
 
 import array
@@ -136,20 +139,41 @@ def _embedded_payload_fd():
     return fd
 
 
-def _received_payload_fd(control_fd):
-    """Wait on the control socket for the payload: one message carrying one memfd."""
+def _received_fds(control_fd):
+    """Wait on the control socket for the work: one message carrying the payload's memfd and,
+    when the sandboxes of one batch share its cases, the read end of their queue."""
     sock = socket.socket(fileno=control_fd)
     fds = array.array("i")
     try:
-        msg, ancdata, _flags, _addr = sock.recvmsg(16, socket.CMSG_LEN(fds.itemsize))
+        msg, ancdata, _flags, _addr = sock.recvmsg(16, socket.CMSG_LEN(2 * fds.itemsize))
         for level, kind, data in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
     finally:
         sock.close()
-    if msg != b"go" or len(fds) != 1:
+    if msg != b"go" or len(fds) not in (1, 2):
         raise RuntimeError("no payload on the control socket")
-    return fds[0]
+    return fds[0], (fds[1] if len(fds) == 2 else None)
+
+
+def _case_order(count, queue_fd):
+    """The indices of the cases this runner runs: all of them in order, or the next one nobody
+    has taken from the queue shared by the sandboxes of one batch, until it is empty.
+
+    The queue is a pipe holding every index as a 4-byte record, written whole before any
+    sandbox got it: reads from a pipe are serialised, so each index reaches exactly one runner.
+    """
+    if queue_fd is None:
+        yield from range(count)
+        return
+    while True:
+        record = os.read(queue_fd, 4)
+        if not record:
+            return
+        index = int.from_bytes(record, "big")
+        if len(record) != 4 or index >= count:
+            raise RuntimeError("bad record in the case queue")
+        yield index
 
 
 def _read_exact(fd, size, offset):
@@ -794,15 +818,15 @@ def main(embedded):
             with contextlib.suppress(OSError):
                 os.close(fd)
         _emit({"ready": 1})
-        payload_fd = _received_payload_fd(config["control_fd"])
+        payload_fd, queue_fd = _received_fds(config["control_fd"])
         null = os.open(os.devnull, os.O_RDONLY)  # fds 0-2 stay taken: memfds land above
         if null != 0:
             os.dup2(null, 0)
             os.close(null)
     elif embedded:
-        payload_fd = _embedded_payload_fd()
+        payload_fd, queue_fd = _embedded_payload_fd(), None
     else:
-        payload_fd = 0
+        payload_fd, queue_fd = 0, None
     header, source, stdin_base = _load(payload_fd)
     code = None
     if header.get("kind", "python") == "python":
@@ -831,15 +855,16 @@ def main(embedded):
         "signals_changed": signals_changed,
     }
     finished = []
-    for spec in header["cases"]:
+    for index in _case_order(len(header["cases"]), queue_fd):
+        spec = header["cases"][index]
         limits = spec["limits"]
         spec = dict(spec, offset=stdin_base + spec["offset"])
         case, killed, wall_s, out_fd, err_fd, oom, sizes = _run_case(run, spec, limits)
-        finished.append((case, killed, wall_s, out_fd, err_fd, oom, limits, sizes))
+        finished.append((case, killed, wall_s, out_fd, err_fd, oom, limits, sizes, index))
     raw = bool(header.get("raw"))
     cases = [
-        _report(case, killed, wall_s, out_fd, err_fd, oom, limits, raw, sizes)
-        for case, killed, wall_s, out_fd, err_fd, oom, limits, sizes in finished
+        dict(_report(case, killed, wall_s, out_fd, err_fd, oom, limits, raw, sizes), index=index)
+        for case, killed, wall_s, out_fd, err_fd, oom, limits, sizes, index in finished
     ]
     _emit({"harness": 1, "compile_error": None, "raw": raw, "cases": cases})
     if raw:

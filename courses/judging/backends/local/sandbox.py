@@ -9,6 +9,7 @@ largest case, every case's CPU and wall time one after the other.
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ CASE_WALL_OVERHEAD_MS = 100
 #: bubblewrap's monitor and the runner count against the sandbox's process cap.
 SANDBOX_PROCESSES = 3
 REPORT_BYTES_PER_CASE = 1024
+#: Cases whose indices fit in one pipe (4 bytes each, 64 KiB), written before any run starts.
+MAX_SHARED_CASES = 16384
+_SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
 
 
 @dataclass
@@ -57,17 +61,74 @@ def rlimit_cpu_seconds(cpu_ms: int) -> int:
     return math.ceil(cpu_ms / 1000) + 1
 
 
-def _memfd(name: str, data: bytes) -> int:
-    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+def _memfd(name: str, data: bytes, *, sealed: bool = False) -> int:
+    """A memfd holding ``data``; ``sealed``: nobody can change it any more (a payload)."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if sealed else 0))
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
         os.lseek(fd, 0, os.SEEK_SET)
+        if sealed:
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, _SEALS)
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+@dataclass
+class SharedCases:
+    """One batch's cases, run by several sandboxes together (``share``).
+
+    Every runner takes the next case nobody has taken from ``queue_fd`` (the read end of a pipe
+    holding each case's index), so a sandbox that starts later or runs slower simply takes fewer
+    cases, and the batch ends when its last case does: with halves cut in advance, it waited
+    for the slower half. The payload, sealed, is built once for all of them.
+    """
+
+    payload_fd: int
+    queue_fd: int
+
+    def close(self) -> None:
+        os.close(self.payload_fd)
+        os.close(self.queue_fd)
+
+
+def share(iso: Isolation, work: Work) -> SharedCases:
+    """The payload and the case queue of ``work``, for up to ``MAX_SHARED_CASES`` cases."""
+    count = len(work.stdins)
+    if count > MAX_SHARED_CASES:
+        raise ValueError(f"at most {MAX_SHARED_CASES} cases can be shared")
+    payload_fd = _memfd("codecourses-payload", _payload(iso, work), sealed=True)
+    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+    try:
+        view = memoryview(b"".join(index.to_bytes(4, "big") for index in range(count)))
+        while view:
+            view = view[os.write(write_fd, view) :]
+    except BaseException:
+        os.close(read_fd)
+        os.close(payload_fd)
+        raise
+    finally:
+        os.close(write_fd)  # the runners read until the queue is empty and closed
+    return SharedCases(payload_fd, read_fd)
+
+
+def _payload(iso: Isolation, work: Work) -> bytes:
+    local = iso.mode in (FULL, RLIMITS)
+    case_limits = [
+        harness.case_limits(
+            lim,
+            stdout_cap=work.stdout_cap,
+            local=local,
+            address_space=iso.layout is None,
+        )
+        for lim in work.limits
+    ]
+    return harness.build_payload(
+        work.source, work.stdins, case_limits, raw=True, argv=work.argv, filename=work.filename
+    )
 
 
 def sandbox_limits(iso: Isolation, work: Work) -> dict:
@@ -93,25 +154,16 @@ def sandbox_limits(iso: Isolation, work: Work) -> dict:
     }
 
 
-def run(client: ServiceClient, iso: Isolation, work: Work) -> list[RunResult]:
-    """Run ``work`` in one sandbox; one result per case.
+def run(
+    client: ServiceClient, iso: Isolation, work: Work, shared: SharedCases | None = None
+) -> list[RunResult | None]:
+    """Run ``work`` in one sandbox; one result per case (None for a case of a ``shared`` batch
+    that another sandbox took).
 
     ``harness.HarnessFailed`` when the runner did not report (the caller may retry the cases in
     sandboxes of their own); ``ServiceFailed`` (a ``JudgeError``) when the sandbox itself failed.
+    With ``shared``, the limits are those of the whole batch: this sandbox may run all of it.
     """
-    local = iso.mode in (FULL, RLIMITS)
-    case_limits = [
-        harness.case_limits(
-            lim,
-            stdout_cap=work.stdout_cap,
-            local=local,
-            address_space=iso.layout is None,
-        )
-        for lim in work.limits
-    ]
-    payload = harness.build_payload(
-        work.source, work.stdins, case_limits, raw=True, argv=work.argv, filename=work.filename
-    )
     limits = sandbox_limits(iso, work)
     request: dict = {
         "op": "run",
@@ -122,7 +174,11 @@ def run(client: ServiceClient, iso: Isolation, work: Work) -> list[RunResult]:
     }
     fds: list[int] = []
     try:
-        fds.append(_memfd("codecourses-payload", payload))
+        if shared is None:
+            fds.append(_memfd("codecourses-payload", _payload(iso, work), sealed=True))
+        else:
+            fds.extend([os.dup(shared.payload_fd), os.dup(shared.queue_fd)])
+            request["queue"] = True
         if work.lease is not None:
             request.update(lease=True, uid=work.lease.uid)
             fds.append(os.dup(work.lease.fd))
@@ -146,13 +202,14 @@ def run(client: ServiceClient, iso: Isolation, work: Work) -> list[RunResult]:
             f"runner ended with {header.get('exit_code')} (killed: {header.get('killed')}): "
             + stderr.decode(errors="replace")[-500:]
         )
-    report = harness.parse_report(stdout, len(work.stdins))
+    report = harness.parse_report(stdout, len(work.stdins), shared=shared is not None)
     if report.compile_error is not None:
         return [harness.compile_error_result(report.compile_error)] * len(work.stdins)
-    return [
-        harness.case_result(case, lim, stdout_cap=work.stdout_cap)
-        for case, lim in zip(report.cases, work.limits, strict=True)
-    ]
+    results: list[RunResult | None] = [None] * len(work.stdins)
+    for case in report.cases:
+        index = case["index"]
+        results[index] = harness.case_result(case, work.limits[index], stdout_cap=work.stdout_cap)
+    return results
 
 
 def batch_chunks(count: int, parallel: int, min_per_chunk: int) -> list[list[int]]:

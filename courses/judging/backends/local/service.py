@@ -25,7 +25,8 @@ What it does:
   fail (EOF on their reply sockets) and starts a new service for the next run.
 
 Protocol on the control socket (SOCK_SEQPACKET, one message per request): a JSON object and fds.
-``{"op": "run", ...}`` with fds [reply socket, payload memfd, (uid lock), file memfds...]: the
+``{"op": "run", ...}`` with fds [reply socket, payload memfd, (case queue), (uid lock), file
+memfds...]: the
 reply comes on the reply socket (``supervisor.reply``). ``{"op": "ping"}`` and ``{"op":
 "sweep"}`` with fds [reply socket]: one JSON line.
 """
@@ -78,9 +79,11 @@ def send_message(sock: socket.socket, doc: dict, fds: list[int]) -> None:
 
 
 def split_fds(request: dict, fds: list[int]) -> dict:
-    """Name the fds of a run request: reply, payload, lock (optional), files."""
+    """Name the fds of a run request: reply, payload, queue and lock (optional), files."""
     named: dict = {"reply": fds[0], "payload": fds[1]}
     rest = fds[2:]
+    if request.get("queue"):
+        named["queue"], rest = rest[0], rest[1:]
     if request.get("lease"):
         named["lock"], rest = rest[0], rest[1:]
     names = request.get("files", [])
@@ -91,7 +94,8 @@ def split_fds(request: dict, fds: list[int]) -> dict:
 
 
 def _all_fds(named: dict) -> list[int]:
-    fds = [named["reply"], named["payload"], *([named["lock"]] if "lock" in named else [])]
+    fds = [named["reply"], named["payload"]]
+    fds += [named[name] for name in ("queue", "lock") if name in named]
     return fds + [fd for _, fd in named["files"]]
 
 

@@ -428,8 +428,15 @@ class Sandbox:
         self.ready = True
 
     # -- 2. run -------------------------------------------------------------------------------
-    def run(self, request: dict, payload_fd: int, files: list[tuple[str, int]]) -> tuple:
-        """Give the runner its work and watch it; (header, stdout, stderr) for the reply."""
+    def run(
+        self,
+        request: dict,
+        payload_fd: int,
+        files: list[tuple[str, int]],
+        queue_fd: int | None = None,
+    ) -> tuple:
+        """Give the runner its work (the payload, and the batch's case queue when sandboxes
+        share it) and watch it; (header, stdout, stderr) for the reply."""
         limits = request["limits"]
         if self.cg is not None:
             try:
@@ -445,7 +452,7 @@ class Sandbox:
         err = Capture(self.err.fd, limits["stderr_cap"])
         header: dict = {"killed": None, "setup_ok": True}
         started = time.monotonic()
-        fds = array.array("i", [payload_fd])
+        fds = array.array("i", [payload_fd] if queue_fd is None else [payload_fd, queue_fd])
         self.control.sendmsg([b"go"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
         self.control.close()
         self.control = None
@@ -590,7 +597,9 @@ def serve(cfg: dict, sandbox: Sandbox, request: dict, fds: dict) -> int:
     reply_sock = socket.socket(fileno=fds["reply"])
     status = 0
     try:
-        header, out, err = sandbox.run(request, fds["payload"], fds.get("files", []))
+        header, out, err = sandbox.run(
+            request, fds["payload"], fds.get("files", []), fds.get("queue")
+        )
         # Every process of the sandbox is dead (checked) before the reply; removing its
         # cgroups and box comes after, off the caller's path (the sweep retries a failure).
         header["leftover"] = not sandbox.processes_gone()
