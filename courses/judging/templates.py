@@ -51,7 +51,8 @@ Python has no compile step, so on Judge0 a syntax error is a runtime error. To g
 the same verdict, every Python program — function-style or stdio — is wrapped once more in a small
 launcher (pure ASCII: the program is embedded as an ``ascii()`` literal). The launcher compiles
 the program as ``solution.py``; on failure it writes ``PYTHON_COMPILE_ERROR_MARKER`` and the syntax
-error to stderr and exits with ``PYTHON_COMPILE_ERROR_EXIT`` before any student code ran.
+error to stderr and exits with ``PYTHON_COMPILE_ERROR_EXIT`` before any student code ran. The local
+sandbox runs its prelude, up to the compilation and ``__main__`` made ready, once per batch.
 Otherwise it runs the code as module ``__main__``. ``postprocess`` (or
 ``classify_python_compile_error``) turns such a run into ``Outcome.COMPILATION_ERROR``; the
 executor applies it to every result of every backend. Import and type errors happen while the
@@ -60,6 +61,7 @@ program runs, so they stay runtime errors.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import re
@@ -97,6 +99,8 @@ PYTHON_COMPILE_ERROR_EXIT = 3
 PYTHON_COMPILE_ERROR_MARKER = "@@codecourses:compilation-error@@"
 #: The file name the student's Python code has in tracebacks and syntax errors.
 PYTHON_FILENAME = "solution.py"
+#: The line that ends the launcher's prelude (``python_launcher``).
+PYTHON_PRELUDE_END = "# ---- codecourses: each run from here ----"
 
 
 class TemplateError(ValueError):
@@ -204,11 +208,7 @@ _source = {source_literal}
 try:
     _code = compile(_source, {filename!r}, "exec")
 except (SyntaxError, ValueError, RecursionError) as _error:
-    import traceback
-    sys.stderr.write({marker!r} + "\\n")
-    sys.stderr.write("".join(traceback.format_exception_only(type(_error), _error)))
-    sys.stderr.flush()
-    sys.exit({exit_code})
+    _code = _error
 
 
 def _codecourses_excepthook(kind, error, tb, _source=_source, _launcher=__file__):
@@ -226,6 +226,13 @@ _main.__file__ = {filename!r}
 _main.__builtins__ = __builtins__
 _launcher_module, sys.modules["__main__"] = sys.modules["__main__"], _main
 del _source
+{prelude_end}
+if isinstance(_code, BaseException):
+    import traceback
+    sys.stderr.write({marker!r} + "\\n")
+    sys.stderr.write("".join(traceback.format_exception_only(type(_code), _code)))
+    sys.stderr.flush()
+    sys.exit({exit_code})
 exec(_code, _main.__dict__)
 """
 
@@ -346,13 +353,36 @@ def wrap_stdio(language_key: str, user_code: str) -> str:
 
 
 def python_launcher(program: str) -> str:
-    """A pure-ASCII Python program that compiles ``program`` first, then runs it as ``__main__``."""
+    """A pure-ASCII Python program that compiles ``program`` first, then runs it as ``__main__``.
+
+    Everything before ``PYTHON_PRELUDE_END`` is its prelude: it compiles the program and
+    prepares ``__main__`` but runs none of it, so a runner that forks a process per case may run
+    the prelude once and each case only the rest (``is_python_launcher``).
+    """
     return _PYTHON_LAUNCHER.format(
         source_literal=ascii(program),
         filename=PYTHON_FILENAME,
         marker=PYTHON_COMPILE_ERROR_MARKER,
         exit_code=PYTHON_COMPILE_ERROR_EXIT,
+        prelude_end=PYTHON_PRELUDE_END,
     )
+
+
+def is_python_launcher(program: str) -> bool:
+    """Whether ``program`` is exactly ``python_launcher`` of some code.
+
+    Only then may its prelude run outside a case's own process: every character of it but the
+    code, which is one ``ascii()`` string literal on one line, is written here.
+    """
+    head, _, rest = program.partition("\n")
+    if head != "import sys" or not rest.startswith("_source = "):
+        return False
+    literal = rest[len("_source = ") :].partition("\n")[0]
+    try:
+        code = ast.literal_eval(literal)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return isinstance(code, str) and python_launcher(code) == program
 
 
 def classify_python_compile_error(result: RunResult) -> RunResult:

@@ -381,3 +381,33 @@ class CompiledHarnessTestCase(unittest.TestCase):
         proc = run_program("java", wrap("java", code, "solve"), b"50 8\n")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout, b"42\n")
+
+
+class LauncherRecognitionTestCase(unittest.TestCase):
+    """A runner may run a launcher's prelude outside a case's process: only a real launcher."""
+
+    def test_the_launchers_of_every_io_mode_are_recognised(self):
+        for program in (
+            templates.wrap("python", "def solve(a):\n    return a\n", "solve"),
+            templates.wrap_stdio("python", "print(input())\n"),
+            # The marker inside the student's code stays inside its one-line literal.
+            templates.wrap_stdio("python", f"x = '''\n{templates.PYTHON_PRELUDE_END}\n'''\n"),
+        ):
+            with self.subTest(program=program[:60]):
+                self.assertTrue(templates.is_python_launcher(program))
+                self.assertEqual(program.count(f"\n{templates.PYTHON_PRELUDE_END}\n"), 1)
+
+    def test_anything_else_is_not(self):
+        launcher = templates.wrap_stdio("python", "print(1)\n")
+        marker = templates.PYTHON_PRELUDE_END
+        for program in (
+            f"import os\nprint(os.getpid())\n{marker}\nprint(2)\n",  # a program of its own
+            launcher + "print('more')\n",
+            "# comment\n" + launcher,
+            launcher.replace("_source = 'print(1)\\n'", "_source = str(__import__('os').getpid())"),
+            launcher.replace("sys.excepthook = _codecourses_excepthook", "pass"),
+            "import sys\n_source = (\n",
+            "",
+        ):
+            with self.subTest(program=program[:60]):
+                self.assertFalse(templates.is_python_launcher(program))

@@ -9,10 +9,12 @@ import tempfile
 
 from django.test import SimpleTestCase
 
+from courses.judging import templates
 from courses.judging.backends.local import (
     LocalSandboxBackend,
     build_harness_program,
     case_result,
+    harness,
     harness_program,
     parse_report,
 )
@@ -304,3 +306,81 @@ class ReportIndexTestCase(SimpleTestCase):
         for indices in ([1, 0], [0]):
             with self.subTest(indices=indices), self.assertRaises(HarnessFailed):
                 parse_report(raw_report(indices) + b"\n", 2)
+
+
+MARK = templates.PYTHON_PRELUDE_END
+
+
+def run_runner(payload: bytes) -> subprocess.CompletedProcess:
+    """The runner on its own, outside any sandbox, reading ``payload`` from its stdin file."""
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(payload)
+        stdin.seek(0)
+        return subprocess.run(
+            ["/usr/bin/python3", str(harness.PROGRAM_PATH)],
+            stdin=stdin,
+            capture_output=True,
+            timeout=30,
+        )
+
+
+class PreludeTestCase(SandboxTestMixin, SimpleTestCase):
+    """A launcher's prelude (compile, ``__main__`` made ready) runs once per sandbox."""
+
+    one_process = True
+
+    def test_the_prelude_runs_once_in_the_runner_and_each_case_from_its_end(self):
+        source = f"import os\nos.write(2, b'prelude\\n')\nn = [0]\n{MARK}\nn[0] += 1\nprint(n[0])\n"
+        stdins = [b"", b"", b""]
+        for prelude_end, runner_err, case_err in (
+            (MARK, b"prelude\n", b""),
+            (None, b"", b"prelude\n"),
+        ):
+            with self.subTest(prelude_end=prelude_end):
+                payload = harness.build_payload(source, stdins, LIMITS, prelude_end=prelude_end)
+                proc = run_runner(payload)
+                report = parse_report(proc.stdout, len(stdins))
+                self.assertEqual(proc.stderr, runner_err)
+                self.assertEqual([c["stdout"] for c in report.cases], [b"1\n"] * 3)
+                self.assertEqual([c["stderr"] for c in report.cases], [case_err] * 3)
+
+    def test_a_failing_prelude_leaves_the_whole_program_to_each_case(self):
+        source = f"raise ValueError('in the prelude')\n{MARK}\nprint(1)\n"
+        payload = harness.build_payload(source, [b"", b""], LIMITS, prelude_end=MARK)
+        proc = run_runner(payload)
+        report = parse_report(proc.stdout, 2)
+        self.assertEqual(proc.stderr, b"")
+        for case in report.cases:
+            self.assertEqual(case["exit_code"], 1)
+            self.assertIn(b"ValueError: in the prelude", case["stderr"])
+
+    def test_a_program_of_its_own_never_runs_in_the_runner(self):
+        # The marker line in a program that is not the launcher: nothing of it may run in the
+        # runner (the sandbox's init, which holds every case's input); each case runs it all.
+        source = (
+            f"import os, sys\nprint('top', os.getpid() == 1)\n{MARK}\n"
+            "print('bottom', sys.stdin.read())\n"
+        )
+        results = self.backend.run_batch(batch(source, [b"1", b"2"]))
+        self.assertEqual(self.backend.harness_fallbacks, 0)
+        self.assertEqual(
+            [r.stdout for r in results], [b"top False\nbottom 1\n", b"top False\nbottom 2\n"]
+        )
+
+    def test_through_the_launcher_tracebacks_and_syntax_errors_are_a_fresh_interpreters(self):
+        programs = [
+            templates.wrap_stdio("python", "def f():\n    raise KeyError('k')\nf()\n"),
+            templates.wrap_stdio("python", "print('a'\n"),
+            templates.wrap("python", "def solve(a):\n    return a + 1\n", "solve"),
+        ]
+        per_process = LocalSandboxBackend(one_process=False)
+        self.addCleanup(per_process.close, wait=True)
+        for program in programs:
+            requests = batch(program, [b"[1]", b"[2]"])
+            one = [templates.postprocess("python", r) for r in self.backend.run_batch(requests)]
+            ref = [templates.postprocess("python", r) for r in per_process.run_batch(requests)]
+            with self.subTest(program=program[:40]):
+                self.assertEqual(
+                    [(r.outcome, r.stdout, r.stderr, r.compile_output) for r in one],
+                    [(r.outcome, r.stdout, r.stderr, r.compile_output) for r in ref],
+                )

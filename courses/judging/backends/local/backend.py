@@ -27,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from courses.judging import templates
 from courses.judging.backends.base import check_single_program
 from courses.judging.errors import ExecutorBusy, JudgeError, SandboxUnavailable, UnknownLanguage
 from courses.judging.languages import Language, get_language
@@ -419,9 +420,14 @@ class LocalSandboxBackend:
         files = {"main.py": source.encode("utf-8")}
         python = get_language("python")
         if self.one_process:
+            # The launcher's prelude (compile, __main__ ready) runs once per sandbox, not per case.
+            launcher = templates.is_python_launcher(source)
+            prelude_end = templates.PYTHON_PRELUDE_END if launcher else None
             return self._cases(
                 requests,
-                lambda **kw: sandbox.Work(source=source, files=files, **kw),
+                lambda **kw: sandbox.Work(
+                    source=source, files=files, prelude_end=prelude_end, **kw
+                ),
                 first_as_init=self.harness_as_init,
             )
         check = sandbox.Work(

@@ -85,13 +85,16 @@ def build_payload(
     argv0: str = "main.py",
     raw: bool = False,
     argv: Sequence[str] | None = None,
+    prelude_end: str | None = None,
 ) -> bytes:
     """The binary payload the runner reads (format in ``harness_program``'s docstring).
 
     ``raw`` asks for raw output bytes after the report line instead of base64 inside it.
     With ``argv`` each case executes that program (``exec`` kind); otherwise each case runs
     ``source`` as Python in a fork of the runner (``python`` kind). ``limits`` may be given
-    as ``case_limits`` dicts already.
+    as ``case_limits`` dicts already. ``prelude_end``: the line that ends the prelude of a
+    Python ``source`` the caller checked is its launcher (``templates.is_python_launcher``);
+    the runner runs the prelude once, before any case.
     """
     per_case = [limits] * len(stdins) if isinstance(limits, Limits) else list(limits)
     if len(per_case) != len(stdins):
@@ -112,6 +115,8 @@ def build_payload(
     }
     if argv is not None:
         doc["argv"] = list(argv)
+    elif prelude_end is not None:
+        doc["prelude_end"] = prelude_end
     header = json.dumps(doc).encode()
     return b"".join([MAGIC, len(header).to_bytes(8, "big"), header, source_bytes, *stdins])
 

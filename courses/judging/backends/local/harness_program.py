@@ -375,6 +375,30 @@ def _as_fresh_start(header):
     return module
 
 
+def _after_prelude(source, header, code, module):
+    """Run the program's prelude here, once: (the code each case then runs, its module).
+
+    Only for a program the caller checked is its own launcher (``prelude_end`` in the header):
+    the lines before ``prelude_end`` compile the student's code and make ``__main__`` ready but
+    run none of it, so every case's fork starts from that state instead of doing it again. Without
+    that line, or on any error in it, each case runs the whole program, as it would anyway.
+    """
+    head, found, tail = source.decode("utf-8").partition("\n" + header["prelude_end"] + "\n")
+    if not found:
+        return code, module
+    hook = sys.excepthook
+    try:
+        prelude = compile(head + "\n", header["filename"], "exec", dont_inherit=True)
+        # Blank lines first: the rest keeps its line numbers.
+        rest = "\n" * (head.count("\n") + 2) + tail
+        per_case = compile(rest, header["filename"], "exec", dont_inherit=True)
+        exec(prelude, module.__dict__)
+    except BaseException:
+        sys.excepthook = hook
+        return code, _as_fresh_start(header)
+    return per_case, module
+
+
 def _exec_child(run, limits, fds):
     """Never returns: execute the case's program as a fresh process would start."""
     header = run["header"]
@@ -838,9 +862,11 @@ def main(embedded):
             message = "".join(traceback.format_exception_only(type(exc), exc))
             _emit({"harness": 1, "compile_error": message, "cases": []})
             return 0
-    del source
     config = config or {}
     module = _as_fresh_start(header) if code is not None else None
+    if module is not None and header.get("prelude_end"):
+        code, module = _after_prelude(source, header, code, module)
+    del source
     run = {
         "header": header,
         "local": local,

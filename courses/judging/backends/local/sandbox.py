@@ -54,6 +54,8 @@ class Work:
     stdout_cap: int | None = None  # a compilation's log cap instead of the output limit
     as_init: bool = True
     filename: str = "/box/main.py"
+    #: The end of the prelude of a Python ``source`` that is the launcher (``build_payload``).
+    prelude_end: str | None = None
 
 
 def rlimit_cpu_seconds(cpu_ms: int) -> int:
@@ -127,7 +129,13 @@ def _payload(iso: Isolation, work: Work) -> bytes:
         for lim in work.limits
     ]
     return harness.build_payload(
-        work.source, work.stdins, case_limits, raw=True, argv=work.argv, filename=work.filename
+        work.source,
+        work.stdins,
+        case_limits,
+        raw=True,
+        argv=work.argv,
+        filename=work.filename,
+        prelude_end=work.prelude_end,
     )
 
 
