@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import tempfile
+import threading
 
 from django.test import SimpleTestCase
 
@@ -14,10 +16,12 @@ from courses.judging.backends.local import (
     LocalSandboxBackend,
     build_harness_program,
     case_result,
+    client,
     harness,
     harness_program,
     parse_report,
 )
+from courses.judging.backends.local.client import ServiceFailed
 from courses.judging.backends.local.harness import HarnessFailed
 from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest
 
@@ -384,3 +388,37 @@ class PreludeTestCase(SandboxTestMixin, SimpleTestCase):
                     [(r.outcome, r.stdout, r.stderr, r.compile_output) for r in one],
                     [(r.outcome, r.stdout, r.stderr, r.compile_output) for r in ref],
                 )
+
+
+class ServiceReplyTestCase(SimpleTestCase):
+    """The worker reads the service's reply (header line, then a body of the announced length)
+    into one buffer; anything else is the service's failure, never a short or padded result."""
+
+    def read(self, data: bytes, size: int | None = None) -> tuple[bytes, bytes]:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        writer = threading.Thread(target=lambda: (theirs.sendall(data), theirs.close()))
+        writer.start()
+        try:
+            reply = client._Reply(ours, 10.0)
+            head = reply.line()
+            body = reply.rest(json.loads(head)["size"] if size is None else size)
+            return head, bytes(body)
+        finally:
+            writer.join()
+            ours.close()
+
+    def test_a_whole_reply_is_read_into_one_buffer(self):
+        big = os.urandom(5 << 20)
+        self.assertEqual(self.read(b'{"size": 3}\nabc'), (b'{"size": 3}', b"abc"))
+        self.assertEqual(self.read(b'{"size": 0}\n'), (b'{"size": 0}', b""))
+        self.assertEqual(self.read(b'{"size": %d}\n' % len(big) + big)[1], big)
+
+    def test_a_short_padded_or_headless_reply_is_the_services_failure(self):
+        for data, message in (
+            (b'{"size": 4}\nabc', "truncated"),
+            (b'{"size": 2}\nabc', "unexpected bytes"),
+            (b'{"size": 2', "stopped before the run ended"),
+            (b"", "stopped before the run ended"),
+        ):
+            with self.subTest(data=data), self.assertRaisesMessage(ServiceFailed, message):
+                self.read(data)

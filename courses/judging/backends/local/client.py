@@ -124,21 +124,19 @@ class ServiceClient:
         try:
             self._send(request, [theirs.fileno(), *fds])
             theirs.close()
-            data = _read_reply(mine, timeout_s)
+            reader = _Reply(mine, timeout_s)
+            head = reader.line()
+            try:
+                header = json.loads(head)
+                n_out, n_err = int(header.get("stdout_len", 0)), int(header.get("stderr_len", 0))
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise ServiceFailed(f"unreadable reply from the sandbox service: {exc}") from exc
+            body = reader.rest(n_out + n_err)
         finally:
             theirs.close()
             mine.close()
-        head, sep, body = data.partition(b"\n")
-        if not sep:
-            raise ServiceFailed("the sandbox service stopped before the run ended")
-        try:
-            header = json.loads(head)
-            n_out, n_err = header.get("stdout_len", 0), header.get("stderr_len", 0)
-        except (ValueError, AttributeError) as exc:
-            raise ServiceFailed(f"unreadable reply from the sandbox service: {exc}") from exc
-        if len(body) != n_out + n_err:
-            raise ServiceFailed("truncated reply from the sandbox service")
-        return header, body[:n_out], body[n_out:]
+        view = memoryview(body)
+        return header, view[:n_out], bytes(view[n_out:])
 
     def _send(self, request: dict, fds: list[int]) -> None:
         message = json.dumps(request).encode()
@@ -164,26 +162,59 @@ class ServiceClient:
         return header
 
 
-def _read_reply(sock: socket.socket, timeout_s: float) -> bytes:
-    """Everything the service sends on ``sock`` until it closes it.
+class _Reply:
+    """What the service sends on ``sock`` until it closes it: a header line, then a body of the
+    length the header gives, received into one buffer (a large batch's outputs are megabytes:
+    every extra copy of them is a page fault per 4 KiB).
 
     ``poll``, not ``select``: a worker that holds many descriptors (database connections,
     files) gets socket numbers above 1023, which ``select`` refuses.
     """
-    chunks = []
-    deadline = time.monotonic() + timeout_s
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ServiceFailed("the sandbox service did not answer in time")
-        if not poller.poll(min(remaining, 5.0) * 1000):
-            continue
-        data = sock.recv(1 << 20)
-        if not data:
-            return b"".join(chunks)
-        chunks.append(data)
+
+    def __init__(self, sock: socket.socket, timeout_s: float) -> None:
+        self.sock = sock
+        self.deadline = time.monotonic() + timeout_s
+        self.poller = select.poll()
+        self.poller.register(sock, select.POLLIN)
+        self.pending = b""
+
+    def _wait(self) -> None:
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise ServiceFailed("the sandbox service did not answer in time")
+            if self.poller.poll(min(remaining, 5.0) * 1000):
+                return
+
+    def line(self) -> bytes:
+        while b"\n" not in self.pending:
+            self._wait()
+            data = self.sock.recv(1 << 16)
+            if not data:
+                raise ServiceFailed("the sandbox service stopped before the run ended")
+            self.pending += data
+        head, _, self.pending = self.pending.partition(b"\n")
+        return head
+
+    def rest(self, size: int) -> bytearray:
+        """Exactly ``size`` more bytes, then the end of the stream."""
+        body = bytearray(size)
+        view = memoryview(body)
+        got = len(self.pending)
+        if got > size:
+            raise ServiceFailed("unexpected bytes after the sandbox service's reply")
+        view[:got] = self.pending
+        while True:
+            self._wait()
+            n = self.sock.recv_into(view[got:]) if got < size else len(self.sock.recv(1))
+            if n == 0:
+                break
+            if got == size:
+                raise ServiceFailed("unexpected bytes after the sandbox service's reply")
+            got += n
+        if got != size:
+            raise ServiceFailed("truncated reply from the sandbox service")
+        return body
 
 
 def _after_fork_in_child() -> None:

@@ -76,7 +76,12 @@ def case_limits(
     return found
 
 
-def build_payload(
+def build_payload(*args, **kwargs) -> bytes:
+    """The binary payload the runner reads, in one piece (``payload_parts``)."""
+    return b"".join(payload_parts(*args, **kwargs))
+
+
+def payload_parts(
     source: str,
     stdins: Sequence[bytes],
     limits: Limits | Sequence[Limits] | Sequence[dict],
@@ -86,8 +91,9 @@ def build_payload(
     raw: bool = False,
     argv: Sequence[str] | None = None,
     prelude_end: str | None = None,
-) -> bytes:
-    """The binary payload the runner reads (format in ``harness_program``'s docstring).
+) -> list[bytes]:
+    """The binary payload the runner reads (format in ``harness_program``'s docstring), as the
+    pieces that make it up one after the other: a large batch's inputs are not copied into one.
 
     ``raw`` asks for raw output bytes after the report line instead of base64 inside it.
     With ``argv`` each case executes that program (``exec`` kind); otherwise each case runs
@@ -118,7 +124,7 @@ def build_payload(
     elif prelude_end is not None:
         doc["prelude_end"] = prelude_end
     header = json.dumps(doc).encode()
-    return b"".join([MAGIC, len(header).to_bytes(8, "big"), header, source_bytes, *stdins])
+    return [MAGIC, len(header).to_bytes(8, "big"), header, source_bytes, *stdins]
 
 
 def build_harness_program(
@@ -154,7 +160,17 @@ _CASE_FIELDS = {
 }
 
 
-def parse_report(raw: bytes, expected_cases: int, *, shared: bool = False) -> Report:
+def _line_end(view: memoryview) -> int:
+    """Where the first line of ``view`` ends (-1: nowhere), copying no more than it reads."""
+    step = 1 << 16
+    for start in range(0, len(view), step):
+        found = bytes(view[start : start + step]).find(b"\n")
+        if found >= 0:
+            return start + found
+    return -1
+
+
+def parse_report(raw: bytes | memoryview, expected_cases: int, *, shared: bool = False) -> Report:
     """Validate the harness's output; ``HarnessFailed`` on anything unexpected.
 
     In the returned cases ``stdout`` and ``stderr`` are always bytes, whichever framing the
@@ -162,11 +178,13 @@ def parse_report(raw: bytes, expected_cases: int, *, shared: bool = False) -> Re
     position in the payload. A runner reports every case in order, or, when it ran a ``shared``
     batch's queue, the cases it took: each at most once.
     """
-    line, newline, rest = raw.partition(b"\n")
-    if not newline:
+    view = memoryview(raw)
+    newline = _line_end(view)
+    if newline < 0:
         raise HarnessFailed("no report line from the harness")
+    rest = view[newline + 1 :]  # the raw outputs: sliced per case, not copied whole
     try:
-        doc = json.loads(line)
+        doc = json.loads(bytes(view[:newline]))
     except ValueError as exc:
         raise HarnessFailed(f"invalid JSON from the harness: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("harness") != 1:
@@ -214,7 +232,7 @@ def parse_report(raw: bytes, expected_cases: int, *, shared: bool = False) -> Re
                 length = case[f"{name}_len"]
                 if length < 0 or offset + length > len(rest):
                     raise HarnessFailed("raw outputs truncated")
-                case[name] = rest[offset : offset + length]
+                case[name] = bytes(rest[offset : offset + length])
                 offset += length
         else:
             try:

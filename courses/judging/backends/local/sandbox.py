@@ -63,13 +63,15 @@ def rlimit_cpu_seconds(cpu_ms: int) -> int:
     return math.ceil(cpu_ms / 1000) + 1
 
 
-def _memfd(name: str, data: bytes, *, sealed: bool = False) -> int:
-    """A memfd holding ``data``; ``sealed``: nobody can change it any more (a payload)."""
+def _memfd(name: str, data: bytes | list[bytes], *, sealed: bool = False) -> int:
+    """A memfd holding ``data`` (or its pieces, one after the other); ``sealed``: nobody can
+    change it any more (a payload)."""
     fd = os.memfd_create(name, os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if sealed else 0))
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for piece in [data] if isinstance(data, bytes) else data:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view) :]
         os.lseek(fd, 0, os.SEEK_SET)
         if sealed:
             fcntl.fcntl(fd, fcntl.F_ADD_SEALS, _SEALS)
@@ -117,7 +119,7 @@ def share(iso: Isolation, work: Work) -> SharedCases:
     return SharedCases(payload_fd, read_fd)
 
 
-def _payload(iso: Isolation, work: Work) -> bytes:
+def _payload(iso: Isolation, work: Work) -> list[bytes]:
     local = iso.mode in (FULL, RLIMITS)
     case_limits = [
         harness.case_limits(
@@ -128,7 +130,7 @@ def _payload(iso: Isolation, work: Work) -> bytes:
         )
         for lim in work.limits
     ]
-    return harness.build_payload(
+    return harness.payload_parts(
         work.source,
         work.stdins,
         case_limits,

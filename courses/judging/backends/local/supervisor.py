@@ -498,7 +498,7 @@ class Sandbox:
                 peak_bytes=self.cg.peak_bytes(),
                 oom_kills=self.cg.oom_kills(),
             )
-        return header, out.data(), err.data()
+        return header, out.chunks, err.data()  # a large report is sent as read, not joined
 
     def _kill(self) -> None:
         if self.pid is not None:
@@ -586,10 +586,15 @@ def _drain(capture: Capture) -> None:
         capture.read()
 
 
-def reply(sock: socket.socket, header: dict, stdout: bytes = b"", stderr: bytes = b"") -> None:
-    header = dict(header, stdout_len=len(stdout), stderr_len=len(stderr))
+def reply(
+    sock: socket.socket, header: dict, stdout: bytes | list[bytes] = b"", stderr: bytes = b""
+) -> None:
+    """The reply: the header line, then stdout (bytes, or the pieces it was read in), stderr."""
+    pieces = [stdout] if isinstance(stdout, bytes) else stdout
+    header = dict(header, stdout_len=sum(map(len, pieces)), stderr_len=len(stderr))
     with contextlib.suppress(OSError):
-        sock.sendall(json.dumps(header).encode() + b"\n" + stdout + stderr)
+        for piece in (json.dumps(header).encode() + b"\n", *pieces, stderr):
+            sock.sendall(piece)
 
 
 def serve(cfg: dict, sandbox: Sandbox, request: dict, fds: dict) -> int:
