@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+from unittest import mock
 
 from django.test import SimpleTestCase
 
@@ -20,6 +21,7 @@ from courses.judging.backends.local import (
     harness,
     harness_program,
     parse_report,
+    sandbox,
 )
 from courses.judging.backends.local.client import ServiceFailed
 from courses.judging.backends.local.harness import HarnessFailed
@@ -422,3 +424,41 @@ class ServiceReplyTestCase(SimpleTestCase):
         ):
             with self.subTest(data=data), self.assertRaisesMessage(ServiceFailed, message):
                 self.read(data)
+
+
+class SmallPipeTestCase(SandboxTestMixin, SimpleTestCase):
+    """The case queue is written before any runner reads it. A pipe may hold only 4 KiB (a user
+    over ``pipe-user-pages-soft``): a blocking write of 4,400 bytes there never returned."""
+
+    one_process = True
+
+    def test_a_queue_that_does_not_fit_falls_back_to_halves(self):
+        real_pipe2, real_fcntl = os.pipe2, sandbox.fcntl.fcntl
+
+        def small_pipe2(flags):
+            read_fd, write_fd = real_pipe2(flags)
+            real_fcntl(write_fd, sandbox.fcntl.F_SETPIPE_SZ, 4096)
+            return read_fd, write_fd
+
+        def claims_room(fd, command, *args):  # the pipe says it is large enough
+            if command == sandbox.fcntl.F_GETPIPE_SZ:
+                return 1 << 20
+            return real_fcntl(fd, command, *args)
+
+        stdins = [f"{i}\n".encode() for i in range(1100)]
+        backend = LocalSandboxBackend(one_process=True, parallel=2)
+        self.addCleanup(backend.close, wait=True)
+        done: list = []
+        with (
+            mock.patch.object(sandbox.os, "pipe2", small_pipe2),
+            mock.patch.object(sandbox.fcntl, "fcntl", claims_room),
+        ):
+            runner = threading.Thread(
+                target=lambda: done.append(backend.run_batch(batch("print(input())\n", stdins))),
+                daemon=True,  # a regression fails the test instead of hanging the run
+            )
+            runner.start()
+            runner.join(60)
+        self.assertFalse(runner.is_alive(), "the batch hung on writing its queue")
+        self.assertEqual([r.stdout for r in done[0]], stdins)
+        self.assertEqual(backend.harness_fallbacks, 0)

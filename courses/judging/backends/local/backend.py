@@ -372,8 +372,12 @@ class LocalSandboxBackend:
             )
 
         if self.one_process and len(chunks) > 1 and n <= sandbox.MAX_SHARED_CASES:
-            shared = sandbox.share(self.isolation, work_for(list(range(n)), first_as_init))
-            chunks = [list(range(n))] * len(chunks)
+            try:
+                shared = sandbox.share(self.isolation, work_for(list(range(n)), first_as_init))
+            except OSError as exc:  # no room for the queue: the chunks stay cut in advance
+                logger.warning("cases of a batch not shared between its sandboxes: %s", exc)
+            else:
+                chunks = [list(range(n))] * len(chunks)
 
         def attempt(chunk: list[int]) -> list[RunResult | None] | None:
             work = work_for(chunk, first_as_init)

@@ -100,19 +100,28 @@ class SharedCases:
 
 
 def share(iso: Isolation, work: Work) -> SharedCases:
-    """The payload and the case queue of ``work``, for up to ``MAX_SHARED_CASES`` cases."""
+    """The payload and the case queue of ``work``, for up to ``MAX_SHARED_CASES`` cases.
+
+    ``OSError`` (or ``ValueError``) when the queue cannot hold every index at once, which the
+    caller answers by cutting the batch in advance: the queue is written before any runner
+    reads it, and a pipe can be smaller than 64 KiB (a user over ``pipe-user-pages-soft`` gets
+    4 KiB pipes), so a blocking write there would wait for ever.
+    """
     count = len(work.stdins)
     if count > MAX_SHARED_CASES:
         raise ValueError(f"at most {MAX_SHARED_CASES} cases can be shared")
-    payload_fd = _memfd("codecourses-payload", _payload(iso, work), sealed=True)
-    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+    records = b"".join(index.to_bytes(4, "big") for index in range(count))
+    read_fd, write_fd = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
     try:
-        view = memoryview(b"".join(index.to_bytes(4, "big") for index in range(count)))
+        if fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) < len(records):
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, len(records))
+        view = memoryview(records)
         while view:
-            view = view[os.write(write_fd, view) :]
+            view = view[os.write(write_fd, view) :]  # BlockingIOError: no room
+        os.set_blocking(read_fd, True)  # the runners wait for nothing: it is all there
+        payload_fd = _memfd("codecourses-payload", _payload(iso, work), sealed=True)
     except BaseException:
         os.close(read_fd)
-        os.close(payload_fd)
         raise
     finally:
         os.close(write_fd)  # the runners read until the queue is empty and closed
