@@ -51,12 +51,12 @@ Python has no compile step, so on Judge0 a syntax error is a runtime error. To g
 the same verdict, every Python program — function-style or stdio — is wrapped once more in a small
 launcher (pure ASCII: the program is embedded as an ``ascii()`` literal). The launcher compiles
 the program as ``solution.py``; on failure it writes ``PYTHON_COMPILE_ERROR_MARKER`` and the syntax
-error to stderr and exits with ``PYTHON_COMPILE_ERROR_EXIT`` before any student code ran. The local
-sandbox runs its prelude, up to the compilation and ``__main__`` made ready, once per batch.
+error to stderr and exits with ``PYTHON_COMPILE_ERROR_EXIT`` before any student code ran.
 Otherwise it runs the code as module ``__main__``. ``postprocess`` (or
 ``classify_python_compile_error``) turns such a run into ``Outcome.COMPILATION_ERROR``; the
 executor applies it to every result of every backend. Import and type errors happen while the
-program runs, so they stay runtime errors.
+program runs, so they stay runtime errors. The local sandbox runs the launcher's prelude (the
+compilation, ``__main__`` made ready) once per batch rather than in every case.
 """
 
 from __future__ import annotations

@@ -343,7 +343,9 @@ class PreludeTestCase(SandboxTestMixin, SimpleTestCase):
             (None, b"", b"prelude\n"),
         ):
             with self.subTest(prelude_end=prelude_end):
-                payload = harness.build_payload(source, stdins, LIMITS, prelude_end=prelude_end)
+                payload = b"".join(
+                    harness.payload_parts(source, stdins, LIMITS, prelude_end=prelude_end)
+                )
                 proc = run_runner(payload)
                 report = parse_report(proc.stdout, len(stdins))
                 self.assertEqual(proc.stderr, runner_err)
@@ -352,7 +354,7 @@ class PreludeTestCase(SandboxTestMixin, SimpleTestCase):
 
     def test_a_failing_prelude_leaves_the_whole_program_to_each_case(self):
         source = f"raise ValueError('in the prelude')\n{MARK}\nprint(1)\n"
-        payload = harness.build_payload(source, [b"", b""], LIMITS, prelude_end=MARK)
+        payload = b"".join(harness.payload_parts(source, [b"", b""], LIMITS, prelude_end=MARK))
         proc = run_runner(payload)
         report = parse_report(proc.stdout, 2)
         self.assertEqual(proc.stderr, b"")
@@ -372,6 +374,19 @@ class PreludeTestCase(SandboxTestMixin, SimpleTestCase):
         self.assertEqual(
             [r.stdout for r in results], [b"top False\nbottom 1\n", b"top False\nbottom 2\n"]
         )
+
+    def test_the_backend_asks_for_the_prelude_of_its_own_launcher_only(self):
+        launcher = templates.wrap_stdio("python", "print(input())\n")
+        of_its_own = f"print(input())\n{MARK}\nprint(2)\n"
+        for source, expected in ((launcher, MARK), (of_its_own, None)):
+            with (
+                self.subTest(launcher=source is launcher),
+                mock.patch.object(
+                    harness, "payload_parts", wraps=harness.payload_parts
+                ) as payload_parts,
+            ):
+                self.backend.run_batch(batch(source, [b"1\n"]))
+                self.assertEqual(payload_parts.call_args.kwargs["prelude_end"], expected)
 
     def test_through_the_launcher_tracebacks_and_syntax_errors_are_a_fresh_interpreters(self):
         programs = [

@@ -371,7 +371,7 @@ class LocalSandboxBackend:
                 as_init=as_init,
             )
 
-        if self.one_process and len(chunks) > 1 and n <= sandbox.MAX_SHARED_CASES:
+        if self.one_process and len(chunks) > 1:
             try:
                 shared = sandbox.share(self.isolation, work_for(list(range(n)), first_as_init))
             except OSError as exc:  # no room for the queue: the chunks stay cut in advance

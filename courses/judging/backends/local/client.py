@@ -204,16 +204,15 @@ class _Reply:
         if got > size:
             raise ServiceFailed("unexpected bytes after the sandbox service's reply")
         view[:got] = self.pending
-        while True:
+        while got < size:
             self._wait()
-            n = self.sock.recv_into(view[got:]) if got < size else len(self.sock.recv(1))
-            if n == 0:
-                break
-            if got == size:
-                raise ServiceFailed("unexpected bytes after the sandbox service's reply")
-            got += n
-        if got != size:
-            raise ServiceFailed("truncated reply from the sandbox service")
+            received = self.sock.recv_into(view[got:])
+            if not received:
+                raise ServiceFailed("truncated reply from the sandbox service")
+            got += received
+        self._wait()
+        if self.sock.recv(1):
+            raise ServiceFailed("unexpected bytes after the sandbox service's reply")
         return body
 
 

@@ -76,11 +76,6 @@ def case_limits(
     return found
 
 
-def build_payload(*args, **kwargs) -> bytes:
-    """The binary payload the runner reads, in one piece (``payload_parts``)."""
-    return b"".join(payload_parts(*args, **kwargs))
-
-
 def payload_parts(
     source: str,
     stdins: Sequence[bytes],
@@ -135,7 +130,8 @@ def build_harness_program(
     Its stdout is a single JSON line (see ``parse_report``); outputs are base64. Run it with a
     Python >= 3.8 on Linux. The program deletes its own file before the first case runs.
     """
-    payload = base64.b64encode(build_payload(source, stdins, limits, filename=filename)).decode()
+    payload = b"".join(payload_parts(source, stdins, limits, filename=filename))
+    payload = base64.b64encode(payload).decode()
     text = program_text().replace("\n_EMBEDDED = False\n", "\n_EMBEDDED = True\n")
     lines = [payload[i : i + 76] for i in range(0, len(payload), 76)]
     return text + "\n" + PAYLOAD_MARKER + "\n" + "".join(f"#{line}\n" for line in lines)

@@ -117,6 +117,8 @@ def _embedded_payload_fd():
     pid = os.fork()
     if pid == 0:
         try:
+            import base64  # only an embedded runner needs it
+
             found = False
             with open(path, "rb") as f:
                 for line in f:
@@ -124,8 +126,6 @@ def _embedded_payload_fd():
                         found = line.rstrip(b"\r\n") == PAYLOAD_MARKER.encode()
                         continue
                     if line.startswith(b"#"):
-                        import base64
-
                         os.write(fd, base64.b64decode(line[1:].strip()))
             with contextlib.suppress(OSError):
                 os.unlink(path)

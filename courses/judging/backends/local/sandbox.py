@@ -32,8 +32,6 @@ CASE_WALL_OVERHEAD_MS = 100
 #: bubblewrap's monitor and the runner count against the sandbox's process cap.
 SANDBOX_PROCESSES = 3
 REPORT_BYTES_PER_CASE = 1024
-#: Cases whose indices fit in one pipe (4 bytes each, 64 KiB), written before any run starts.
-MAX_SHARED_CASES = 16384
 _SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
 
 
@@ -54,7 +52,7 @@ class Work:
     stdout_cap: int | None = None  # a compilation's log cap instead of the output limit
     as_init: bool = True
     filename: str = "/box/main.py"
-    #: The end of the prelude of a Python ``source`` that is the launcher (``build_payload``).
+    #: The end of the prelude of a Python ``source`` that is the launcher (``payload_parts``).
     prelude_end: str | None = None
 
 
@@ -63,12 +61,12 @@ def rlimit_cpu_seconds(cpu_ms: int) -> int:
     return math.ceil(cpu_ms / 1000) + 1
 
 
-def _memfd(name: str, data: bytes | list[bytes], *, sealed: bool = False) -> int:
-    """A memfd holding ``data`` (or its pieces, one after the other); ``sealed``: nobody can
-    change it any more (a payload)."""
+def _memfd(name: str, pieces: list[bytes], *, sealed: bool = False) -> int:
+    """A memfd holding ``pieces`` one after the other; ``sealed``: nobody can change it any more
+    (a payload)."""
     fd = os.memfd_create(name, os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if sealed else 0))
     try:
-        for piece in [data] if isinstance(data, bytes) else data:
+        for piece in pieces:
             view = memoryview(piece)
             while view:
                 view = view[os.write(fd, view) :]
@@ -100,17 +98,14 @@ class SharedCases:
 
 
 def share(iso: Isolation, work: Work) -> SharedCases:
-    """The payload and the case queue of ``work``, for up to ``MAX_SHARED_CASES`` cases.
+    """The payload and the case queue of ``work``.
 
-    ``OSError`` (or ``ValueError``) when the queue cannot hold every index at once, which the
-    caller answers by cutting the batch in advance: the queue is written before any runner
-    reads it, and a pipe can be smaller than 64 KiB (a user over ``pipe-user-pages-soft`` gets
-    4 KiB pipes), so a blocking write there would wait for ever.
+    ``OSError`` when the queue cannot hold every index at once, which the caller answers by
+    cutting the batch in advance: the queue is written before any runner reads it, and a pipe
+    holds 64 KiB (16,384 cases) unless grown, or only 4 KiB for a user over
+    ``pipe-user-pages-soft``, so a blocking write there would wait for ever.
     """
-    count = len(work.stdins)
-    if count > MAX_SHARED_CASES:
-        raise ValueError(f"at most {MAX_SHARED_CASES} cases can be shared")
-    records = b"".join(index.to_bytes(4, "big") for index in range(count))
+    records = b"".join(index.to_bytes(4, "big") for index in range(len(work.stdins)))
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
     try:
         if fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) < len(records):
@@ -205,7 +200,7 @@ def run(
             request["box"] = work.box.path
         else:
             request["files"] = list(work.files)
-            fds.extend(_memfd("codecourses-file", data) for data in work.files.values())
+            fds.extend(_memfd("codecourses-file", [data]) for data in work.files.values())
         request["poolable"] = work.box is None and not work.ro_binds and work.as_init
         timeout = limits["wall_ms"] / 1000 + 30
         header, stdout, stderr = client.call(request, fds, timeout)

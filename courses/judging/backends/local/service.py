@@ -26,9 +26,8 @@ What it does:
 
 Protocol on the control socket (SOCK_SEQPACKET, one message per request): a JSON object and fds.
 ``{"op": "run", ...}`` with fds [reply socket, payload memfd, (case queue), (uid lock), file
-memfds...]: the
-reply comes on the reply socket (``supervisor.reply``). ``{"op": "ping"}`` and ``{"op":
-"sweep"}`` with fds [reply socket]: one JSON line.
+memfds...]: the reply comes on the reply socket (``supervisor.reply``). ``{"op": "ping"}`` and
+``{"op": "sweep"}`` with fds [reply socket]: one JSON line.
 """
 
 from __future__ import annotations
