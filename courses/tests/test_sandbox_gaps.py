@@ -28,6 +28,7 @@ from courses.judging.backends.local import (
     LocalSandboxBackend,
     boxes,
     detect_isolation,
+    service,
     supervisor,
     uids,
 )
@@ -38,6 +39,14 @@ from courses.judging.types import Limits, Outcome, RunRequest
 from .sandbox_fixtures import SMALL, SandboxTestMixin, require_sandbox, requires_language
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def supervisor_config(backend: LocalSandboxBackend) -> dict:
+    """What the service gives its supervisors: the backend's config, the runner compiled."""
+    cfg = backend._service_config(sweep_interval_s=60)
+    return dict(cfg, runner=service.runner_image(cfg["runner"]))
+
+
 ROOMY = Limits(cpu_time_ms=5000, wall_time_ms=10000, memory_kb=64 * 1024, output_bytes=64 * 1024)
 
 #: A program that queues data in loopback TCP connections nobody reads, and says how much.
@@ -405,7 +414,7 @@ class WorkerDeathTestCase(SandboxTestMixin, SimpleTestCase):
         """The service stops its pre-started sandboxes with SIGTERM (its worker closed it). One
         arriving right after a box's directory was made, before the supervisor had recorded
         it, left the box behind with its uid lock free: a leak for the next test's check."""
-        cfg = self.backend._service_config(sweep_interval_s=60)
+        cfg = supervisor_config(self.backend)
         made: list[str] = []
 
         class SignalledBox(supervisor.Box):
@@ -433,7 +442,7 @@ class WorkerDeathTestCase(SandboxTestMixin, SimpleTestCase):
         """The service ends a pre-started sandbox's link, then sends SIGTERM. A supervisor that
         began its teardown on the link's end met the signal's ``Stopped`` before it could
         ignore SIGTERM, and left its box, cgroup and processes behind."""
-        sandbox = supervisor.Sandbox(self.backend._service_config(sweep_interval_s=60))
+        sandbox = supervisor.Sandbox(supervisor_config(self.backend))
         previous = signal.getsignal(signal.SIGTERM)
         real_signal = signal.signal
         arrived: list[int] = []

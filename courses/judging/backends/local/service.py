@@ -35,7 +35,9 @@ from __future__ import annotations
 import array
 import base64
 import contextlib
+import importlib.util
 import json
+import marshal
 import os
 import selectors
 import signal
@@ -398,11 +400,24 @@ class Service:
             self._sweep_now()
 
 
+def runner_image(source: str) -> bytes:
+    """The runner compiled, as the file image of a ``.pyc`` (which ``python3 FILE`` runs).
+
+    The backend starts the service and every sandbox's runner with the same interpreter
+    (``Isolation.python``), so its compiled form is good for all of them, and no sandbox parses
+    the runner's 900 lines again at its start (about 7 ms of CPU each on a 2-core VM). The
+    header is the magic number and 12 bytes a directly run file leaves unread.
+    """
+    code = compile(source, "codecourses-runner", "exec", dont_inherit=True)
+    return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
+
+
 def main(argv: list[str]) -> int:
     args = dict(zip(argv[1::2], argv[2::2], strict=False))
     with os.fdopen(int(args["--config-fd"]), "rb") as f:
         cfg = json.loads(f.read())
     cfg["seccomp"] = base64.b64decode(cfg["seccomp"])
+    cfg["runner"] = runner_image(cfg["runner"])
     control = socket.socket(fileno=int(args["--control-fd"]))
     worker = int(cfg["worker_pid"])
     try:

@@ -333,7 +333,7 @@ class Sandbox:
             fcntl.fcntl(out_r, fcntl.F_SETPIPE_SZ, 1 << 20)
         box_fd = os.open(self.box_path, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         seccomp_fd = _memfd("seccomp", cfg["seccomp"]) if cfg["mode"] != "none" else None
-        runner_fd = _memfd("runner", cfg["runner"].encode())
+        runner_fd = _memfd("runner", cfg["runner"])
         wanted = {CONTROL_FD: control_child.fileno(), OUT_FD: out_w, ERR_FD: err_w,
                   BOX_FD: box_fd, RUNNER_FD: runner_fd}  # fmt: skip
         if seccomp_fd is not None:
@@ -478,9 +478,10 @@ class Sandbox:
                 elif self.cg is not None and self.cg.cpu_ns() - cpu0 > cpu_limit_ns:
                     header["killed"] = "cpu"
             if header["killed"] is not None:
-                self._kill()
+                self.kill()
         header["wall_ns"] = int((time.monotonic() - started) * 1e9)
-        self._kill()
+        if not (out.eof and err.eof):  # nothing may keep them open while they are drained
+            self.kill()
         _reap_all()
         for capture in (out, err):
             _drain(capture)
@@ -500,16 +501,12 @@ class Sandbox:
             )
         return header, out.chunks, err.data()  # a large report is sent as read, not joined
 
-    def _kill(self) -> None:
+    def kill(self) -> bool:
+        """SIGKILL every process of the sandbox; True when its cgroup is empty (always True
+        without a cgroup: nothing to check with)."""
         if self.pid is not None:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
-        if self.cg is not None:
-            self.cg.kill_all()
-
-    def processes_gone(self) -> bool:
-        """Kill whatever is left of the sandbox; True when nothing of it runs any more."""
-        self._kill()
         if self.cg is not None:
             return self.cg.kill_all()
         return True
@@ -536,7 +533,7 @@ class Sandbox:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         result = {"leftover": False, "cgroup_removed": True}
         self.closed = result
-        self._kill()
+        self.kill()
         if self.pid is not None:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
@@ -607,7 +604,7 @@ def serve(cfg: dict, sandbox: Sandbox, request: dict, fds: dict) -> int:
         )
         # Every process of the sandbox is dead (checked) before the reply; removing its
         # cgroups and box comes after, off the caller's path (the sweep retries a failure).
-        header["leftover"] = not sandbox.processes_gone()
+        header["leftover"] = not sandbox.kill()
         reply(reply_sock, header, out, err)
         reply_sock.close()
         sandbox.close()
