@@ -53,7 +53,7 @@ comes first, once the runner is ready for its payload (a pre-started sandbox wai
 is given work).
 """
 
-import array
+import _socket
 import atexit
 import builtins
 import contextlib
@@ -63,7 +63,6 @@ import os
 import resource
 import select
 import signal
-import socket
 import sys
 import time
 import types
@@ -141,17 +140,28 @@ def _embedded_payload_fd():
 
 def _received_fds(control_fd):
     """Wait on the control socket for the work: one message carrying the payload's memfd and,
-    when the sandboxes of one batch share its cases, the read end of their queue."""
-    sock = socket.socket(fileno=control_fd)
-    fds = array.array("i")
+    when the sandboxes of one batch share its cases, the read end of their queue.
+
+    Through ``_socket``: the ``socket`` module would cost every sandbox's start 2 ms of CPU
+    (its enums and ``selectors``) for this one call.
+    """
+    sock = _socket.socket(fileno=control_fd)
+    size = 4  # a C int
+    fds = []
     try:
-        msg, ancdata, _flags, _addr = sock.recvmsg(16, socket.CMSG_LEN(2 * fds.itemsize))
+        msg, ancdata, _flags, _addr = sock.recvmsg(16, _socket.CMSG_LEN(2 * size))
         for level, kind, data in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+                fds += [
+                    int.from_bytes(data[at : at + size], sys.byteorder, signed=True)
+                    for at in range(0, len(data) - len(data) % size, size)
+                ]
     finally:
         sock.close()
     if msg != b"go" or len(fds) not in (1, 2):
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
         raise RuntimeError("no payload on the control socket")
     return fds[0], (fds[1] if len(fds) == 2 else None)
 
@@ -375,17 +385,18 @@ def _as_fresh_start(header):
     return module
 
 
-def _after_prelude(source, header, code, module):
+def _after_prelude(source, header, module):
     """Run the program's prelude here, once: (the code each case then runs, its module).
 
     Only for a program the caller checked is its own launcher (``prelude_end`` in the header):
     the lines before ``prelude_end`` compile the student's code and make ``__main__`` ready but
     run none of it, so every case's fork starts from that state instead of doing it again. Without
-    that line, or on any error in it, each case runs the whole program, as it would anyway.
+    that line, or on any error in it, the code is None (each case then runs the whole program, as
+    it would anyway) and the module a fresh one.
     """
     head, found, tail = source.decode("utf-8").partition("\n" + header["prelude_end"] + "\n")
     if not found:
-        return code, module
+        return None, module
     hook = sys.excepthook
     try:
         prelude = compile(head + "\n", header["filename"], "exec", dont_inherit=True)
@@ -395,7 +406,7 @@ def _after_prelude(source, header, code, module):
         exec(prelude, module.__dict__)
     except BaseException:
         sys.excepthook = hook
-        return code, _as_fresh_start(header)
+        return None, _as_fresh_start(header)
     return per_case, module
 
 
@@ -812,6 +823,25 @@ def _emit(document):
         view = view[os.write(1, view) :]
 
 
+#: Compiled (never run) by a local runner before it says it is ready, so while a pre-started
+#: sandbox waits for work: a process's first compilation costs about 1 ms more than the next ones
+#: (the parser's first allocations), which the run itself would otherwise pay. It has the shapes
+#: of the Python launcher's prelude (``templates.python_launcher``).
+_WARM_UP = """
+import sys
+_source = 'def f(a):\\n    return sorted(a)\\n'
+try:
+    _code = compile(_source, 'warm-up', "exec")
+except (SyntaxError, ValueError) as _error:
+    _code = _error
+
+
+def _hook(kind, error, tb, _source=_source):
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+"""
+
+
 def _parse_args(argv):
     """``--local CONFIG_JSON``: fd numbers given by the local supervisor; nothing when embedded."""
     if len(argv) >= 3 and argv[1] == "--local":
@@ -841,6 +871,7 @@ def main(embedded):
         for fd in config.get("close", []):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        compile(_WARM_UP, "<warm-up>", "exec", dont_inherit=True)
         _emit({"ready": 1})
         payload_fd, queue_fd = _received_fds(config["control_fd"])
         null = os.open(os.devnull, os.O_RDONLY)  # fds 0-2 stay taken: memfds land above
@@ -852,20 +883,21 @@ def main(embedded):
     else:
         payload_fd, queue_fd = 0, None
     header, source, stdin_base = _load(payload_fd)
-    code = None
+    code = module = None
     if header.get("kind", "python") == "python":
-        try:
-            code = compile(source, header["filename"], "exec", dont_inherit=True)
-        except BaseException as exc:
-            import traceback
+        module = _as_fresh_start(header)
+        if header.get("prelude_end"):  # the whole program is compiled only if it must run
+            code, module = _after_prelude(source, header, module)
+        if code is None:
+            try:
+                code = compile(source, header["filename"], "exec", dont_inherit=True)
+            except BaseException as exc:
+                import traceback
 
-            message = "".join(traceback.format_exception_only(type(exc), exc))
-            _emit({"harness": 1, "compile_error": message, "cases": []})
-            return 0
+                message = "".join(traceback.format_exception_only(type(exc), exc))
+                _emit({"harness": 1, "compile_error": message, "cases": []})
+                return 0
     config = config or {}
-    module = _as_fresh_start(header) if code is not None else None
-    if module is not None and header.get("prelude_end"):
-        code, module = _after_prelude(source, header, code, module)
     del source
     run = {
         "header": header,
