@@ -108,7 +108,7 @@ class CodeExecutorService:
         submission = submission_create(
             user=user, problem=problem, language=language, code=code, enqueue=False
         )
-        return self.judge_submission(submission.pk)
+        return self._judge(submission)
 
     def judge_submission(self, submission_id: int) -> Submission:
         """Judge an existing submission under a claim; a judged one is returned untouched.
@@ -119,7 +119,14 @@ class CodeExecutorService:
         submission says what happened. A claim lost meanwhile leaves it to its new owner.
         """
         # The chapter for its course id: the verdict's progress save names the course's caches.
-        submission = Submission.objects.select_related("problem__chapter").get(pk=submission_id)
+        return self._judge(
+            Submission.objects.select_related("problem__chapter").get(pk=submission_id)
+        )
+
+    def _judge(self, submission: Submission) -> Submission:
+        """``judge_submission`` of a submission already loaded (its problem's chapter too,
+        or it is fetched once), or just created by ``run_all_test_cases``."""
+        submission_id = submission.pk
         problem = submission.problem
         cases = list(problem.test_cases.order_by("order", "id"))
         lease = judging_lease(
