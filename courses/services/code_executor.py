@@ -257,7 +257,10 @@ class CodeExecutorService:
             if locked.claim_id != claim_id or locked.status != Verdict.JUDGING:
                 logger.info("claim on submission %s was lost; result dropped", submission.pk)
                 return False
-            SubmissionTestResult.objects.filter(submission=locked).delete()
+            # Results only exist with a judged_at, written in the same transaction (a rejudge
+            # deletes both): a first judging has none to replace, and skips the statement.
+            if locked.judged_at is not None:
+                SubmissionTestResult.objects.filter(submission=locked).delete()
             SubmissionTestResult.objects.bulk_create(
                 [
                     SubmissionTestResult(

@@ -26,37 +26,39 @@ def progress_recompute(
     solved state and first_solved_at included. ``best_score`` is the best *effective* score:
     a late submission counts as the course's late policy scores it (``late_policy``), while
     ``solved`` still means an accepted submission exists, late or not. Safe under concurrent
-    judging of the same student's submissions: the progress row is locked first, so on
+    judging of the same student's submissions: an existing progress row is locked first, so on
     PostgreSQL (read committed) the aggregate that follows sees every submission committed
-    before the lock was granted; on SQLite, writers are serialized by BEGIN IMMEDIATE. Call it
+    before the lock was granted. Without a row, the first of two concurrent judgings inserts
+    it; the other's insert waits for that commit and fails, and it then locks the row and
+    counts again, seeing both. On SQLite, writers are serialized by BEGIN IMMEDIATE. Call it
     inside the transaction that saved the verdict.
 
     ``course_id``, the problem's course when the caller knows it (the judge does), spares the
     saved signal a query to find whose cached summaries to invalidate (``known_course_id``).
-    Three statements when the row exists and no counted submission is late (no savepoint of
-    its own: an error here fails the caller's transaction, which it does anyway).
+    Three statements when the row exists and no counted submission is late, five for the first
+    verdict (no savepoint of its own: an error here fails the caller's transaction, which it
+    does anyway).
     """
     with transaction.atomic(savepoint=False):
-        progress = _locked_progress(user_id=user_id, problem_id=problem_id, course_id=course_id)
-        counted = practice_submissions(user_id=user_id, problem_id=problem_id)
-        stats = counted.aggregate(
-            attempts=Count("id"),
-            late=Count("id", filter=Q(late_days__gt=0)),
-            best_on_time=Max("score", filter=Q(late_days=0)),
-            first_solved_at=Min("created_at", filter=Q(status=Verdict.ACCEPTED)),
-            last_submitted_at=Max("created_at"),
-        )
-        late_scores = _late_effective_scores(counted) if stats["late"] else []
-        progress.attempts = stats["attempts"]
-        progress.best_score = max([stats["best_on_time"] or ZERO, *late_scores])
-        progress.first_solved_at = stats["first_solved_at"]
-        progress.last_submitted_at = stats["last_submitted_at"]
-        if progress.first_solved_at is not None:
-            progress.status = ProblemProgress.Status.SOLVED
-        elif progress.attempts:
-            progress.status = ProblemProgress.Status.ATTEMPTED
-        else:
-            progress.status = ProblemProgress.Status.NOT_STARTED
+        rows = ProblemProgress.objects.select_for_update()
+        progress = rows.filter(user_id=user_id, problem_id=problem_id).first()
+        if progress is None:
+            # The first verdict on this problem: the row is inserted with its values at once.
+            # A concurrent judging that inserted it first makes ours fail; its row is then
+            # locked, and the figures computed again see its submission too.
+            progress = ProblemProgress(user_id=user_id, problem_id=problem_id)
+            progress.known_course_id = course_id
+            _derive(progress, user_id=user_id, problem_id=problem_id)
+            try:
+                with transaction.atomic():
+                    progress.save(force_insert=True)
+                return progress
+            except IntegrityError:
+                progress = rows.filter(user_id=user_id, problem_id=problem_id).first()
+                if progress is None:  # not a concurrent insert: the database refused the row
+                    raise
+        progress.known_course_id = course_id
+        _derive(progress, user_id=user_id, problem_id=problem_id)
         progress.save(
             update_fields=[
                 "attempts",
@@ -70,26 +72,27 @@ def progress_recompute(
     return progress
 
 
-def _locked_progress(*, user_id: int, problem_id: int, course_id: int | None) -> ProblemProgress:
-    """The progress row, locked (created when missing), carrying ``known_course_id``.
-
-    ``get_or_create`` with the hint set before the insert, so that the signal of the insert can
-    use it too; a concurrent creator wins the insert (its savepoint rolls back) and its row is
-    locked instead.
-    """
-    rows = ProblemProgress.objects.select_for_update()
-    try:
-        progress = rows.get(user_id=user_id, problem_id=problem_id)
-    except ProblemProgress.DoesNotExist:
-        progress = ProblemProgress(user_id=user_id, problem_id=problem_id)
-        progress.known_course_id = course_id
-        try:
-            with transaction.atomic():
-                progress.save(force_insert=True)
-        except IntegrityError:
-            progress = rows.get(user_id=user_id, problem_id=problem_id)
-    progress.known_course_id = course_id
-    return progress
+def _derive(progress: ProblemProgress, *, user_id: int, problem_id: int) -> None:
+    """Set ``progress``'s figures from the user's counted submissions (not saved)."""
+    counted = practice_submissions(user_id=user_id, problem_id=problem_id)
+    stats = counted.aggregate(
+        attempts=Count("id"),
+        late=Count("id", filter=Q(late_days__gt=0)),
+        best_on_time=Max("score", filter=Q(late_days=0)),
+        first_solved_at=Min("created_at", filter=Q(status=Verdict.ACCEPTED)),
+        last_submitted_at=Max("created_at"),
+    )
+    late_scores = _late_effective_scores(counted) if stats["late"] else []
+    progress.attempts = stats["attempts"]
+    progress.best_score = max([stats["best_on_time"] or ZERO, *late_scores])
+    progress.first_solved_at = stats["first_solved_at"]
+    progress.last_submitted_at = stats["last_submitted_at"]
+    if progress.first_solved_at is not None:
+        progress.status = ProblemProgress.Status.SOLVED
+    elif progress.attempts:
+        progress.status = ProblemProgress.Status.ATTEMPTED
+    else:
+        progress.status = ProblemProgress.Status.NOT_STARTED
 
 
 def practice_submissions(*, user_id: int, problem_id: int):

@@ -288,6 +288,26 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         self.assertEqual(progress.first_solved_at, first.created_at)
 
     @postgresql_only
+    def test_first_verdicts_of_one_problem_both_count_when_their_inserts_meet(self):
+        """Without a progress row, ``progress_recompute`` counts, then inserts the row. Two
+        first judgings both count before either inserts (forced here): the second insert waits
+        for the first's commit and fails, and the second judging must then lock the row and
+        count again. Keeping the row of the first alone would lose an attempt."""
+        first, second = self.create(RIGHT), self.create(WRONG)
+
+        def judge(name, submission):
+            with race.party(name, before=r'^INSERT INTO "courses_problemprogress"'):
+                self.service.judge_submission(submission.pk)
+
+        with Choreography("first", "second") as race:
+            _, errors = run_together(judge, [("first", first), ("second", second)])
+        self.assertEqual(errors, [])
+        progress = ProblemProgress.objects.get()
+        self.assertEqual(progress.attempts, 2)
+        self.assertEqual(progress.status, ProblemProgress.Status.SOLVED)
+        self.assertEqual(progress.first_solved_at, first.created_at)
+
+    @postgresql_only
     def test_extra_time_granted_while_the_periodic_task_finishes_the_attempt_is_kept(self):
         """Staff give an expired, unfinished attempt (a crash) 30 minutes just as the periodic
         task finishes expired attempts. The grant reads the attempt first (forced), so it wins:
