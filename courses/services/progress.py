@@ -48,7 +48,7 @@ def progress_recompute(
             # locked, and the figures computed again see its submission too.
             progress = ProblemProgress(user_id=user_id, problem_id=problem_id)
             progress.known_course_id = course_id
-            _derive(progress, user_id=user_id, problem_id=problem_id)
+            _derive(progress)
             try:
                 with transaction.atomic():
                     progress.save(force_insert=True)
@@ -58,7 +58,7 @@ def progress_recompute(
                 if progress is None:  # not a concurrent insert: the database refused the row
                     raise
         progress.known_course_id = course_id
-        _derive(progress, user_id=user_id, problem_id=problem_id)
+        _derive(progress)
         progress.save(
             update_fields=[
                 "attempts",
@@ -72,9 +72,9 @@ def progress_recompute(
     return progress
 
 
-def _derive(progress: ProblemProgress, *, user_id: int, problem_id: int) -> None:
-    """Set ``progress``'s figures from the user's counted submissions (not saved)."""
-    counted = practice_submissions(user_id=user_id, problem_id=problem_id)
+def _derive(progress: ProblemProgress) -> None:
+    """Set ``progress``'s figures from its user's counted submissions (not saved)."""
+    counted = practice_submissions(user_id=progress.user_id, problem_id=progress.problem_id)
     stats = counted.aggregate(
         attempts=Count("id"),
         late=Count("id", filter=Q(late_days__gt=0)),

@@ -267,6 +267,19 @@ class DatabaseUpdateTestCase(TransactionTestCase):
     # Step 4, the locks behind it, on PostgreSQL: each test forces the one interleaving its lock
     # exists for (courses/tests/interleave.py), so removing the lock fails it on every run.
 
+    def judge_meeting_before(self, statement: str, first, second) -> ProblemProgress:
+        """Judge ``first`` and ``second`` in two threads that both reach the first statement
+        matching ``statement`` before either runs it; the one progress row afterwards."""
+
+        def judge(name, submission):
+            with race.party(name, before=statement):
+                self.service.judge_submission(submission.pk)
+
+        with Choreography("first", "second") as race:
+            _, errors = run_together(judge, [("first", first), ("second", second)])
+        self.assertEqual(errors, [])
+        return ProblemProgress.objects.get()
+
     @postgresql_only
     def test_judgings_of_one_problem_wait_for_the_progress_row_and_count_each_other(self):
         """``progress_recompute`` locks the progress row before it aggregates. Without the lock,
@@ -274,15 +287,7 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         write keeps only its own verdict: one attempt lost."""
         self.judged(WRONG)  # the row exists: a first judging creates it
         first, second = self.create(RIGHT), self.create(WRONG)
-
-        def judge(name, submission):
-            with race.party(name, before=r'^UPDATE "courses_problemprogress"'):
-                self.service.judge_submission(submission.pk)
-
-        with Choreography("first", "second") as race:
-            _, errors = run_together(judge, [("first", first), ("second", second)])
-        self.assertEqual(errors, [])
-        progress = ProblemProgress.objects.get()
+        progress = self.judge_meeting_before(r'^UPDATE "courses_problemprogress"', first, second)
         self.assertEqual(progress.attempts, 3)
         self.assertEqual(progress.status, ProblemProgress.Status.SOLVED)
         self.assertEqual(progress.first_solved_at, first.created_at)
@@ -294,15 +299,9 @@ class DatabaseUpdateTestCase(TransactionTestCase):
         for the first's commit and fails, and the second judging must then lock the row and
         count again. Keeping the row of the first alone would lose an attempt."""
         first, second = self.create(RIGHT), self.create(WRONG)
-
-        def judge(name, submission):
-            with race.party(name, before=r'^INSERT INTO "courses_problemprogress"'):
-                self.service.judge_submission(submission.pk)
-
-        with Choreography("first", "second") as race:
-            _, errors = run_together(judge, [("first", first), ("second", second)])
-        self.assertEqual(errors, [])
-        progress = ProblemProgress.objects.get()
+        progress = self.judge_meeting_before(
+            r'^INSERT INTO "courses_problemprogress"', first, second
+        )
         self.assertEqual(progress.attempts, 2)
         self.assertEqual(progress.status, ProblemProgress.Status.SOLVED)
         self.assertEqual(progress.first_solved_at, first.created_at)

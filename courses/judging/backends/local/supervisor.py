@@ -533,7 +533,7 @@ class Sandbox:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         result = {"leftover": False, "cgroup_removed": True}
         self.closed = result
-        self.kill()
+        gone = self.kill()
         if self.pid is not None:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
@@ -546,7 +546,7 @@ class Sandbox:
         if self.control is not None:
             self.control.close()
         if self.cg is not None:
-            result["leftover"] = not self.cg.kill_all()
+            result["leftover"] = not (gone or self.cg.kill_all())  # a second try after reaping
             result["cgroup_removed"] = self.cg.remove()
         if self.own_box and self.box is not None:
             with contextlib.suppress(OSError):
