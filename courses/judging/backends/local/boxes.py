@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import secrets
 import shutil
 
 MS_NOSUID = 0x2
@@ -81,7 +80,7 @@ class Box:
     def __init__(
         self, boxes_dir: str, uid: int, *, owner: int | None, size_bytes: int | None = None
     ) -> None:
-        self.path = os.path.join(boxes_dir, f"u{uid}-{secrets.token_hex(16)}")
+        self.path = os.path.join(boxes_dir, f"u{uid}-{os.urandom(16).hex()}")
         self.sealed = False
         os.mkdir(self.path, 0o700)
         try:

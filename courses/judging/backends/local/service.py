@@ -35,6 +35,7 @@ from __future__ import annotations
 import array
 import base64
 import contextlib
+import ctypes
 import importlib.util
 import json
 import marshal
@@ -412,12 +413,24 @@ def runner_image(source: str) -> bytes:
     return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
 
 
+def release_free_memory() -> None:
+    """Give the free pages of the heap back to the kernel (glibc's ``malloc_trim``).
+
+    Compiling the runner and loading the modules leave about 1.6 MiB freed but resident here.
+    Every sandbox costs two forks of this process (its supervisor, then bubblewrap's), and a fork
+    copies the page table of every resident page: about 0.1 ms per MiB on a 2-core VM.
+    """
+    with contextlib.suppress(AttributeError, OSError):  # not glibc: nothing to do
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def main(argv: list[str]) -> int:
     args = dict(zip(argv[1::2], argv[2::2], strict=False))
     with os.fdopen(int(args["--config-fd"]), "rb") as f:
         cfg = json.loads(f.read())
     cfg["seccomp"] = base64.b64decode(cfg["seccomp"])
     cfg["runner"] = runner_image(cfg["runner"])
+    release_free_memory()
     control = socket.socket(fileno=int(args["--control-fd"]))
     worker = int(cfg["worker_pid"])
     try:

@@ -30,7 +30,6 @@ import fcntl
 import json
 import os
 import resource
-import secrets
 import select
 import signal
 import socket
@@ -319,7 +318,7 @@ class Sandbox:
         cg_fds = None
         if cfg["layout"] is not None:
             layout = cgroups.Layout.from_json(cfg["layout"])
-            self.cg = layout.run(f"u{self.lease.uid}-{secrets.token_hex(6)}")
+            self.cg = layout.run(f"u{self.lease.uid}-{os.urandom(6).hex()}")
             try:
                 self.cg.create(memory_bytes=limits["memory_bytes"], pids=limits["pids"])
                 cg_fds = self.cg.open_runner_fds()

@@ -16,7 +16,6 @@ Stdlib only, no package-relative imports: the sandbox service (a standalone prog
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import time
@@ -30,9 +29,15 @@ except ImportError:
     import uids  # type: ignore[no-redef]
     from boxes import remove_box  # type: ignore[no-redef]
 
-logger = logging.getLogger(__name__)
-
 SWEEP_INTERVAL_S = 60.0
+
+
+def _warn(message: str, *args: object) -> None:
+    """Log a warning; ``logging`` is imported only then, not by the sandbox service at start
+    (its forks copy its memory: ``logging`` and what it imports are about 2 MiB)."""
+    import logging
+
+    logging.getLogger(__name__).warning(message, *args)
 
 
 def processes_by_uid(wanted: Collection[int]) -> dict[int, list[int]]:
@@ -126,5 +131,5 @@ def sweep(
                 remove_box(os.path.join(boxes_dir, name))
                 removed["boxes"] += 1
             except OSError as exc:
-                logger.warning("cannot remove stale box %s: %s", name, exc)
+                _warn("cannot remove stale box %s: %s", name, exc)
     return removed

@@ -28,7 +28,6 @@ import os
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 #: Earlier versions (before issue 11) used 60000-60999 with locks per state directory, and their
 #: sweeps kill every process of a uid of that range whose lock they find free: the range moved,
@@ -42,10 +41,16 @@ class UidsExhausted(RuntimeError):
     """No uid of the range freed up in time (every one is leased)."""
 
 
-@dataclass
 class UidLease:
-    uid: int
-    fd: int
+    """A leased uid and the fd of its lock. A plain class: ``dataclasses`` would cost the
+    sandbox service, whose forks copy its memory, about 2.5 MiB (``inspect`` and more)."""
+
+    def __init__(self, uid: int, fd: int) -> None:
+        self.uid = uid
+        self.fd = fd
+
+    def __repr__(self) -> str:
+        return f"UidLease(uid={self.uid}, fd={self.fd})"
 
     def release(self) -> None:
         if self.fd >= 0:
