@@ -200,7 +200,7 @@ class CodeExecutorService:
             raise
         elapsed = time.monotonic() - started
         verdict = evaluation.summary.verdict.value
-        if saved:
+        if saved is not None:
             metrics.VERDICTS.labels(verdict).inc()
             metrics.JUDGING_TIME.labels(self.backend.name).observe(elapsed)
         else:
@@ -211,9 +211,13 @@ class CodeExecutorService:
             submission_id,
             verdict,
             elapsed,
-            "saved" if saved else "dropped (claim lost)",
+            "saved" if saved is not None else "dropped (claim lost)",
         )
-        submission.refresh_from_db()
+        if saved is None:
+            submission.refresh_from_db()
+        else:  # the row as the save left it: read and written under its lock, nothing to reread
+            for field in Submission._meta.concrete_fields:
+                setattr(submission, field.attname, getattr(saved, field.attname))
         return submission
 
     def _failed(self, kind: str, error: str) -> None:
@@ -249,14 +253,20 @@ class CodeExecutorService:
             by_subtasks=by_subtasks,
         )
 
-    def _save(self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation) -> bool:
-        """Save the verdict while ``claim_id`` holds; whether it did."""
+    def _save(
+        self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation
+    ) -> Submission | None:
+        """Save the verdict while ``claim_id`` holds: the row as saved, or None if it did not.
+
+        Every value is set as the database gives it back (the score has its four places
+        already, the verdict its plain string), so the caller need not read the row again.
+        """
         judged, summary = evaluation.judged, evaluation.summary
         with transaction.atomic():
             locked = Submission.objects.select_for_update().get(pk=submission.pk)
             if locked.claim_id != claim_id or locked.status != Verdict.JUDGING:
                 logger.info("claim on submission %s was lost; result dropped", submission.pk)
-                return False
+                return None
             # Results only exist with a judged_at, written in the same transaction (a rejudge
             # deletes both): a first judging has none to replace, and skips the statement.
             if locked.judged_at is not None:
@@ -281,7 +291,7 @@ class CodeExecutorService:
                     for j in judged
                 ]
             )
-            locked.status = summary.verdict
+            locked.status = summary.verdict.value
             locked.score = summary.score
             locked.subtask_results = (
                 None if evaluation.subtasks is None else [r.as_dict() for r in evaluation.subtasks]
@@ -320,7 +330,7 @@ class CodeExecutorService:
             )
             if locked.exam_attempt_id is not None:
                 exam_attempt_rescore(attempt_id=locked.exam_attempt_id)
-        return True
+        return locked
 
     # --- the "Run code" button ---------------------------------------------------------------
 

@@ -281,6 +281,21 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
         self.assertEqual(submission.status, Verdict.WRONG_ANSWER)
         self.assertEqual(submission.points, Decimal("0.6") * problem.points)
 
+    def test_the_returned_submission_holds_what_the_database_holds(self):
+        # The judge returns the row as its save left it, without reading it again: each field
+        # must equal a fresh read, type included (a Verdict member where the database gives a
+        # str, or a score with other places, would differ in the API and in comparisons).
+        problem = add_problem(weights=[1, 2, 3, 4])
+        partial = "def solve(a, b):\n    return a + b if a in (3, 100) else -1\n"
+        for code in (ADD, partial, "def solve(a, b)\n"):
+            with self.subTest(code=code):
+                submission = self.judge(problem, code)
+                fresh = Submission.objects.get(pk=submission.pk)
+                for field in Submission._meta.concrete_fields:
+                    mine = getattr(submission, field.attname)
+                    theirs = getattr(fresh, field.attname)
+                    self.assertEqual((type(mine), mine), (type(theirs), theirs), field.name)
+
     def test_progress_follows_the_judged_submissions(self):
         problem = add_problem()
         self.judge(problem, "def solve(a, b):\n    return 0\n")
