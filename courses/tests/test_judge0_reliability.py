@@ -165,7 +165,9 @@ class BackendFaultsTestCase(FakeJudge0Mixin, SimpleTestCase):
 
     def test_garbage_to_the_end_is_a_failure_for_the_breaker_not_a_success(self):
         circuit = CircuitBreaker(self.fake.url, failure_threshold=5, cooldown_s=30)
-        backend = self.backend(use_harness=False, circuit=circuit, max_wait_s=1.0)
+        # A budget that leaves room for at least one answer on a loaded host: with 1 s, a CI run
+        # saw its create and first poll take all of it, and no garbage was ever read.
+        backend = self.backend(use_harness=False, circuit=circuit, max_wait_s=3.0)
         self.fake.script(BATCH_GET, Fault(status=200, body="<html>maintenance</html>"), seconds=30)
         with self.assertRaises(BackendProtocolError):
             backend.run_batch(print_requests(1))
