@@ -49,9 +49,6 @@ class UidLease:
         self.uid = uid
         self.fd = fd
 
-    def __repr__(self) -> str:
-        return f"UidLease(uid={self.uid}, fd={self.fd})"
-
     def release(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)  # closing the last fd of the description drops the flock
