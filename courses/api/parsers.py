@@ -25,7 +25,8 @@ class BoundedJSONParser(JSONParser):
     (enforced when ``request.body`` is read) never applies to it. This parser reads at most one
     byte past the limit, whatever ``Content-Length`` claims, so a huge body is never held in
     memory. Bodies must be UTF-8 JSON (RFC 8259) without NaN or Infinity; anything else is a
-    ``ParseError``.
+    ``ParseError``, nesting too deep for the parser's recursion included (a body of a thousand
+    ``[`` fits in 2 KB).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -38,6 +39,8 @@ class BoundedJSONParser(JSONParser):
             return json.loads(text)  # DRF's: NaN and Infinity are refused
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError
             raise ParseError(f"The body is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise ParseError("The body is not valid JSON: it is nested too deeply.") from exc
 
 
 class BoundedCSVParser(BaseParser):

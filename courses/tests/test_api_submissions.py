@@ -265,6 +265,9 @@ class SubmissionCreateApiTestCase(ApiTestMixin, TransactionTestCase):
             b"{'language': 'python'}",
             b'{"language": "python", "code": NaN}',
             b'{"language": "python", "code": "\xff\xfe"}',
+            # Nested past the parser's recursion (a RecursionError, not a ValueError): 2 KB.
+            b"[" * 1000 + b"]" * 1000,
+            b'{"a": ' * 1000 + b"1" + b"}" * 1000,
         ]
         for body in bodies:
             with self.subTest(body=body):

@@ -163,6 +163,15 @@ class BackendFaultsTestCase(FakeJudge0Mixin, SimpleTestCase):
         self.assertGreaterEqual(len(self.fake.requests_to(BATCH_GET)), 4)
         self.assertEqual((circuit.state, circuit.failures()), ("closed", 0))
 
+    def test_json_nested_past_the_parsers_recursion_while_polling_is_garbage_retried(self):
+        """A well-formed but absurdly deep JSON answer (the parser's RecursionError, not a
+        ValueError) is one more unreadable answer: retried, never an unexpected crash."""
+        backend = self.backend(use_harness=False)
+        deep = "[" * 100_000 + "]" * 100_000
+        self.fake.script(BATCH_GET, Fault(status=200, body=deep, content_type="application/json"))
+        results = backend.run_batch(print_requests(2))
+        self.assertEqual([r.stdout for r in results], [b"0\n", b"1\n"])
+
     def test_garbage_to_the_end_is_a_failure_for_the_breaker_not_a_success(self):
         circuit = CircuitBreaker(self.fake.url, failure_threshold=5, cooldown_s=30)
         # A budget that leaves room for at least one answer on a loaded host: with 1 s, a CI run

@@ -329,7 +329,7 @@ class Judge0Client:
             return data.decode("utf-8", "replace").strip()
         try:
             return json.loads(data)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # not JSON, or nested absurdly deep
             message = f"{where}: invalid JSON ({error}): {_short(data)}"
             if method == "POST":
                 raise AnswerLost(message, cause=error) from error
@@ -339,5 +339,5 @@ class Judge0Client:
 def _json_or_none(data: bytes) -> Any:
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
