@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
-from courses.api.fields import StrictCharField
+from courses.api.fields import IdField, StrictCharField
 from courses.api.pagination import paginated_response
 from courses.api.refs import ProblemRefSerializer
 from courses.judging.types import Verdict
@@ -289,8 +289,8 @@ class SubmissionListApi(APIView):
     paginated = True
 
     class FilterSerializer(serializers.Serializer):
-        problem = serializers.IntegerField(required=False, min_value=1)
-        course = serializers.IntegerField(required=False, min_value=1)
+        problem = IdField(required=False)
+        course = IdField(required=False)
         status = serializers.CharField(required=False, help_text=STATUS_HELP)
 
         def validate_status(self, value: str) -> str:

@@ -482,6 +482,9 @@ class SubmissionListApiTestCase(ApiTestMixin, TestCase):
             ({"problem": "abc"}, "problem"),
             ({"problem": "0"}, "problem"),
             ({"course": "-1"}, "course"),
+            # Past a 64-bit key: refused, never looked up (SQLite cannot even bind it).
+            ({"problem": "9223372036854775808"}, "problem"),
+            ({"course": "99999999999999999999"}, "course"),
             ({"status": "exploded"}, "status"),
             ({"status": "Accepted"}, "status"),
         ]
