@@ -23,7 +23,7 @@ from courses.api.fields import (
     StrictCharField,
     StrictIdField,
 )
-from courses.api.pagination import PagePagination, paginated_response
+from courses.api.pagination import PageQuerySerializer, paginated_response
 from courses.api.schema import DOCUMENTED_ERRORS, ErrorResponseSerializer
 from courses.csv_export import csv_text, gradebook_filename, gradebook_table
 from courses.judging.types import Verdict
@@ -341,23 +341,15 @@ class GradebookPageSerializer(GradebookColumnsSerializer):
     results = GradebookRowSerializer(many=True)
 
 
-class PageFilterSerializer(serializers.Serializer):
-    page = IdField(required=False)
-    page_size = serializers.IntegerField(
-        min_value=1, max_value=PagePagination.max_page_size, required=False
-    )
-
-
 class StaffGradebookApi(APIView):
     """``GET /api/v1/staff/courses/<id>/gradebook/``: one row per active student, by username,
     a page at a time, with the problem and exam columns (``Gradebook`` in the selectors)."""
 
-    FilterSerializer = PageFilterSerializer
+    FilterSerializer = PageQuerySerializer
     OutputSerializer = GradebookPageSerializer
 
     def get(self, request, course_id: int) -> Response:
         course = selectors.course_for_staff(user=request.user, course_id=course_id)
-        self.FilterSerializer(data=request.query_params.dict()).is_valid(raise_exception=True)
         gradebook = selectors.course_gradebook(course=course)
         response = paginated_response(request, self, gradebook.rows, GradebookRowSerializer)
         response.data.update(GradebookColumnsSerializer(gradebook).data)

@@ -505,6 +505,26 @@ class SubmissionListApiTestCase(ApiTestMixin, TestCase):
         self.assertIsNotNone(body["previous"])
         self.assertError(self.client.get(self.url, {"page": 9}), 404, "not_found")
 
+    def test_malformed_page_parameters_are_400_naming_them_on_every_list(self):
+        factories.SubmissionFactory(user=self.student, problem=self.problem)
+        lists = [self.url, reverse("api:course-list"), reverse("api:my-course-list")]
+        cases = [
+            ({"page": "abc"}, "page"),
+            ({"page": "0"}, "page"),
+            ({"page": "-1"}, "page"),
+            ({"page": "last"}, "page"),
+            ({"page_size": "abc"}, "page_size"),
+            ({"page_size": "0"}, "page_size"),
+            ({"page_size": "101"}, "page_size"),
+        ]
+        for url in lists:
+            for query, field in cases:
+                with self.subTest(url=url, query=query):
+                    response = self.client.get(url, query)
+                    self.assertError(response, 400, "invalid_input", fields={field})
+            with self.subTest(url=url, query="the largest page size"):
+                self.assertEqual(self.client.get(url, {"page_size": "100"}).status_code, 200)
+
     def test_queries_are_the_same_for_two_rows_and_a_full_page(self):
         def submissions_in_new_courses(count):
             for index in range(count):
