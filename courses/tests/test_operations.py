@@ -393,3 +393,40 @@ class WorkerHostMetricsTestCase(TestCase):
                 check=True,
             ).stdout
         self.assertIn('codecourses_verdicts_total{verdict="accepted"} 2.0', printed)
+
+
+def database_url_of_this_test() -> str:
+    """A ``DATABASE_URL`` naming the database this test runs on (SQLite file or PostgreSQL)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    given = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{given['NAME']}"
+    user, password = quote(given["USER"] or "", safe=""), quote(given["PASSWORD"] or "", safe="")
+    where = f"{given['HOST'] or 'localhost'}:{given['PORT'] or 5432}"
+    return f"postgres://{user}:{password}@{where}/{given['NAME']}"
+
+
+class RunPeriodicProcessTestCase(TransactionTestCase):
+    """``manage.py run_periodic`` as ``make run`` starts it: a fresh process, which has imported
+    nothing of the tasks (a test process has, which hid that no job could run)."""
+
+    def test_a_fresh_run_periodic_finishes_an_expired_exam_attempt(self):
+        attempt = factories.ExamAttemptFactory(
+            started_at=timezone.now() - timedelta(hours=2),
+            deadline=timezone.now() - timedelta(hours=1),
+        )
+        env = {**os.environ, "DATABASE_URL": database_url_of_this_test()}
+        ran = subprocess.run(
+            [sys.executable, "manage.py", "run_periodic", "--duration", "1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.assertEqual(ran.returncode, 0, ran.stderr)
+        self.assertNotIn("failed", ran.stderr)
+        attempt.refresh_from_db()
+        self.assertIsNotNone(attempt.finished_at, ran.stderr)

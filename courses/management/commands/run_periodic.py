@@ -31,9 +31,22 @@ def scheduled_jobs() -> list[tuple[str, str, float]]:
     return jobs
 
 
+def scheduled_tasks() -> dict[str, object]:
+    """The Celery task of each scheduled job, by job name.
+
+    The tasks modules are imported first, as a worker or beat does at its start: the app finds
+    them lazily (``autodiscover_tasks``), so a fresh process that never imported
+    ``courses.tasks`` has none registered. A job whose task does not exist fails here, at once
+    (``NotRegistered``), not at each of its turns.
+    """
+    current_app.loader.import_default_modules()
+    return {name: current_app.tasks[task_name] for name, task_name, _ in scheduled_jobs()}
+
+
 def run_periodic(*, duration: float | None = None, stop=None) -> None:
     """Run the scheduled jobs until ``duration`` seconds pass or ``stop`` (an Event) is set."""
     jobs = scheduled_jobs()
+    tasks = scheduled_tasks()
     started = time.monotonic()
     due = {name: started for name, _, _ in jobs}
 
@@ -44,13 +57,13 @@ def run_periodic(*, duration: float | None = None, stop=None) -> None:
 
     while running():
         now = time.monotonic()
-        for name, task_name, every in jobs:
+        for name, _, every in jobs:
             if now < due[name]:
                 continue
             due[name] = now + every
             close_old_connections()
             try:
-                current_app.tasks[task_name].apply(throw=True)
+                tasks[name].apply(throw=True)
             except Exception:
                 logger.exception("periodic job %s failed", name)
         close_old_connections()
