@@ -59,7 +59,8 @@ def rows_from_csv(text: str) -> list[list[str]]:
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = next((d for d in (",", ";", "\t") if d in first_line), ",")
     try:
-        return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter))
+        rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter, strict=True)
+        return list(rows)
     except csv.Error as exc:
         raise MalformedCsv(f"The CSV cannot be read: {exc}.", fields={"file": str(exc)}) from None
 

@@ -422,6 +422,11 @@ class StaffEnrollmentImportApiTestCase(ApiTestMixin, TestCase):
         self.assertError(self.upload(b"\xff\xfe\xfa"), 400, "malformed_csv", fields={"file"})
         huge_cell = "x" * 200_000 + "\n"  # beyond the csv module's field limit
         self.assertError(self.upload(huge_cell), 400, "malformed_csv")
+        # A quote never closed swallows the rest of the file into one cell: malformed, not a
+        # list of "unknown" users made of several lines.
+        unclosed = 'username\n"known\nknown\n'
+        self.assertError(self.upload(unclosed), 400, "malformed_csv", fields={"file"})
+        self.assertEqual(Enrollment.objects.filter(user__username="known").count(), 0)
         json_body = self.client.post(self.url(), {"users": ["known"]}, format="json")
         self.assertError(json_body, 415, "unsupported_media_type")
         response = self.upload("known\n", role="owner", skip_unknown="perhaps")
