@@ -147,9 +147,13 @@ else:
 # Sessions live in the database, never in the cache: a Redis outage must not log anyone out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# Django's four: not like the username or email, at least 8 characters, not one of the
+# 20,000 most common passwords, not all digits.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"

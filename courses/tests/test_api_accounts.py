@@ -295,6 +295,10 @@ class SignupApiTestCase(ApiTestMixin, TestCase):
         self.assertEqual(error["fields"], {"password": SHORT})
         error = self.assertError(self.signup(password="newbie-example"), 400, "invalid_input")
         self.assertIn("The password is too similar to the", error["fields"]["password"])
+        error = self.assertError(self.signup(password="password"), 400, "invalid_input")
+        self.assertIn("This password is too common.", error["fields"]["password"])
+        error = self.assertError(self.signup(password="80451296"), 400, "invalid_input")
+        self.assertIn("This password is entirely numeric.", error["fields"]["password"])
         self.assertFalse(get_user_model().objects.exists())
 
     def test_taken_usernames_and_emails_are_refused_ignoring_case_all_at_once(self):
