@@ -35,7 +35,6 @@ from courses.exam_time import (
 from courses.judging.types import Verdict
 from courses.models import Exam
 from courses.rendering import render_markdown
-from courses.selectors.exams import problem_points
 from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
     exam_attempt_finish,
@@ -135,14 +134,9 @@ class ExamSubmissionSerializer(SubmissionOutputSerializer):
 
     points = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
 
-    def to_representation(self, submission):
-        data = super().to_representation(submission)
-        if data["points"] is not None:
-            # A problem taken out of the exam after the submission no longer counts in its score.
-            worth = self.context["exam_scores"].get(submission.problem_id, Decimal("0"))
-            points = problem_points(share=submission.score, score=worth)
-            data["points"] = self.fields["points"].to_representation(points)
-        return data
+    def exam_worth(self, submission) -> Decimal:
+        # A problem taken out of the exam after the submission no longer counts in its score.
+        return self.context["exam_scores"].get(submission.problem_id, Decimal("0"))
 
 
 class AttemptProblemSerializer(serializers.Serializer):

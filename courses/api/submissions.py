@@ -25,6 +25,7 @@ from courses.api.pagination import paginated_response
 from courses.api.refs import ProblemRefSerializer
 from courses.judging.types import Verdict
 from courses.judging.verdicts import api_status_for
+from courses.selectors.exams import problem_points
 from courses.selectors.feedback import FULL, NONE, SAMPLES
 from courses.services.late_policy import effective_score
 from courses.services.submissions import submission_create
@@ -60,7 +61,8 @@ class SubmissionSummarySerializer(serializers.Serializer):
     """A submission as its owner sees it in a list. Give ``now`` in the context.
 
     ``points`` is ``score`` × the problem's points; ``effective_points`` is what the submission
-    counts for under the course's late policy (the same as ``points`` when on time). With
+    counts for under the course's late policy (the same as ``points`` when on time). An exam
+    submission's are both the exam's: ``score`` × the problem's worth in the exam. With
     ``samples`` or ``none`` feedback, the score and points are ``null``; with ``none``,
     ``judged_at`` too.
     """
@@ -98,9 +100,29 @@ class SubmissionSummarySerializer(serializers.Serializer):
     def get_feedback(self, submission) -> str:
         return self.feedback_for(submission)
 
+    def exam_worth(self, submission) -> Decimal | None:
+        """What an exam submission's problem is worth in its exam (0 once taken out of it);
+        None for practice work. The selectors load it with the rows (``with_exam_worth``)."""
+        if submission.exam_attempt_id is None:
+            return None
+        if not hasattr(submission, "exam_worth"):  # not loaded with it: one query
+            return selectors.exam_problem_worth(
+                exam_id=submission.exam_attempt.exam_id, problem_id=submission.problem_id
+            )
+        # None: the problem was taken out of the exam, where it no longer counts.
+        return Decimal("0") if submission.exam_worth is None else submission.exam_worth
+
     def to_representation(self, submission) -> dict:
         feedback = self.feedback_for(submission)
         data = super().to_representation(submission)
+        worth = self.exam_worth(submission)
+        if worth is not None and submission.score is not None:
+            # Exam work earns the exam's points, rounded to cents as the exam scores it; the
+            # course's late policy is not the exam's (its deadline is the attempt's).
+            points = problem_points(share=submission.score, score=worth)
+            data["points"] = data["effective_points"] = self.fields["points"].to_representation(
+                points
+            )
         data["status"] = selectors.shown_status(status=submission.status, feedback=feedback)
         if feedback != FULL:
             data.update({k: v for k, v in self.WITHHELD.items() if k in data})

@@ -26,6 +26,7 @@ from courses.selectors.enrollments import user_course_roles
 from courses.selectors.submissions import (
     SHOWN_WITH,
     submission_with_results,
+    with_exam_worth,
 )
 from courses.services.errors import Forbidden, NotEnrolled, NotFound
 
@@ -215,7 +216,7 @@ def problem_for_submission(*, user, problem_id: int) -> Problem:
 def submission_for_owner(*, user, submission_id: int) -> Submission:
     """One of the user's own submissions with its per-case results (and their test cases)."""
     try:  # ``get``, not ``first``: no ORDER BY to build on the poll students send every second
-        submission = Submission.objects.select_related(*SHOWN_WITH).get(
+        submission = with_exam_worth(Submission.objects.select_related(*SHOWN_WITH)).get(
             pk=submission_id, user_id=user.pk
         )
     except Submission.DoesNotExist:

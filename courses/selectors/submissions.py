@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 
 from courses.judging.types import Verdict
-from courses.models import Submission, SubmissionTestResult
+from courses.models import ExamProblem, Submission, SubmissionTestResult
 from courses.selectors.feedback import shown_status_q
 
 #: What a student-facing submission shows besides itself: its problem and course (late policy),
 #: and its exam (the feedback rule).
 SHOWN_WITH = ("problem__chapter__course", "exam_attempt__exam")
+
+
+def with_exam_worth(rows: QuerySet[Submission]) -> QuerySet[Submission]:
+    """``rows`` with ``exam_worth``: what an exam submission's problem is worth in its exam
+    (``None`` for practice work, and for a problem since taken out of the exam), in the same
+    query. The student-facing serializers score exam work with it (``exam_problem_worth``
+    reads it for one submission that was not loaded so)."""
+    worth = ExamProblem.objects.filter(
+        exam_id=OuterRef("exam_attempt__exam_id"), problem_id=OuterRef("problem_id")
+    ).values("score")[:1]
+    return rows.annotate(exam_worth=Subquery(worth))
 
 
 def results_prefetch() -> Prefetch:
@@ -59,7 +70,7 @@ def submissions_of_user(
     its verdict.
     """
     rows = (
-        Submission.objects.filter(user_id=user.pk)
+        with_exam_worth(Submission.objects.filter(user_id=user.pk))
         .select_related(*SHOWN_WITH)
         .defer("code", "compile_output", "error_text", "problem__statement")
         .order_by("-created_at", "-id")

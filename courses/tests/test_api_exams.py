@@ -351,8 +351,10 @@ class AttemptDetailApiTestCase(ExamApiTestCase):
         self.assertEqual([s["id"] for s in body["submissions"]], [newer.pk, older.pk])
         self.assertEqual([s["feedback"] for s in body["submissions"]], ["full", "full"])
         self.assertEqual(body["submissions"][1]["status"], "accepted")
-        # Points are the exam's: the problem is worth 10 here (100 in practice).
+        # Points are the exam's: the problem is worth 10 here (100 in practice), and what they
+        # count for is the same (the course's late policy is not the exam's).
         self.assertEqual([s["points"] for s in body["submissions"]], ["0.00", "10.00"])
+        self.assertEqual([s["effective_points"] for s in body["submissions"]], ["0.00", "10.00"])
 
     def test_a_submission_to_a_problem_taken_out_of_the_exam_shows_no_exam_points(self):
         attempt = self.start()

@@ -584,6 +584,26 @@ class SubmissionListApiTestCase(ApiTestMixin, TestCase):
         self.assertEqual(ids(status="accepted"), [none.pk, samples.pk])
         self.assertEqual(ids(status="judged") + ids(status="received"), [])
 
+    def test_an_exam_submission_earns_the_exam_points_in_the_list_and_its_detail(self):
+        """Worth 100 in practice and 10 in the exam: a full score shows 10, never 100 (an exam
+        is not under the course's late policy either)."""
+        self.problem.points = 100
+        self.problem.save(update_fields=["points"])
+        exam = factories.ExamFactory(course=self.course, feedback="full")
+        factories.ExamProblemFactory(exam=exam, problem=self.problem, score=Decimal("10"))
+        attempt = factories.ExamAttemptFactory(exam=exam, user=self.student)
+        in_exam = judged_submission(self.student, self.problem, exam_attempt=attempt)
+        practice = judged_submission(self.student, self.problem)
+        rows = {r["id"]: r for r in self.listed()}
+        detail = self.client.get(reverse("api:submission-detail", args=[in_exam.pk])).json()
+        for shown in (rows[in_exam.pk], detail):
+            with self.subTest(shown="detail" if "code" in shown else "list"):
+                self.assertEqual((shown["points"], shown["effective_points"]), ("10.0000",) * 2)
+        self.assertEqual(rows[practice.pk]["points"], "100.0000")
+        # Taken out of the exam, the problem no longer counts in it.
+        exam.exam_problems.all().delete()
+        self.assertEqual({r["id"]: r["points"] for r in self.listed()}[in_exam.pk], "0.0000")
+
     def test_a_pending_exam_submission_with_samples_feedback_shows_pending(self):
         exam = factories.ExamFactory(course=self.course, feedback="samples")
         attempt = factories.ExamAttemptFactory(exam=exam, user=self.student)

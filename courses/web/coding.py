@@ -326,8 +326,12 @@ def shown_submission_rows(submissions, now: datetime | None = None) -> list[Show
     """List rows (``selectors.submissions_of_user``): no code, no per-case results."""
     now = now or timezone.now()
     rows = list(submissions)
-    data = SubmissionSummarySerializer(rows, many=True, context={"now": now}).data
-    return [ShownSubmission(s, d, now) for s, d in zip(rows, data, strict=True)]
+    serializer = SubmissionSummarySerializer(rows, many=True, context={"now": now})
+    worths = [serializer.child.exam_worth(s) for s in rows]  # exam rows: the exam's points
+    return [
+        ShownSubmission(s, d, now, exam_worth=worth)
+        for s, d, worth in zip(rows, serializer.data, worths, strict=True)
+    ]
 
 
 def status_url(submission: Submission, *, on_problem_page: bool = False) -> str:

@@ -230,6 +230,18 @@ class ProblemPageTestCase(ProblemsTestCase):
         listed = re.findall(r'href="/submissions/(\d+)/"', html.split("My submissions")[1])
         self.assertEqual([int(i) for i in listed], [newer.pk, older.pk])
 
+    def test_an_exam_submission_in_my_submissions_shows_the_exam_points_marked_exam(self):
+        exam = factories.ExamFactory(course=self.problem.chapter.course, feedback="full")
+        factories.ExamProblemFactory(exam=exam, problem=self.problem, score=Decimal("10"))
+        attempt = factories.ExamAttemptFactory(exam=exam, user=self.student)
+        in_exam = judged_submission(self.student, self.problem, exam_attempt=attempt)
+        self.login("student")
+        html = self.client.get(self.problem_url()).content.decode()
+        row = html.split(f'href="/submissions/{in_exam.pk}/"')[1].split("</tr>")[0]
+        self.assertIn("exam", row)
+        self.assertIn("10.00", row)
+        self.assertNotIn("100.00", row)
+
     def test_my_submissions_are_paginated(self):
         for _ in range(11):
             judged_submission(self.student, self.problem)
