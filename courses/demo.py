@@ -41,6 +41,8 @@ class DemoProblem:
     checker_language: str = ""
     checker_code: str = ""
     subtasks: tuple[DemoSubtask, ...] = ()
+    #: Only reachable in an exam (``Problem.is_exam_only``): no practice, no discussion.
+    exam_only: bool = False
 
     @property
     def is_plain(self) -> bool:
@@ -350,5 +352,56 @@ PROBLEMS += (
     ),
 )
 
+#: The demo exam's own problems: exam-only, so that while the exam is open (for years in the demo)
+#: nobody practises them with full feedback, and every practice problem stays open to discussion.
+EXAM_ONLY_PROBLEMS: tuple[DemoProblem, ...] = (
+    DemoProblem(
+        chapter=0,
+        title="Largest of three",
+        statement="Write `largest(a, b, c)` that returns the largest of three integers.",
+        io_mode="function",
+        entry_point="largest",
+        checker="json",
+        language="python",
+        starter_code="def largest(a, b, c):\n    pass\n",
+        reference="def largest(a, b, c):\n    return max(a, b, c)\n",
+        wrong="def largest(a, b, c):\n    return a\n",
+        cases=_fn_cases([([1, 2, 3], 3), ([3, 2, 1], 3), ([-1, -5, -3], -1), ([7, 7, 7], 7)]),
+        exam_only=True,
+    ),
+    DemoProblem(
+        chapter=0,
+        title="Count the vowels",
+        statement="Write `vowels(s)` that returns how many letters of `s` are vowels (a, e, i, o, "
+        "u, in either case).",
+        io_mode="function",
+        entry_point="vowels",
+        checker="json",
+        language="python",
+        starter_code="def vowels(s):\n    pass\n",
+        reference="def vowels(s):\n    return sum(c in 'aeiouAEIOU' for c in s)\n",
+        wrong="def vowels(s):\n    return sum(c in 'aeiou' for c in s)\n",
+        cases=_fn_cases([(["hello"], 2), ([""], 0), (["AEIOU xyz"], 5), (["rhythm"], 0)]),
+        exam_only=True,
+    ),
+    DemoProblem(
+        chapter=0,
+        title="Squares",
+        statement="Read n and print the squares of 1..n, one per line.",
+        io_mode="stdio",
+        checker="exact",
+        language="python",
+        reference="n = int(input())\nfor i in range(1, n + 1):\n    print(i * i)\n",
+        wrong="n = int(input())\nfor i in range(1, n + 1):\n    print(i * 2)\n",
+        cases=(
+            DemoCase("3\n", "1\n4\n9\n", is_sample=True),
+            DemoCase("1\n", "1\n"),
+            DemoCase("5\n", "1\n4\n9\n16\n25\n"),
+        ),
+        exam_only=True,
+    ),
+)
+PROBLEMS = PROBLEMS + EXAM_ONLY_PROBLEMS
+
 #: Titles of the problems the demo exam uses.
-EXAM_PROBLEMS = ("Add two numbers", "FizzBuzz", "Sum of a list")
+EXAM_PROBLEMS = tuple(spec.title for spec in EXAM_ONLY_PROBLEMS)

@@ -21,6 +21,7 @@ from courses.models import (
     DiscussionThread,
     Enrollment,
     Exam,
+    ExamProblem,
     Problem,
     ReferenceSolution,
 )
@@ -168,6 +169,12 @@ class SeedDemoContentTestCase(TestCase):
         problems = [ep.problem.title for ep in exam.exam_problems.select_related("problem")]
         self.assertEqual(len(problems), 3)
         self.assertEqual(set(problems), set(demo.EXAM_PROBLEMS))
+        # Its problems are its own: exam-only, so the practice problems are in no open exam
+        # (practised with full feedback, discussed) and the exam's are neither while it is open.
+        self.assertTrue(all(ep.problem.is_exam_only for ep in exam.exam_problems.all()))
+        practice = Problem.objects.filter(chapter__course=self.course, is_exam_only=False)
+        self.assertFalse(ExamProblem.objects.filter(problem__in=practice).exists())
+        self.assertEqual(practice.count(), len(demo.PROBLEMS) - len(demo.EXAM_PROBLEMS))
         self.assertEqual(exam.total_score, sum(ep.score for ep in exam.exam_problems.all()))
         self.assertGreater(exam.total_score, 0)
 

@@ -106,6 +106,7 @@ class Command(BaseCommand):
                     "checker_language": spec.checker_language,
                     "checker_code": spec.checker_code,
                     "is_visible": True,
+                    "is_exam_only": spec.exam_only,
                 },
             )
             subtask_of_case = seed_subtasks(problem, spec)
@@ -136,16 +137,16 @@ class Command(BaseCommand):
                 "passing_percentage": Decimal("50"),
             },
         )
-        for order, title in enumerate(demo.EXAM_PROBLEMS):
+        in_exam = [problems[title] for title in demo.EXAM_PROBLEMS]
+        # Seeding again over an older demo: its exam used practice problems, which leave it.
+        ExamProblem.objects.filter(exam=exam).exclude(problem__in=in_exam).delete()
+        for order, problem in enumerate(in_exam):
             ExamProblem.objects.update_or_create(
-                exam=exam,
-                problem=problems[title],
-                defaults={"order": order, "score": Decimal("10")},
+                exam=exam, problem=problem, defaults={"order": order, "score": Decimal("10")}
             )
         exam_recompute_scores(exam_id=exam.pk)
 
-        # About a problem outside the exam: threads of an open exam's problems are hidden from
-        # students, and the demo exam stays open for years.
+        # About a practice problem (an exam's problems are not discussed while it is open).
         thread, created = DiscussionThread.objects.get_or_create(
             course=course,
             title="How do I read input?",
