@@ -163,6 +163,11 @@ def _init(raw: bytes) -> dict:
         init = yaml.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise PackageError(f"Not readable YAML ({exc}).", file=INIT) from exc
+    except RecursionError as exc:
+        # PyYAML composes nested lists and mappings recursively; no init.yml nests that deep.
+        raise PackageError(
+            "Not readable YAML: lists or mappings nested too deeply.", file=INIT
+        ) from exc
     if not isinstance(init, dict):
         raise PackageError("Expected a mapping with test_cases.", file=INIT)
     return init

@@ -118,6 +118,11 @@ class _Reader:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise PackageError(f"Not valid TOML ({exc}).", file=path) from exc
+        except RecursionError as exc:
+            # tomllib reads arrays and inline tables recursively; no package nests that deep.
+            raise PackageError(
+                "Not readable TOML: arrays or tables are nested too deeply.", file=path
+            ) from exc
 
     def folder_files(self, folder: str) -> list[str]:
         prefix = f"{folder}/"

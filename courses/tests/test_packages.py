@@ -373,6 +373,35 @@ class HostilePackageTestCase(PackageTestMixin, TestCase):
         )
         self.assertRefused(self.mutated(manifest_DOT_toml=b"\xff\xfe"), "manifest.toml", "UTF-8")
 
+    def test_toml_nested_too_deeply_is_refused_not_a_crash(self):
+        """``tomllib`` parses nesting recursively: deeper than Python's recursion limit, it
+        raises ``RecursionError``, not ``TOMLDecodeError``."""
+        arrays = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+        tables = "x = " + "{a=" * 3000 + "1" + "}" * 3000 + "\n"
+        for deep in (arrays, tables):
+            with self.subTest(deep=deep[:8]):
+                self.assertRefused(
+                    self.mutated(manifest_DOT_toml=deep), "manifest.toml", "nested too deeply"
+                )
+                self.assertRefused(
+                    self.mutated(problems__001__problem_DOT_toml=deep),
+                    "problems/001/problem.toml",
+                    "nested too deeply",
+                )
+        # A problem package reads its TOML the same way.
+        chapter = factories.ChapterFactory()
+        problem = packages.package_export_problem(problem=Problem.objects.get(title="Add"))
+        for path in ("manifest.toml", "problem/problem.toml"):
+            with self.subTest(path=path):
+                before = content_counts()
+                with self.assertRaisesMessage(InvalidPackage, f"{path}: Not readable TOML"):
+                    packages.package_import_problem(
+                        data=rezip({**unzip(problem), path: arrays.encode()}),
+                        chapter=chapter,
+                        judge=False,
+                    )
+                self.assertEqual(content_counts(), before)
+
     def test_manifest_versions(self):
         manifest = "manifest.toml"
         current = f"format_version = {schema.FORMAT_VERSION}"

@@ -187,6 +187,14 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
             "UTF-8",
         )
 
+    def test_init_yml_nested_too_deeply_is_refused_not_a_crash(self):
+        """PyYAML composes nesting recursively: deeper than Python's recursion limit, it raises
+        ``RecursionError``, not a ``YAMLError``."""
+        for deep in ("[" * 5000 + "]" * 5000, "{a: " * 3000 + "1" + "}" * 3000):
+            with self.subTest(deep=deep[:4]):
+                init = f"test_cases: {deep}\n"
+                self.refused(make_zip({"init.yml": init, **SUM_CASES}), "init.yml", "too deeply")
+
     def test_the_api_imports_for_the_chapters_instructor_with_warnings(self):
         world = RoleWorld()
         url = reverse("api:staff-dmoj-import", kwargs={"chapter_id": world.chapter.pk})
