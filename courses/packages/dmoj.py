@@ -273,6 +273,12 @@ def _checker(spec) -> dict:
         spec = spec.get("name")
         if not isinstance(args, dict):
             raise PackageError("checker args must be a mapping.", file=INIT, key="checker")
+    if not isinstance(spec, str):
+        raise PackageError(
+            "checker must be a name (standard) or {name, args} with a name.",
+            file=INIT,
+            key="checker",
+        )
     if spec == "standard":
         return {"checker": "tokens", "float_abs_tolerance": 1e-6, "float_rel_tolerance": 1e-6}
     if spec == "identical":

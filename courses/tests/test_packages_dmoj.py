@@ -155,6 +155,13 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
         self.refused(make_zip({"init.yml": init, **SUM_CASES}), "init.yml: checker", "'sorted'")
         init = FLAT_INIT.replace("archive: sum.zip\n", "checker: {name: checker.py}\n")
         self.refused(make_zip({"init.yml": init, **SUM_CASES}), "'checker.py'")
+        # Not a name at all (a list is not even hashable): refused, not a crash.
+        for checker in ("[1, 2]", "{name: [1, 2]}", "{name: {a: 1}}", "7", "null"):
+            with self.subTest(checker=checker):
+                init = FLAT_INIT.replace("archive: sum.zip\n", f"checker: {checker}\n")
+                self.refused(
+                    make_zip({"init.yml": init, **SUM_CASES}), "init.yml: checker", "a name"
+                )
 
     def test_what_cannot_be_imported_is_refused_by_name(self):
         ok = {"init.yml": FLAT_INIT, "sum.zip": make_zip(SUM_CASES)}
