@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from courses import datetime_range
+
 #: The version this platform writes. It reads every version from 1 up to this one.
 #: 2 (issue 14): tests written as code (``setup_code``), custom checkers, per-language limits,
 #: subtasks (``[[subtasks]]`` and each case's ``subtask``).
@@ -231,6 +233,11 @@ def decode(field: Field, value):
             raise BadValue("expected a finite decimal number")
     elif kind == "datetime" and value.tzinfo is None:
         raise BadValue(f"expected {expected}: this one has no offset")
+    elif kind == "datetime" and not datetime_range.in_range(value):
+        raise BadValue(
+            f"{datetime_range.OUT_OF_RANGE} It is stored in UTC, where it falls before year 1 "
+            "or after year 9999."
+        )
     elif (kind == "str_list" and not all(isinstance(item, str) for item in value)) or (
         kind == "limits" and not all(isinstance(item, dict) for item in value.values())
     ):

@@ -473,6 +473,31 @@ class HostilePackageTestCase(PackageTestMixin, TestCase):
             with self.subTest(new=new):
                 self.assertRefused(self.edit(manifest, old, new), manifest, fragment)
 
+    def test_datetimes_beyond_what_the_database_holds_are_refused_naming_the_key(self):
+        """Stored in UTC, and Python's years end at 1 and 9999: with its offset applied, each of
+        these is outside them (Django's save would raise ``OverflowError``)."""
+        manifest, problem = "manifest.toml", "problems/001/problem.toml"
+        for value in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"):
+            with self.subTest(value=value):
+                self.assertRefused(
+                    self.edit(manifest, "due_at = 2026-03-01T22:59:00Z", f"due_at = {value}"),
+                    "manifest.toml: chapters[0].due_at",
+                    "out of range",
+                    slug="probe",
+                )
+                self.assertRefused(
+                    self.edit(problem, "points = 100", f"points = 100\ndue_at = {value}"),
+                    "problems/001/problem.toml: due_at",
+                    "out of range",
+                    slug="probe",
+                )
+        # The last instant of year 9999 in UTC is one the database holds.
+        data = self.edit(manifest, "due_at = 2026-03-01T22:59:00Z", "due_at = 9999-12-31T23:59:59Z")
+        result = packages.package_import_course(data=data, slug="edge", judge=False)
+        self.assertEqual(
+            result.course.chapters.get().due_at, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+        )
+
     def test_test_data_and_code_are_checked(self):
         self.assertRefused(
             self.mutated(problems__001__cases__001_DOT_in="not json"),
