@@ -26,6 +26,7 @@ from courses.api.pagination import paginated_response
 from courses.api.testdata import StaffCaseInput, StaffCaseSerializer, StaffReferenceSerializer
 from courses.models import Course, Problem, Subtask
 from courses.services import authoring, judging_authoring
+from courses.services import authoring_limits as limits
 from courses.services.errors import NotFound
 from courses.services.testdata import CaseData
 
@@ -51,7 +52,10 @@ class StaffCourseInput(serializers.Serializer):
         max_length=100, required=False, allow_blank=True, help_text="Default: from the title."
     )
     description = StrictCharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=50_000
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=limits.COURSE_DESCRIPTION_CHARS,
     )
     is_published = StrictBooleanField(required=False)
     time_zone = StrictCharField(
@@ -126,7 +130,10 @@ class StaffChapterSerializer(serializers.Serializer):
 class StaffChapterInput(serializers.Serializer):
     title = StrictCharField(max_length=200)
     order = StrictIntegerField(
-        min_value=0, max_value=2**31 - 1, required=False, help_text="Default: after the last."
+        min_value=limits.ORDER.low,
+        max_value=limits.ORDER.high,
+        required=False,
+        help_text="Default: after the last.",
     )
     due_at = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -209,8 +216,12 @@ class StaffSubtaskSerializer(serializers.Serializer):
 
 class StaffSubtaskInput(serializers.Serializer):
     name = StrictCharField(required=False, allow_blank=True, max_length=100)
-    points = StrictIntegerField(min_value=1, max_value=1_000_000)
-    order = StrictIntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    points = StrictIntegerField(
+        min_value=limits.SUBTASK_POINTS.low, max_value=limits.SUBTASK_POINTS.high
+    )
+    order = StrictIntegerField(
+        min_value=limits.ORDER.low, max_value=limits.ORDER.high, required=False
+    )
     scoring = serializers.ChoiceField(choices=Subtask.Scoring.choices, required=False)
     short_circuit = StrictBooleanField(required=False)
     depends_on = StrictListField(
@@ -220,7 +231,7 @@ class StaffSubtaskInput(serializers.Serializer):
         help_text="Ids of earlier subtasks.",
     )
     cases = StrictListField(
-        child=StrictIntegerField(min_value=0, max_value=2**31 - 1),
+        child=StrictIntegerField(min_value=limits.ORDER.low, max_value=limits.ORDER.high),
         required=False,
         max_length=10_000,
         help_text="Orders of the cases it takes.",
@@ -373,7 +384,7 @@ def _program(help_text: str) -> StrictCharField:
         required=False,
         allow_blank=True,
         trim_whitespace=False,
-        max_length=64 * 1024,
+        max_length=limits.PROGRAM_CHARS,
         help_text=help_text,
     )
 
@@ -389,20 +400,28 @@ class StaffProblemInput(serializers.Serializer):
 
     title = StrictCharField(max_length=200)
     statement = StrictCharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=100_000
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=limits.STATEMENT_CHARS,
     )
     order = StrictIntegerField(
-        min_value=0, max_value=2**31 - 1, required=False, help_text="Default: after the last."
+        min_value=limits.ORDER.low,
+        max_value=limits.ORDER.high,
+        required=False,
+        help_text="Default: after the last.",
     )
-    points = StrictIntegerField(min_value=0, max_value=1_000_000, required=False)
+    points = StrictIntegerField(
+        min_value=limits.PROBLEM_POINTS.low, max_value=limits.PROBLEM_POINTS.high, required=False
+    )
     time_limit_ms = StrictIntegerField(
-        min_value=1, max_value=authoring.MAX_TIME_LIMIT_MS, required=False
+        min_value=limits.TIME_LIMIT_MS.low, max_value=limits.TIME_LIMIT_MS.high, required=False
     )
     memory_limit_kb = StrictIntegerField(
-        min_value=1, max_value=authoring.MAX_MEMORY_LIMIT_KB, required=False
+        min_value=limits.MEMORY_LIMIT_KB.low, max_value=limits.MEMORY_LIMIT_KB.high, required=False
     )
     output_limit_kb = StrictIntegerField(
-        min_value=1, max_value=authoring.MAX_OUTPUT_LIMIT_KB, required=False
+        min_value=limits.OUTPUT_LIMIT_KB.low, max_value=limits.OUTPUT_LIMIT_KB.high, required=False
     )
     is_visible = StrictBooleanField(required=False)
     is_exam_only = StrictBooleanField(required=False)

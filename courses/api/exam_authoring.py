@@ -15,6 +15,7 @@ from courses import selectors
 from courses.api.fields import StrictCharField, StrictDecimalField, StrictIntegerField
 from courses.api.pagination import paginated_response
 from courses.models import Exam
+from courses.services import authoring_limits as limits
 from courses.services import exam_authoring
 
 SCORE = {"max_digits": 8, "decimal_places": 2}
@@ -41,12 +42,21 @@ class StaffExamSerializer(serializers.Serializer):
 class StaffExamInput(serializers.Serializer):
     title = StrictCharField(max_length=200)
     instructions = StrictCharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=50_000
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=limits.EXAM_INSTRUCTIONS_CHARS,
     )
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
-    duration_minutes = StrictIntegerField(min_value=1, max_value=7 * 24 * 60)
-    max_attempts = StrictIntegerField(min_value=1, max_value=1000, required=False)
+    duration_minutes = StrictIntegerField(
+        min_value=limits.EXAM_DURATION_MINUTES.low, max_value=limits.EXAM_DURATION_MINUTES.high
+    )
+    max_attempts = StrictIntegerField(
+        min_value=limits.EXAM_MAX_ATTEMPTS.low,
+        max_value=limits.EXAM_MAX_ATTEMPTS.high,
+        required=False,
+    )
     feedback = serializers.ChoiceField(choices=Exam.Feedback.choices, required=False)
     results_released_at = serializers.DateTimeField(required=False, allow_null=True)
     passing_score = StrictDecimalField(**SCORE, min_value=0, required=False)
@@ -131,7 +141,9 @@ class StaffExamProblemListApi(APIView):
         score = StrictDecimalField(
             **SCORE, min_value=0, required=False, help_text="Default: the problem's points."
         )
-        order = StrictIntegerField(min_value=0, max_value=2**31 - 1, required=False)
+        order = StrictIntegerField(
+            min_value=limits.ORDER.low, max_value=limits.ORDER.high, required=False
+        )
 
     def get(self, request, exam_id: int) -> Response:
         exam = selectors.exam_for_staff(user=request.user, exam_id=exam_id)
@@ -162,7 +174,9 @@ class StaffExamProblemDetailApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         score = StrictDecimalField(**SCORE, min_value=0, required=False)
-        order = StrictIntegerField(min_value=0, max_value=2**31 - 1, required=False)
+        order = StrictIntegerField(
+            min_value=limits.ORDER.low, max_value=limits.ORDER.high, required=False
+        )
 
     def patch(self, request, exam_problem_id: int) -> Response:
         row = selectors.exam_problem_for_staff(

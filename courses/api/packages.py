@@ -22,6 +22,7 @@ from courses import selectors
 from courses.api.fields import StrictCharField
 from courses.api.parsers import BoundedPackageParser
 from courses.judging.languages import LANGUAGES
+from courses.services import authoring_limits as limits
 from courses.services import packages
 from courses.services.errors import InvalidPackage
 
@@ -137,7 +138,9 @@ class StaffDmojImportApi(APIView):
         languages = StrictCharField(
             required=False, default="python", help_text="Comma-separated language keys."
         )
-        time_limit_ms = serializers.IntegerField(min_value=1, max_value=60_000, required=False)
+        time_limit_ms = serializers.IntegerField(
+            min_value=limits.TIME_LIMIT_MS.low, max_value=limits.TIME_LIMIT_MS.high, required=False
+        )
         memory_limit_kb = serializers.IntegerField(
             min_value=1024, max_value=4 * 1024 * 1024, required=False
         )

@@ -18,6 +18,7 @@ from courses.api.fields import StrictBooleanField, StrictCharField, StrictIntege
 from courses.api.pagination import paginated_response
 from courses.api.parsers import BoundedZipParser
 from courses.models import Subtask
+from courses.services import authoring_limits as limits
 from courses.services import testdata, validation
 from courses.services.errors import InvalidArchive
 
@@ -41,9 +42,14 @@ class StaffCaseInput(serializers.Serializer):
     input = StrictCharField(allow_blank=True, trim_whitespace=False)
     expected_output = StrictCharField(allow_blank=True, trim_whitespace=False)
     is_sample = StrictBooleanField(required=False)
-    weight = StrictIntegerField(min_value=1, max_value=1_000_000, required=False)
+    weight = StrictIntegerField(
+        min_value=limits.CASE_WEIGHT.low, max_value=limits.CASE_WEIGHT.high, required=False
+    )
     order = StrictIntegerField(
-        min_value=0, max_value=2**31 - 1, required=False, help_text="Default: after the last."
+        min_value=limits.ORDER.low,
+        max_value=limits.ORDER.high,
+        required=False,
+        help_text="Default: after the last.",
     )
     subtask = serializers.PrimaryKeyRelatedField(
         queryset=Subtask.objects.all(),

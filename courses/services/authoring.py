@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from courses.judging.backends import configured_language_problem, configured_limit_problems
 from courses.judging.languages import LANGUAGES
 from courses.models import Chapter, Course, Enrollment, Problem
-from courses.services import model_checks
+from courses.services import authoring_limits, model_checks
 from courses.services.errors import InvalidInput
 from courses.services.evaluation import language_limits, problem_limits
 from courses.services.testdata import (
@@ -26,12 +26,6 @@ from courses.services.testdata import (
     problem_cases_check,
 )
 from courses.services.validation import JUDGING_FIELDS, problem_validation_request
-
-#: Upper bounds of a problem's limits: generous for exercises, and they bound judging leases.
-MAX_TIME_LIMIT_MS = 60_000
-MAX_MEMORY_LIMIT_KB = 2 * 1024 * 1024
-MAX_OUTPUT_LIMIT_KB = 16 * 1024
-
 
 # --- Courses -------------------------------------------------------------------------------------
 
@@ -145,15 +139,15 @@ def _check_problem(problem: Problem) -> None:
                 f"Starter code is text per known language; {name!r} is not one.",
                 fields={"starter_code": f"unknown language {name!r}"},
             )
-    for name, highest in (
-        ("time_limit_ms", MAX_TIME_LIMIT_MS),
-        ("memory_limit_kb", MAX_MEMORY_LIMIT_KB),
-        ("output_limit_kb", MAX_OUTPUT_LIMIT_KB),
+    for name, bounds in (
+        ("time_limit_ms", authoring_limits.TIME_LIMIT_MS),
+        ("memory_limit_kb", authoring_limits.MEMORY_LIMIT_KB),
+        ("output_limit_kb", authoring_limits.OUTPUT_LIMIT_KB),
     ):
-        if not 0 < getattr(problem, name) <= highest:
+        if getattr(problem, name) not in bounds:
             raise InvalidInput(
-                f"{name} must be between 1 and {highest}.",
-                fields={name: f"between 1 and {highest}"},
+                f"{name} must be between {bounds.low} and {bounds.high}.",
+                fields={name: f"between {bounds.low} and {bounds.high}"},
             )
     for name in ("float_abs_tolerance", "float_rel_tolerance"):
         value = getattr(problem, name)
