@@ -142,7 +142,7 @@ class StaffDmojImportApi(APIView):
             min_value=limits.TIME_LIMIT_MS.low, max_value=limits.TIME_LIMIT_MS.high, required=False
         )
         memory_limit_kb = serializers.IntegerField(
-            min_value=1024, max_value=4 * 1024 * 1024, required=False
+            min_value=1024, max_value=limits.MEMORY_LIMIT_KB.high, required=False
         )
 
         def validate_languages(self, value: str) -> list[str]:

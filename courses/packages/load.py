@@ -171,7 +171,13 @@ class _Reader:
         values = {}
         for f in fields:
             if f.kind == "text":
-                values[f.name] = self.text(f"{prefix}{f.file}") or ""
+                path = f"{prefix}{f.file}"
+                values[f.name] = self.text(path) or ""
+                if f.max_chars and len(values[f.name]) > f.max_chars:
+                    raise PackageError(
+                        f"At most {f.max_chars} characters (this file has {len(values[f.name])}).",
+                        file=path,
+                    )
             elif f.kind == "code_map":
                 values[f.name] = self.code_files(f"{prefix}{f.file}")
         return values

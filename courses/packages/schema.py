@@ -16,6 +16,11 @@ Kinds (how a value is written, and checked when read):
 ``text`` (a UTF-8 file next to the TOML, e.g. ``statement.md``; absent = empty),
 ``code_map`` (``{language: code}`` as one file per language in a folder, e.g.
 ``starter/python.py``). ``optional`` fields may be absent (``None``); others are required.
+
+Bounds: an ``int`` field's ``bounds`` and a ``text`` field's ``max_chars`` are the JSON
+authoring API's, from ``courses.services.authoring_limits`` (never a number of its own here), so
+that a package cannot store what the API refuses. The models check the rest (``max_length``,
+choices, constraints).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from courses import datetime_range
+from courses.services import authoring_limits as limits
+from courses.services.authoring_limits import Range
 
 #: The version this platform writes. It reads every version from 1 up to this one.
 #: 2 (issue 14): tests written as code (``setup_code``), custom checkers, per-language limits,
@@ -46,6 +53,10 @@ class Field:
     file: str = ""
     #: ``decimal``: the model's decimal places (exported exactly so: ``"10.00"``).
     places: int = 0
+    #: ``int``: the values the authoring API accepts (``None``: the model's own range).
+    bounds: Range | None = None
+    #: ``text``: the most characters the authoring API accepts (0: no limit).
+    max_chars: int = 0
 
 
 COURSE = (
@@ -55,22 +66,22 @@ COURSE = (
     Field("time_zone", "str"),
     Field("late_policy", "str"),
     Field("late_penalty_percent_per_day", "decimal", places=2),
-    Field("description", "text", file="description.md"),
+    Field("description", "text", file="description.md", max_chars=limits.COURSE_DESCRIPTION_CHARS),
 )
 
 CHAPTER = (
     Field("title", "str"),
-    Field("order", "int"),
+    Field("order", "int", bounds=limits.ORDER),
     Field("due_at", "datetime", optional=True),
 )
 
 PROBLEM = (
     Field("title", "str"),
-    Field("order", "int"),
-    Field("points", "int"),
-    Field("time_limit_ms", "int"),
-    Field("memory_limit_kb", "int"),
-    Field("output_limit_kb", "int"),
+    Field("order", "int", bounds=limits.ORDER),
+    Field("points", "int", bounds=limits.PROBLEM_POINTS),
+    Field("time_limit_ms", "int", bounds=limits.TIME_LIMIT_MS),
+    Field("memory_limit_kb", "int", bounds=limits.MEMORY_LIMIT_KB),
+    Field("output_limit_kb", "int", bounds=limits.OUTPUT_LIMIT_KB),
     Field("is_visible", "bool"),
     Field("is_exam_only", "bool"),
     Field("is_archived", "bool"),
@@ -81,30 +92,39 @@ PROBLEM = (
     Field("checker", "str"),
     Field("float_abs_tolerance", "float"),
     Field("float_rel_tolerance", "float"),
-    Field("statement", "text", file="statement.md"),
+    Field("statement", "text", file="statement.md", max_chars=limits.STATEMENT_CHARS),
     Field("starter_code", "code_map", file="starter"),
     Field("template_overrides", "code_map", file="templates"),
-    Field("setup_code", "text", since=2, default="", file="setup.py"),
+    Field(
+        "setup_code", "text", since=2, default="", file="setup.py", max_chars=limits.PROGRAM_CHARS
+    ),
     Field("checker_language", "str", since=2, default=""),
-    Field("checker_code", "text", since=2, default="", file="checker.txt"),
+    Field(
+        "checker_code",
+        "text",
+        since=2,
+        default="",
+        file="checker.txt",
+        max_chars=limits.PROGRAM_CHARS,
+    ),
     Field("language_limits", "limits", since=2, default={}),
 )
 
 #: A case's input and expected output are the files ``cases/NNN.in`` and ``cases/NNN.out``
 #: (NNN: its position in ``[[cases]]``, from 001).
 CASE = (
-    Field("order", "int"),
+    Field("order", "int", bounds=limits.ORDER),
     Field("is_sample", "bool"),
-    Field("weight", "int"),
+    Field("weight", "int", bounds=limits.CASE_WEIGHT),
     #: The ``order`` of the case's subtask in ``[[subtasks]]`` (absent: none).
     Field("subtask", "int", optional=True, since=2, default=None),
 )
 
 #: A problem's ``[[subtasks]]``, plus ``depends_on``: the orders of earlier subtasks.
 SUBTASK = (
-    Field("order", "int", since=2),
+    Field("order", "int", since=2, bounds=limits.ORDER),
     Field("name", "str", since=2),
-    Field("points", "int", since=2),
+    Field("points", "int", since=2, bounds=limits.SUBTASK_POINTS),
     Field("scoring", "str", since=2),
     Field("short_circuit", "bool", since=2),
 )
@@ -117,19 +137,19 @@ EXAM = (
     Field("title", "str"),
     Field("opens_at", "datetime"),
     Field("closes_at", "datetime"),
-    Field("duration_minutes", "int"),
+    Field("duration_minutes", "int", bounds=limits.EXAM_DURATION_MINUTES),
     Field("passing_score", "decimal", places=2),
     Field("passing_percentage", "decimal", optional=True, places=2),
     Field("results_released_at", "datetime", optional=True),
-    Field("max_attempts", "int"),
+    Field("max_attempts", "int", bounds=limits.EXAM_MAX_ATTEMPTS),
     Field("feedback", "str"),
-    Field("instructions", "text", file="instructions.md"),
+    Field("instructions", "text", file="instructions.md", max_chars=limits.EXAM_INSTRUCTIONS_CHARS),
 )
 
 #: Plus ``problem``: the key of a problem of the same package.
 EXAM_PROBLEM = (
     Field("score", "decimal", places=2),
-    Field("order", "int"),
+    Field("order", "int", bounds=limits.ORDER),
 )
 
 
@@ -220,6 +240,9 @@ def decode(field: Field, value):
     )
     if not ok:
         raise BadValue(f"expected {expected}, got {_type_name(value)}")
+    if kind == "int" and field.bounds is not None and value not in field.bounds:
+        low, high = field.bounds.low, field.bounds.high
+        raise BadValue(f"expected an integer from {low} to {high}, got {value}")
     if kind == "float":
         value = float(value)
         if not math.isfinite(value):

@@ -433,7 +433,7 @@ class HostilePackageTestCase(PackageTestMixin, TestCase):
                 "an array of strings",
             ),
             ("weight = 3", "weight = 0", "cases[1].weight"),
-            ("time_limit_ms = 1000", "time_limit_ms = 0", "limits must be positive"),
+            ("time_limit_ms = 1000", "time_limit_ms = 0", "an integer from 1 to 60000"),
             ('checker = "json"', 'checker = "regex"', "checker"),
             (
                 'allowed_languages = ["python"]',
@@ -496,6 +496,101 @@ class HostilePackageTestCase(PackageTestMixin, TestCase):
         result = packages.package_import_course(data=data, slug="edge", judge=False)
         self.assertEqual(
             result.course.chapters.get().due_at, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+        )
+
+    def test_the_authoring_apis_limits_apply_naming_the_key(self):
+        """What the JSON API refuses, a package cannot store either: the same numbers, from
+        ``courses/services/authoring_limits.py`` (a stored ``duration_minutes`` of 99999999999
+        made starting an attempt fail)."""
+        problem, manifest = "problems/001/problem.toml", "manifest.toml"
+        for number, (path, old, new, key) in enumerate(
+            (
+                (problem, "time_limit_ms = 1000", "time_limit_ms = 60001", "time_limit_ms"),
+                (
+                    problem,
+                    "memory_limit_kb = 131072",
+                    "memory_limit_kb = 2097153",
+                    "memory_limit_kb",
+                ),
+                (problem, "output_limit_kb = 64", "output_limit_kb = 16385", "output_limit_kb"),
+                (problem, "points = 100", "points = 1000000000", "points"),
+                (problem, "order = 0", "order = 2147483648", "order"),
+                (problem, "weight = 3", "weight = 1000000000", "cases[1].weight"),
+                (
+                    manifest,
+                    "order = 0\ndue_at",
+                    "order = 9223372036854775807\ndue_at",
+                    "chapters[0].order",
+                ),
+                (
+                    manifest,
+                    "max_attempts = 1\n",
+                    "max_attempts = 1000000000000\n",
+                    "exams[0].max_attempts",
+                ),
+                (
+                    manifest,
+                    "duration_minutes = 60",
+                    "duration_minutes = 99999999999",
+                    "exams[0].duration_minutes",
+                ),
+                (
+                    manifest,
+                    '"7.50"\norder = 0',
+                    '"7.50"\norder = 2147483648',
+                    "exams[0].problems[0].order",
+                ),
+            )
+        ):
+            with self.subTest(key=key):
+                self.assertRefused(
+                    self.edit(path, old, new),
+                    f"{path}: {key}: expected an integer from",
+                    slug=f"probe-{number}",
+                )
+        # A subtask's points (the base package has none: every case of problem 001 in one).
+        text = self.files[problem].decode().replace("weight = ", "subtask = 1\nweight = ")
+        text += '\n[[subtasks]]\norder = 1\nname = "all"\npoints = 1000001\n'
+        text += 'scoring = "minimum"\nshort_circuit = false\n'
+        with self.subTest(key="subtasks[0].points"):
+            self.assertRefused(
+                rezip({**self.files, problem: text.encode()}),
+                f"{problem}: subtasks[0].points: expected an integer from 1 to 1000000",
+                slug="probe-subtask",
+            )
+        texts = (
+            ("problems/001/statement.md", 100_000),
+            ("problems/001/checker.txt", 64 * 1024),
+            ("description.md", 50_000),
+            ("exams/01/instructions.md", 50_000),
+        )
+        for number, (path, size) in enumerate(texts):
+            with self.subTest(path=path):
+                self.assertRefused(
+                    rezip({**self.files, path: b"x" * (size + 1)}),
+                    f"{path}: At most {size} characters",
+                    slug=f"probe-text-{number}",
+                )
+
+    def test_values_at_the_authoring_limits_import(self):
+        problem, manifest = "problems/001/problem.toml", "manifest.toml"
+        files = {**self.files, "problems/001/statement.md": b"x" * 100_000}
+        for path, old, new in (
+            (problem, "time_limit_ms = 1000", "time_limit_ms = 60000"),
+            (problem, "points = 100", "points = 1000000"),
+            (problem, "weight = 3", "weight = 1000000"),
+            (manifest, "order = 0\ndue_at", "order = 2147483647\ndue_at"),
+            (manifest, "max_attempts = 1\n", "max_attempts = 1000\n"),
+            (manifest, "duration_minutes = 60", "duration_minutes = 10080"),
+        ):
+            text = files[path].decode()
+            self.assertIn(old, text)
+            files[path] = text.replace(old, new, 1).encode()
+        course = packages.package_import_course(data=rezip(files), slug="edge", judge=False).course
+        self.assertEqual(course.chapters.get().order, 2**31 - 1)
+        self.assertEqual(course.exams.get().duration_minutes, 7 * 24 * 60)
+        self.assertEqual(
+            Problem.objects.filter(chapter__course=course, points=1_000_000).count(), 1
         )
 
     def test_test_data_and_code_are_checked(self):
