@@ -36,6 +36,7 @@ import yaml
 from courses.packages import layout, toml
 from courses.packages.archive import PackageLimits, read_zip
 from courses.packages.load import MAX_TOML_BYTES, PackageError, ProblemPlan, load_problem
+from courses.services import authoring_limits as limits
 
 INIT = "init.yml"
 #: Keys read; keys that only tune DMOJ's own judging and can be dropped without changing verdicts.
@@ -194,6 +195,8 @@ def _cases(test_cases, warnings: list[str]) -> tuple[list[_Case], list[_Subtask]
     if not isinstance(test_cases, list) or not test_cases:
         raise PackageError("Expected a non-empty list of cases.", file=INIT, key="test_cases")
     with_subtasks = any(isinstance(item, dict) and "batched" in item for item in test_cases)
+    # An item's points become a subtask's points or a case's weight: the authoring API's bounds.
+    most = (limits.SUBTASK_POINTS if with_subtasks else limits.CASE_WEIGHT).high
     cases: list[_Case] = []
     subtasks: list[_Subtask] = []
     batch_orders: dict[int, int] = {}  # DMOJ's one-indexed batch number -> subtask order
@@ -202,8 +205,10 @@ def _cases(test_cases, warnings: list[str]) -> tuple[list[_Case], list[_Subtask]
         if not isinstance(item, dict):
             raise PackageError("Expected a mapping.", file=INIT, key=where)
         points = item.get("points", 1)
-        if not isinstance(points, int) or isinstance(points, bool) or points < 0:
-            raise PackageError("points must be a whole number >= 0.", file=INIT, key=where)
+        if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= most:
+            raise PackageError(
+                f"points must be a whole number from 0 to {most}.", file=INIT, key=where
+            )
         order = number - 1
         if points == 0:
             warnings.append(

@@ -173,7 +173,7 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
         self.refused(make_zip({**ok, "init.yml": FLAT_INIT + "generator: gen.py\n"}), "'generator'")
         self.refused(make_zip({**ok, "init.yml": FLAT_INIT + "interactive: {}\n"}), "'interactive'")
         self.refused(
-            make_zip({**ok, "init.yml": FLAT_INIT.replace("points: 5", "points: -1")}), ">= 0"
+            make_zip({**ok, "init.yml": FLAT_INIT.replace("points: 5", "points: -1")}), "from 0 to"
         )
         self.refused(
             make_zip({**ok, "init.yml": FLAT_INIT.replace("points: 5}", "points: 5, x: 1}")}),
@@ -193,6 +193,26 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
             "sum.2.out",
             "UTF-8",
         )
+
+    def test_points_beyond_the_authoring_limits_are_refused(self):
+        """Points become weights, or subtask points: the authoring API's bounds apply (and a
+        number beyond 64 bits cannot even be written into the converted TOML)."""
+        for points in ("99999999999999999999999", "1000001"):
+            with self.subTest(points=points):
+                flat = FLAT_INIT.replace("points: 20", f"points: {points}")
+                self.refused(
+                    make_zip({"init.yml": flat, "sum.zip": make_zip(SUM_CASES)}),
+                    "init.yml: test_cases[2]",
+                    "from 0 to 1000000",
+                )
+                self.refused(
+                    batched_zip(BATCHED_INIT.replace("points: 20", f"points: {points}")),
+                    "init.yml: test_cases[3]",
+                    "from 0 to 1000000",
+                )
+        flat = FLAT_INIT.replace("points: 20", "points: 1000000")
+        problem = self.import_(make_zip({"init.yml": flat, "sum.zip": make_zip(SUM_CASES)})).problem
+        self.assertEqual(problem.test_cases.get(order=1).weight, 1_000_000)
 
     def test_init_yml_nested_too_deeply_is_refused_not_a_crash(self):
         """PyYAML composes nesting recursively: deeper than Python's recursion limit, it raises
