@@ -14,6 +14,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from courses.models import Course, Problem, ProblemTestCase
+from courses.packages.archive import write_zip
 from courses.services import packages
 from courses.tests.api_support import (
     AcceptingBackend,
@@ -23,7 +24,7 @@ from courses.tests.api_support import (
     WrongBackend,
     backend_path,
 )
-from courses.tests.test_packages import content_counts, unzip
+from courses.tests.test_packages import content_counts, small_course, unzip
 
 
 @override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))
@@ -105,8 +106,6 @@ class PackageApiTestCase(ApiTestMixin, TestCase):
         files["manifest.toml"] = files["manifest.toml"].replace(
             b"format_version = 2", b"format_version = 9"
         )
-        from courses.packages.archive import write_zip
-
         error = self.assertError(
             self.import_("instructor", write_zip(files), "?slug=x"), 400, "invalid_package"
         )
@@ -114,6 +113,38 @@ class PackageApiTestCase(ApiTestMixin, TestCase):
         with override_settings(COURSES_PACKAGE_MAX_BYTES=100):
             self.assertError(self.import_("instructor", data, "?slug=x"), 413, "payload_too_large")
         self.assertEqual(content_counts(), before)
+
+    def test_what_an_outside_probe_sent_is_400_invalid_package_naming_it(self):
+        """Each of these was a 500 (a RecursionError, an OverflowError at save) or was stored
+        beyond the API's own bounds; each is refused naming where, and nothing is written."""
+        files = unzip(packages.package_export_course(course=small_course("probe-source")))
+        manifest, problem = "manifest.toml", "problems/001/problem.toml"
+        deep = "x = " + "[" * 5000 + "]" * 5000
+        for path, old, new, where in (
+            (manifest, None, deep, "manifest.toml: Not readable TOML"),
+            (
+                manifest,
+                "2026-03-01T22:59:00Z",
+                "9999-12-31T23:59:59-12:00",
+                "chapters[0].due_at: Datetime value out of range",
+            ),
+            (
+                manifest,
+                "duration_minutes = 60",
+                "duration_minutes = 99999999999",
+                "exams[0].duration_minutes: expected an integer from 1 to 10080",
+            ),
+            (problem, "time_limit_ms = 1000", "time_limit_ms = 60001", f"{problem}: time_limit_ms"),
+            ("problems/001/statement.md", None, "x" * 2_000_000, "statement.md: At most 100000"),
+        ):
+            with self.subTest(where=where):
+                text = new if old is None else files[path].decode().replace(old, new)
+                data = write_zip({**files, path: text.encode()})
+                before = content_counts()
+                response = self.import_("instructor", data, "?slug=probe")
+                error = self.assertError(response, 400, "invalid_package", fields={"package"})
+                self.assertIn(where, error["message"])
+                self.assertEqual(content_counts(), before)
 
     def test_references_are_judged_before_anything_is_written(self):
         data = self.export("instructor").content

@@ -250,6 +250,27 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
         broken = client.post(url + "?title=B", data=b"nope", content_type="application/zip")
         self.assertError(broken, 400, "invalid_package", fields={"package"})
 
+    def test_the_api_answers_a_broken_init_yml_with_400_naming_it(self):
+        """Each of these was a 500 (TypeError, TomlWriteError, RecursionError)."""
+        world = RoleWorld()
+        url = reverse("api:staff-dmoj-import", kwargs={"chapter_id": world.chapter.pk})
+        client = self.client_for(world.users["instructor"])
+        for init, where in (
+            (FLAT_INIT + "checker: [1, 2]\n", "init.yml: checker"),
+            (FLAT_INIT.replace("points: 20", "points: 99999999999999999999999"), "test_cases[2]"),
+            ("test_cases: " + "[" * 5000 + "]" * 5000 + "\n", "init.yml: Not readable YAML"),
+        ):
+            with self.subTest(where=where):
+                before = content_counts()
+                response = client.post(
+                    url + "?title=Probe&languages=python",
+                    data=make_zip({"init.yml": init, "sum.zip": make_zip(SUM_CASES)}),
+                    content_type="application/zip",
+                )
+                error = self.assertError(response, 400, "invalid_package", fields={"package"})
+                self.assertIn(where, error["message"])
+                self.assertEqual(content_counts(), before)
+
 
 @requires_sandbox
 class DmojJudgedTestCase(TestCase):
