@@ -142,8 +142,10 @@ class JudgingMixin:
     def test_reading_the_tests_from_the_box_finds_no_expected_value(self):
         # The code searches its stdin, files, environment, argv, /proc and the harness's frames
         # for the secret value, and returns it if found. Only EXPR is in the box, never LITERAL.
+        # Its scratch directory is /tmp in our sandbox and in Judge0's; the Judge0 fake, which is
+        # no sandbox, names its own (TMPDIR): the host's /tmp holds anyone's files.
         code = """\
-import os, sys
+import os, sys, tempfile
 NEEDLE = "2718" + "28"
 found = []
 def look(text):
@@ -156,7 +158,7 @@ try:
 except Exception:
     pass
 look(repr(os.environ)); look(repr(sys.argv))
-for root in (".", "/box", "/tmp", "/proc/self"):
+for root in (".", "/box", tempfile.gettempdir(), "/proc/self"):
     for base, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in ("task", "net", "sys")] if "proc" in base else dirs
         for name in files:

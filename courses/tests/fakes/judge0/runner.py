@@ -193,6 +193,10 @@ def _execute(spec: RunSpec, box: str) -> dict:
         LAUNCHER,
         str(report_write),
     ]
+    # isolate gives each box its own /tmp; this fake cannot hide the host's, so it names one.
+    scratch = os.path.join(box, "tmp")
+    os.mkdir(scratch, 0o777)
+    os.chmod(scratch, 0o777)
     paths = {name: os.path.join(box, name) for name in ("stdin", "stdout", "stderr")}
     with open(paths["stdin"], "wb") as f:
         f.write(spec.stdin)
@@ -209,7 +213,7 @@ def _execute(spec: RunSpec, box: str) -> dict:
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
-            env={"PATH": "/usr/bin:/bin", "HOME": box, "LANG": "C.UTF-8"},
+            env={"PATH": "/usr/bin:/bin", "HOME": box, "LANG": "C.UTF-8", "TMPDIR": scratch},
             pass_fds=[report_write],
         )
     os.close(report_write)
