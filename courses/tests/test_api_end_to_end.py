@@ -14,10 +14,18 @@ import httpx
 from django.core.management import call_command
 from django.test import LiveServerTestCase, override_settings
 
+from courses import demo
 from courses.tests.sandbox_fixtures import requires_sandbox
 
 WRONG_ADD = "def add(a, b):\n    return a - b\n"
 RIGHT_ADD = "def add(a, b):\n    return a + b\n"
+
+
+def demo_reference(title: str) -> str:
+    """The demo course's reference solution of the problem called ``title``."""
+    return next(spec.reference for spec in demo.PROBLEMS if spec.title == title)
+
+
 SUM_STDIO = "a, b = map(int, input().split())\nprint(a + b)\n"
 
 
@@ -132,10 +140,11 @@ class EndToEndTestCase(LiveServerTestCase):
         attempt = self.ok(student.post(f"/exams/{exam['id']}/attempts/"), 201)
         self.assertGreater(attempt["seconds_remaining"], 0)
         first = attempt["problems"][0]
+        solution = demo_reference(first["title"])
         submitted = self.ok(
             student.post(
                 f"/attempts/{attempt['id']}/problems/{first['id']}/submissions/",
-                json={"language": "python", "code": RIGHT_ADD},
+                json={"language": "python", "code": solution},
             ),
             201,
         )
@@ -144,7 +153,7 @@ class EndToEndTestCase(LiveServerTestCase):
         self.assertIsNotNone(finished["finished_at"])
         late = student.post(
             f"/attempts/{attempt['id']}/problems/{first['id']}/submissions/",
-            json={"language": "python", "code": RIGHT_ADD},
+            json={"language": "python", "code": solution},
         )
         self.assertEqual(
             (late.status_code, late.json()["error"]["code"]), (409, "attempt_finished")
