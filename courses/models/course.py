@@ -6,6 +6,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from courses.instant_range import validate_in_range
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -62,7 +64,7 @@ class Chapter(models.Model):
     title = models.CharField(max_length=200)
     order = models.PositiveIntegerField(default=0)
     #: Homework due date of every problem in the chapter (a problem's own due date wins).
-    due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, validators=[validate_in_range])
 
     class Meta:
         ordering = ["course", "order"]

@@ -3,10 +3,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 
+from courses.instant_range import validate_in_range
 from courses.models.course import Course
 from courses.models.problem import Problem
+
+#: The longest attempt, in minutes (a week): a typo cannot make a deadline that overflows.
+MAX_DURATION_MINUTES = 7 * 24 * 60
 
 
 class Exam(models.Model):
@@ -20,15 +25,19 @@ class Exam(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="exams")
     title = models.CharField(max_length=200)
     instructions = models.TextField(blank=True, help_text="Rules shown before an attempt starts.")
-    opens_at = models.DateTimeField()
-    closes_at = models.DateTimeField()
-    duration_minutes = models.PositiveIntegerField()
+    opens_at = models.DateTimeField(validators=[validate_in_range])
+    closes_at = models.DateTimeField(validators=[validate_in_range])
+    duration_minutes = models.PositiveIntegerField(
+        validators=[MaxValueValidator(MAX_DURATION_MINUTES)]
+    )
     #: Sum of the exam problems' scores, kept by the ExamProblem signals.
     total_score = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
     passing_score = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
     #: When set, it wins: passing_score = total_score × percentage / 100, rounded up.
     passing_percentage = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    results_released_at = models.DateTimeField(null=True, blank=True)
+    results_released_at = models.DateTimeField(
+        null=True, blank=True, validators=[validate_in_range]
+    )
     max_attempts = models.PositiveIntegerField(default=1)
     feedback = models.CharField(
         max_length=16,

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from courses.instant_range import validate_in_range
 from courses.judging.languages import LANGUAGES
 from courses.models.course import Chapter
 
@@ -53,7 +54,7 @@ class Problem(models.Model):
         default=False, help_text="Archive instead of deleting a problem that has submissions."
     )
     #: Homework due date; when empty the chapter's applies (``effective_due_at``).
-    due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, validators=[validate_in_range])
     allowed_languages = models.JSONField(default=default_allowed_languages)
     io_mode = models.CharField(max_length=16, choices=IoMode.choices, default=IoMode.FUNCTION)
     entry_point = models.CharField(max_length=100, blank=True, default="solve")

@@ -310,6 +310,24 @@ class ChapterApiTestCase(AuthoringTestCase):
         )
         self.assertIsNone(response.json()["due_at"])
 
+    def test_a_due_date_outside_the_supported_range_is_refused_naming_it(self):
+        # 9999-12-31T23:59:59Z cannot be shown in Europe/Paris: the course page answered 500.
+        for value in ("9999-12-31T23:59:59Z", "9001-01-01T00:00:00Z", "1899-12-31T23:59:59Z"):
+            with self.subTest(value=value):
+                response = self.add({"title": "Far", "due_at": value})
+                self.assertError(response, 400, "invalid_input", fields={"due_at"})
+                response = self.patch(
+                    "staff-chapter-detail", {"due_at": value}, chapter_id=self.w.chapter.pk
+                )
+                self.assertError(response, 400, "invalid_input", fields={"due_at"})
+        self.assertEqual(Chapter.objects.filter(course=self.w.course).count(), 1)
+        for value in ("1900-01-01T00:00:00Z", "9000-12-31T23:59:59Z"):
+            with self.subTest(value=value):
+                response = self.patch(
+                    "staff-chapter-detail", {"due_at": value}, chapter_id=self.w.chapter.pk
+                )
+                self.assertEqual(response.json()["due_at"], value)
+
     def test_the_list_counts_problems_in_a_bounded_number_of_queries(self):
         factories.ChapterFactory(course=self.w.course, order=2)
         results = self.assertPage(
@@ -462,6 +480,8 @@ class ProblemCreateApiTestCase(AuthoringTestCase):
             ({"float_abs_tolerance": True}, "float_abs_tolerance"),
             ({"float_rel_tolerance": "0.1"}, "float_rel_tolerance"),
             ({"is_visible": 1}, "is_visible"),
+            ({"due_at": "9999-12-31T23:59:59Z"}, "due_at"),
+            ({"due_at": "0001-01-01T00:00:00Z"}, "due_at"),
         ):
             with self.subTest(data=data):
                 payload = {"title": "T", **data} if field != "title" else data
@@ -533,6 +553,16 @@ class ProblemDetailApiTestCase(AuthoringTestCase):
             with self.subTest(field=field):
                 response = self.patch("staff-problem-detail", {field: 0}, **self.url_kwargs())
                 self.assertError(response, 400, "invalid_input", fields={field})
+
+    def test_a_due_date_stays_in_the_supported_range(self):
+        response = self.patch(
+            "staff-problem-detail", {"due_at": "9999-12-31T23:59:59Z"}, **self.url_kwargs()
+        )
+        self.assertError(response, 400, "invalid_input", fields={"due_at"})
+        response = self.patch(
+            "staff-problem-detail", {"due_at": "9000-12-31T23:59:59Z"}, **self.url_kwargs()
+        )
+        self.assertEqual(response.json()["due_at"], "9000-12-31T23:59:59Z")
 
     def test_switching_to_function_mode_with_cases_that_do_not_fit_is_refused(self):
         problem = factories.ProblemFactory(chapter=self.w.chapter, io_mode="stdio", checker="exact")

@@ -75,6 +75,44 @@ class ExamApiTestCase(AuthoringTestCase):
                 self.assertError(self.create(data), 400, "invalid_input", fields={field})
         self.assertFalse(Exam.objects.exists())
 
+    def test_times_outside_the_supported_range_are_refused_naming_the_field(self):
+        # The report's exam: its close could not be shown in Europe/Paris (every page 500).
+        far = window(
+            opens_at="0001-01-01T00:00:00Z",
+            closes_at="9999-12-31T23:59:59Z",
+            duration_minutes=10080,
+            max_attempts=3,
+        )
+        error = self.assertError(self.create(far), 400, "invalid_input", {"opens_at", "closes_at"})
+        self.assertIn("from 1900-01-01 00:00 to 9000-12-31 23:59:59 UTC", error["message"])
+        for data, field in (
+            (window(opens_at="1899-12-31T23:59:59Z"), "opens_at"),
+            (window(opens_at="1900-01-01T00:59:59+01:00"), "opens_at"),  # 1899 in UTC
+            (window(closes_at="9001-01-01T00:00:00Z"), "closes_at"),
+            (window(results_released_at="9999-12-31T23:59:59Z"), "results_released_at"),
+            (window(results_released_at="0001-01-01T00:00:00-01:00"), "results_released_at"),
+        ):
+            with self.subTest(data=data):
+                self.assertError(self.create(data), 400, "invalid_input", fields={field})
+        self.assertFalse(Exam.objects.exists())
+        exam = factories.ExamFactory(course=self.w.course)
+        response = self.patch(
+            "staff-exam-detail", {"closes_at": "9999-12-31T23:59:59Z"}, exam_id=exam.pk
+        )
+        self.assertError(response, 400, "invalid_input", fields={"closes_at"})
+
+    def test_the_ends_of_the_supported_range_are_accepted(self):
+        response = self.create(
+            window(
+                opens_at="1900-01-01T00:00:00Z",
+                closes_at="9000-12-31T23:59:59.999999Z",
+                results_released_at="9000-12-31T23:59:59Z",
+                duration_minutes=10080,
+            )
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(response.json()["closes_at"], "9000-12-31T23:59:59.999999Z")
+
     def test_editing_a_window_keeps_it_valid(self):
         exam = factories.ExamFactory(course=self.w.course)
         response = self.patch(

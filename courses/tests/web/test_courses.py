@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.test import TestCase
 from django.urls import reverse
 
+from courses.instant_range import EARLIEST, LATEST
 from courses.models import Enrollment
 from courses.services.progress import progress_recompute
 from courses.tests import factories
@@ -79,6 +80,29 @@ class CoursePageTestCase(FreshCacheMixin, ApiAssertions, TestCase):
         # Drafts and exam-only problems are not listed for students.
         self.assertNotIn(self.w.draft_problem.title, html)
         self.assertNotIn(self.w.exam_only_problem.title, html)
+
+    def test_times_at_the_ends_of_the_supported_range_show_in_any_zone(self):
+        # An exam closing at 9999-12-31T23:59:59Z made this page answer 500 in Europe/Paris;
+        # the ends of what is accepted now (``instant_range``) show in every zone.
+        for zone, first, last in (
+            ("Europe/Paris", "1 Jan 1900, 00:09 PMT", "1 Jan 9001, 00:59 CET"),
+            ("Pacific/Kiritimati", "31 Dec 1899, 13:30 LMT", "1 Jan 9001, 13:59 +14"),
+            ("Pacific/Pago_Pago", "31 Dec 1899, 12:37 LMT", "31 Dec 9000, 12:59 SST"),
+        ):
+            with self.subTest(zone=zone):
+                course = factories.CourseFactory(time_zone=zone)
+                student = factories.UserFactory()  # a cold cache: no role read before
+                factories.EnrollmentFactory(user=student, course=course)
+                chapter = factories.ChapterFactory(course=course, due_at=LATEST)
+                factories.ProblemFactory(chapter=chapter, due_at=EARLIEST)
+                factories.ExamFactory(course=course, opens_at=EARLIEST, closes_at=LATEST)
+                self.client.force_login(student)
+                page = self.client.get(reverse("web:course", args=[course.pk]))
+                self.assertEqual(page.status_code, 200)
+                html = page.content.decode()
+                self.assertIn(f"{first} ({zone}) to {last} ({zone})", html)  # the exam
+                self.assertIn(f"Due {last} ({zone})", html)  # the chapter
+                self.assertIn(f"due {first} ({zone})", html)  # the problem
 
     def test_the_staff_see_every_problem_with_its_visibility(self):
         html = self.page("instructor").content.decode()

@@ -19,8 +19,10 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.instant_range import EARLIEST, LATEST
 from courses.judging.types import Verdict
 from courses.models import Enrollment, ExamAttempt, Submission
+from courses.models.exam import MAX_DURATION_MINUTES
 from courses.services.code_executor import CodeExecutorService
 from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
 from courses.templatetags.courses_web import in_zone
@@ -298,6 +300,26 @@ class ExamStartPageTestCase(ExamPagesTestCase):
         self.assertEqual(response.status_code, 302)
         first.refresh_from_db()
         self.assertEqual(first.finished_at, first.deadline)  # finished at its deadline
+
+    def test_an_exam_at_the_ends_of_the_supported_range_is_shown_and_taken(self):
+        # The ends of what authoring accepts (``instant_range``): the page answered 500 for an
+        # exam closing at 9999-12-31T23:59:59Z, which Europe/Paris's clocks cannot show.
+        exam = self.w.exam
+        exam.opens_at, exam.closes_at, exam.results_released_at = EARLIEST, LATEST, LATEST
+        exam.duration_minutes = MAX_DURATION_MINUTES
+        exam.save()
+        response = self.get("exam", exam.pk)
+        self.assertEqual(response.status_code, 200)
+        page = text(response)
+        self.assertIn(
+            "from 1 Jan 1900, 00:09 PMT (Europe/Paris) to 1 Jan 9001, 00:59 CET (Europe/Paris)",
+            page,
+        )
+        self.assertIn("To be released on 1 Jan 9001, 00:59 CET (Europe/Paris)", page)
+        self.post("exam", exam.pk)
+        attempt = ExamAttempt.objects.get(user=self.w.student)
+        self.assertEqual(attempt.deadline, self.t0 + minutes(MAX_DURATION_MINUTES))
+        self.assertEqual(self.get("attempt", attempt.pk).status_code, 200)
 
     def test_an_exam_window_across_the_paris_spring_change_shows_each_side_in_its_offset(self):
         # Clocks in Paris go from 02:00 CET to 03:00 CEST on 29 March 2026 (01:00 UTC).
