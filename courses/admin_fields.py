@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django_ace import AceWidget
 
+from courses.instant_range import OUT_OF_RANGE
 from courses.local_times import (
     AmbiguousLocalTime,
     LocalTimeError,
@@ -211,7 +212,7 @@ class CourseTimesMixin:
             self.fields[name] = field
             stored = self.initial.get(name)
             if isinstance(stored, datetime.datetime) and self.shown_zone:
-                local = to_local(stored, self.shown_zone)
+                local = _shown(stored, self.shown_zone)
                 self.initial[name] = local.replace(microsecond=0)
                 # A repeated hour shows which of its two instants the stored one is.
                 if self._ask_fold_if_ambiguous(name, local, self.shown_zone):
@@ -245,7 +246,7 @@ class CourseTimesMixin:
             fold = data.get(f"{name}_fold")
             stored = getattr(self.instance, name, None) if self.instance.pk else None
             if stored is not None and zone == self.shown_zone:
-                shown = to_local(stored, zone)
+                shown = _shown(stored, zone)
                 if local == shown.replace(microsecond=0, fold=0) and fold in (None, shown.fold):
                     data[name] = stored  # as shown: the stored instant, to the microsecond
                     continue
@@ -253,6 +254,9 @@ class CourseTimesMixin:
                 data[name] = to_utc(local, zone, fold=fold)
             except LocalTimeError as exc:
                 self.add_error(name, str(exc))
+            except OverflowError:  # a year the zone's offset carries past 1 or 9999
+                self.add_error(name, OUT_OF_RANGE)
+                continue
             self._ask_fold_if_ambiguous(name, local, zone)
         return data
 
@@ -268,6 +272,16 @@ class CourseTimesMixin:
             fold_field.ask(f"Which {local:%H:%M} on {local:%Y-%m-%d} ({base})?", exc.options)
             self._bound_fields_cache.pop(f"{name}_fold", None)
             return True
-        except NonexistentLocalTime:
+        except (NonexistentLocalTime, OverflowError):
             pass
         return False
+
+
+def _shown(stored: datetime.datetime, zone: str) -> datetime.datetime:
+    """``stored`` on ``zone``'s clocks, as the form shows it; an instant those clocks cannot show
+    (saved before ``courses.instant_range`` was enforced) shows its UTC wall time instead, and
+    the model's validation refuses it until it is changed, rather than the page failing."""
+    try:
+        return to_local(stored, zone)
+    except OverflowError:
+        return stored.astimezone(datetime.UTC).replace(tzinfo=None)

@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.test import Client, SimpleTestCase, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 
+from courses.instant_range import EARLIEST, LATEST, RANGE
 from courses.judging.types import RunResult
 from courses.local_times import (
     AmbiguousLocalTime,
@@ -34,6 +35,7 @@ from courses.local_times import (
     to_utc,
 )
 from courses.models import Chapter, Enrollment, Exam, Problem, ReferenceSolution
+from courses.models.exam import MAX_DURATION_MINUTES
 from courses.tests import factories, test_admin
 from courses.tests.api_support import ApiAssertions, WrongBackend, backend_path
 from courses.tests.scripted_backend import ScriptedBackend, ok
@@ -750,6 +752,62 @@ class CourseTimesTestCase(AuthoringTestCase):
         self.assertRedirects(self.post_exam(opens_at_fold="0"), changelist("exam"))
         self.exam.refresh_from_db()
         self.assertEqual(self.exam.opens_at, second - timedelta(hours=1))
+
+    def test_times_outside_the_supported_range_are_refused_on_their_field(self):
+        for opens, closes, refused in (
+            # Years the conversion to UTC cannot even reach (a crash before), then years it can.
+            (("0001-01-01", "00:00"), ("9999-12-31", "23:59:59"), {"opens_at", "closes_at"}),
+            (("1900-01-01", "00:09:20"), ("2026-01-10", "10:00"), {"opens_at"}),  # 1899 in UTC
+            (("2026-01-10", "09:00"), ("9001-01-01", "01:00"), {"closes_at"}),
+        ):
+            with self.subTest(opens=opens, closes=closes):
+                response = self.post_exam(opens_at=opens, closes_at=closes)
+                self.assertEqual(response.status_code, 200)
+                errors = response.context["adminform"].form.errors
+                self.assertEqual(set(errors), refused)
+                for field in refused:
+                    self.assertIn(RANGE, errors[field][0])
+        self.exam.refresh_from_db()
+        self.assertEqual(self.exam.opens_at, datetime(2026, 6, 1, 7, 0, tzinfo=UTC))
+        response = self.post_exam(duration_minutes=str(MAX_DURATION_MINUTES + 1))
+        self.assertEqual(set(response.context["adminform"].form.errors), {"duration_minutes"})
+        # The ends of the range, on Paris's clocks of the time (PMT, then CET).
+        response = self.post_exam(
+            opens_at=("1900-01-01", "00:09:21"),
+            closes_at=("9001-01-01", "00:59:59"),
+            results_released_at=("9001-01-01", "00:59:59"),
+            duration_minutes=str(MAX_DURATION_MINUTES),
+        )
+        self.assertRedirects(response, changelist("exam"))
+        self.exam.refresh_from_db()
+        self.assertEqual(self.exam.opens_at, EARLIEST)
+        self.assertEqual(self.exam.closes_at, LATEST.replace(microsecond=0))
+
+    def test_a_stored_time_the_zone_cannot_show_keeps_the_form_usable(self):
+        # Saved before the range was enforced: the form opens, and asks for a time in range.
+        Exam.objects.filter(pk=self.exam.pk).update(
+            closes_at=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+        )
+        response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 200)
+        response = self.post_exam(title="Renamed")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(set(response.context["adminform"].form.errors), {"closes_at"})
+        response = self.post_exam(closes_at=("2026-06-01", "12:00"))
+        self.assertRedirects(response, changelist("exam"))
+        self.exam.refresh_from_db()
+        self.assertEqual(self.exam.closes_at, datetime(2026, 6, 1, 10, 0, tzinfo=UTC))
+
+    def test_chapter_and_problem_due_dates_outside_the_range_are_refused(self):
+        url = change("chapter", self.w.chapter.pk)
+        data = form_data(self.client.get(url))
+        data.update({"due_at_0": "9999-12-31", "due_at_1": "23:59"})
+        response = self.client.post(url, data)
+        self.assertIn(RANGE, response.context["adminform"].form.errors["due_at"][0])
+        response = self.post_problem(due_at_0="1899-06-01", due_at_1="12:00")
+        self.assertIn(RANGE, response.context["adminform"].form.errors["due_at"][0])
+        self.assertIsNone(Chapter.objects.get(pk=self.w.chapter.pk).due_at)
+        self.assertIsNone(Problem.objects.get(pk=self.w.problem.pk).due_at)
 
     def test_an_exam_must_close_after_it_opens(self):
         response = self.post_exam(
