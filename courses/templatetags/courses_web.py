@@ -8,7 +8,7 @@ from datetime import datetime
 from django import template
 from django.utils.html import format_html
 
-from courses.exam_time import local_time
+from courses.exam_time import local_time, utc
 
 register = template.Library()
 
@@ -39,10 +39,17 @@ ISO_INSTANT = re.compile(
 @register.filter
 def in_zone(value: datetime | None, zone: str) -> str:
     """``value`` on the clocks of ``zone``, with the zone named: ``1 Dec 2026, 14:00 CET
-    (Europe/Paris)``. Empty for ``None``."""
+    (Europe/Paris)``. Empty for ``None``.
+
+    An instant the zone's clocks cannot show (a year past 9999 there, from a value saved before
+    authoring kept instants in ``courses.instant_range``) is shown in UTC, named so, rather than
+    failing the whole page."""
     if value is None:
         return ""
-    local = local_time(value, zone)
+    try:
+        local = local_time(value, zone)
+    except OverflowError:
+        return f"{utc(value):%-d %b %Y, %H:%M} UTC"
     return f"{local:%-d %b %Y, %H:%M} {local.tzname()} ({zone})"
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from courses.instant_range import EARLIEST, LATEST
 from courses.judging.types import Verdict
-from courses.models import Enrollment, ExamAttempt, Submission
+from courses.models import Enrollment, Exam, ExamAttempt, Submission
 from courses.models.exam import MAX_DURATION_MINUTES
 from courses.services.code_executor import CodeExecutorService
 from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
@@ -320,6 +320,18 @@ class ExamStartPageTestCase(ExamPagesTestCase):
         attempt = ExamAttempt.objects.get(user=self.w.student)
         self.assertEqual(attempt.deadline, self.t0 + minutes(MAX_DURATION_MINUTES))
         self.assertEqual(self.get("attempt", attempt.pk).status_code, 200)
+
+    def test_a_stored_time_no_zone_can_show_is_shown_in_utc_rather_than_failing(self):
+        # Saved before authoring refused it: the page names UTC instead of answering 500.
+        Exam.objects.filter(pk=self.w.exam.pk).update(
+            closes_at=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+        )
+        response = self.get("exam", self.w.exam.pk)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("to 31 Dec 9999, 23:59 UTC", text(response))
+        course = self.get("course", self.w.course.pk)
+        self.assertEqual(course.status_code, 200)
+        self.assertIn("31 Dec 9999, 23:59 UTC", text(course))
 
     def test_an_exam_window_across_the_paris_spring_change_shows_each_side_in_its_offset(self):
         # Clocks in Paris go from 02:00 CET to 03:00 CEST on 29 March 2026 (01:00 UTC).
