@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courses.exam_time import attempt_deadline, is_past, utc
+from courses.instant_range import LATEST, RANGE, in_range
 from courses.models import Exam, ExamAttempt, ExamProblem, Problem
 from courses.selectors.access import require_member
 from courses.selectors.exams import attempt_best_shares, attempt_check_open
@@ -103,10 +104,12 @@ def exam_attempt_start(*, exam: Exam, user, now: datetime | None = None) -> Exam
 def exam_attempt_grant_extra_time(*, attempt: ExamAttempt, minutes: int) -> ExamAttempt:
     """Give an unfinished attempt ``minutes`` more: the stored deadline moves by exactly that.
 
-    Grants add up. The deadline may pass ``closes_at`` (docs/decisions.md). An attempt whose
-    deadline has passed but that is not finished yet may still be given time (a crash during the
-    exam); a finished one cannot (``AttemptFinished``; ``exam_attempt_reopen`` can). ``minutes``
-    is an integer from 1 to ``MAX_GRANT_MINUTES`` (``InvalidInput`` otherwise).
+    Grants add up. The deadline may pass ``closes_at`` (docs/decisions.md), but not the end of
+    the instants the site accepts (``instant_range``: ``InvalidInput`` naming ``minutes``), so
+    that no number of grants makes a deadline that cannot be shown or computed with. An attempt
+    whose deadline has passed but that is not finished yet may still be given time (a crash
+    during the exam); a finished one cannot (``AttemptFinished``; ``exam_attempt_reopen`` can).
+    ``minutes`` is an integer from 1 to ``MAX_GRANT_MINUTES`` (``InvalidInput`` otherwise).
     """
     _check_minutes(minutes)
     with transaction.atomic():
@@ -115,10 +118,16 @@ def exam_attempt_grant_extra_time(*, attempt: ExamAttempt, minutes: int) -> Exam
             raise AttemptFinished(
                 "This attempt is finished; extra time can no longer be given (reopen it instead)."
             )
-        locked.extra_time_minutes += minutes
         # The stored deadline moves, rather than being derived again from the exam, so that
         # edits of the exam's duration or window after the start never leak into the attempt.
-        locked.deadline = utc(locked.deadline) + timedelta(minutes=minutes)
+        deadline = utc(locked.deadline) + timedelta(minutes=minutes)
+        if not in_range(deadline):
+            raise InvalidInput(
+                f"The deadline would be {deadline.isoformat()}: deadlines are {RANGE}.",
+                fields={"minutes": f"the deadline would pass {LATEST.isoformat()}"},
+            )
+        locked.extra_time_minutes += minutes
+        locked.deadline = deadline
         locked.save(update_fields=["extra_time_minutes", "deadline"])
     return locked
 

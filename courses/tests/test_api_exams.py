@@ -17,6 +17,7 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.instant_range import LATEST
 from courses.judging.languages import LANGUAGES
 from courses.judging.types import Verdict
 from courses.models import Enrollment, ExamAttempt, Submission, SubmissionTestResult
@@ -989,6 +990,30 @@ class StaffAttemptApiTestCase(ExamApiTestCase):
                 self.assertError(response, 400, "invalid_input", fields={"minutes"})
         attempt.refresh_from_db()
         self.assertEqual((attempt.extra_time_minutes, attempt.deadline), (0, self.t0 + minutes(60)))
+
+    def test_extra_time_never_carries_a_deadline_past_the_supported_range(self):
+        # Grants add up; however many there are, the deadline stays an instant every zone shows.
+        attempt = self.start()
+        near_the_end = LATEST - minutes(MAX_GRANT_MINUTES - 1)
+        ExamAttempt.objects.filter(pk=attempt.pk).update(deadline=near_the_end)
+        response = self.post(
+            "staff-attempt-extra-time",
+            attempt.pk,
+            data={"minutes": MAX_GRANT_MINUTES},
+            client=self.staff,
+        )
+        self.assertError(response, 400, "invalid_input", fields={"minutes"})
+        attempt.refresh_from_db()
+        self.assertEqual((attempt.extra_time_minutes, attempt.deadline), (0, near_the_end))
+        response = self.post(
+            "staff-attempt-extra-time",
+            attempt.pk,
+            data={"minutes": MAX_GRANT_MINUTES - 1},
+            client=self.staff,
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        attempt.refresh_from_db()
+        self.assertEqual(attempt.deadline, LATEST)
 
     def test_a_finished_attempt_gets_no_extra_time(self):
         attempt = self.start()
