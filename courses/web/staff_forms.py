@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 
 from courses import selectors
+from courses.instant_range import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY
 from courses.judging.types import SUBMISSION_VERDICTS
 from courses.models import Course, Enrollment
 from courses.services.enrollments import STAFF_STATUSES
@@ -71,7 +72,8 @@ class SubmissionFilterForm(forms.Form):
 
     ``student`` is an exact username (as in the API). ``since`` and ``until`` are days on the
     course's clocks, both included. A value that cannot be read, a problem that is not the
-    course's, or an end before the start is an error next to its field.
+    course's, a day outside ``instant_range`` (its next midnight may be no datetime at all), or
+    an end before the start is an error next to its field.
     """
 
     FILTERS = ("student", "problem", "status", "since", "until")
@@ -109,6 +111,10 @@ class SubmissionFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("since", "until"):
+            day = data.get(name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, DAY_OUT_OF_RANGE)
         since, until = data.get("since"), data.get("until")
         if since is not None and until is not None and until < since:
             self.add_error("until", "Must not be before the day in “From”.")

@@ -501,6 +501,9 @@ class SubmissionsBrowserTestCase(StaffPageTestMixin, TestCase):
             ({"since": "yesterday"}, "since", "Enter a valid date."),
             ({"since": "2026-02-02", "until": "2026-02-01"}, "until", "Must not be before"),
             ({"student": "x" * 151}, "student", "Ensure this value has at most 150"),
+            # The next day's midnight of 9999-12-31 is no datetime (a 500 before).
+            ({"until": "9999-12-31"}, "until", "Must be a day from 1900-01-01 to 9000-12-31"),
+            ({"since": "0001-01-01"}, "since", "Must be a day from 1900-01-01 to 9000-12-31"),
         ]
         for query, field, text in cases:
             with self.subTest(query=query):
