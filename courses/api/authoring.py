@@ -234,15 +234,18 @@ class StaffSubtaskInput(serializers.Serializer):
         child=StrictIntegerField(min_value=limits.ORDER.low, max_value=limits.ORDER.high),
         required=False,
         max_length=10_000,
-        help_text="Orders of the cases it takes.",
+        help_text="Orders of the cases it takes (from other subtasks). Left out on creation: "
+        "the cases in no subtask, which for a problem's first subtask is every case.",
     )
 
 
 class StaffSubtaskListApi(APIView):
     """``GET/POST /api/v1/staff/problems/<id>/subtasks/``: a problem's subtasks; add one.
 
-    Once a problem has subtasks every case must be in one: create each subtask with the orders
-    of its ``cases``. ``depends_on`` names earlier subtasks (by id).
+    Once a problem has subtasks every case must be in one, so a creation that leaves a case in
+    none is refused (400 naming ``cases``). The first subtask takes every case (``cases`` left
+    out, or all listed); each later one takes the orders in its ``cases`` from the earlier ones.
+    ``depends_on`` names earlier subtasks (by id).
     """
 
     InputSerializer = StaffSubtaskInput
@@ -265,7 +268,12 @@ class StaffSubtaskListApi(APIView):
 
 
 class StaffSubtaskDetailApi(APIView):
-    """``GET/PATCH/DELETE /api/v1/staff/subtasks/<id>/``."""
+    """``GET/PATCH/DELETE /api/v1/staff/subtasks/<id>/``.
+
+    PATCH ``cases`` moves those cases into the subtask; a change that would leave a case of the
+    problem in no subtask is refused (400 naming ``cases``). DELETE moves the last subtask's
+    cases to none (the problem has no subtasks then); any other must be emptied first.
+    """
 
     InputSerializer = StaffSubtaskInput
     OutputSerializer = StaffSubtaskSerializer

@@ -5,8 +5,10 @@
   naming it, and nothing is written.
 - ``subtask_create`` / ``subtask_update`` / ``subtask_delete``: groups of cases with points.
   Dependencies name earlier subtasks of the same problem (so none is circular); the cases of a
-  subtask are given by their orders. Once a problem has subtasks, every case must be in one
-  (``testdata`` refuses a case without one; judging refuses a problem that breaks the rule).
+  subtask are given by their orders. Once a problem has subtasks, every case must be in one:
+  creating or changing a subtask that leaves a case in none is refused, as ``testdata`` refuses
+  a case without one (judging ends ``internal_error`` on a problem that breaks the rule anyway).
+  So a problem's first subtask takes all its cases, and later ones take theirs from it.
 """
 
 from __future__ import annotations
@@ -104,14 +106,39 @@ def _set_links(subtask: Subtask, depends_on: list[int] | None, cases: list[int] 
         found.update(subtask=subtask)
 
 
+def _loose_cases(problem_id: int):
+    """The problem's cases in no subtask, in order."""
+    return ProblemTestCase.objects.filter(problem_id=problem_id, subtask__isnull=True).order_by(
+        "order", "pk"
+    )
+
+
 def _check_all_cases_grouped(problem_id: int) -> None:
-    loose = ProblemTestCase.objects.filter(problem_id=problem_id, subtask__isnull=True)
-    orders = list(loose.values_list("order", flat=True)[:10])
+    """``InvalidInput`` naming ``cases`` when the problem has subtasks and a case in none."""
+    if not Subtask.objects.filter(problem_id=problem_id).exists():
+        return
+    orders = list(_loose_cases(problem_id).values_list("order", flat=True)[:10])
     if orders:
         raise InvalidInput(
-            f"With subtasks every case belongs to one; cases {orders} belong to none.",
-            fields={"cases": f"cases {orders} are in no subtask"},
+            f"Every case of a problem with subtasks must be in one; cases {orders} would be in "
+            "none. List them in cases: a problem's first subtask takes every case (leave cases "
+            "out), and later subtasks take theirs from the earlier ones.",
+            fields={"cases": f"cases {orders} would be in no subtask"},
         )
+
+
+def subtask_take_loose_cases(*, subtask: Subtask) -> list[int]:
+    """Put the cases of ``subtask``'s problem that are in no subtask into it; their orders.
+
+    What a new subtask does when its ``cases`` are left out: for a problem's first subtask that
+    is every case, so a problem with cases gets subtasks in one valid step (the admin does the
+    same for the first subtask added on the problem's page, whose case rows cannot name a
+    subtask saved in the same request).
+    """
+    loose = _loose_cases(subtask.problem_id)
+    orders = list(loose.values_list("order", flat=True))
+    loose.update(subtask=subtask)
+    return orders
 
 
 def subtask_create(
@@ -127,8 +154,11 @@ def subtask_create(
 ) -> Subtask:
     """Add a subtask; ``cases`` are the orders of the cases it takes (from any other subtask).
 
-    The problem's cases must all be in some subtask afterwards: create the subtasks with their
-    cases in one go per subtask, the last one taking what remains.
+    Left out, ``cases`` are the cases in no subtask (``subtask_take_loose_cases``): all of them
+    for a problem's first subtask. Afterwards every case of the problem must be in a subtask,
+    else ``InvalidInput`` naming ``cases`` and nothing is written: judging a problem with a case
+    in no subtask can only end ``internal_error``. So the first subtask takes every case and
+    each later one takes its cases from the earlier ones (docs/decisions.md).
     """
     with transaction.atomic():
         Problem.objects.select_for_update().filter(pk=problem.pk).first()
@@ -147,6 +177,9 @@ def subtask_create(
         model_checks.require_order_free(siblings, order)
         model_checks.save(subtask)
         _set_links(subtask, depends_on, cases)
+        if cases is None:
+            subtask_take_loose_cases(subtask=subtask)
+        _check_all_cases_grouped(problem.pk)
         problem_validation_request(problem_id=problem.pk)
     return subtask
 
@@ -158,6 +191,11 @@ def subtask_update(
     cases: list[int] | None = None,
     **changes,
 ) -> Subtask:
+    """Change a subtask; ``cases`` moves those cases into it (from the other subtasks).
+
+    Refused (``InvalidInput`` naming ``cases``) when a case of the problem would be in no
+    subtask afterwards, as for ``subtask_create``.
+    """
     with transaction.atomic():
         Problem.objects.select_for_update().filter(pk=subtask.problem_id).first()
         for name, value in changes.items():
@@ -171,6 +209,7 @@ def subtask_update(
             )
         model_checks.save(subtask)
         _set_links(subtask, depends_on, cases)
+        _check_all_cases_grouped(subtask.problem_id)
         problem_validation_request(problem_id=subtask.problem_id)
     return subtask
 
@@ -195,5 +234,4 @@ def subtask_delete(*, subtask: Subtask) -> None:
 
 def subtasks_check(*, problem: Problem) -> None:
     """Refuse a problem with subtasks whose cases are not all in one (``InvalidInput``)."""
-    if problem.subtasks.exists():
-        _check_all_cases_grouped(problem.pk)
+    _check_all_cases_grouped(problem.pk)

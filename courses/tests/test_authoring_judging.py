@@ -22,6 +22,7 @@ from courses.services import judging_authoring
 from courses.services.code_executor import CodeExecutorService
 from courses.services.evaluation import problem_limits
 from courses.tests import factories, test_admin, test_admin_authoring
+from courses.tests.api_support import AcceptingBackend
 from courses.tests.fakes.judge0 import FakeJudge0
 from courses.tests.judge0_support import TOKEN, QuickJudge0
 from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
@@ -37,6 +38,7 @@ AC, WA, RE, CE, IE, SKIP = (
 )
 
 ADD = "def add(a, b):\n    return a + b\n"
+ADD_SOLVE = "def solve(a, b):\n    return a + b\n"
 #: The tests of the tests-as-code problem; 271828 is the value no box may ever hold.
 TESTS = """\
 assert add(2, 3) == 5  # sample
@@ -331,7 +333,7 @@ int main() {
                 is_sample=order == 1,
             )
         create = judging_authoring.subtask_create
-        first = create(problem=problem, name="small", points=20, cases=[1, 2])
+        first = create(problem=problem, name="small", points=20)  # every case, to begin with
         second = create(problem=problem, name="medium", points=30, cases=[3, 4, 5])
         create(
             problem=problem,
@@ -596,11 +598,10 @@ class AuthoringApiTestCase(AuthoringTestCase):
         problem = self.w.problem
         orders = sorted(problem.test_cases.values_list("order", flat=True))
         first = self.post(
-            "staff-subtask-list",
-            {"name": "small", "points": 40, "cases": orders[:1]},
-            problem_id=problem.pk,
+            "staff-subtask-list", {"name": "small", "points": 40}, problem_id=problem.pk
         )
         self.assertEqual(first.status_code, 201, first.content)
+        self.assertEqual(first.json()["cases"], orders)  # the first subtask takes every case
         second = self.post(
             "staff-subtask-list",
             {
@@ -623,7 +624,10 @@ class AuthoringApiTestCase(AuthoringTestCase):
         )
         self.assertError(response, 400, "invalid_input", fields={"depends_on"})
         detail = self.get("staff-problem-detail", problem_id=problem.pk).json()
-        self.assertEqual([s["name"] for s in detail["subtasks"]], ["small", "rest"])
+        self.assertEqual(
+            [(s["name"], s["cases"]) for s in detail["subtasks"]],
+            [("small", orders[:1]), ("rest", orders[1:])],
+        )
         # With subtasks, a case must be in one.
         response = self.post(
             "staff-case-list", {"input": "[1, 1]", "expected_output": "2"}, problem_id=problem.pk
@@ -635,6 +639,71 @@ class AuthoringApiTestCase(AuthoringTestCase):
             problem_id=problem.pk,
         )
         self.assertEqual(response.status_code, 201, response.content)
+
+    def four_case_problem(self) -> Problem:
+        """A problem with cases 1 to 4 and no subtask, each ``solve(1, 2) == 3``."""
+        problem = factories.ProblemFactory(chapter=self.w.chapter, title="Four cases")
+        for order in range(1, 5):
+            factories.ProblemTestCaseFactory(
+                problem=problem, order=order, input="[1, 2]", expected_output="3"
+            )
+        return problem
+
+    def judged(self, problem) -> Submission:
+        """A right submission, judged by a backend that answers 3 to every case."""
+        service = CodeExecutorService(backend=AcceptingBackend())
+        return service.run_all_test_cases(self.w.student, problem, ADD_SOLVE, "python")
+
+    def test_a_subtask_that_would_leave_a_case_in_no_subtask_is_refused(self):
+        # The report: this answered 201, and every submission was then judged internal_error
+        # ("test case 2 belongs to no subtask of its problem").
+        problem = self.four_case_problem()
+        for cases, loose in (([1], [2, 3, 4]), ([], [1, 2, 3, 4])):
+            with self.subTest(cases=cases):
+                response = self.post(
+                    "staff-subtask-list", {"points": 1, "cases": cases}, problem_id=problem.pk
+                )
+                error = self.assertError(response, 400, "invalid_input", fields={"cases"})
+                self.assertIn(f"cases {loose} would be in no subtask", error["fields"]["cases"])
+                self.assertIn("first subtask takes every case", error["message"])
+        self.assertFalse(problem.subtasks.exists())
+        self.assertFalse(problem.test_cases.filter(subtask__isnull=False).exists())
+        submission = self.judged(problem)
+        self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
+
+    def test_a_first_subtask_takes_every_case_and_later_ones_take_theirs_from_it(self):
+        problem = self.four_case_problem()
+        first = self.post("staff-subtask-list", {"points": 5}, problem_id=problem.pk)
+        self.assertEqual(first.status_code, 201, first.content)
+        self.assertEqual(first.json()["cases"], [1, 2, 3, 4])
+        submission = self.judged(problem)
+        self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
+        second = self.post(
+            "staff-subtask-list", {"points": 5, "cases": [3, 4]}, problem_id=problem.pk
+        )
+        self.assertEqual(second.status_code, 201, second.content)
+        listed = self.get("staff-subtask-list", problem_id=problem.pk).json()
+        self.assertEqual([s["cases"] for s in listed], [[1, 2], [3, 4]])
+        submission = self.judged(problem)
+        self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
+        self.assertEqual([s["earned"] for s in submission.subtask_results], ["5", "5"])
+
+    def test_a_change_that_leaves_a_case_in_no_subtask_is_refused_one_that_fixes_it_is_not(self):
+        # A problem saved in that state before the rule was enforced.
+        problem = self.four_case_problem()
+        subtask = Subtask.objects.create(problem=problem, order=1, points=1)
+        problem.test_cases.filter(order__in=[1, 2]).update(subtask=subtask)
+        self.assertEqual(self.judged(problem).status, IE)
+        url = {"subtask_id": subtask.pk}
+        response = self.patch("staff-subtask-detail", {"points": 2}, **url)
+        error = self.assertError(response, 400, "invalid_input", fields={"cases"})
+        self.assertIn("cases [3, 4] would be in no subtask", error["fields"]["cases"])
+        subtask.refresh_from_db()
+        self.assertEqual(subtask.points, 1)
+        response = self.patch("staff-subtask-detail", {"points": 2, "cases": [3, 4]}, **url)
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["cases"], [1, 2, 3, 4])
+        self.assertEqual(self.judged(problem).status, AC)
 
 
 class AdminAuthoringTestCase(test_admin_authoring.AuthoringTestCase):
