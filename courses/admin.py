@@ -370,6 +370,7 @@ class ProblemAdmin(ScopedModelAdmin):
         """A change to what decides verdicts judges the reference solutions again; tests
         written as code replace the cases, and the message shows how the block was split."""
         super().save_related(request, form, formsets, change)
+        self._group_loose_cases(request, formsets)
         if form.split_tests:
             code = form.cleaned_data["test_code"]
             cases = judging_authoring.test_code_import(problem=form.instance, code=code)
@@ -382,6 +383,28 @@ class ProblemAdmin(ScopedModelAdmin):
         judging = form.changed_model_fields() & set(validation.JUDGING_FIELDS)
         if not change or judging or any(formset.has_changed() for formset in formsets):
             validation.problem_validation_request(problem_id=form.instance.pk)
+
+    def _group_loose_cases(self, request, formsets) -> None:
+        """The first subtask added here takes the cases in no subtask, as the API's does when
+        its ``cases`` are left out: a case row cannot name a subtask saved in the same request,
+        and a problem with subtasks and a case in none cannot be judged (docs/decisions.md)."""
+        added = [
+            subtask
+            for formset in formsets
+            if formset.model is Subtask
+            for subtask in getattr(formset, "new_objects", [])
+        ]
+        if not added:
+            return
+        first = min(added, key=lambda subtask: (subtask.order, subtask.pk))
+        orders = judging_authoring.subtask_take_loose_cases(subtask=first)
+        if orders:
+            name = f"{first.order} ({first.name})" if first.name else str(first.order)
+            messages.info(
+                request,
+                f"The subtask {name} takes cases {orders}, which were in no subtask: with "
+                "subtasks every case is in one. Move cases to other subtasks in the case rows.",
+            )
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -781,6 +781,33 @@ class AdminAuthoringTestCase(test_admin_authoring.AuthoringTestCase):
         errors = test_admin.inline_errors(response, "problemtestcase")
         self.assertIn("every case belongs to one", str(errors[-1]["subtask"]))
 
+    def test_the_first_subtask_added_here_takes_every_case_and_none_is_ever_left_out(self):
+        # A case row cannot name a subtask saved in the same request: before, adding subtasks
+        # left every case in none, and every submission was judged internal_error.
+        problem = self.w.problem
+        row = {"order": "1", "name": "small", "points": "40", "scoring": "all_or_nothing"}
+        response = test_admin.post_with_rows(self.client, self.problem_url, "subtasks", [row])
+        self.assertRedirects(response, test_admin.changelist("problem"))
+        small = problem.subtasks.get()
+        self.assertEqual(sorted(small.test_cases.values_list("order", flat=True)), [1, 2])
+        shown = [str(m) for m in response.wsgi_request._messages]
+        self.assertTrue(any("The subtask 1 (small) takes cases [1, 2]" in m for m in shown), shown)
+        # A later one starts empty; the case rows move cases to it on the next save.
+        rest = {**row, "order": "2", "name": "rest", "points": "60"}
+        response = test_admin.post_with_rows(self.client, self.problem_url, "subtasks", [rest])
+        self.assertRedirects(response, test_admin.changelist("problem"))
+        self.assertEqual(small.test_cases.count(), 2)
+        later = problem.subtasks.get(name="rest")
+        response = test_admin.post_with_rows(
+            self.client, self.problem_url, "test_cases", **{"test_cases-1-subtask": later.pk}
+        )
+        self.assertRedirects(response, test_admin.changelist("problem"))
+        self.assertEqual(
+            list(problem.test_cases.order_by("order").values_list("subtask__name", flat=True)),
+            ["small", "rest"],
+        )
+        judging_authoring.subtasks_check(problem=problem)
+
     def test_the_form_has_the_new_fields_and_the_subtask_inline(self):
         response = self.client.get(self.problem_url)
         form = response.context["adminform"].form
