@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from courses import datetime_range
+from courses import instant_range
 from courses.services import authoring_limits as limits
 from courses.services.authoring_limits import Range
 
@@ -256,11 +256,8 @@ def decode(field: Field, value):
             raise BadValue("expected a finite decimal number")
     elif kind == "datetime" and value.tzinfo is None:
         raise BadValue(f"expected {expected}: this one has no offset")
-    elif kind == "datetime" and not datetime_range.in_range(value):
-        raise BadValue(
-            f"{datetime_range.OUT_OF_RANGE} It is stored in UTC, where it falls before year 1 "
-            "or after year 9999."
-        )
+    elif kind == "datetime" and instant_range.range_error(value):
+        raise BadValue(instant_range.range_error(value))
     elif (kind == "str_list" and not all(isinstance(item, str) for item in value)) or (
         kind == "limits" and not all(isinstance(item, dict) for item in value.values())
     ):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from courses.models.exam import MAX_DURATION_MINUTES
+
 
 @dataclass(frozen=True)
 class Range:
@@ -43,5 +45,5 @@ SUBTASK_POINTS = Range(1, 1_000_000)
 # Courses and exams.
 COURSE_DESCRIPTION_CHARS = 50_000
 EXAM_INSTRUCTIONS_CHARS = 50_000
-EXAM_DURATION_MINUTES = Range(1, 7 * 24 * 60)
+EXAM_DURATION_MINUTES = Range(1, MAX_DURATION_MINUTES)  # the model's own cap
 EXAM_MAX_ATTEMPTS = Range(1, 1000)

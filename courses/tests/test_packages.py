@@ -473,29 +473,31 @@ class HostilePackageTestCase(PackageTestMixin, TestCase):
             with self.subTest(new=new):
                 self.assertRefused(self.edit(manifest, old, new), manifest, fragment)
 
-    def test_datetimes_beyond_what_the_database_holds_are_refused_naming_the_key(self):
-        """Stored in UTC, and Python's years end at 1 and 9999: with its offset applied, each of
-        these is outside them (Django's save would raise ``OverflowError``)."""
+    def test_datetimes_outside_the_supported_range_are_refused_naming_the_key(self):
+        """The instants people may set (``courses.instant_range``): the first two have no UTC
+        value at all (Django's save would raise ``OverflowError``); the last one has, but no
+        course zone east of UTC can show it."""
         manifest, problem = "manifest.toml", "problems/001/problem.toml"
-        for value in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"):
+        refused = ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z")
+        for value in refused:
             with self.subTest(value=value):
                 self.assertRefused(
                     self.edit(manifest, "due_at = 2026-03-01T22:59:00Z", f"due_at = {value}"),
                     "manifest.toml: chapters[0].due_at",
-                    "out of range",
+                    "Must be from 1900-01-01",
                     slug="probe",
                 )
                 self.assertRefused(
                     self.edit(problem, "points = 100", f"points = 100\ndue_at = {value}"),
                     "problems/001/problem.toml: due_at",
-                    "out of range",
+                    "Must be from 1900-01-01",
                     slug="probe",
                 )
-        # The last instant of year 9999 in UTC is one the database holds.
-        data = self.edit(manifest, "due_at = 2026-03-01T22:59:00Z", "due_at = 9999-12-31T23:59:59Z")
+        # The last instant of the range imports.
+        data = self.edit(manifest, "due_at = 2026-03-01T22:59:00Z", "due_at = 9000-12-31T23:59:59Z")
         result = packages.package_import_course(data=data, slug="edge", judge=False)
         self.assertEqual(
-            result.course.chapters.get().due_at, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+            result.course.chapters.get().due_at, datetime(9000, 12, 31, 23, 59, 59, tzinfo=UTC)
         )
 
     def test_the_authoring_apis_limits_apply_naming_the_key(self):

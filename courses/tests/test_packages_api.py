@@ -126,7 +126,7 @@ class PackageApiTestCase(ApiTestMixin, TestCase):
                 manifest,
                 "2026-03-01T22:59:00Z",
                 "9999-12-31T23:59:59-12:00",
-                "chapters[0].due_at: Datetime value out of range",
+                "chapters[0].due_at: Must be from 1900-01-01 00:00 to 9000-12-31 23:59:59 UTC",
             ),
             (
                 manifest,
