@@ -381,6 +381,7 @@ class CodeExecutorService:
         if stdin is None:
             return self.run_samples(problem, language, code, user_id=user_id)
         stdin_bytes = validated_stdin(stdin)
+        check_custom_arguments(problem, language, stdin)
         with run_in_flight(user_id), counted_run(self._where()):
             if self.on_workers:
                 return run_on_worker(
@@ -486,6 +487,26 @@ def validated_stdin(stdin: str) -> bytes:
             fields={"stdin": f"at most {max_stdin} bytes"},
         )
     return stdin_bytes
+
+
+def check_custom_arguments(problem: Problem, language: str, stdin: str) -> None:
+    """Refuse a custom input that the problem's harness cannot read, before anything runs.
+
+    A function-style problem's Python and JavaScript harnesses read a JSON array of arguments
+    (unless the problem overrides that template); any other input would only show the
+    harness's own traceback, which says nothing about the input a student should type.
+    """
+    if problem.io_mode != Problem.IoMode.FUNCTION:
+        return
+    if language not in templates.JSON_ARGUMENT_LANGUAGES:
+        return
+    if language in (problem.template_overrides or {}):
+        return
+    try:
+        templates.check_function_arguments(stdin)
+    except templates.TemplateError as exc:
+        message = f"The input must be a JSON array of the function's arguments, like [1, 2]: {exc}."
+        raise InvalidInput(message, fields={"stdin": message}) from None
 
 
 def run_output(language: str, result: RunResult) -> dict:

@@ -308,6 +308,17 @@ class ProblemRunApiTestCase(RunTestMixin, TestCase):
         self.assertEqual(set(self.run_on(stdin="").json()), RUN_FIELDS)
         self.assertEqual(self.received()[-1].stdin, b"")
 
+    def test_a_custom_input_the_function_harness_cannot_read_is_400_before_running(self):
+        """``5 7`` for ``solve(a, b)``: the student learns the input's shape, not the harness's
+        traceback; a stdio problem takes any text."""
+        for stdin in ("5 7", '{"a": 1}', "[1, 2"):
+            with self.subTest(stdin=stdin):
+                error = self.assertError(self.run_on(stdin=stdin), 400, "invalid_input")
+                self.assertIn("JSON array of the function's arguments", error["fields"]["stdin"])
+        self.assertEqual(self.received(), [])
+        stdio = problem_with_cases(chapter=self.problem.chapter, io_mode=Problem.IoMode.STDIO)
+        self.assertEqual(self.run_on(stdio, code="print(input())", stdin="5 7").status_code, 200)
+
     def test_a_stdio_problem_runs_the_code_as_it_is(self):
         stdio = problem_with_cases(chapter=self.problem.chapter, io_mode=Problem.IoMode.STDIO)
         self.assertEqual(self.run_on(stdio, code="print(input())").status_code, 200)

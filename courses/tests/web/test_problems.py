@@ -322,6 +322,11 @@ class RunTestCase(ProblemsTestCase):
         self.assertIn("<pre>4\n</pre>", html)
         self.assertNotIn("sample case", html)
 
+    def test_a_custom_input_that_is_not_the_arguments_says_so_next_to_the_field(self):
+        response = self.post_code("web:problem-run", htmx=True, stdin="5 7")
+        self.assertIn("must be a JSON array of the function", field_errors(response, "stdin"))
+        self.assertNotIn("Traceback", response.content.decode())
+
     def test_a_problem_without_samples_asks_for_an_input_next_to_the_field(self):
         problem = factories.ProblemFactory(chapter=self.w.chapter, order=9)
         factories.ProblemTestCaseFactory(problem=problem, is_sample=False)
