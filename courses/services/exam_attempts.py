@@ -56,8 +56,10 @@ def exam_start_refusal(
     if any(a.finished_at is None and not is_past(a.deadline, now) for a in attempts):
         return AttemptAlreadyRunning("Finish the attempt in progress first.")
     if len(attempts) >= exam.max_attempts:
+        if exam.max_attempts == 1:
+            return AttemptLimitReached(f"The one attempt at {exam.title!r} has been used.")
         return AttemptLimitReached(
-            f"All {exam.max_attempts} attempt(s) at {exam.title!r} have been used."
+            f"All {exam.max_attempts} attempts at {exam.title!r} have been used."
         )
     return None
 

@@ -276,9 +276,7 @@ class ExamStartPageTestCase(ExamPagesTestCase):
 
     def test_no_attempts_left(self):
         exam_attempt_finish(attempt=self.start(), now=self.t0 + minutes(5))
-        self.assertRefused(
-            "All 1 attempt(s) at 'Midterm' have been used.", when=self.t0 + minutes(6)
-        )
+        self.assertRefused("The one attempt at 'Midterm' has been used.", when=self.t0 + minutes(6))
 
     def test_one_running_links_to_it(self):
         self.w.exam.max_attempts = 3
@@ -332,6 +330,15 @@ class ExamStartPageTestCase(ExamPagesTestCase):
         course = self.get("course", self.w.course.pk)
         self.assertEqual(course.status_code, 200)
         self.assertIn("31 Dec 9999, 23:59 UTC", text(course))
+
+    def test_the_rules_count_minutes_in_words_that_agree(self):
+        for duration, words in ((1, "your 1 minute begins at once"), (90, "your 90 minutes begin")):
+            with self.subTest(duration=duration):
+                self.w.exam.duration_minutes = duration
+                self.w.exam.save()
+                page = text(self.get("exam", self.w.exam.pk))
+                self.assertIn(words, page)
+                self.assertIn(f"{words.split()[1]} {words.split()[2]} from the moment", page)
 
     def test_an_exam_window_across_the_paris_spring_change_shows_each_side_in_its_offset(self):
         # Clocks in Paris go from 02:00 CET to 03:00 CEST on 29 March 2026 (01:00 UTC).
