@@ -475,8 +475,12 @@ class ChapterFormSet(NextOrderFormSet):
         return kwargs
 
     @cached_property
-    def zone_course(self) -> Course:
+    def zone_course(self) -> Course | None:
         course = self.instance
+        if course.pk is None and not self.is_bound:
+            # A new course's page: its zone is the one its form will be sent with, not the
+            # field's default, so the due dates name no zone yet ("the course's time zone").
+            return None
         if course.pk is not None:
             saved = Course.objects.filter(pk=course.pk).values_list("time_zone", flat=True)
             course = Course(pk=course.pk, time_zone=saved.first() or course.time_zone)

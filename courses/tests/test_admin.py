@@ -9,7 +9,7 @@ namespace (``FreshCacheMixin``): a rolled-back test never commits its invalidati
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
@@ -312,6 +312,31 @@ class CourseCreatorAdminTestCase(FreshCacheMixin, TransactionTestCase):
         )
         listed = self.client.get(changelist("course")).context["cl"].result_list
         self.assertEqual(list(listed), [course])
+
+    def test_a_new_courses_chapter_due_dates_are_labelled_and_read_in_its_zone(self):
+        """The zone is the one the course's form is sent with, so the add page names none
+        yet: it said "(UTC)" and then read the time in the course's zone."""
+        response = self.client.get(reverse("admin:courses_course_add"))
+        page = response.content.decode()
+        self.assertIn("Due at (the course&#x27;s time zone)", page)
+        self.assertNotIn("Due at (UTC)", page)
+        data = AdminScopeTestCase.change_form_data(response)
+        data.update(
+            {
+                "title": "Zoned",
+                "slug": "zoned",
+                "time_zone": "Europe/Paris",
+                "chapters-TOTAL_FORMS": "1",
+                "chapters-0-title": "One",
+                "chapters-0-order": "0",
+                "chapters-0-due_at_0": "2026-12-20",
+                "chapters-0-due_at_1": "23:59",
+            }
+        )
+        response = self.client.post(reverse("admin:courses_course_add"), data)
+        self.assertRedirects(response, changelist("course"))
+        chapter = Chapter.objects.get(course__slug="zoned")
+        self.assertEqual(chapter.due_at, datetime(2026, 12, 20, 22, 59, tzinfo=UTC))
 
     def test_course_creator_listing_themselves_as_student_still_becomes_instructor(self):
         response = self.client.get(reverse("admin:courses_course_add"))
