@@ -722,6 +722,9 @@ class RejudgeTestCase(StaffPageTestMixin, TestCase):
         self.assertIn(f"Rejudge every submission of {w.problem.title}", html)
         self.assertIn("Rejudge the 2 submissions matching these filters", html)
         self.assertNotIn('name="all"', html)
+        html = self.html(self.client.get(submissions, {"student": "nobody-at-all"}))
+        self.assertNotIn("matching these filters</button>", html)
+        self.assertIn("No submission matches these filters", html)
 
     def test_filters_and_targets_are_checked(self):
         for data in (
