@@ -38,8 +38,14 @@ class LoginPageTestCase(TestCase):
         self.assertContains(response, "Please enter a correct username and password")
         self.assertNotIn("_auth_user_id", self.client.session)
 
-    def test_logging_out_needs_a_post(self):
-        self.assertEqual(self.client.get(reverse("web:logout")).status_code, 405)
+    def test_logging_out_needs_a_post_and_a_get_shows_the_button(self):
+        self.client.force_login(factories.UserFactory(username="ada"))
+        response = self.client.get(reverse("web:logout"))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, f'<form method="post" action="{reverse("web:logout")}"')
+        self.assertIn("_auth_user_id", self.client.session)  # a GET logs nobody out
+        self.client.logout()
+        self.assertContains(self.client.get(reverse("web:logout")), "You are not logged in.")
 
 
 @override_settings(COURSES_SIGNUP_OPEN=True)

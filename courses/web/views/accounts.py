@@ -13,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.views.generic import FormView, TemplateView
 
@@ -27,7 +28,13 @@ class LoginPage(auth_views.LoginView):
 
 
 class LogoutPage(auth_views.LogoutView):
-    """POST only (Django's rule): a link cannot log anyone out."""
+    """Logging out is a POST (Django's rule): a link cannot log anyone out. A GET, from a typed
+    or bookmarked address, shows the button that does it instead of an empty 405."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        return TemplateResponse(request, "web/accounts/logout.html")
 
 
 class ServiceFormView(FormView):
