@@ -138,8 +138,14 @@ class StaffSubmissionRowSerializer(serializers.Serializer):
     language = serializers.CharField()
     status = serializers.ChoiceField(choices=VERDICTS, help_text="The verdict.")
     score = serializers.DecimalField(max_digits=5, decimal_places=4, help_text="Share in [0, 1].")
-    points = serializers.DecimalField(max_digits=12, decimal_places=4, help_text="score × points")
-    counted_points = CountedPointsField(help_text="points under the course's late policy")
+    points = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        help_text="score × the problem's points (exam work: × its worth in the exam)",
+    )
+    counted_points = CountedPointsField(
+        help_text="points under the course's late policy (exam work: the exam's points)"
+    )
     is_late = serializers.BooleanField()
     late_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -152,6 +158,14 @@ class StaffSubmissionRowSerializer(serializers.Serializer):
     judging_time_ms = serializers.IntegerField(
         allow_null=True, help_text="From a worker taking it to its verdict; null until judged."
     )
+
+    def to_representation(self, submission) -> dict:
+        data = super().to_representation(submission)
+        worth = selectors.exam_worth_of(submission)
+        if worth is not None:  # exam work earns the exam's points
+            points = selectors.problem_points(share=submission.score, score=worth)
+            data["points"] = self.fields["points"].to_representation(points)
+        return data
 
 
 class StaffResultSerializer(serializers.Serializer):

@@ -101,16 +101,8 @@ class SubmissionSummarySerializer(serializers.Serializer):
         return self.feedback_for(submission)
 
     def exam_worth(self, submission) -> Decimal | None:
-        """What an exam submission's problem is worth in its exam (0 once taken out of it);
-        None for practice work. The selectors load it with the rows (``with_exam_worth``)."""
-        if submission.exam_attempt_id is None:
-            return None
-        if not hasattr(submission, "exam_worth"):  # not loaded with it: one query
-            return selectors.exam_problem_worth(
-                exam_id=submission.exam_attempt.exam_id, problem_id=submission.problem_id
-            )
-        # None: the problem was taken out of the exam, where it no longer counts.
-        return Decimal("0") if submission.exam_worth is None else submission.exam_worth
+        """What an exam submission's points are out of; None for practice work."""
+        return selectors.exam_worth_of(submission)
 
     def to_representation(self, submission) -> dict:
         feedback = self.feedback_for(submission)

@@ -100,7 +100,7 @@ from courses.selectors.exams import (
     course_exams,
     exam_attempts_for_staff,
     exam_for_member,
-    exam_problem_worth,
+    problem_points,
 )
 from courses.selectors.feedback import (
     SHOWN_STATUSES,
@@ -115,6 +115,7 @@ from courses.selectors.grading import (
     course_gradebook,
     course_problem_choices,
     course_submissions,
+    points_out_of,
     rejudge_progress,
     submission_for_staff,
 )
@@ -147,6 +148,8 @@ from courses.selectors.standings import (
     with_standings,
 )
 from courses.selectors.submissions import (
+    exam_problem_worth,
+    exam_worth_of,
     has_results,
     submissions_of_user,
     submissions_with_results,
@@ -216,6 +219,7 @@ __all__ = [
     "exam_problem_for_staff",
     "exam_problem_worth",
     "exam_problems",
+    "exam_worth_of",
     "exams_with_counts",
     "has_results",
     "instructed_course_ids",
@@ -229,12 +233,14 @@ __all__ = [
     "member_exam_list",
     "member_standings",
     "own_enrollment",
+    "points_out_of",
     "practice",
     "problem_course_id",
     "problem_detail",
     "problem_detail_for_staff",
     "problem_for_staff",
     "problem_for_submission",
+    "problem_points",
     "problem_reference_solutions",
     "problem_samples",
     "problem_test_cases",

@@ -115,16 +115,6 @@ def attempt_exam_problem(
     return attempt, exam_problem
 
 
-def exam_problem_worth(*, exam_id: int, problem_id: int) -> Decimal:
-    """What a problem is worth in an exam: its ``score`` there, 0 once taken out of the exam."""
-    score = (
-        ExamProblem.objects.filter(exam_id=exam_id, problem_id=problem_id)
-        .values_list("score", flat=True)
-        .first()
-    )
-    return Decimal("0") if score is None else score
-
-
 def attempt_problem_for_reading(
     *, user, attempt_id: int, problem_id: int, now: datetime
 ) -> tuple[ExamAttempt, ExamProblem]:

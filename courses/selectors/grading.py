@@ -26,6 +26,8 @@ from courses.models import (
     SubmissionTestResult,
 )
 from courses.selectors.access import is_course_staff
+from courses.selectors.exams import problem_points
+from courses.selectors.submissions import exam_worth_of, with_exam_worth
 from courses.services.errors import Forbidden, NotFound
 from courses.services.late_policy import effective_score
 from courses.services.progress import COUNTED_VERDICTS
@@ -45,7 +47,8 @@ def submission_for_staff(*, user, submission_id: int) -> Submission:
     courses); its own author, who knows it exists, is told the action is for the staff.
     """
     submission = (
-        Submission.objects.select_related("user", "problem__chapter__course", "exam_attempt")
+        with_exam_worth(Submission.objects)
+        .select_related("user", "problem__chapter__course", "exam_attempt")
         .prefetch_related(
             Prefetch(
                 "test_results",
@@ -103,7 +106,8 @@ def course_submissions(
     if in_exam is not None:
         rows = rows.filter(exam_attempt__isnull=not in_exam)
     return (
-        rows.select_related("user", "problem")
+        with_exam_worth(rows)
+        .select_related("user", "problem")
         .defer("code", "compile_output", "error_text")
         .order_by("-created_at", "-id")
     )
@@ -155,8 +159,19 @@ def course_problem_choices(*, course_id: int) -> list[tuple[str, list[tuple[int,
     return list(groups.values())
 
 
+def points_out_of(submission: Submission) -> Decimal | int:
+    """What a submission's points are out of: the problem's worth in the exam for exam work,
+    else the problem's points."""
+    worth = exam_worth_of(submission)
+    return submission.problem.points if worth is None else worth
+
+
 def counted_points(*, submission: Submission, course: Course) -> Decimal:
-    """The points a submission counts for under the course's late policy (4 places)."""
+    """The points a submission counts for: under the course's late policy (4 places), or for
+    exam work the exam's points (its deadline is the attempt's, never late)."""
+    worth = exam_worth_of(submission)
+    if worth is not None:
+        return problem_points(share=submission.score, score=worth)
     share = effective_score(
         score=submission.score,
         policy=course.late_policy,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 
@@ -18,12 +19,34 @@ SHOWN_WITH = ("problem__chapter__course", "exam_attempt__exam")
 def with_exam_worth(rows: QuerySet[Submission]) -> QuerySet[Submission]:
     """``rows`` with ``exam_worth``: what an exam submission's problem is worth in its exam
     (``None`` for practice work, and for a problem since taken out of the exam), in the same
-    query. The student-facing serializers score exam work with it (``exam_problem_worth``
-    reads it for one submission that was not loaded so)."""
+    query, for ``exam_worth_of``."""
     worth = ExamProblem.objects.filter(
         exam_id=OuterRef("exam_attempt__exam_id"), problem_id=OuterRef("problem_id")
     ).values("score")[:1]
     return rows.annotate(exam_worth=Subquery(worth))
+
+
+def exam_problem_worth(*, exam_id: int, problem_id: int) -> Decimal:
+    """What a problem is worth in an exam: its ``score`` there, 0 once taken out of the exam."""
+    score = (
+        ExamProblem.objects.filter(exam_id=exam_id, problem_id=problem_id)
+        .values_list("score", flat=True)
+        .first()
+    )
+    return Decimal("0") if score is None else score
+
+
+def exam_worth_of(submission: Submission) -> Decimal | None:
+    """What an exam submission earns its points out of: its problem's worth in the exam (0 once
+    taken out of it); None for practice work. Exam work earns the exam's points, wherever it is
+    shown. The annotation of ``with_exam_worth`` when the rows have it, else one query."""
+    if submission.exam_attempt_id is None:
+        return None
+    if not hasattr(submission, "exam_worth"):
+        return exam_problem_worth(
+            exam_id=submission.exam_attempt.exam_id, problem_id=submission.problem_id
+        )
+    return Decimal("0") if submission.exam_worth is None else submission.exam_worth
 
 
 def results_prefetch() -> Prefetch:

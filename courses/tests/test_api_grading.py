@@ -327,6 +327,9 @@ class StaffSubmissionDetailApiTestCase(ApiTestMixin, TestCase):
         body = self.get(submission_id=self.w.exam_submission.pk).json()
         self.assertEqual(body["exam_attempt"], self.w.attempt.pk)
         self.assertEqual(body["results"][1]["output"], "output of case 1")
+        # Its points are the exam's: the problem is worth 10 there, more in practice.
+        self.assertNotEqual(self.w.exam_only_problem.points, 10)
+        self.assertEqual((body["points"], body["counted_points"]), ("10.0000", "10.0000"))
 
     def test_its_author_gets_403_and_whoever_may_not_know_it_404(self):
         self.assertError(self.get("student"), 403, "permission_denied")

@@ -470,6 +470,15 @@ class SubmissionsBrowserTestCase(StaffPageTestMixin, TestCase):
         w = self.w
         self.assertEqual(self.listed(), [self.wrong.pk, w.exam_submission.pk, w.submission.pk])
 
+    def test_an_exam_submission_shows_the_exam_points_out_of_its_worth_there(self):
+        w = self.w
+        html = self.html(self.client.get(self.url))
+        row = html.split(f'href="/staff/submissions/{w.exam_submission.pk}/"')[1].split("</tr>")[0]
+        self.assertIn("10.00 / 10", row)
+        self.assertIn("exam", row)
+        page = self.client.get(reverse("web:staff-submission", args=[w.exam_submission.pk]))
+        self.assertIn("10.00 / 10 (", self.html(page))
+
     def test_each_filter_selects_its_submissions(self):
         w = self.w
         student = w.users["student"].username

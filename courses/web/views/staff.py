@@ -273,7 +273,10 @@ def _submissions(request, course, filters, *, rejudge_form=None):
     if filters.is_valid():
         found = selectors.course_submissions(course=course, **filters.filters())
         page = Paginator(found, SUBMISSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = [(s, selectors.counted_points(submission=s, course=course)) for s in page]
+        rows = [
+            (s, selectors.counted_points(submission=s, course=course), selectors.points_out_of(s))
+            for s in page
+        ]
     context = {
         **_staff_context(request, course, "submissions"),
         "filters": filters,
@@ -308,6 +311,7 @@ def submission(request, submission_id: int):
         "submission": found,
         "code": highlighted_code(found.code, found.language),
         "counted_points": selectors.counted_points(submission=found, course=course),
+        "points_out_of": selectors.points_out_of(found),
         "results": list(found.test_results.all()),
         "rejudge_status": _rejudge_status(request, course, request.GET.get("rejudge")),
     }
