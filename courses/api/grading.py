@@ -161,10 +161,8 @@ class StaffSubmissionRowSerializer(serializers.Serializer):
 
     def to_representation(self, submission) -> dict:
         data = super().to_representation(submission)
-        worth = selectors.exam_worth_of(submission)
-        if worth is not None:  # exam work earns the exam's points
-            points = selectors.problem_points(share=submission.score, score=worth)
-            data["points"] = self.fields["points"].to_representation(points)
+        if submission.exam_attempt_id is not None:  # exam work earns the exam's points
+            data["points"] = data["counted_points"]  # which ``counted_points`` already are
         return data
 
 

@@ -16,6 +16,10 @@ from courses.selectors.feedback import shown_status_q
 SHOWN_WITH = ("problem__chapter__course", "exam_attempt__exam")
 
 
+#: The places of ``ExamProblem.score``.
+SCORE_PLACES = Decimal(1).scaleb(-ExamProblem._meta.get_field("score").decimal_places)
+
+
 def with_exam_worth(rows: QuerySet[Submission]) -> QuerySet[Submission]:
     """``rows`` with ``exam_worth``: what an exam submission's problem is worth in its exam
     (``None`` for practice work, and for a problem since taken out of the exam), in the same
@@ -46,7 +50,10 @@ def exam_worth_of(submission: Submission) -> Decimal | None:
         return exam_problem_worth(
             exam_id=submission.exam_attempt.exam_id, problem_id=submission.problem_id
         )
-    return Decimal("0") if submission.exam_worth is None else submission.exam_worth
+    if submission.exam_worth is None:
+        return Decimal("0")
+    # As the column reads it (``10.00``): SQLite gives an annotated decimal back unquantized.
+    return submission.exam_worth.quantize(SCORE_PLACES)
 
 
 def results_prefetch() -> Prefetch:

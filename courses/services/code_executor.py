@@ -32,6 +32,7 @@ from courses.services.evaluation import (
     Evaluation,
     JudgedCase,
     evaluate,
+    language_takes_json_arguments,
     problem_limits,
     problem_program,
 )
@@ -493,14 +494,10 @@ def check_custom_arguments(problem: Problem, language: str, stdin: str) -> None:
     """Refuse a custom input that the problem's harness cannot read, before anything runs.
 
     A function-style problem's Python and JavaScript harnesses read a JSON array of arguments
-    (unless the problem overrides that template); any other input would only show the
-    harness's own traceback, which says nothing about the input a student should type.
+    (``language_takes_json_arguments``, the rule its test data is saved under); any other input
+    would only show the harness's own traceback, which says nothing about the input to type.
     """
-    if problem.io_mode != Problem.IoMode.FUNCTION:
-        return
-    if language not in templates.JSON_ARGUMENT_LANGUAGES:
-        return
-    if language in (problem.template_overrides or {}):
+    if not language_takes_json_arguments(problem, language):
         return
     try:
         templates.check_function_arguments(stdin)

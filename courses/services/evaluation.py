@@ -100,6 +100,17 @@ def problem_limits(problem: Problem, language: str | None = None) -> Limits:
     )
 
 
+def language_takes_json_arguments(problem: Problem, language: str) -> bool:
+    """Whether ``language``'s harness for ``problem`` reads the input as a JSON array of
+    arguments: function-style Python and JavaScript do, unless the problem overrides that
+    language's template (then the instructor's template defines the input format)."""
+    return (
+        problem.io_mode == Problem.IoMode.FUNCTION
+        and language in templates.JSON_ARGUMENT_LANGUAGES
+        and language not in (problem.template_overrides or {})
+    )
+
+
 def problem_program(problem: Problem, language: str, code: str) -> str:
     """The complete program for a problem: the student's code in its wrapper."""
     if problem.io_mode == Problem.IoMode.FUNCTION:

@@ -19,7 +19,6 @@ from django.db import transaction
 from courses.judging import tests_as_code as tac
 from courses.judging.checkers import InvalidExpectedOutput, validate_expected
 from courses.judging.templates import (
-    JSON_ARGUMENT_LANGUAGES,
     TemplateError,
     check_function_arguments,
 )
@@ -32,6 +31,7 @@ from courses.services.case_archive import (
     read_case_archive,
 )
 from courses.services.errors import AlreadyExists, InvalidArchive, InvalidInput, PayloadTooLarge
+from courses.services.evaluation import language_takes_json_arguments
 from courses.services.validation import problem_validation_request
 
 ARCHIVE_MODES = ("replace", "append")
@@ -43,16 +43,9 @@ CASE_RULE_FIELDS = ("io_mode", "allowed_languages", "template_overrides", "check
 
 
 def problem_takes_json_arguments(problem: Problem) -> bool:
-    """Whether some allowed language's harness reads the input as a JSON array of arguments.
-
-    Function-style Python and JavaScript do, unless the problem overrides that language's
-    template (then the instructor's template defines the input format).
-    """
-    if problem.io_mode != Problem.IoMode.FUNCTION:
-        return False
-    overrides = problem.template_overrides or {}
+    """Whether some allowed language's harness reads the input as a JSON array of arguments."""
     return any(
-        language in JSON_ARGUMENT_LANGUAGES and language not in overrides
+        language_takes_json_arguments(problem, language)
         for language in problem.allowed_languages or []
     )
 

@@ -33,7 +33,6 @@ from rest_framework.exceptions import Throttled
 
 from courses import selectors
 from courses.api.errors import JUDGE_FAILURE_MESSAGES
-from courses.api.exams import ExamSubmissionSerializer
 from courses.api.submissions import SubmissionOutputSerializer, SubmissionSummarySerializer
 from courses.api.throttles import CodeRunThrottle
 from courses.judging.errors import JudgeError
@@ -257,11 +256,10 @@ def submit_code(*, user, problem: Problem, form: CodeForm, exam_attempt=None) ->
 class ShownSubmission:
     """One of my submissions: the model row and what the API's serializer lets me see of it.
 
-    ``data`` is ``SubmissionOutputSerializer``'s output (for an exam submission its subclass
-    ``ExamSubmissionSerializer``'s, with the exam's points; for a list row,
-    ``SubmissionSummarySerializer``'s): the hidden-case and exam-feedback rules live there
-    only. Templates read the verdict, points, results and texts from ``data``, and only
-    times and links from ``submission``.
+    ``data`` is ``SubmissionOutputSerializer``'s output (for a list row,
+    ``SubmissionSummarySerializer``'s; an exam submission's points are the exam's): the
+    hidden-case and exam-feedback rules live there only. Templates read the verdict, points,
+    results and texts from ``data``, and only times and links from ``submission``.
     """
 
     submission: Submission
@@ -307,19 +305,12 @@ def poll_delay_s(created_at: datetime, now: datetime) -> int:
 def shown_submission(submission: Submission, now: datetime | None = None) -> ShownSubmission:
     """Load it with ``selectors.submission_for_owner`` (results, cases, course, exam).
 
-    An exam submission's points are the exam's, as the exam pages and the API's attempt
-    endpoints show them (one query more).
+    An exam submission's points are the exam's, as the exam pages and the API show them (the
+    selector loads its worth in the exam with it).
     """
     now = now or timezone.now()
-    if submission.exam_attempt_id is None:
-        data = SubmissionOutputSerializer(submission, context={"now": now}).data
-        return ShownSubmission(submission, data, now)
-    worth = selectors.exam_problem_worth(
-        exam_id=submission.exam_attempt.exam_id, problem_id=submission.problem_id
-    )
-    context = {"now": now, "exam_scores": {submission.problem_id: worth}}
-    data = ExamSubmissionSerializer(submission, context=context).data
-    return ShownSubmission(submission, data, now, exam_worth=worth)
+    data = SubmissionOutputSerializer(submission, context={"now": now}).data
+    return ShownSubmission(submission, data, now, exam_worth=selectors.exam_worth_of(submission))
 
 
 def shown_submission_rows(submissions, now: datetime | None = None) -> list[ShownSubmission]:
