@@ -4,6 +4,8 @@ Pure rules over values (the executor runs the cases; ``courses.models.Subtask`` 
 
 - Subtasks are taken in order. One whose dependencies (earlier subtasks) did not all earn their
   full points is not run at all: its cases are ``skipped`` and it earns nothing.
+- A subtask without cases proves nothing: it is ``skipped`` and earns nothing (so no submission
+  gets its points for free, and the reference solution's validation shows the gap).
 - Otherwise its cases run; with ``short_circuit`` they run one after the other and stop at the
   first case that does not pass, the rest ``skipped``.
 - ``all_or_nothing`` earns the subtask's points only if every case passed; ``minimum`` earns
@@ -89,10 +91,8 @@ def runnable(spec: SubtaskSpec, done: Mapping[int, SubtaskResult]) -> bool:
 
 def subtask_result(spec: SubtaskSpec, cases: Sequence[CaseResult]) -> SubtaskResult:
     """What ``spec`` earned from its judged (or skipped) cases."""
-    if cases and all(case.verdict == "skipped" for case in cases):
+    if all(case.verdict == "skipped" for case in cases):  # none ran, or it has none
         return _result(spec, Decimal(0), SubtaskStatus.SKIPPED)
-    if not cases:
-        return _result(spec, Decimal(spec.points), SubtaskStatus.PASSED)
     if spec.scoring is Scoring.MINIMUM:
         share = min(case.score for case in cases)
     else:

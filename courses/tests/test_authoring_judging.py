@@ -22,7 +22,7 @@ from courses.services import judging_authoring
 from courses.services.code_executor import CodeExecutorService
 from courses.services.evaluation import problem_limits
 from courses.tests import factories, test_admin, test_admin_authoring
-from courses.tests.api_support import AcceptingBackend
+from courses.tests.api_support import AcceptingBackend, WrongBackend
 from courses.tests.fakes.judge0 import FakeJudge0
 from courses.tests.judge0_support import TOKEN, QuickJudge0
 from courses.tests.sandbox_fixtures import local_backend, requires_sandbox
@@ -687,6 +687,29 @@ class AuthoringApiTestCase(AuthoringTestCase):
         submission = self.judged(problem)
         self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
         self.assertEqual([s["earned"] for s in submission.subtask_results], ["5", "5"])
+
+    def test_a_subtask_left_without_cases_earns_nothing(self):
+        # The report: a subtask whose cases all moved to another one earned its points for
+        # free, so every submission, even one that passed nothing, got them.
+        problem = self.four_case_problem()
+        first = self.post("staff-subtask-list", {"points": 5}, problem_id=problem.pk).json()
+        second = self.post(
+            "staff-subtask-list", {"points": 5, "cases": [3, 4]}, problem_id=problem.pk
+        ).json()
+        taken = self.patch("staff-subtask-detail", {"cases": [1, 2, 3, 4]}, subtask_id=first["id"])
+        self.assertEqual(taken.status_code, 200, taken.content)
+        listed = self.get("staff-subtask-list", problem_id=problem.pk).json()
+        self.assertEqual([s["cases"] for s in listed], [[1, 2, 3, 4], []])
+        submission = self.judged(problem)
+        self.assertEqual((submission.status, submission.score), (AC, Decimal("0.5")))
+        self.assertEqual(
+            [(s["earned"], s["status"]) for s in submission.subtask_results],
+            [("5", "passed"), ("0", "skipped")],
+        )
+        service = CodeExecutorService(backend=WrongBackend())
+        wrong = service.run_all_test_cases(self.w.student, problem, ADD_SOLVE, "python")
+        self.assertEqual((wrong.status, wrong.score), (WA, Decimal(0)))
+        self.assertEqual(second["points"], 5)
 
     def test_a_change_that_leaves_a_case_in_no_subtask_is_refused_one_that_fixes_it_is_not(self):
         # A problem saved in that state before the rule was enforced.
