@@ -146,7 +146,7 @@ class StaffDmojImportApi(APIView):
         )
 
         def validate_languages(self, value: str) -> list[str]:
-            keys = [key.strip() for key in value.split(",") if key.strip()]
+            keys = list(dict.fromkeys(key.strip() for key in value.split(",") if key.strip()))
             unknown = [key for key in keys if key not in LANGUAGES]
             if unknown or not keys:
                 raise serializers.ValidationError(

@@ -122,7 +122,10 @@ def chapter_delete(*, chapter: Chapter) -> None:
 # --- Problems ------------------------------------------------------------------------------------
 
 
-def _check_problem(problem: Problem) -> None:
+def problem_check(problem: Problem) -> None:
+    """``InvalidInput`` naming the field for a problem the platform must not store: its model
+    rules, known languages each listed once, the authoring limits, and the configured judge's
+    maxima. Every way in applies it: the API, and the package and DMOJ importers."""
     languages = problem.allowed_languages
     if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
         raise InvalidInput(
@@ -226,7 +229,7 @@ def problem_create(
         if order is None:
             order = model_checks.next_order(Problem.objects.filter(chapter=chapter))
         problem = Problem(chapter=chapter, title=title, order=order, **fields)
-        _check_problem(problem)
+        problem_check(problem)
         model_checks.save(problem)
         if test_cases:
             cases_add(problem=problem, cases=test_cases)
@@ -247,7 +250,7 @@ def problem_update(*, problem: Problem, **changes) -> Problem:
         setattr(problem, name, value)
     changed = [name for name in JUDGING_FIELDS if getattr(problem, name) != before[name]]
     with transaction.atomic():
-        _check_problem(problem)
+        problem_check(problem)
         rules = [name for name in CASE_RULE_FIELDS if name in changed]
         if rules:
             problem_cases_check(problem, changed_field=rules[0])

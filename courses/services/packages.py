@@ -36,10 +36,15 @@ from courses.packages.load import (
     load_problem,
 )
 from courses.services import model_checks
-from courses.services.authoring import course_creator_enroll
+from courses.services.authoring import course_creator_enroll, problem_check
 from courses.services.case_archive import ArchiveError, ArchiveTooLarge
 from courses.services.code_executor import CodeExecutorService
-from courses.services.errors import AlreadyExists, InvalidPackage, PayloadTooLarge
+from courses.services.errors import (
+    AlreadyExists,
+    InvalidInput,
+    InvalidPackage,
+    PayloadTooLarge,
+)
 from courses.services.exams import exam_recompute_scores
 from courses.services.validation import evaluation_outcome, problem_validation_request
 
@@ -130,6 +135,8 @@ def package_import_course(
     except PackageError as exc:
         raise _refused(exc) from exc
     _require_free_slug(plan.course.slug, given=bool(slug))
+    for problem_plan in plan.problems:
+        _check_problem(problem_plan)
     if judge:
         _judge(plan.problems, executor or CodeExecutorService(), progress)
     with transaction.atomic():
@@ -168,6 +175,7 @@ def problem_plan_import(
     executor: CodeExecutorService | None = None,
 ) -> Problem:
     """Judge (optionally) and write one loaded problem into ``chapter`` (also DMOJ's importer)."""
+    _check_problem(plan)
     if judge:
         _judge([plan], executor or CodeExecutorService(), _no_progress)
     with transaction.atomic():
@@ -175,6 +183,18 @@ def problem_plan_import(
         plan.problem.order = model_checks.next_order(chapter.problems.all())
         _write_problem(plan, chapter, judged=judge)
     return plan.problem
+
+
+def _check_problem(plan: ProblemPlan) -> None:
+    """What the authoring API refuses for a problem, a package is refused for (the file and key
+    named): a language listed twice, limits the configured judge cannot honour."""
+    try:
+        problem_check(plan.problem)
+    except InvalidInput as exc:
+        key = next(iter(exc.fields), "")
+        raise _refused(
+            PackageError(exc.message, file=f"{plan.folder}/{layout.PROBLEM_TOML}", key=key)
+        ) from exc
 
 
 def _require_free_slug(slug: str, *, given: bool) -> None:
@@ -298,5 +318,6 @@ def dmoj_import_problem(
         raise PayloadTooLarge(str(exc), fields={"package": str(exc)}) from exc
     except (ArchiveError, PackageError) as exc:
         raise InvalidPackage(str(exc), fields={"package": str(exc)}) from exc
+    problem_check(converted.plan.problem)  # e.g. over Judge0's maxima: 400 naming time_limit_ms
     problem = problem_plan_import(plan=converted.plan, chapter=chapter, judge=False)
     return DmojImport(problem=problem, warnings=converted.warnings)

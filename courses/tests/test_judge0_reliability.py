@@ -42,11 +42,12 @@ from courses.judging.errors import (
     NotRepeated,
 )
 from courses.judging.types import Limits, Outcome, RunRequest, Verdict
-from courses.models import ExamAttempt, Problem, Submission
+from courses.models import Course, ExamAttempt, Problem, Submission
 from courses.services.authoring import problem_create, problem_update
 from courses.services.code_executor import CodeExecutorService
-from courses.services.errors import InvalidInput
+from courses.services.errors import InvalidInput, InvalidPackage
 from courses.services.exam_attempts import exam_attempts_finish_expired
+from courses.services.packages import package_export_course, package_import_course
 from courses.services.submissions import rejudge, submission_create
 from courses.tests import factories
 from courses.tests.fakes.judge0 import FakeJudge0, Fault
@@ -63,6 +64,7 @@ from courses.tests.judge0_support import (
     print_requests,
     settle,
 )
+from courses.tests.test_packages import rezip, small_course, unzip
 
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
@@ -474,6 +476,17 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
                 call_command("judge_check", stdout=out)
             self.assertIn(f"problem #{fine.pk}", out.getvalue())
             self.assertIn("over this Judge0's maxima", str(failed.exception))
+            # Nor can a package store what the API refuses.
+            files = unzip(package_export_course(course=small_course("judge0-limits")))
+            path = "problems/001/problem.toml"
+            text = files[path].decode()
+            self.assertIn("memory_limit_kb = 131072", text)
+            files[path] = text.replace("memory_limit_kb = 131072", "memory_limit_kb = 300000")
+            with self.assertRaises(InvalidPackage) as refused:
+                package_import_course(data=rezip(files), slug="judge0-limits-2", judge=False)
+            message = refused.exception.message
+            self.assertIn(f"{path}: memory_limit_kb: The configured judge", message)
+            self.assertFalse(Course.objects.filter(slug="judge0-limits-2").exists())
 
 
 class EmbeddedOutageTestCase(TransactionTestCase):

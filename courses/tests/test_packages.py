@@ -574,6 +574,18 @@ class HostilePackageTestCase(PackageTestMixin, TestCase):
                     slug=f"probe-text-{number}",
                 )
 
+    def test_what_the_authoring_api_refuses_of_a_problem_is_refused_naming_the_key(self):
+        # The report: a language listed twice imported, where the API refuses it.
+        self.assertRefused(
+            self.edit(
+                "problems/001/problem.toml",
+                'allowed_languages = ["python"]',
+                'allowed_languages = ["python", "python"]',
+            ),
+            "problems/001/problem.toml: allowed_languages: A language is listed twice.",
+            slug="twice",
+        )
+
     def test_values_at_the_authoring_limits_import(self):
         problem, manifest = "problems/001/problem.toml", "manifest.toml"
         files = {**self.files, "problems/001/statement.md": b"x" * 100_000}

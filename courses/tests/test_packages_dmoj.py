@@ -235,7 +235,7 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
         missing_title = client.post(url, data=data, content_type="application/zip")
         self.assertEqual(missing_title.status_code, 400)
         response = client.post(
-            url + "?title=Batched&languages=python,cpp&time_limit_ms=3000",
+            url + "?title=Batched&languages=python,cpp,python&time_limit_ms=3000",  # one of each
             data=data,
             content_type="application/zip",
         )
