@@ -25,6 +25,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
 from courses import admin_packages, admin_views, selectors
+from courses.admin_fields import apply_bound
 from courses.admin_forms import (
     STARTER_PREFIX,
     TEMPLATE_HELP,
@@ -104,6 +105,12 @@ class InstructorScopedMixin:
 
     def get_queryset(self, request):
         return scope_to_instructor(super().get_queryset(request), request.user, self.course_path)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            apply_bound(field, db_field.model._meta.model_name, db_field.name)
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         model = db_field.remote_field.model

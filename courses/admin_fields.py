@@ -7,6 +7,7 @@
   the zone named in the label, converted by ``courses.local_times`` (a time skipped by a DST
   change is refused, a repeated one asks which: ``<name>_fold``).
 - ``StatementWidget``: the statement's textarea with a "Preview statement" button.
+- ``apply_bound``: a field held to the authoring API's bound (``authoring_limits``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django_ace import AceWidget
@@ -26,6 +28,25 @@ from courses.local_times import (
     to_local,
     to_utc,
 )
+from courses.services.authoring_limits import MODEL_FIELDS, Range
+
+
+def apply_bound(field: forms.Field, model_name: str, name: str) -> None:
+    """Hold ``field`` to the bound the authoring API puts on ``model_name.name``, if any: what
+    the API refuses (a time limit of 60001 ms, an exam of 99999 minutes), the admin refuses too,
+    naming the bound; the browser gets it as ``min``/``max`` or ``maxlength``."""
+    bound = MODEL_FIELDS.get((model_name, name))
+    if isinstance(bound, Range):
+        field.validators = [
+            *field.validators,
+            MinValueValidator(bound.low),
+            MaxValueValidator(bound.high),
+        ]
+        field.widget.attrs.update(min=bound.low, max=bound.high)
+    elif bound is not None:
+        field.validators = [*field.validators, MaxLengthValidator(bound)]
+        field.widget.attrs["maxlength"] = bound
+
 
 #: ACE's mode for each language key of ``courses.judging.languages``.
 ACE_MODES = {

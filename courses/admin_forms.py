@@ -10,7 +10,9 @@
   overrides as one editor per language of the platform, assembled into their JSON fields; code
   and test data keep LF line breaks; due dates and exam times on the course's clocks
   (``CourseTimesMixin``).
-- A problem's limits fit the configured judge (Judge0's maxima), as ``authoring`` refuses them.
+- A problem's limits fit the configured judge (Judge0's maxima), as ``authoring`` refuses them,
+  and every field the authoring API bounds has the same bound (``admin_fields.apply_bound``, for
+  all the admin's model fields; the code fields declared here apply it themselves).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from courses.admin_fields import (
     StatementWidget,
     TestsCodeWidget,
     TextDataField,
+    apply_bound,
 )
 from courses.judging.languages import LANGUAGES
 from courses.judging.templates import TemplateError, validate_template
@@ -513,6 +516,9 @@ class ProblemForm(CourseTimesMixin, NextOrderForm):
             for key in LANGUAGES:
                 if isinstance(stored.get(key), str):
                     self.initial[f"{prefix}{key}"] = stored[key]
+        for name in ("setup_code", "checker_code"):  # declared here, so bound here
+            if name in self.fields:
+                apply_bound(self.fields[name], "problem", name)
         if "statement" in self.fields:
             self.fields["statement"].widget = StatementWidget(
                 attrs={"rows": 14, "cols": 80, "class": "vLargeTextField"}

@@ -47,3 +47,26 @@ COURSE_DESCRIPTION_CHARS = 50_000
 EXAM_INSTRUCTIONS_CHARS = 50_000
 EXAM_DURATION_MINUTES = Range(1, MAX_DURATION_MINUTES)  # the model's own cap
 EXAM_MAX_ATTEMPTS = Range(1, 1000)
+
+#: The bounds above by (``model_name``, field name), for the forms that edit the models directly
+#: (the admin): a ``Range`` for an integer, the most characters for a text.
+MODEL_FIELDS: dict[tuple[str, str], Range | int] = {
+    ("chapter", "order"): ORDER,
+    ("problem", "order"): ORDER,
+    ("problem", "points"): PROBLEM_POINTS,
+    ("problem", "time_limit_ms"): TIME_LIMIT_MS,
+    ("problem", "memory_limit_kb"): MEMORY_LIMIT_KB,
+    ("problem", "output_limit_kb"): OUTPUT_LIMIT_KB,
+    ("problem", "statement"): STATEMENT_CHARS,
+    ("problem", "setup_code"): PROGRAM_CHARS,
+    ("problem", "checker_code"): PROGRAM_CHARS,
+    ("problemtestcase", "order"): ORDER,
+    ("problemtestcase", "weight"): CASE_WEIGHT,
+    ("subtask", "order"): ORDER,
+    ("subtask", "points"): SUBTASK_POINTS,
+    ("course", "description"): COURSE_DESCRIPTION_CHARS,
+    ("exam", "duration_minutes"): EXAM_DURATION_MINUTES,
+    ("exam", "max_attempts"): EXAM_MAX_ATTEMPTS,
+    ("exam", "instructions"): EXAM_INSTRUCTIONS_CHARS,
+    ("examproblem", "order"): ORDER,
+}

@@ -40,7 +40,13 @@ from courses.tests import factories, test_admin
 from courses.tests.api_support import ApiAssertions, WrongBackend, backend_path
 from courses.tests.scripted_backend import ScriptedBackend, ok
 from courses.tests.signals.support import FreshCacheMixin
-from courses.tests.test_admin import change, changelist, make_instructor, post_with_rows
+from courses.tests.test_admin import (
+    change,
+    changelist,
+    inline_errors,
+    make_instructor,
+    post_with_rows,
+)
 
 PARIS = "Europe/Paris"
 ADD = "def solve(a, b):\n    return a + b\n"
@@ -296,6 +302,34 @@ class CodeFieldsTestCase(AuthoringTestCase):
         self.assertIn("{{user_code}}", errors["template_override__cpp"][0])
         problem = Problem.objects.get(pk=self.w.problem.pk)
         self.assertEqual((problem.title, problem.template_overrides), ("Add", {}))
+
+    def test_the_authoring_apis_bounds_hold_in_the_admin(self):
+        # The report: the admin stored a time limit of 999999999 ms (11 days of a sandbox for
+        # one looping submission), which the API and a package refuse.
+        for name, value, bound in (
+            ("time_limit_ms", "60001", "less than or equal to 60000"),
+            ("memory_limit_kb", "2097153", "less than or equal to 2097152"),
+            ("output_limit_kb", "0", "greater than or equal to 1"),
+            ("points", "1000001", "less than or equal to 1000000"),
+            ("statement", "x" * 100_001, "at most 100000 characters"),
+            ("setup_code", "x" * 65_537, "at most 65536 characters"),
+        ):
+            with self.subTest(name=name):
+                response = self.post_problem(**{name: value})
+                self.assertEqual(response.status_code, 200)
+                errors = response.context["adminform"].form.errors
+                self.assertIn(bound, " ".join(errors.get(name, [])), errors)
+        problem = Problem.objects.get(pk=self.w.problem.pk)
+        self.assertEqual(problem.time_limit_ms, self.w.problem.time_limit_ms)
+        row = {"input": "[1, 2]", "expected_output": "3", "weight": "1000001"}
+        response = post_with_rows(self.client, self.problem_url, "test_cases", [row])
+        weight_errors = inline_errors(response, "problemtestcase")[-1].get("weight", [])
+        self.assertIn("less than or equal to 1000000", " ".join(weight_errors))
+        page = self.client.get(self.problem_url).content.decode()
+        self.assertIn('max="60000"', page)
+        response = self.post_problem(time_limit_ms="60000")
+        self.assertRedirects(response, changelist("problem"))
+        self.assertEqual(Problem.objects.get(pk=self.w.problem.pk).time_limit_ms, 60000)
 
     def test_unknown_languages_are_refused(self):
         # No field exists for a language the platform does not have: nothing is stored.
