@@ -361,7 +361,14 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "print('userfaultfd', errno_of(libc.syscall(323, 0)))\n"
             "print('perf', errno_of(libc.syscall(298, 0, 0, -1, -1, 0)))\n"
             "print('tiocsti', errno_of(libc.ioctl(0, 0x5412, b'x')))\n"
-            "print('tiocsti_high', errno_of(libc.ioctl(0, 0x100005412, b'x')))\n"
+            # ctypes masks a plain int to a C int: the high bits only reach the kernel as longs.
+            "print('tiocsti_high', errno_of(libc.ioctl(0, ctypes.c_ulong(0x100005412), b'x')))\n"
+            "usr_fd, fl = os.open('/usr/bin/python3', os.O_RDONLY), ctypes.create_string_buffer(32)\n"
+            "for cmd, name in ((6, 'setlk'), (37, 'ofd_setlk'), (1026, 'notify')):\n"
+            "    for high, suffix in ((0, ''), (1 << 32, '_high')):\n"
+            "        request = ctypes.c_long(cmd | high)\n"
+            "        result = libc.syscall(72, usr_fd, request, 1 if cmd == 1026 else fl)\n"
+            "        print('fcntl_' + name + suffix, errno_of(result))\n"
             "print('flock', errno_of(libc.flock(os.open('/usr/bin/python3', os.O_RDONLY), 2)))\n"
             "print('inotify', errno_of(libc.inotify_init1(0)))\n"
             "print('fanotify', errno_of(libc.syscall(300, 0, 0)))\n"
@@ -389,6 +396,8 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "userfaultfd", "perf", "tiocsti", "tiocsti_high", "flock", "inotify", "fanotify",
             "cachestat", "pidfd_getfd", "process_vm_readv", "shmget", "msgget", "semget",
             "mq_open", "inet", "inet6", "netlink", "vsock", "socketpair_inet",
+            "fcntl_setlk", "fcntl_setlk_high", "fcntl_ofd_setlk", "fcntl_ofd_setlk_high",
+            "fcntl_notify", "fcntl_notify_high",
         ):  # fmt: skip
             with self.subTest(call=name):
                 self.assertEqual(lines[name], denied)

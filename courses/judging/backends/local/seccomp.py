@@ -11,11 +11,12 @@ the filter removes kernel attack surface and channels that those do not cover:
   mount and friends, unshare/setns, clone with namespace flags, clone3 (see below);
 - channels between concurrent boxes through what they share (the read-only ``/usr``, the page
   cache): file locks (flock, fcntl locks, leases), ``inotify``/``fanotify``/``F_NOTIFY`` watches,
-  ``cachestat`` (isolate 2.4-2.6, issue 11);
+  ``cachestat`` (isolate 2.4-2.6, issue 11); a command argument the kernel reads as 32 bits
+  (fcntl's, ioctl's) is compared on its low 32 bits, whatever the high ones hold;
 - state that would outlive a case inside one sandbox: System V IPC and POSIX message queues;
 - kernel memory a memory cgroup v1 does not charge: sockets of every family but ``AF_UNIX``
   (a judged program has no network: its namespace holds only a loopback, issue 11 gap 1);
-- terminal injection (TIOCSTI/TIOCLINUX, masked compare: CVE-2017-5226, CVE-2019-10063),
+- terminal injection (TIOCSTI/TIOCLINUX: CVE-2017-5226, CVE-2019-10063),
   keyrings, BPF, io_uring, perf, userfaultfd, modules, kexec, reboot and other administration.
 Only the native architecture is allowed: 32-bit and x32 syscalls kill the process (bad-arch action).
 
@@ -119,6 +120,7 @@ CLONE_NAMESPACE_FLAGS = (
     0x20000000,  # CLONE_NEWPID
     0x40000000,  # CLONE_NEWNET
 )
+LOW_32_BITS = 0xFFFFFFFF
 TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
 AF_UNIX = 1
@@ -157,13 +159,14 @@ def filter_bpf() -> bytes:
         flt.add_rule(deny, "clone3")
         for flag in CLONE_NAMESPACE_FLAGS:
             flt.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
-        # Masked compare on the low 32 bits: an unmasked one is bypassed (CVE-2019-10063).
+        # The kernel reads ioctl's request and fcntl's cmd as 32-bit values: compare the low
+        # 32 bits only, or setting a high bit slips past an equality (CVE-2019-10063).
         for request in (TIOCSTI, TIOCLINUX):
-            flt.add_rule(deny, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, request))
+            flt.add_rule(deny, "ioctl", sc.Arg(1, sc.MASKED_EQ, LOW_32_BITS, request))
         flt.add_rule(deny, "socket", sc.Arg(0, sc.NE, AF_UNIX))
         flt.add_rule(deny, "socketpair", sc.Arg(0, sc.NE, AF_UNIX))
         for cmd in FCNTL_DENIED:
-            flt.add_rule(deny, "fcntl", sc.Arg(1, sc.EQ, cmd))
+            flt.add_rule(deny, "fcntl", sc.Arg(1, sc.MASKED_EQ, LOW_32_BITS, cmd))
         with tempfile.TemporaryFile() as f:
             flt.export_bpf(f)
             f.seek(0)
