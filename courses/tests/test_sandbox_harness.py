@@ -128,6 +128,27 @@ class HarnessAttacksTestCase(SandboxTestMixin, SimpleTestCase):
         results = self.backend.run_batch(batch(source, [b"", b""]))
         self.assertEqual([r.outcome for r in results], [Outcome.TIME_LIMIT] * 2)
 
+    def test_threads_that_make_each_other_wait_do_not_stretch_the_wall_limit(self):
+        # The probe: 60 threads spinning 150 ms, then a 5.5 s sleep, was accepted against a
+        # 2 s wall limit: the waits of the threads, added up, were taken off the wall clock.
+        source = (
+            "import os, time\n"
+            "for _ in range(40):\n"
+            "    if os.fork() == 0:\n"
+            "        end = time.monotonic() + 0.15\n"
+            "        while time.monotonic() < end:\n"
+            "            pass\n"
+            "        time.sleep(60)\n"
+            "time.sleep(5.5)\n"
+            "print('slept')\n"
+        )
+        limits = Limits(cpu_time_ms=2000, wall_time_ms=2000, memory_kb=256 * 1024)
+        (result,) = self.backend.run_batch([RunRequest("python", source, b"", limits)])
+        self.assertEqual(result.outcome, Outcome.TIME_LIMIT, result)
+        self.assertTrue(result.wall_timed_out, result)
+        self.assertNotIn(b"slept", result.stdout)
+        self.assertLess(result.wall_time_ms, 5000, result)
+
     def test_global_state_does_not_leak_between_cases(self):
         source = (
             "import json, builtins\n"

@@ -363,7 +363,8 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "print('tiocsti', errno_of(libc.ioctl(0, 0x5412, b'x')))\n"
             # ctypes masks a plain int to a C int: the high bits only reach the kernel as longs.
             "print('tiocsti_high', errno_of(libc.ioctl(0, ctypes.c_ulong(0x100005412), b'x')))\n"
-            "usr_fd, fl = os.open('/usr/bin/python3', os.O_RDONLY), ctypes.create_string_buffer(32)\n"
+            "usr_fd = os.open('/usr/bin/python3', os.O_RDONLY)\n"
+            "fl = ctypes.create_string_buffer(32)\n"
             "for cmd, name in ((6, 'setlk'), (37, 'ofd_setlk'), (1026, 'notify')):\n"
             "    for high, suffix in ((0, ''), (1 << 32, '_high')):\n"
             "        request = ctypes.c_long(cmd | high)\n"
