@@ -27,10 +27,10 @@ Measurement, per case:
 - CPU: the rusage of every reaped process of the case (as pid 1 or subreaper, the runner reaps
   every orphan). While it runs: the sandbox's cgroup CPU counter minus the runner's own (local
   backend), or the CPU of the case's live processes in ``/proc`` (elsewhere). Killed past the limit.
-- Wall: monotonic. With ``wall_excludes_wait`` (local backend), the time the case's threads spent
-  waiting for a CPU on a loaded host is not counted against its wall limit, up to twice the limit:
-  a CPU-bound program is judged on its CPU time, and the wall limit catches sleeping or blocked
-  programs. Killed past the limit.
+- Wall: monotonic. With ``wall_excludes_wait`` (local backend), the longest time one of the case's
+  threads spent waiting for a CPU on a loaded host is not counted against its wall limit, up to
+  twice the limit: a CPU-bound program is judged on its CPU time, and the wall limit catches
+  sleeping or blocked programs. Killed past the limit.
 - Memory, with the sandbox's cgroup files (local backend): the kernel's peak of the cgroup during
   the case (the watermark is reset before each case) minus what the runner held before it, and the
   cgroup's OOM-kill counter. Each page counts once, tmpfs and kernel memory included. Without them:
