@@ -98,7 +98,8 @@ def convert(
                 key=str(key),
             )
     data_files = _data_files(files, init, limits)
-    cases, subtasks = _cases(init.get("test_cases"), warnings)
+    # Two files per case in the converted package: no more cases than a package may hold.
+    cases, subtasks = _cases(init.get("test_cases"), warnings, max_cases=limits.max_files // 2)
     checker = _checker(init.get("checker", "standard"))
     problem = {
         "title": title,
@@ -184,8 +185,14 @@ def _data_files(files: dict[str, bytes], init: dict, limits: PackageLimits) -> d
     return read_zip(files[name], limits)
 
 
-def _cases(test_cases, warnings: list[str]) -> tuple[list[_Case], list[_Subtask]]:
-    """The cases, and the subtasks when ``test_cases`` has a batch (else an empty list)."""
+def _cases(
+    test_cases, warnings: list[str], *, max_cases: int
+) -> tuple[list[_Case], list[_Subtask]]:
+    """The cases, and the subtasks when ``test_cases`` has a batch (else an empty list).
+
+    Counted as they are read: YAML aliases let a few bytes name the same batch thousands of
+    times (``batched: *cases``), and each mention is a copy of its cases here.
+    """
     if isinstance(test_cases, dict):
         raise PackageError(
             "Cases given as regexes (input_format/output_format) are not supported; list them.",
@@ -221,6 +228,7 @@ def _cases(test_cases, warnings: list[str]) -> tuple[list[_Case], list[_Subtask]
             if not isinstance(batch, list) or not batch:
                 raise PackageError("batched must be a non-empty list.", file=INIT, key=where)
             for index, case in enumerate(batch, start=1):
+                _require_room(cases, max_cases)
                 if not isinstance(case, dict):
                     raise PackageError("Expected a mapping.", file=INIT, key=f"{where}[{index}]")
                 _only(case, frozenset({"in", "out"}), f"{where}[{index}]")
@@ -232,12 +240,22 @@ def _cases(test_cases, warnings: list[str]) -> tuple[list[_Case], list[_Subtask]
             )
         else:
             _only(item, CASE_KEYS, where)
+            _require_room(cases, max_cases)
             if with_subtasks:
                 cases.append(_case(item, 1, where, subtask=order))
                 subtasks.append(_Subtask(order, f"Case {number}", max(points, 1), []))
             else:
                 cases.append(_case(item, max(points, 1), where))
     return cases, subtasks
+
+
+def _require_room(cases: list[_Case], max_cases: int) -> None:
+    if len(cases) >= max_cases:
+        raise PackageError(
+            f"More than {max_cases} cases (YAML aliases count each time they are used).",
+            file=INIT,
+            key="test_cases",
+        )
 
 
 def _dependencies(value, batch_orders: dict[int, int], where: str) -> list[int]:

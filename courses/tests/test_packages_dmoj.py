@@ -259,6 +259,7 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
             (FLAT_INIT + "checker: [1, 2]\n", "init.yml: checker"),
             (FLAT_INIT.replace("points: 20", "points: 99999999999999999999999"), "test_cases[2]"),
             ("test_cases: " + "[" * 5000 + "]" * 5000 + "\n", "init.yml: Not readable YAML"),
+            (ALIAS_BOMB, "init.yml: test_cases: More than 10000 cases"),
         ):
             with self.subTest(where=where):
                 before = content_counts()
@@ -270,6 +271,16 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
                 error = self.assertError(response, 400, "invalid_package", fields={"package"})
                 self.assertIn(where, error["message"])
                 self.assertEqual(content_counts(), before)
+
+
+#: 4 KB of YAML naming 40,000 cases: a batch of 200 aliases of one case, used 200 times.
+ALIAS_BOMB = (
+    "test_cases: [{batched: &batch [&case {in: 1.in, out: 1.out}"
+    + ", *case" * 199
+    + "]}"
+    + ", {batched: *batch}" * 199
+    + "]\n"
+)
 
 
 @requires_sandbox
