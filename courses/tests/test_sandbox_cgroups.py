@@ -144,8 +144,13 @@ class CgroupV2ProtocolTestCase(SimpleTestCase):
             try:
                 runner = harness_program.Cgroup(fds)
                 case = Path(parent, "u61235-def", "case")
-                runner.set_limit(64 << 20)
+                self.assertEqual(runner.set_case_limit(64 << 20), 0)  # what it holds: none
                 self.assertEqual(read(case / "memory.max"), f"{64 << 20}\n")
+                # Page cache charged from earlier cases, which this fake never reclaims: the
+                # limit stops at the sandbox's (300 MiB, read before the first case's was set).
+                (case / "memory.current").write_text(str(280 << 20))
+                self.assertEqual(runner.set_case_limit(64 << 20), 280 << 20)
+                self.assertEqual(read(case / "memory.max"), f"{300 << 20}\n")
                 self.assertTrue(runner.reset_peak())
                 self.assertEqual(read(case / "memory.peak"), "reset\n")  # 6.12+: per-fd reset
                 (case / "memory.peak").write_text(str(5 << 20))

@@ -257,6 +257,63 @@ class OneProcessIsolationTestCase(SandboxTestMixin, SimpleTestCase):
             self.assertLess(result.memory_kb, 150 * 1024, result)
 
 
+def uncached_usr_files(total_bytes: int, largest: int = 32 << 20) -> list[str]:
+    """Files of /usr/lib of at most ``largest`` bytes, the largest first, making at least
+    ``total_bytes`` (and at most ``largest`` more), dropped from the page cache (what a process
+    maps stays; dropping costs the host nothing but a re-read)."""
+    found = []
+    for directory, _dirs, names in os.walk("/usr/lib"):
+        for name in names:
+            path = os.path.join(directory, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                found.append((os.path.getsize(path), path))
+    chosen, size = [], 0
+    for file_size, path in sorted(found, reverse=True):
+        if file_size > largest:
+            continue
+        if size >= total_bytes:
+            break
+        with open(path, "rb") as f:
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        chosen.append(path)
+        size += file_size
+    return chosen
+
+
+class PageCacheTestCase(SandboxTestMixin, SimpleTestCase):
+    """An outside probe: a case that read 166 MB of /usr left that page cache charged to the
+    sandbox, and the runner failed to set the next case's memory limit (over the sandbox's, so
+    refused by the kernel): the whole batch ran again, one sandbox per case."""
+
+    one_process = True
+
+    def test_page_cache_an_earlier_case_read_does_not_break_the_next_case(self):
+        # 150-182 MB of page cache, under the reading case's own limit.
+        paths = uncached_usr_files(150 << 20)
+        source = (
+            "import sys\n"
+            "if sys.stdin.read() == 'read':\n"
+            f"    for path in {paths!r}:\n"
+            "        with open(path, 'rb') as f:\n"
+            "            while f.read(1 << 20):\n"
+            "                pass\n"
+            "    print('read')\n"
+            "else:\n"
+            "    x = bytearray(150 << 20)\n"
+            "    print(len(x) >> 20)\n"
+        )
+        limits = Limits(cpu_time_ms=5000, wall_time_ms=15000, memory_kb=256 * 1024)
+        fallbacks = self.backend.harness_fallbacks
+        # One sandbox for both cases (under the size at which a batch is shared by two).
+        results = self.backend.run_batch(
+            [RunRequest("python", source, stdin, limits) for stdin in (b"read", b"hold")]
+        )
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * 2, results)
+        self.assertEqual(results[1].stdout, b"150\n")
+        self.assertGreaterEqual(results[1].memory_kb, 150 * 1024, results[1])
+        self.assertEqual(self.backend.harness_fallbacks, fallbacks, "the batch ran again")
+
+
 class ConcurrentChannelsTestCase(SandboxTestMixin, SimpleTestCase):
     """Gap 4: two concurrent runs (two students in an exam) cannot talk through inotify watches
     on the shared read-only /usr."""

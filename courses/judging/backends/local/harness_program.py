@@ -262,6 +262,7 @@ class Cgroup:
     def __init__(self, spec):
         self.version = spec["version"]
         self.fds = {role: spec[role] for role in ("limit", "peak", "usage", "events", "cpu")}
+        self.cap = None  # the sandbox's own limit: the case cgroup's, until a case's is set
 
     def _read(self, role):
         return os.pread(self.fds[role], 4096, 0).decode("ascii", "replace")
@@ -271,6 +272,26 @@ class Cgroup:
 
     def set_limit(self, limit):
         os.pwrite(self.fds["limit"], str(limit).encode() + b"\n", 0)
+
+    def set_case_limit(self, case_bytes):
+        """Limit the next case to what the cgroup holds now plus ``case_bytes``; returns what
+        it holds (the base of the case's measured peak).
+
+        Page cache an earlier case read (files under /usr) stays charged here. When it would
+        put the limit over the sandbox's own, which the kernel refuses, it is reclaimed first:
+        lowering the limit to what the case leaves makes the kernel drop it (EBUSY if some
+        cannot go; the case then gets what is left under the sandbox's limit).
+        """
+        if self.cap is None:
+            text = self._read("limit").strip()
+            self.cap = 1 << 62 if text == "max" else int(text)
+        base = self.usage()
+        if base + case_bytes > self.cap:
+            with _suppress(OSError):
+                self.set_limit(max(self.cap - case_bytes, 0))
+            base = self.usage()
+        self.set_limit(min(base + case_bytes, self.cap))
+        return base
 
     def reset_peak(self):
         """Start a new watermark at the current usage; False if this kernel cannot."""
@@ -715,9 +736,8 @@ def _run_case(run, spec, limits):
     err_fd = os.memfd_create("stderr")
     cg = run["cgroup"]
     memory_limit = limits["memory_bytes"]
-    base_usage = cg.usage() if cg is not None else 0
-    if cg is not None:  # what the case may add to what earlier cases' outputs still hold
-        cg.set_limit(base_usage + memory_limit)
+    # What the case may add to what the runner and earlier cases' outputs still hold.
+    base_usage = cg.set_case_limit(memory_limit) if cg is not None else 0
     measured_peak = cg is not None and cg.reset_peak()
     base_ooms = cg.oom_kills() if cg is not None else 0
     cpu0 = cg.cpu_s() if cg is not None else 0.0
