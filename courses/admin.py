@@ -42,6 +42,7 @@ from courses.admin_forms import (
     ProblemForm,
     ReferenceSolutionForm,
     ReferenceSolutionFormSet,
+    SubtaskFormSet,
     code_field_names,
 )
 from courses.judging.languages import LANGUAGES
@@ -251,6 +252,7 @@ class SubtaskInline(ScopedInline):
     """Groups of cases with points (docs/authoring.md): with subtasks every case is in one."""
 
     model = Subtask
+    formset = SubtaskFormSet
     course_path = "problem__chapter__course"
     fields = ["order", "name", "points", "scoring", "short_circuit", "depends_on"]
     extra = 0

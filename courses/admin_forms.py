@@ -97,6 +97,38 @@ class ParentCachedFormSet(BaseInlineFormSet):
         return form
 
 
+class SubtaskFormSet(ParentCachedFormSet):
+    """A subtask depends only on earlier subtasks of its problem (a lower order, with the
+    orders as this save leaves them), as the API's service refuses: a dependency on itself or
+    on a later subtask was saved, and every submission to the problem then failed to judge."""
+
+    def clean(self):
+        super().clean()
+        rows = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE")
+        ]
+        orders = {
+            form.instance.pk: form.cleaned_data.get("order")
+            for form in rows
+            if form.instance.pk is not None
+        }
+        for form in rows:
+            order = form.cleaned_data.get("order")
+            for other in form.cleaned_data.get("depends_on") or []:
+                other_order = orders.get(other.pk, other.order)
+                if order is not None and (
+                    other.pk == form.instance.pk or other_order is None or other_order >= order
+                ):
+                    form.add_error(
+                        "depends_on",
+                        "A subtask depends only on earlier subtasks of its problem (a lower "
+                        f"order); subtask {other_order} is not before this one ({order}).",
+                    )
+                    break
+
+
 class NextOrderFormSet(ParentCachedFormSet):
     """An inline formset whose new rows with a blank order get consecutive "next" orders,
     after every order already saved or typed in the form."""

@@ -264,6 +264,13 @@ def cases_import_archive(*, problem: Problem, data: bytes, mode: str) -> Archive
         raise InvalidInput(
             "Choose mode=replace or mode=append.", fields={"mode": "replace or append"}
         )
+    if problem.subtasks.exists():
+        text = (
+            "The problem has subtasks and every case belongs to one, but a zip's NAME.in/NAME.out "
+            "pairs name none. Add these cases with their subtask (the case rows or the API), "
+            "or import a problem package, whose cases name their subtask."
+        )
+        raise InvalidArchive(text, fields={"archive": text})
     try:
         parsed = read_case_archive(data, archive_limits())
     except ArchiveTooLarge as exc:

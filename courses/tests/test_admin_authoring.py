@@ -36,6 +36,7 @@ from courses.local_times import (
 )
 from courses.models import Chapter, Enrollment, Exam, Problem, ReferenceSolution
 from courses.models.exam import MAX_DURATION_MINUTES
+from courses.services import judging_authoring
 from courses.tests import factories, test_admin
 from courses.tests.api_support import ApiAssertions, WrongBackend, backend_path
 from courses.tests.scripted_backend import ScriptedBackend, ok
@@ -517,6 +518,18 @@ class CaseUploadTestCase(AuthoringTestCase):
                     self.url, {"archive": upload(make_zip(entries)), "mode": "replace"}
                 )
                 self.assertRefused(response, words)
+
+    def test_a_problem_with_subtasks_takes_no_archive(self):
+        # The report: the zip's cases landed in no subtask, and every submission to the
+        # problem (and its reference solution) was then judged internal_error.
+        judging_authoring.subtask_create(problem=self.w.problem, points=10)
+        for mode in ("append", "replace"):
+            with self.subTest(mode=mode):
+                response = self.client.post(
+                    self.url, {"archive": upload(make_zip(self.GOOD)), "mode": mode}
+                )
+                self.assertRefused(response, "The problem has subtasks and every case belongs")
+        self.assertFalse(self.w.problem.test_cases.filter(subtask__isnull=True).exists())
 
     def test_a_file_that_is_no_zip_is_refused(self):
         response = self.client.post(

@@ -831,6 +831,40 @@ class AdminAuthoringTestCase(test_admin_authoring.AuthoringTestCase):
         )
         judging_authoring.subtasks_check(problem=problem)
 
+    def test_a_subtask_depends_only_on_earlier_ones_here_too(self):
+        # The report: the admin saved a subtask depending on itself, or on a later one, and
+        # every submission to the problem was then judged internal_error.
+        problem = self.w.problem
+        first = judging_authoring.subtask_create(problem=problem, points=40)
+        second = judging_authoring.subtask_create(problem=problem, points=60, cases=[2])
+        url = self.problem_url
+        for row, depends_on in ((1, second.pk), (0, first.pk), (0, second.pk)):
+            with self.subTest(row=row, depends_on=depends_on):
+                response = test_admin.post_with_rows(
+                    self.client, url, "test_cases", **{f"subtasks-{row}-depends_on": depends_on}
+                )
+                self.assertEqual(response.status_code, 200)
+                errors = test_admin.inline_errors(response, "subtask")[row]
+                self.assertIn("depends only on earlier subtasks", str(errors.get("depends_on")))
+        self.assertFalse(first.depends_on.exists() or second.depends_on.exists())
+        # Moving the later one first in the same save is judged on the new orders.
+        response = test_admin.post_with_rows(
+            self.client,
+            url,
+            "test_cases",
+            **{"subtasks-0-order": "3", "subtasks-0-depends_on": second.pk},
+        )
+        self.assertRedirects(response, test_admin.changelist("problem"))
+        self.assertEqual(list(first.depends_on.all()), [second])
+        # Judged, not internal_error: "3" everywhere fails case 2 (subtask 2), so subtask 3,
+        # which depends on it, is skipped.
+        service = CodeExecutorService(backend=AcceptingBackend())
+        submission = service.run_all_test_cases(self.w.student, problem, ADD_SOLVE, "python")
+        self.assertEqual(
+            (submission.status, [s["status"] for s in submission.subtask_results]),
+            (WA, ["failed", "skipped"]),
+        )
+
     def test_the_form_has_the_new_fields_and_the_subtask_inline(self):
         response = self.client.get(self.problem_url)
         form = response.context["adminform"].form
