@@ -67,6 +67,7 @@ from courses.selectors.courses import (
 from courses.selectors.discussions import (
     ThreadDeletion,
     discussion_problems,
+    problem_discussable,
     replies_of_thread,
     reply_for_author,
     reply_for_deletion,
@@ -238,6 +239,7 @@ __all__ = [
     "problem_course_id",
     "problem_detail",
     "problem_detail_for_staff",
+    "problem_discussable",
     "problem_for_staff",
     "problem_for_submission",
     "problem_points",

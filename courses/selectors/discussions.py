@@ -81,6 +81,13 @@ def discussion_problems(*, user, course: Course, now: datetime | None = None) ->
     return problems.filter(is_visible=True).exclude(_in_open_exam(now=now or timezone.now()))
 
 
+def problem_discussable(*, user, problem: Problem, now: datetime | None = None) -> bool:
+    """Whether ``user`` may read the threads about ``problem`` (``discussion_problems``): not a
+    student while an exam that includes it is open."""
+    course = problem.chapter.course
+    return discussion_problems(user=user, course=course, now=now).filter(pk=problem.pk).exists()
+
+
 def thread_problem_choices(
     *, user, course: Course, now: datetime | None = None
 ) -> QuerySet[Problem]:

@@ -365,6 +365,21 @@ class ThreadNewPageTestCase(DiscussionPagesTestCase):
                 self.assertNotContains(response, f'<option value="{problem.pk}"')
         self.assertEqual(DiscussionThread.objects.count(), 1)
 
+    def test_a_problems_page_links_to_its_discussions_only_while_students_may_read_them(self):
+        # The report: the link led a student practising a problem of an open exam to "No such
+        # problem in this course."
+        problem = factories.ProblemFactory(chapter=self.w.chapter, title="Practice now")
+        page = reverse("web:problem", args=[problem.pk])
+        link = f'?problem={problem.pk}">Discussions about this problem</a>'
+        self.as_role("student")
+        self.assertContains(self.client.get(page), link, html=False)
+        self.open_exam_with(problem)
+        response = self.client.get(page)
+        self.assertNotContains(response, link, html=False)
+        self.assertContains(response, "closed while an exam that includes it is open")
+        self.as_role("assistant")  # the staff read them whatever the exams
+        self.assertContains(self.client.get(page), link, html=False)
+
     def test_the_staff_may_start_a_thread_about_any_problem_of_their_course(self):
         self.as_role("assistant")
         response = self.client.get(self.url)

@@ -591,6 +591,31 @@ class StaffSubmissionPageTestCase(StaffPageTestMixin, TestCase):
         self.assertIn("sandbox: cgroup setup failed", html)
         self.assertIn("warning: unused", html)
 
+    def test_a_failure_is_named_for_what_it_is(self):
+        # The report: an ordinary wrong answer's text was shown under "Judging error", as an
+        # infrastructure failure's reason.
+        w = self.w
+        for status, heading, other in (
+            ("wrong_answer", "<h2>First failure</h2>", "<h2>Judging error</h2>"),
+            ("internal_error", "<h2>Judging error</h2>", "<h2>First failure</h2>"),
+        ):
+            with self.subTest(status=status):
+                Submission.objects.filter(pk=w.submission.pk).update(
+                    status=status, error_text="wrong answer on hidden test case 2"
+                )
+                html = self.html(self.as_role("assistant").get(self.url))
+                self.assertIn(heading, html)
+                self.assertNotIn(other, html)
+                self.assertIn('<pre class="failure-text" tabindex="0">wrong answer on', html)
+                self.assertIn("% of the cases' weight)", html)
+        Submission.objects.filter(pk=w.submission.pk).update(
+            subtask_results=[
+                {"order": 1, "name": "", "points": 5, "earned": "5", "status": "passed"}
+            ]
+        )
+        html = self.html(self.as_role("assistant").get(self.url))
+        self.assertIn("% of the subtasks' points)", html)
+
     def test_the_queue_wait_and_the_judging_time_are_shown(self):
         """Issue 13: staff see how long it waited for a worker, in which queue, and how long
         judging took."""

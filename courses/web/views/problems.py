@@ -75,6 +75,7 @@ def problem_page(request, detail, form, *, run=None, submit_error="", loaded=Non
             "loaded": loaded,
             "submissions_page": page,
             "submissions": rows,
+            "discussable": selectors.problem_discussable(user=request.user, problem=problem),
         },
         status=status,
     )
