@@ -163,3 +163,22 @@ class ProblemBrowserTestCase(BrowserTestCase):
         self.open_problem()
         self.assertEqual(self.editor_text(), STARTER)
         self.assertNotIn("a + b", page.locator(".editor").inner_text())
+
+    def test_a_flood_of_output_in_the_first_failure_scrolls_in_its_box(self):
+        # The report: 64 KB of a program's output made the result tens of thousands of pixels
+        # tall, the subtask and case tables out of reach below it.
+        submission = factories.SubmissionFactory(
+            user=self.student,
+            problem=self.problem,
+            status="wrong_answer",
+            error_text="".join(f"{n}\n" for n in range(1200)),
+        )
+        self.log_in("ada", "password")
+        self.open(f"/submissions/{submission.pk}/")
+        box = self.page.locator("pre.failure-text")
+        box.wait_for()
+        height, scrolls = box.evaluate("b => [b.clientHeight, b.scrollHeight > b.clientHeight]")
+        self.assertLessEqual(height, 24 * 16 + 40)  # 24rem and its padding
+        self.assertTrue(scrolls)
+        self.assertLess(self.page.evaluate("document.documentElement.scrollHeight"), 3000)
+        self.assert_accessible()
