@@ -248,6 +248,25 @@ class OneProcessIsolationTestCase(SandboxTestMixin, SimpleTestCase):
         for index in (1, 3):
             self.assertEqual(results[index].stdout, b"[]\n", results[index])
 
+    def test_a_case_finds_nothing_of_the_cases_after_it(self):
+        # An outside probe: a sample case printed every case's stdin length, hidden ones
+        # included, from the payload header its fork inherited.
+        source = (
+            "import gc, sys\n"
+            "sizes = {int('77' * 2), int('88' * 2)}  # no literal in this code's constants\n"
+            "found = set()\n"
+            "for obj in gc.get_objects():\n"
+            "    values = obj.values() if isinstance(obj, dict) else obj\n"
+            "    if isinstance(obj, (dict, list, tuple)):\n"
+            "        found |= {v for v in values if type(v) is int and v in sizes}\n"
+            "print(len(sys.stdin.read()), sorted(found))\n"
+        )
+        stdins = [b"probe", b"x" * 7777, b"y" * 8888]
+        results = self.backend.run_batch([RunRequest("python", source, s, SMALL) for s in stdins])
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * 3, results)
+        self.assertEqual(results[0].stdout, b"5 []\n")
+        self.assertEqual(results[1].stdout, b"7777 [7777]\n")  # its own, never a later one
+
     def test_gap_03_shared_pages_count_once(self):
         limits = Limits(cpu_time_ms=3000, wall_time_ms=6000, memory_kb=192 * 1024)
         results = self.backend.run_batch([RunRequest("python", SHARED_PAGES, b"", limits)] * 2)

@@ -258,6 +258,9 @@ class RunnerRulesTestCase(SimpleTestCase):
         self.assertEqual(harness_program.scratch_dirs(["/tmp", "/dev/shm"]), [])
         self.assertEqual(harness_program.scratch_dirs([]), [])
 
+    def test_the_case_record_is_the_size_the_runner_reads(self):
+        self.assertEqual(harness.CASE_RECORD.size, harness_program.CASE_RECORD_BYTES)
+
     def test_the_runners_wall_backstop_is_the_one_leases_are_computed_with(self):
         self.assertEqual(harness_program.WALL_BACKSTOP, WALL_STARVATION_FACTOR)
 

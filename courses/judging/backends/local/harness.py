@@ -17,6 +17,7 @@ import base64
 import functools
 import json
 import signal
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,11 @@ def case_limits(
     return found
 
 
+#: A case's record in the payload's case table: its stdin's offset and length, and the position
+#: of its limits in the header's ``limits`` (``harness_program._case_spec`` reads one at a time).
+CASE_RECORD = struct.Struct(">QQI")
+
+
 def payload_parts(
     source: str,
     stdins: Sequence[bytes],
@@ -101,10 +107,13 @@ def payload_parts(
     if len(per_case) != len(stdins):
         raise ValueError("one Limits per stdin")
     source_bytes = source.encode("utf-8") if argv is None else b""
-    cases, offset = [], 0
+    kinds: list[dict] = []  # the distinct limits; a case names its own by position
+    table, offset = [], 0
     for data, lim in zip(stdins, per_case, strict=True):
         case = lim if isinstance(lim, dict) else case_limits(lim)
-        cases.append({"offset": offset, "length": len(data), "limits": case})
+        if case not in kinds:
+            kinds.append(case)
+        table.append(CASE_RECORD.pack(offset, len(data), kinds.index(case)))
         offset += len(data)
     doc = {
         "kind": "python" if argv is None else "exec",
@@ -112,14 +121,15 @@ def payload_parts(
         "filename": filename,
         "argv0": argv0,
         "raw": raw,
-        "cases": cases,
+        "case_count": len(stdins),
+        "limits": kinds,
     }
     if argv is not None:
         doc["argv"] = list(argv)
     elif prelude_end is not None:
         doc["prelude_end"] = prelude_end
     header = json.dumps(doc).encode()
-    return [MAGIC, len(header).to_bytes(8, "big"), header, source_bytes, *stdins]
+    return [MAGIC, len(header).to_bytes(8, "big"), header, *table, source_bytes, *stdins]
 
 
 def build_harness_program(

@@ -40,8 +40,12 @@ Measurement, per case:
 - Output: killed when stdout grows past its cap; outputs are cut to their caps afterwards.
 
 Payload (binary: from the control socket on fd 0 as a memfd in ``--local`` mode, or base64 in
-comment lines after ``PAYLOAD_MARKER`` when embedded): ``b"CCH1"``, 8-byte big-endian header length,
-header JSON, source bytes, stdin bytes of each case at the offsets the header gives. With the
+comment lines after ``PAYLOAD_MARKER`` when embedded): ``b"CCH2"``, 8-byte big-endian header length,
+header JSON (the program, ``case_count`` and the distinct ``limits``), the case table (per case,
+big-endian: its stdin's offset and length, 8 bytes each, and the position of its limits in
+``limits``, 4 bytes), source bytes, stdin bytes of each case. The runner reads a case's record
+only when that case is next, so no case's fork holds the offsets and lengths of the cases after
+it (a sample case could print the hidden inputs' lengths when the header listed them). With the
 payload may come a case queue (``--local`` only): when several sandboxes run one batch, each
 runner takes the next index nobody has taken (``_case_order``) instead of every case. Output: one
 JSON line ``{"harness": 1, "compile_error": str|null, "raw": bool, "cases": [...]}``; each case has
@@ -70,7 +74,7 @@ import sys
 import time
 import types
 
-MAGIC = b"CCH1"
+MAGIC = b"CCH2"
 PAYLOAD_MARKER = "# ---- codecourses harness payload ----"
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
@@ -223,14 +227,27 @@ def _read_exact(fd, size, offset):
     return b"".join(chunks)
 
 
+CASE_RECORD_BYTES = 20
+
+
 def _load(fd):
+    """(header, source, where the case table starts, where the stdins start)."""
     if _read_exact(fd, 4, 0) != MAGIC:
         raise RuntimeError("not a harness payload")
     hlen = int.from_bytes(_read_exact(fd, 8, 4), "big")
     header = json.loads(_read_exact(fd, hlen, 12).decode("utf-8"))
-    base = 12 + hlen
+    table = 12 + hlen
+    base = table + CASE_RECORD_BYTES * header["case_count"]
     source = _read_exact(fd, header["source_len"], base)
-    return header, source, base + header["source_len"]
+    return header, source, table, base + header["source_len"]
+
+
+def _case_spec(fd, table, index, header, stdin_base):
+    """Case ``index``'s stdin (offset in the payload, length) and limits, read from its record."""
+    record = _read_exact(fd, CASE_RECORD_BYTES, table + CASE_RECORD_BYTES * index)
+    limits = header["limits"][int.from_bytes(record[16:20], "big")]
+    offset = stdin_base + int.from_bytes(record[0:8], "big")
+    return {"offset": offset, "length": int.from_bytes(record[8:16], "big"), "limits": limits}
 
 
 def _stdin_memfd(payload_fd, offset, length):
@@ -935,7 +952,7 @@ def main(embedded):
         payload_fd, queue_fd = _embedded_payload_fd(), None
     else:
         payload_fd, queue_fd = 0, None
-    header, source, stdin_base = _load(payload_fd)
+    header, source, table, stdin_base = _load(payload_fd)
     code = module = None
     if header.get("kind", "python") == "python":
         module = _as_fresh_start(header)
@@ -966,10 +983,9 @@ def main(embedded):
         "signals_changed": signals_changed,
     }
     finished = []
-    for index in _case_order(len(header["cases"]), queue_fd):
-        spec = header["cases"][index]
+    for index in _case_order(header["case_count"], queue_fd):
+        spec = _case_spec(payload_fd, table, index, header, stdin_base)
         limits = spec["limits"]
-        spec = dict(spec, offset=stdin_base + spec["offset"])
         case, killed, wall_s, out_fd, err_fd, oom, sizes = _run_case(run, spec, limits)
         finished.append((case, killed, wall_s, out_fd, err_fd, oom, limits, sizes, index))
     raw = bool(header.get("raw"))
