@@ -225,7 +225,8 @@ def _refusal(unknown: list[str], ambiguous: list[str]) -> ImportRefused:
         fields["ambiguous"] = ", ".join(ambiguous)
     return ImportRefused(
         f"{' and '.join(parts)}: nothing was imported. Correct the file, name those users by "
-        "username, or import with skip_unknown to leave them out.",
+        "username, or import again skipping unknown users (skip_unknown in the API) to "
+        "leave them out.",
         fields=fields,
         code="unknown_users" if unknown else "ambiguous_users",
     )

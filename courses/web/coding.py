@@ -126,8 +126,8 @@ def problem_limits(problem: Problem) -> list[tuple[str, str]]:
     (its time multiplier or memory allowance, ``evaluation.problem_limits``) gets its own line."""
     lines = [
         ("Time", f"{problem.time_limit_ms / 1000:g} s per case (CPU)"),
-        ("Memory", f"{problem.memory_limit_kb / 1024:g} MB"),
-        ("Output", f"{problem.output_limit_kb:g} KB"),
+        ("Memory", f"{problem.memory_limit_kb / 1024:g} MiB"),
+        ("Output", f"{problem.output_limit_kb:g} KiB"),
     ]
     for key in problem.allowed_languages or []:
         limits = evaluation.problem_limits(problem, key)
@@ -137,7 +137,7 @@ def problem_limits(problem: Problem) -> list[tuple[str, str]]:
         ):
             name = LANGUAGES[key].display_name if key in LANGUAGES else key
             lines.append(
-                (name, f"{limits.cpu_time_ms / 1000:g} s per case, {limits.memory_kb / 1024:g} MB")
+                (name, f"{limits.cpu_time_ms / 1000:g} s per case, {limits.memory_kb / 1024:g} MiB")
             )
     return lines
 

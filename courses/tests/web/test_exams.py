@@ -506,7 +506,7 @@ class AttemptProblemPageTestCase(ExamPagesTestCase):
         problem.language_limits = {"cpp": {"time_multiplier": 2.0, "memory_extra_kb": 64 * 1024}}
         problem.save(update_fields=["language_limits"])
         page = text(self.get("attempt-problem", self.attempt.pk, self.w.problem.pk))
-        self.assertIn("2 s per case, 192 MB", page)
+        self.assertIn("2 s per case, 192 MiB", page)
 
     def test_the_statement_limits_samples_and_the_editor(self):
         response = self.get("attempt-problem", self.attempt.pk, self.w.problem.pk)
@@ -514,7 +514,7 @@ class AttemptProblemPageTestCase(ExamPagesTestCase):
         self.assertContains(response, "Add <strong>two</strong> numbers.")
         page = text(response)
         self.assertIn("Worth 10.00 points in this exam.", page)
-        self.assertIn("Time 1 s per case (CPU) Memory 128 MB Output 64 KB", page)
+        self.assertIn("Time 1 s per case (CPU) Memory 128 MiB Output 64 KiB", page)
         self.assertIn("Input 1 [1, 2] Expected output 1 3", page)
         self.assertRegex(
             html,
@@ -589,7 +589,7 @@ class AttemptRunTestCase(ExamPagesTestCase):
         self.assertEqual(response.status_code, 200)
         page = text(response)
         self.assertIn("Run Accepted 1 of 1 sample case passed.", page)
-        self.assertIn("1 Accepted 7 ms 900 KB Input [1, 2] Expected output 3 Your output 3", page)
+        self.assertIn("1 Accepted 7 ms 900 KiB Input [1, 2] Expected output 3 Your output 3", page)
         self.assertIn("Add two numbers.", page)  # the whole page, without htmx
         self.assertIn(ADD.splitlines()[1].strip(), page)  # the code stays in the editor
         self.assertNoHiddenData(response)

@@ -193,8 +193,8 @@ class ProblemPageTestCase(ProblemsTestCase):
         self.assertNotIn("<script>x()", html)
         # Limits, the due date in the course's zone with the zone named, the late policy.
         self.assertIn("1.5 s per case (CPU)", html)
-        self.assertIn("128 MB", html)
-        self.assertIn("64 KB", html)
+        self.assertIn("128 MiB", html)
+        self.assertIn("64 KiB", html)
         self.assertIn("10 Jan 2026, 09:00 CET (Europe/Paris)", html)
         self.assertIn("loses 10 % of its score per day late", html)
         # Samples, and of the hidden case only that it exists.
