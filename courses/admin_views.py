@@ -144,14 +144,16 @@ def _imported_message(result: testdata.ArchiveImport) -> str:
 
 # --- Validation ----------------------------------------------------------------------------------
 
-PENDING, DONE, NOTHING = "pending", "done", "nothing"
+PENDING, DONE, FAILING, NOTHING = "pending", "done", "failing", "nothing"
 
 
 @dataclass(frozen=True)
 class ValidationReport:
     """What the problem's page shows of its reference solutions' last validation."""
 
-    state: str  # PENDING (some results not in yet), DONE, or NOTHING (no solution or no case)
+    #: PENDING (some results not in yet), DONE (every solution accepted with full points),
+    #: FAILING (judged, and one is not), or NOTHING (no solution or no case).
+    state: str
     references: list[ReferenceSolution]
     time_zone: str
     has_cases: bool
@@ -163,10 +165,24 @@ class ValidationReport:
             if not self.references and not self.has_cases:
                 missing = "test cases and a reference solution"
             return f"Nothing to validate yet: add {missing}."
+        if self.state == FAILING:
+            failing = sum(not _validated(reference) for reference in self.references)
+            return (
+                f"Judged, with a problem: {failing} of {len(self.references)} reference "
+                f"solution{'s' if len(self.references) != 1 else ''} did not get full points. "
+                "The test data or the solution is wrong (details below): students' work is "
+                "judged by the same data."
+            )
         return {
             PENDING: "Pending: the judge has not finished with every reference solution yet.",
-            DONE: "Done: every reference solution has been judged on the current test data.",
+            DONE: "Done: every reference solution is accepted with full points on the current "
+            "test data.",
         }[self.state]
+
+
+def _validated(reference: ReferenceSolution) -> bool:
+    """Accepted with full points (a subtask without cases, say, leaves points out)."""
+    return reference.validation_status == "accepted" and reference.validation_score == 1
 
 
 def validation_report(problem: Problem) -> ValidationReport:
@@ -176,8 +192,10 @@ def validation_report(problem: Problem) -> ValidationReport:
         state = NOTHING
     elif any(not reference.validation_status for reference in references):
         state = PENDING
-    else:
+    elif all(_validated(reference) for reference in references):
         state = DONE
+    else:
+        state = FAILING
     return ValidationReport(
         state=state,
         references=references,

@@ -612,6 +612,9 @@ class ValidateTestCase(AuthoringTestCase):
         self.assertContains(page, '<span class="verdict verdict-bad">Wrong answer</span>')
         self.assertContains(page, "First failing case: 1")
         self.assertContains(page, "0 of 2 cases passed")
+        # The state says so: it said "Done" over a failing reference (outside walk-through).
+        self.assertEqual(page.context["validation"].state, "failing")
+        self.assertContains(page, "State:</strong> Judged, with a problem: 1 of 1 reference")
 
     def test_until_the_judge_has_run_the_state_is_pending(self):
         # In a test transaction nothing is committed, so the judging task never runs.
