@@ -121,6 +121,34 @@ def starter_code(problem: Problem) -> dict[str, str]:
     return {key: starter.get(key, "") for key in problem.allowed_languages or []}
 
 
+@dataclass(frozen=True)
+class FunctionLanguages:
+    """Of a function-style problem's languages: those whose function gets the case's input as
+    JSON arguments, and those whose program reads standard input (their names, joined)."""
+
+    with_arguments: str
+    with_stdin: str
+
+
+def function_languages(problem: Problem) -> FunctionLanguages | None:
+    """How each allowed language gets a case's input (``None`` unless function-style): the page
+    explains only the languages the student may use."""
+    if problem.io_mode != Problem.IoMode.FUNCTION:
+        return None
+    names: dict[bool, list[str]] = {True: [], False: []}
+    for key in problem.allowed_languages or []:
+        name = LANGUAGES[key].display_name if key in LANGUAGES else key
+        names[evaluation.language_takes_json_arguments(problem, key)].append(name)
+    return FunctionLanguages(_joined(names[True]), _joined(names[False]))
+
+
+def _joined(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def problem_limits(problem: Problem) -> list[tuple[str, str]]:
     """The limits a student reads before submitting, in words; a language whose limits differ
     (its time multiplier or memory allowance, ``evaluation.problem_limits``) gets its own line."""

@@ -216,6 +216,30 @@ class ProblemPageTestCase(ProblemsTestCase):
         self.assertIn(self.problem_url(name="web:problem-run"), html)
         self.assertIn(self.problem_url(name="web:problem-submit"), html)
 
+    def test_a_function_problem_explains_only_its_own_languages(self):
+        # The report: a Python-only problem explained how C, C++ and Java read their input.
+        self.login("student")
+        for languages, present, absent in (
+            (["python"], ["In Python 3 it gets the case's input"], ["standard input", "Java"]),
+            (
+                ["python", "cpp", "c"],
+                [
+                    "In Python 3 it gets",
+                    "In C++ (g++, C++17) and C (gcc, C17) it takes no arguments",
+                ],
+                ["Java"],
+            ),
+        ):
+            with self.subTest(languages=languages):
+                self.problem.allowed_languages = languages
+                self.problem.save()
+                html = self.client.get(self.problem_url()).content.decode()
+                for text in present:
+                    self.assertIn(text, html)
+                explained = html.split("the judge calls it once per case.")[1].split("</p>")[0]
+                for text in absent:
+                    self.assertNotIn(text, explained)
+
     def test_my_state_points_and_submissions_newest_first_each_openable(self):
         older = self.w.submission
         newer = judged_submission(self.student, self.problem, verdict="wrong_answer")

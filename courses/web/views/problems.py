@@ -27,6 +27,7 @@ from courses.services.errors import NotFound
 from courses.web.coding import (
     RunOutcome,
     code_form,
+    function_languages,
     highlighted_code,
     problem_limits,
     run_code,
@@ -66,6 +67,7 @@ def problem_page(request, detail, form, *, run=None, submit_error="", loaded=Non
             "course": problem.chapter.course,
             "statement_html": render_markdown(problem.statement),
             "limits": problem_limits(problem),
+            "function_languages": function_languages(problem),
             "form": form,
             "starter_code": starter_code(problem),
             "run_url": reverse("web:problem-run", args=[problem.pk]),
