@@ -267,6 +267,29 @@ class OneProcessIsolationTestCase(SandboxTestMixin, SimpleTestCase):
         self.assertEqual(results[0].stdout, b"5 []\n")
         self.assertEqual(results[1].stdout, b"7777 [7777]\n")  # its own, never a later one
 
+    def test_a_case_finds_nothing_the_runner_measured_of_earlier_cases(self):
+        # An outside probe: a later case read an earlier case's output size and exit status
+        # from the runner's list of finished cases, which its fork inherited.
+        source = (
+            "import gc, sys\n"
+            "size = int('43' + '21')  # no literal in this code's constants\n"
+            "if sys.stdin.read() == 'emit':\n"
+            "    print('z' * (size - 1))\n"
+            "    sys.exit(0)\n"
+            "found = False\n"
+            "for obj in gc.get_objects():\n"
+            "    if isinstance(obj, (list, tuple, dict)) and obj is not globals():\n"
+            "        for v in obj.values() if isinstance(obj, dict) else obj:\n"
+            "            found |= v == size if type(v) is int else (\n"
+            "                type(v) is tuple and size in v)\n"
+            "print('found' if found else 'nothing')\n"
+        )
+        stdins = [b"emit", b"probe"]
+        results = self.backend.run_batch([RunRequest("python", source, s, SMALL) for s in stdins])
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * 2, results)
+        self.assertEqual(len(results[0].stdout), 4321)
+        self.assertEqual(results[1].stdout, b"nothing\n")
+
     def test_gap_03_shared_pages_count_once(self):
         limits = Limits(cpu_time_ms=3000, wall_time_ms=6000, memory_kb=192 * 1024)
         results = self.backend.run_batch([RunRequest("python", SHARED_PAGES, b"", limits)] * 2)

@@ -20,6 +20,12 @@ Why cases cannot reach each other or the runner:
   copied by the kernel from the payload fd into a fresh memfd, created just before its fork.
   Outputs go to memfds the runner reads only after the last case. A case child replaces fds
   0/1/2 and closes every other fd before running any code.
+- Nor does what the runner knows of the other cases: a case's stdin offset, length and limits
+  are read from the payload's case table when that case is next, and a Python case's fork drops
+  the runner's list of finished cases (their exit codes, output sizes) before its code runs.
+  What stays is freed memory a program could only scan byte by byte (ctypes), holding the
+  earlier cases' figures: the ones students see anyway (verdict, time, memory) and their output
+  sizes, never an input or an output.
 - Every process of a case is killed and reaped when it ends, and then ``/tmp`` and ``/dev/shm``
   are emptied (only the sandbox's own tmpfs mounts, never outside a sandbox: ``scratch_dirs``).
 
@@ -399,6 +405,9 @@ def _case_setup(limits, fds, local):
 def _python_child(run, limits, fds):
     """Never returns. Mirrors CPython's start-up and shutdown around running ``code``."""
     code, startup, module = run["code"], run["startup"], run["module"]
+    # What the runner measured of the earlier cases is no business of this one (their exit
+    # codes, output sizes): dropped from this fork's copy before any of its code runs.
+    run["finished"].clear()
     status = 1
     try:
         _case_setup(limits, fds, run["local"])
@@ -982,16 +991,16 @@ def main(embedded):
         "wall_excludes_wait": bool(config.get("wall_excludes_wait")),
         "signals_changed": signals_changed,
     }
-    finished = []
+    finished = run["finished"] = []
     for index in _case_order(header["case_count"], queue_fd):
         spec = _case_spec(payload_fd, table, index, header, stdin_base)
-        limits = spec["limits"]
-        case, killed, wall_s, out_fd, err_fd, oom, sizes = _run_case(run, spec, limits)
-        finished.append((case, killed, wall_s, out_fd, err_fd, oom, limits, sizes, index))
+        # Straight into ``finished``: no local of this loop holds a result while the next
+        # case's fork runs (each fork drops ``finished``, ``_python_child``).
+        finished.append((*_run_case(run, spec, spec["limits"]), spec["limits"], index))
     raw = bool(header.get("raw"))
     cases = [
         dict(_report(case, killed, wall_s, out_fd, err_fd, oom, limits, raw, sizes), index=index)
-        for case, killed, wall_s, out_fd, err_fd, oom, limits, sizes, index in finished
+        for case, killed, wall_s, out_fd, err_fd, oom, sizes, limits, index in finished
     ]
     _emit({"harness": 1, "compile_error": None, "raw": raw, "cases": cases})
     if raw:
