@@ -148,3 +148,21 @@ class DiscussionBrowserTestCase(BrowserTestCase):
         page.get_by_text("This thread is closed.").wait_for()
         self.assertEqual(page.get_by_label("Your reply").count(), 0)
         self.assert_accessible()
+
+    def test_a_title_of_one_long_word_does_not_widen_the_page(self):
+        # The report: a 300-letter title made the threads page 3,897 px wide; on a phone the
+        # table scrolls in its own box.
+        factories.DiscussionThreadFactory(course=self.course, author=self.student, title="w" * 300)
+        self.log_in("ada", "password")
+        for width in (1280, 390):
+            with self.subTest(width=width):
+                self.page.set_viewport_size({"width": width, "height": 844})
+                self.open(f"/courses/{self.course.pk}/discussions/")
+                self.page.get_by_role("link", name="w" * 300).wait_for()
+                overflow = self.page.evaluate(
+                    "document.documentElement.scrollWidth - window.innerWidth"
+                )
+                self.assertLessEqual(overflow, 0)
+                if width == 1280:  # the title breaks: even the table fits, with no scrolling
+                    table = self.page.locator(".table-wrap")
+                    self.assertLessEqual(table.evaluate("t => t.scrollWidth - t.clientWidth"), 0)
