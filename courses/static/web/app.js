@@ -10,7 +10,9 @@
      and disables [data-disable-when-expired]. The server enforces the deadline; this only shows it.
    - Logging out (a form with data-logout) removes every draft from this browser, so a shared
      computer shows no one else's code.
-   - [data-load-code="#element-id"] puts that element's text into the page's editor. */
+   - [data-load-code="#element-id"] puts that element's text into the page's editor.
+   - A form with data-confirm="question" asks it before it is sent (leaving a course, removing a
+     student): one click cannot undo what several would be needed to redo. */
 (function () {
   "use strict";
 
@@ -134,6 +136,10 @@
     document.querySelectorAll("form[data-logout]").forEach(function (form) {
       form.addEventListener("submit", clearDrafts);
     });
+    document.addEventListener("submit", function (event) {
+      var question = event.target.dataset && event.target.dataset.confirm;
+      if (question && !window.confirm(question)) event.preventDefault();
+    }, true);
     document.querySelectorAll("[data-countdown]").forEach(startCountdown);
     var areas = document.querySelectorAll("textarea[data-editor]");
     if (areas.length) loadAce(function () { areas.forEach(enhance); });

@@ -51,3 +51,29 @@ class SignupAndEnrollBrowserTestCase(BrowserTestCase):
         self.screenshot("course")
         self.open("/")
         self.screenshot("home")
+
+    def test_leaving_a_course_asks_first(self):
+        # The report: "Leave this course" acted on one click.
+        student = factories.UserFactory(username="ada")
+        factories.EnrollmentFactory(user=student, course=self.course)
+        self.log_in("ada", "password")
+        self.open(f"/courses/{self.course.pk}/")
+        asked = []
+        for answer in ("dismiss", "accept"):
+            self.page.once(
+                "dialog",
+                lambda dialog, answer=answer: (
+                    asked.append(dialog.message),
+                    getattr(dialog, answer)(),
+                ),
+            )
+            self.page.get_by_role("button", name="Leave this course").click()
+            if answer == "dismiss":
+                self.page.wait_for_timeout(300)
+                self.assertIn(f"/courses/{self.course.pk}/", self.page.url)
+                self.assertEqual(student.enrollments.get().status, "active")
+        self.page.get_by_text("You left Introduction to Python.").wait_for()
+        self.assertEqual(
+            asked, ["Leave Introduction to Python? Your work is kept if you enroll again."] * 2
+        )
+        self.assertEqual(student.enrollments.get().status, "dropped")
