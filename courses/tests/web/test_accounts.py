@@ -96,9 +96,17 @@ class PasswordPagesTestCase(TestCase):
         user = factories.UserFactory(username="ada")
         self.client.force_login(user)
         url = reverse("web:password-change")
-        wrong = self.client.post(url, {"old_password": "nope", "new_password": "a new secret 1"})
+        new = {"new_password": "a new secret 1", "new_password_again": "a new secret 1"}
+        wrong = self.client.post(url, {"old_password": "nope", **new})
         self.assertIn("incorrectly", field_errors(wrong, "old_password"))
-        done = self.client.post(url, {"old_password": "password", "new_password": "a new secret 1"})
+        # Typed twice: a typo in the second is refused next to it, and nothing changes.
+        typo = self.client.post(
+            url, {"old_password": "password", **new, "new_password_again": "a new secret 2"}
+        )
+        self.assertIn("The two passwords differ.", field_errors(typo, "new_password_again"))
+        user.refresh_from_db()
+        self.assertTrue(user.check_password("password"))
+        done = self.client.post(url, {"old_password": "password", **new})
         self.assertRedirects(done, reverse("web:home"))
         user.refresh_from_db()
         self.assertTrue(user.check_password("a new secret 1"))
@@ -117,14 +125,17 @@ class PasswordPagesTestCase(TestCase):
         (email,) = mail.outbox
         path = re.search(r"http://[^/]+(/accounts/reset/\S+/)", email.body).group(1)
         self.assertEqual(self.client.get(path).status_code, 200)
-        short = self.client.post(path, {"new_password": "x"})
+        short = self.client.post(path, {"new_password": "x", "new_password_again": "x"})
         self.assertIn("too short", field_errors(short, "new_password"))
-        self.assertRedirects(
-            self.client.post(path, {"new_password": "a new secret 1"}), reverse("web:login")
-        )
+        new = {"new_password": "a new secret 1", "new_password_again": "a new secret 1"}
+        typo = self.client.post(path, {**new, "new_password_again": "a new secret"})
+        self.assertIn("The two passwords differ.", field_errors(typo, "new_password_again"))
+        self.assertRedirects(self.client.post(path, new), reverse("web:login"))
         user.refresh_from_db()
         self.assertTrue(user.check_password("a new secret 1"))
-        again = self.client.post(path, {"new_password": "another secret 2"})
+        again = self.client.post(
+            path, {"new_password": "another secret 2", "new_password_again": "another secret 2"}
+        )
         self.assertContains(again, "invalid, expired or already used")
 
     def test_an_unknown_email_gets_the_same_answer_and_no_mail(self):

@@ -52,19 +52,27 @@ class ServiceFormView(FormView):
         return super().form_valid(form)
 
 
-class SignupForm(forms.Form):
+class TypedTwiceForm(forms.Form):
+    """A new password is typed twice (``password_field`` and its ``_again``): a typo in a
+    hidden field would otherwise lock its owner out."""
+
+    password_field = "password"
+
+    def clean(self):
+        data = super().clean()
+        password = data.get(self.password_field)
+        if password and password != data.get(f"{self.password_field}_again"):
+            self.add_error(f"{self.password_field}_again", "The two passwords differ.")
+        return data
+
+
+class SignupForm(TypedTwiceForm):
     username = forms.CharField(max_length=150)
     email = forms.EmailField()
     password = forms.CharField(widget=forms.PasswordInput, strip=False)
     password_again = forms.CharField(
         label="Password (again)", widget=forms.PasswordInput, strip=False
     )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password") and data.get("password") != data.get("password_again"):
-            self.add_error("password_again", "The two passwords differ.")
-        return data
 
 
 class SignupPage(ServiceFormView):
@@ -89,11 +97,20 @@ class SignupPage(ServiceFormView):
         messages.success(self.request, "Your account is ready: log in with it.")
 
 
-class PasswordChangeForm(forms.Form):
+class NewPasswordForm(TypedTwiceForm):
+    password_field = "new_password"
+
+    new_password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    new_password_again = forms.CharField(
+        label="New password (again)", widget=forms.PasswordInput, strip=False
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
     old_password = forms.CharField(
         label="Current password", widget=forms.PasswordInput, strip=False
     )
-    new_password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    field_order = ["old_password", "new_password", "new_password_again"]
 
 
 class PasswordChangePage(LoginRequiredMixin, ServiceFormView):
@@ -129,10 +146,6 @@ class PasswordResetPage(ServiceFormView):
 
 class PasswordResetSentPage(TemplateView):
     template_name = "web/accounts/password_reset_sent.html"
-
-
-class NewPasswordForm(forms.Form):
-    new_password = forms.CharField(widget=forms.PasswordInput, strip=False)
 
 
 class PasswordResetConfirmPage(ServiceFormView):
