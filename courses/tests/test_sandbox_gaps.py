@@ -290,6 +290,27 @@ class OneProcessIsolationTestCase(SandboxTestMixin, SimpleTestCase):
         self.assertEqual(len(results[0].stdout), 4321)
         self.assertEqual(results[1].stdout, b"nothing\n")
 
+    def test_a_chain_of_directories_thousands_deep_is_wiped_like_any_other(self):
+        # An outside probe: 1,200 nested directories in /tmp crashed the runner's wipe (its
+        # recursion), so every submission with such a case ended internal_error.
+        source = (
+            "import os, sys\n"
+            "if sys.stdin.read() == 'dig':\n"
+            "    os.chdir('/tmp')\n"
+            "    for _ in range(3000):\n"
+            "        os.mkdir('a')\n"
+            "        os.chdir('a')\n"
+            "    os.chmod('.', 0)\n"
+            "    print('dug')\n"
+            "else:\n"
+            "    print(os.listdir('/tmp'))\n"
+        )
+        fallbacks = self.backend.harness_fallbacks
+        stdins = [b"dig", b"look"]
+        results = self.backend.run_batch([RunRequest("python", source, s, SMALL) for s in stdins])
+        self.assertEqual([r.stdout for r in results], [b"dug\n", b"[]\n"], results)
+        self.assertEqual(self.backend.harness_fallbacks, fallbacks)
+
     def test_gap_03_shared_pages_count_once(self):
         limits = Limits(cpu_time_ms=3000, wall_time_ms=6000, memory_kb=192 * 1024)
         results = self.backend.run_batch([RunRequest("python", SHARED_PAGES, b"", limits)] * 2)

@@ -714,16 +714,39 @@ def scratch_dirs(requested):
 def _wipe(path):
     """Empty a scratch directory (the case's processes are all dead): nothing survives a case.
 
-    Entries a case made unreadable are opened up first (they belong to the same uid).
+    Without recursion and with one directory open at a time, each reached from its parent's fd:
+    a case may leave a chain of directories thousands deep, deeper than Python's recursion
+    limit and than PATH_MAX (an outside probe crashed the runner so). The names on the way down
+    are the only stack. Entries a case made unreadable are opened up first (same uid).
     """
-    for entry in list(os.scandir(path)):
-        if entry.is_dir(follow_symlinks=False):
-            with _suppress(OSError):
-                os.chmod(entry.path, 0o700)
-            _wipe(entry.path)
-            os.rmdir(entry.path)
-        else:
-            os.unlink(entry.path)
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    fd = os.open(path, flags)
+    names = []
+    try:
+        while True:
+            child = None
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        child = entry.name
+                    else:
+                        os.unlink(entry.name, dir_fd=fd)
+            if child is not None:
+                with _suppress(OSError):
+                    os.chmod(child, 0o700, dir_fd=fd)  # a directory: no symlink to follow
+                below = os.open(child, flags, dir_fd=fd)
+                os.close(fd)
+                fd = below
+                names.append(child)
+            elif names:
+                parent = os.open("..", flags, dir_fd=fd)
+                os.close(fd)
+                fd = parent
+                os.rmdir(names.pop(), dir_fd=fd)
+            else:
+                return
+    finally:
+        os.close(fd)
 
 
 class _Case:
