@@ -581,7 +581,7 @@ class AuthoringApiTestCase(AuthoringTestCase):
         page = self.client.get(reverse("web:problem", args=[problem.pk]))
         seconds = round(problem.time_limit_ms * 2.5) / 1000
         megabytes = (problem.memory_limit_kb + 1024) / 1024
-        self.assertContains(page, f"{seconds:g} s per case, {megabytes:g} MB")
+        self.assertContains(page, f"{seconds:g} s per case, {megabytes:g} MiB")
 
     def test_a_template_with_an_unknown_placeholder_names_it_and_the_known_ones(self):
         response = self.patch(

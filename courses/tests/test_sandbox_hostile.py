@@ -370,6 +370,18 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "        request = ctypes.c_long(cmd | high)\n"
             "        result = libc.syscall(72, usr_fd, request, 1 if cmd == 1026 else fl)\n"
             "        print('fcntl_' + name + suffix, errno_of(result))\n"
+            "buf = ctypes.create_string_buffer(4096)\n"
+            "iov = (ctypes.c_void_p * 2)(ctypes.addressof(buf), 4096)\n"
+            "nowait = libc.syscall(327, usr_fd, iov, 1, 0, 0, ctypes.c_int(8))\n"
+            "print('preadv2_nowait', errno_of(nowait))\n"
+            "print('preadv2', errno_of(libc.syscall(327, usr_fd, iov, 1, 0, 0, 0)))\n"
+            "print('fadvise_dontneed', errno_of(libc.syscall(221, usr_fd, 0, 0, 4)))\n"
+            "print('fadvise_willneed', errno_of(libc.syscall(221, usr_fd, 0, 0, 3)))\n"
+            "libc.mmap.restype = ctypes.c_void_p\n"
+            "page = ctypes.c_void_p(libc.mmap(None, 4096, 1, 2, usr_fd, 0))\n"
+            "print('madvise_pageout', errno_of(libc.madvise(page, 4096, 21)))\n"
+            "print('madvise_cold', errno_of(libc.madvise(page, 4096, 20)))\n"
+            "print('madvise_dontneed', errno_of(libc.madvise(page, 4096, 4)))\n"
             "print('flock', errno_of(libc.flock(os.open('/usr/bin/python3', os.O_RDONLY), 2)))\n"
             "print('inotify', errno_of(libc.inotify_init1(0)))\n"
             "print('fanotify', errno_of(libc.syscall(300, 0, 0)))\n"
@@ -398,11 +410,14 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "cachestat", "pidfd_getfd", "process_vm_readv", "shmget", "msgget", "semget",
             "mq_open", "inet", "inet6", "netlink", "vsock", "socketpair_inet",
             "fcntl_setlk", "fcntl_setlk_high", "fcntl_ofd_setlk", "fcntl_ofd_setlk_high",
-            "fcntl_notify", "fcntl_notify_high",
+            "fcntl_notify", "fcntl_notify_high", "preadv2_nowait", "fadvise_dontneed",
+            "madvise_pageout", "madvise_cold",
         ):  # fmt: skip
             with self.subTest(call=name):
                 self.assertEqual(lines[name], denied)
         self.assertEqual(lines["unix"], "x")  # AF_UNIX stays (asyncio, multiprocessing)
+        for allowed in ("preadv2", "fadvise_willneed", "madvise_dontneed"):  # what runtimes use
+            self.assertEqual(lines[allowed], "ok", allowed)
         self.assertEqual(lines["fork"], "ok")
 
     @requires_language("c")

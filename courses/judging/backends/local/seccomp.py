@@ -11,8 +11,9 @@ the filter removes kernel attack surface and channels that those do not cover:
   mount and friends, unshare/setns, clone with namespace flags, clone3 (see below);
 - channels between concurrent boxes through what they share (the read-only ``/usr``, the page
   cache): file locks (flock, fcntl locks, leases), ``inotify``/``fanotify``/``F_NOTIFY`` watches,
-  ``cachestat`` (isolate 2.4-2.6, issue 11); a command argument the kernel reads as 32 bits
-  (fcntl's, ioctl's) is compared on its low 32 bits, whatever the high ones hold;
+  ``cachestat`` (isolate 2.4-2.6, issue 11), reads that only probe the cache (``RWF_NOWAIT``),
+  and evicting it (``POSIX_FADV_DONTNEED``, ``MADV_COLD``/``MADV_PAGEOUT``); a command argument
+  the kernel reads as 32 bits (fcntl's, ioctl's, advice) is compared on its low 32 bits;
 - state that would outlive a case inside one sandbox: System V IPC and POSIX message queues;
 - kernel memory a memory cgroup v1 does not charge: sockets of every family but ``AF_UNIX``
   (a judged program has no network: its namespace holds only a loopback, issue 11 gap 1);
@@ -121,6 +122,10 @@ CLONE_NAMESPACE_FLAGS = (
     0x40000000,  # CLONE_NEWNET
 )
 LOW_32_BITS = 0xFFFFFFFF
+RWF_NOWAIT = 0x08
+FADV_DONTNEED = 4
+#: Advice that evicts pages of a file mapping from the page cache (MADV_COLD, MADV_PAGEOUT).
+MADVISE_DENIED = (20, 21)
 TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
 AF_UNIX = 1
@@ -167,6 +172,14 @@ def filter_bpf() -> bytes:
         flt.add_rule(deny, "socketpair", sc.Arg(0, sc.NE, AF_UNIX))
         for cmd in FCNTL_DENIED:
             flt.add_rule(deny, "fcntl", sc.Arg(1, sc.MASKED_EQ, LOW_32_BITS, cmd))
+        # The page cache of the shared /usr as a channel: probing what is cached without
+        # reading it (RWF_NOWAIT), and evicting it on purpose (which also charges the next
+        # reader's memory for the re-read: a correct program judged over its memory limit).
+        for call in ("preadv2", "pwritev2"):
+            flt.add_rule(deny, call, sc.Arg(5, sc.MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT))
+        flt.add_rule(deny, "fadvise64", sc.Arg(3, sc.MASKED_EQ, LOW_32_BITS, FADV_DONTNEED))
+        for advice in MADVISE_DENIED:
+            flt.add_rule(deny, "madvise", sc.Arg(2, sc.MASKED_EQ, LOW_32_BITS, advice))
         with tempfile.TemporaryFile() as f:
             flt.export_bpf(f)
             f.seek(0)
