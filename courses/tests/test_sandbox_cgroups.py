@@ -146,10 +146,13 @@ class CgroupV2ProtocolTestCase(SimpleTestCase):
                 case = Path(parent, "u61235-def", "case")
                 self.assertEqual(runner.set_case_limit(64 << 20), 0)  # what it holds: none
                 self.assertEqual(read(case / "memory.max"), f"{64 << 20}\n")
-                # Page cache charged from earlier cases, which this fake never reclaims: the
-                # limit stops at the sandbox's (300 MiB, read before the first case's was set).
+                # Page cache charged from earlier cases: the limit stops at the sandbox's (300
+                # MiB, read before the first case's was set), and memory.max is never written
+                # below the usage (v2 would call the OOM killer on the runner).
                 (case / "memory.current").write_text(str(280 << 20))
-                self.assertEqual(runner.set_case_limit(64 << 20), 280 << 20)
+                with mock.patch.object(runner, "set_limit", wraps=runner.set_limit) as written:
+                    self.assertEqual(runner.set_case_limit(64 << 20), 280 << 20)
+                self.assertEqual(written.call_args_list, [mock.call(300 << 20)])
                 self.assertEqual(read(case / "memory.max"), f"{300 << 20}\n")
                 self.assertTrue(runner.reset_peak())
                 self.assertEqual(read(case / "memory.peak"), "reset\n")  # 6.12+: per-fd reset

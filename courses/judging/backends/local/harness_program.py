@@ -301,15 +301,17 @@ class Cgroup:
         it holds (the base of the case's measured peak).
 
         Page cache an earlier case read (files under /usr) stays charged here. When it would
-        put the limit over the sandbox's own, which the kernel refuses, it is reclaimed first:
-        lowering the limit to what the case leaves makes the kernel drop it (EBUSY if some
-        cannot go; the case then gets what is left under the sandbox's limit).
+        put the limit over the sandbox's own, which cgroup v1 refuses, it is reclaimed first:
+        lowering a v1 limit to what the case leaves makes the kernel drop it (EBUSY if some
+        cannot go; the case then gets what is left under the sandbox's limit). Never on v2,
+        where a ``memory.max`` below the usage calls the OOM killer on the runner, and a
+        limit over the parent's is accepted (the parent's still holds).
         """
         if self.cap is None:
             text = self._read("limit").strip()
             self.cap = 1 << 62 if text == "max" else int(text)
         base = self.usage()
-        if base + case_bytes > self.cap:
+        if self.version == 1 and base + case_bytes > self.cap:
             with _suppress(OSError):
                 self.set_limit(max(self.cap - case_bytes, 0))
             base = self.usage()
