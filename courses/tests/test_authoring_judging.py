@@ -391,6 +391,11 @@ int main() {
                 self.assertEqual((good.status, good.score), (AC, Decimal(1)), good.error_text)
                 bad = self.judge(problem, spec.wrong, spec.language)
                 self.assertEqual(verdicts(bad), wrong_cases[spec.title])
+        # A number too long for int() is a wrong answer, not the checker's crash (an outside
+        # probe made every submission internal_error so).
+        problem = Problem.objects.get(title="Two parts")
+        hostile = self.judge(problem, "print('1' * 5000, 1)\n")
+        self.assertEqual(verdicts(hostile), [WA, WA, WA], hostile.error_text)
 
     # --- per-language limits -----------------------------------------------------------------
 
