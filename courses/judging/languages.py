@@ -32,6 +32,13 @@ class Language:
     binary_filename: str = ""
     #: The Debian package that provides its toolchain (what to install when it is missing).
     debian_package: str = ""
+    #: Options that hold a managed runtime's heap under the memory limit, ``{heap_mb}`` filled in
+    #: by ``heap_argv``. Left to itself the JVM sizes its heap from the host's RAM and V8 to
+    #: about 4 GiB, so garbage a collection would have freed counted against the limit: a
+    #: program keeping 20 MiB alive was judged over 320 MiB (an outside probe).
+    heap_options: tuple[str, ...] = ()
+    #: What the runtime needs besides its heap (code, metadata, stacks), in MiB.
+    runtime_overhead_mb: int = 0
 
     @property
     def executable(self) -> str:
@@ -55,6 +62,11 @@ class Language:
         from courses.judging.templates import default_template
 
         return default_template(self.key)
+
+    def heap_argv(self, memory_kb: int) -> list[str]:
+        """The heap options for a run limited to ``memory_kb`` (none for most languages)."""
+        heap_mb = max(16, memory_kb // 1024 - self.runtime_overhead_mb)
+        return [option.format(heap_mb=heap_mb) for option in self.heap_options]
 
     def argv(self, template: tuple[str, ...]) -> list[str]:
         names = {"source": self.source_filename, "binary": self.binary_filename}
@@ -129,6 +141,8 @@ LANGUAGES: dict[str, Language] = {
             version_argv=(_which("node", "/usr/bin/node"), "--version"),
             judge0_names=("JavaScript (Node.js",),
             debian_package="nodejs",
+            heap_options=("--max-old-space-size={heap_mb}",),
+            runtime_overhead_mb=48,
         ),
         Language(
             key="java",
@@ -140,6 +154,8 @@ LANGUAGES: dict[str, Language] = {
             version_argv=("/usr/bin/java", "-version"),
             judge0_names=("Java (OpenJDK",),
             debian_package="default-jdk-headless",
+            heap_options=("-Xmx{heap_mb}m",),
+            runtime_overhead_mb=64,
         ),
     )
 }

@@ -194,6 +194,46 @@ class CppVerdictsTestCase(SandboxTestMixin, CompiledVerdictsMixin, SimpleTestCas
         self.assertOutcome(result, Outcome.COMPILATION_ERROR)
 
 
+class ManagedHeapTestCase(SandboxTestMixin, SimpleTestCase):
+    """A managed runtime's heap is held under the memory limit (``Language.heap_argv``): left
+    to size itself from the host's RAM, the JVM and V8 let garbage pile up past the limit, and
+    a program keeping 20 MiB alive was judged over 320 MiB (an outside probe)."""
+
+    # 1.5 GiB of garbage, 20 MiB alive: without the heap options both were memory_limit here.
+    LIMITS = Limits(cpu_time_ms=10_000, wall_time_ms=30_000, memory_kb=128 * 1024)
+
+    def assert_garbage_is_collected(self, language: str, source: str) -> None:
+        result = self.run_one(language, source, limits=self.LIMITS)
+        self.assertEqual((result.outcome, result.stdout), (Outcome.OK, b"1500\n"), result)
+        self.assertLess(result.memory_kb, self.LIMITS.memory_kb, result)
+
+    @requires_language("java")
+    def test_java_collects_its_garbage_under_the_limit(self):
+        self.assert_garbage_is_collected(
+            "java",
+            "public class Main { public static void main(String[] args) {\n"
+            "  java.util.List<long[]> live = new java.util.ArrayList<>();\n"
+            "  long made = 0;\n"
+            "  for (int i = 0; i < 1500; i++) {\n"
+            "    long[] block = new long[1 << 17]; block[i % 1000] = i; made += 1;\n"
+            "    if (live.size() < 20) live.add(block);\n"
+            "  }\n"
+            "  System.out.println(made);\n"
+            "} }\n",
+        )
+
+    @requires_language("javascript")
+    def test_javascript_collects_its_garbage_under_the_limit(self):
+        self.assert_garbage_is_collected(
+            "javascript",
+            "const live = [];\nlet made = 0;\n"
+            "for (let i = 0; i < 1500; i++) {\n"
+            "  const block = new Array(1 << 17).fill(i);\n  made += 1;\n"
+            "  if (live.length < 20) live.push(block);\n"
+            "}\nconsole.log(made);\n",
+        )
+
+
 class LoadedHostTestCase(SandboxTestMixin, VerdictAssertions, SimpleTestCase):
     """A CPU-bound program on a starved host is judged on its CPU time (issue 11).
 

@@ -100,6 +100,14 @@ def _real_argv(lang: Language, template: tuple[str, ...]) -> list[str]:
     return argv
 
 
+def _run_argv(lang: Language, requests: list[RunRequest]) -> list[str]:
+    """The command that runs each case, with the runtime's heap held under the batch's
+    smallest memory limit (``Language.heap_argv``)."""
+    argv = _real_argv(lang, lang.run_argv)
+    argv[1:1] = lang.heap_argv(min(request.limits.memory_kb for request in requests))
+    return argv
+
+
 def sweep_host(*, uid_first: int = uids.UID_FIRST, uid_count: int = uids.UID_COUNT) -> dict:
     """One sweep of this host's sandbox leftovers, without starting a sandbox service."""
     iso = detect_isolation()
@@ -340,7 +348,7 @@ class LocalSandboxBackend:
             return self._python(requests)
         if lang.compile_argv is None and not _ro_binds(lang):
             files = {lang.source_filename: requests[0].source.encode("utf-8")}
-            argv = _real_argv(lang, lang.run_argv)
+            argv = _run_argv(lang, requests)
             return self._cases(requests, lambda **kw: sandbox.Work(argv=argv, files=files, **kw))
         return self._with_box(lang, requests)
 
@@ -471,7 +479,7 @@ class LocalSandboxBackend:
                     if failure is not None:
                         return [failure] * len(requests)
                 box.seal()
-                argv = _real_argv(lang, lang.run_argv)
+                argv = _run_argv(lang, requests)
                 return self._cases(
                     requests,
                     lambda **kw: sandbox.Work(
