@@ -265,7 +265,20 @@ class OneProcessIsolationTestCase(SandboxTestMixin, SimpleTestCase):
         results = self.backend.run_batch([RunRequest("python", source, s, SMALL) for s in stdins])
         self.assertEqual([r.outcome for r in results], [Outcome.OK] * 3, results)
         self.assertEqual(results[0].stdout, b"5 []\n")
-        self.assertEqual(results[1].stdout, b"7777 [7777]\n")  # its own, never a later one
+        self.assertEqual(results[1].stdout, b"7777 []\n")
+        # Nor its own record: its stdin's offset would add up the inputs before it.
+        offsets = (
+            "import sys\n"
+            "frame, seen = sys._getframe(), []\n"
+            "while frame is not None:\n"
+            "    spec = frame.f_locals.get('spec')\n"
+            "    if isinstance(spec, dict):\n"
+            "        seen.append(sorted(spec))\n"
+            "    frame = frame.f_back\n"
+            "print(bool(seen), any(seen))\n"
+        )
+        results = self.backend.run_batch([RunRequest("python", offsets, s, SMALL) for s in stdins])
+        self.assertEqual([r.stdout for r in results], [b"True False\n"] * 3, results)
 
     def test_a_case_finds_nothing_the_runner_measured_of_earlier_cases(self):
         # An outside probe: a later case read an earlier case's output size and exit status

@@ -799,6 +799,8 @@ def _run_case(run, spec, limits):
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
+        # Its stdin's offset in the payload is the length of every input before it.
+        spec.clear()
         fds = (stdin_fd, out_fd, err_fd)
         if header.get("kind", "python") == "python":
             _python_child(run, limits, fds)
