@@ -21,8 +21,9 @@ Why cases cannot reach each other or the runner:
   Outputs go to memfds the runner reads only after the last case. A case child replaces fds
   0/1/2 and closes every other fd before running any code.
 - Nor does what the runner knows of the other cases: a case's stdin offset, length and limits
-  are read from the payload's case table when that case is next, and a Python case's fork drops
-  the runner's list of finished cases (their exit codes, output sizes) before its code runs.
+  are read from the payload's case table when that case is next, and a case's fork drops that
+  record (its offset adds up the inputs before it) and, for Python, the runner's list of
+  finished cases (their exit codes, output sizes) before its code runs.
   What stays is freed memory a program could only scan byte by byte (ctypes), holding the
   earlier cases' figures: the ones students see anyway (verdict, time, memory) and their output
   sizes, never an input or an output.
