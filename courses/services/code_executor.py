@@ -300,7 +300,7 @@ class CodeExecutorService:
             locked.max_cpu_time_ms = summary.max_cpu_time_ms
             locked.peak_memory_kb = summary.peak_memory_kb
             locked.compile_output = judged[0].result.compile_output
-            locked.error_text = error_text_for(evaluation.first_failing)
+            locked.error_text = error_text_for(evaluation)
             locked.judged_at = timezone.now()
             locked.claim_id = None
             locked.lease_expires_at = None
@@ -549,21 +549,23 @@ def sample_message(judged: JudgedCase) -> str:
     return "" if judged.verdict is Verdict.INTERNAL_ERROR else judged.message
 
 
-def error_text_for(failing: JudgedCase | None) -> str:
+def error_text_for(evaluation: Evaluation) -> str:
     """Why the first failing case failed, as stored.
 
     A sample's message (a checker's or the tests-as-code comparison's) and stderr; a hidden
-    case's verdict only. A failed custom checker's reason is stored for the staff (the API shows
-    students only that judging failed, not through their code).
+    case's verdict only, naming the case by its number in the pages' case tables. A failed
+    custom checker's reason is stored for the staff (the API shows students only that judging
+    failed, not through their code).
     """
+    failing = evaluation.first_failing
     if failing is None or failing.verdict is Verdict.COMPILATION_ERROR:
         return ""
+    number = evaluation.position_of(failing)
     if failing.verdict is Verdict.INTERNAL_ERROR:
-        order = failing.test_case.order
-        return f"The custom checker failed on test case {order}: {failing.message}"
+        return f"The custom checker failed on test case {number}: {failing.message}"
     if failing.test_case.is_sample:
         stderr = visible_text(failing.result.stderr, ERROR_TEXT_CHARS)
         text = "\n".join(part for part in (failing.message, stderr) if part)
         return text[:ERROR_TEXT_CHARS].replace("\x00", "")
     label = failing.verdict.value.replace("_", " ")
-    return f"{label} on hidden test case {failing.test_case.order}"
+    return f"{label} on hidden test case {number}"

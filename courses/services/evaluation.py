@@ -61,6 +61,11 @@ class Evaluation:
     #: Per subtask, in order, when the cases were judged by subtasks; else None.
     subtasks: list[subtasks.SubtaskResult] | None = field(default=None)
 
+    def position_of(self, judged: JudgedCase) -> int:
+        """The case's number as pages show it: its place among the judged cases, from 1 (its
+        ``order`` may start at 0 or have gaps)."""
+        return next(i for i, j in enumerate(self.judged, start=1) if j is judged)
+
     @property
     def first_failing(self) -> JudgedCase | None:
         """The case that decided a failing verdict (a checker's failure first), or None."""

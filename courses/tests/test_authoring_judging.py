@@ -693,6 +693,18 @@ class AuthoringApiTestCase(AuthoringTestCase):
         self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
         self.assertEqual([s["earned"] for s in submission.subtask_results], ["5", "5"])
 
+    def test_the_first_failure_names_the_case_as_the_case_tables_number_it(self):
+        # The report: "wrong answer on hidden test case 2" beside a table whose row 3 failed:
+        # the message used the case's order (from 0 in the demo), the tables count from 1.
+        problem = factories.ProblemFactory(chapter=self.w.chapter, title="Orders")
+        for order, expected in ((0, "3"), (5, "3"), (9, "4")):
+            factories.ProblemTestCaseFactory(
+                problem=problem, order=order, input="[1, 2]", expected_output=expected
+            )
+        submission = self.judged(problem)
+        self.assertEqual(submission.status, WA)
+        self.assertEqual(submission.error_text, "wrong answer on hidden test case 3")
+
     def test_a_subtask_left_without_cases_earns_nothing(self):
         # The report: a subtask whose cases all moved to another one earned its points for
         # free, so every submission, even one that passed nothing, got them.

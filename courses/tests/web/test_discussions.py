@@ -252,7 +252,7 @@ class ThreadListPageTestCase(DiscussionPagesTestCase):
         second = self.client.get(self.url(page=2))
         self.assertContains(second, "Page 2 of 2")
         self.assertEqual(
-            second.content.decode().count('<tr>\n      <td>\n        <a href="/threads/'), 5
+            second.content.decode().count('<td class="thread-title">\n        <a href="/threads/'), 5
         )
         filtered = self.client.get(self.url(problem=self.w.problem.pk))
         self.assertNotContains(filtered, "Page 1 of")
