@@ -881,7 +881,7 @@ class HiddenDataChecks:
         self.assertEqual(created.status_code, 201, created.content)
         body = created.json()
         self.assertEqual(body["status"], "runtime_error")
-        self.assertEqual(body["error_text"], "runtime error on hidden test case 1")
+        self.assertEqual(body["error_text"], "runtime error on hidden test case 2")  # row 2
         # The program did print the hidden input: it is stored, for the staff only.
         hidden = SubmissionTestResult.objects.get(submission_id=body["id"], order=1)
         self.assertIn("HIDDEN-IN", hidden.output)

@@ -251,9 +251,8 @@ class ThreadListPageTestCase(DiscussionPagesTestCase):
         self.assertContains(first, 'href="?page=2"')
         second = self.client.get(self.url(page=2))
         self.assertContains(second, "Page 2 of 2")
-        self.assertEqual(
-            second.content.decode().count('<td class="thread-title">\n        <a href="/threads/'), 5
-        )
+        rows = '<td class="thread-title">\n        <a href="/threads/'
+        self.assertEqual(second.content.decode().count(rows), 5)
         filtered = self.client.get(self.url(problem=self.w.problem.pk))
         self.assertNotContains(filtered, "Page 1 of")
 
