@@ -256,9 +256,22 @@ def _codecourses_tests(user_source, setup_source):
     main.__file__ = __SOLUTION__
     main.__builtins__ = __builtins__
     sys.modules["__main__"] = main
-    exec(user_code, main.__dict__)
-    exec(setup_code, main.__dict__)
-    value = eval(expr_code, main.__dict__)
+    try:
+        exec(user_code, main.__dict__)
+        exec(setup_code, main.__dict__)
+        value = eval(expr_code, main.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as error:
+        # The traceback from the first frame of the student's code, the setup or the test:
+        # this harness's own frames hold the sources, the setup code included.
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename not in (
+            __SOLUTION__, __SETUP__, __TEST__
+        ):
+            tb = tb.tb_next
+        traceback.print_exception(type(error), error, tb)
+        sys.exit(1)
     try:
         line = "V" + literal(value, 0)
     except Unreportable as why:
@@ -310,6 +323,17 @@ class Comparison:
 
     passed: bool
     message: str
+
+
+def shown_output(stdout: bytes) -> bytes:
+    """What a person reads of a run's report: ``V<literal>`` is the value, ``X<why>`` says why
+    there is none; anything else (a report the program broke) is shown as it is."""
+    lines = stdout.split(b"\n")
+    if len(lines) != 2 or lines[1] != b"" or lines[0][:1] not in (b"V", b"X"):
+        return stdout
+    if lines[0][:1] == b"X":
+        return b"(no literal value: " + lines[0][1:] + b")\n"
+    return lines[0][1:] + b"\n"
 
 
 def compare(

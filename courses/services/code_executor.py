@@ -35,6 +35,7 @@ from courses.services.evaluation import (
     language_takes_json_arguments,
     problem_limits,
     problem_program,
+    shown_result,
 )
 from courses.services.exam_attempts import exam_attempt_rescore
 from courses.services.host_slots import HostSlots
@@ -398,7 +399,7 @@ class CodeExecutorService:
                 stdin=stdin_bytes,
                 limits=problem_limits(problem, language),
             )
-            return run_output(language, self._run_one(request))
+            return run_output(language, shown_result(problem, self._run_one(request)))
 
     def run_samples(
         self, problem: Problem, language: str, code: str, *, user_id: int | None = None

@@ -16,7 +16,7 @@ submissions, samples and reference solutions alike); it writes nothing. It decid
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -114,6 +114,14 @@ def language_takes_json_arguments(problem: Problem, language: str) -> bool:
         and language in templates.JSON_ARGUMENT_LANGUAGES
         and language not in (problem.template_overrides or {})
     )
+
+
+def shown_result(problem: Problem, result: RunResult) -> RunResult:
+    """The run as stored and shown: a tests-as-code run's stdout is its harness's report
+    (``V2.0``), shown as the value (``2.0``, ``tests_as_code.shown_output``)."""
+    if problem.io_mode != Problem.IoMode.TESTS:
+        return result
+    return replace(result, stdout=tac.shown_output(result.stdout))
 
 
 def problem_program(problem: Problem, language: str, code: str) -> str:
@@ -292,7 +300,8 @@ class _Runner:
             rel_tol=self.problem.float_rel_tolerance,
         )
         verdict = Verdict.ACCEPTED if comparison.passed else Verdict.WRONG_ANSWER
-        return JudgedCase(case, result, verdict, message=comparison.message)
+        shown = shown_result(self.problem, result)
+        return JudgedCase(case, shown, verdict, message=comparison.message)
 
     def _custom(self, cases, results) -> list[JudgedCase]:
         judged: list[JudgedCase | None] = []

@@ -88,10 +88,21 @@ class JudgingMixin:
         first = submission.test_results.get(order=1)
         self.assertEqual(first.message, "add(2, 3) returned -1, expected 5")
         self.assertIn("add(2, 3) returned -1, expected 5", submission.error_text)
+        # Its output is the value, not the harness's report ("V-1"): an outside walk-through.
+        self.assertEqual(first.output, "-1\n")
 
     def test_tests_as_code_exception_is_a_runtime_error_and_syntax_a_compilation_error(self):
         problem = self.asserts_problem()
-        self.assertEqual(self.judge(problem, "def add(a, b):\n    1 / 0\n").status, RE)
+        failed = self.judge(problem, "def add(a, b):\n    1 / 0\n")
+        self.assertEqual(failed.status, RE)
+        # The traceback starts in the test and the student's code: the harness's frames held
+        # every source (the setup code too), an outside walk-through found.
+        error = failed.test_results.get(order=1).error_output
+        self.assertIn('File "test.py", line 1', error)
+        self.assertIn('File "solution.py", line 2, in add', error)
+        self.assertIn("ZeroDivisionError: division by zero", error)
+        self.assertNotIn("_codecourses_tests", error)
+        self.assertNotIn("1 / 0", error.split("Traceback")[0])
         self.assertEqual(self.judge(problem, "def add(a, b:\n").status, CE)
 
     def assert_never_accepted(self, code: str) -> Submission:
