@@ -164,5 +164,5 @@ class DiscussionBrowserTestCase(BrowserTestCase):
                 )
                 self.assertLessEqual(overflow, 0)
                 if width == 1280:  # the title breaks: even the table fits, with no scrolling
-                    table = self.page.locator(".table-wrap")
+                    table = self.page.locator(".table-scroll")
                     self.assertLessEqual(table.evaluate("t => t.scrollWidth - t.clientWidth"), 0)

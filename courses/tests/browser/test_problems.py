@@ -182,3 +182,26 @@ class ProblemBrowserTestCase(BrowserTestCase):
         self.assertTrue(scrolls)
         self.assertLess(self.page.evaluate("document.documentElement.scrollHeight"), 3000)
         self.assert_accessible()
+
+    def test_on_a_phone_no_page_is_wider_than_the_screen(self):
+        # The report: at 390 px the course, problem and submission pages scrolled sideways
+        # (tables and a long line of output wider than the screen).
+        submission = factories.SubmissionFactory(
+            user=self.student,
+            problem=self.problem,
+            status="wrong_answer",
+            error_text="x" * 400,
+        )
+        self.log_in("ada", "password")
+        self.page.set_viewport_size({"width": 390, "height": 844})
+        course = self.problem.chapter.course_id
+        for path in (f"/courses/{course}/", f"/problems/{self.problem.pk}/",
+                     f"/submissions/{submission.pk}/"):  # fmt: skip
+            with self.subTest(path=path):
+                self.open(path)
+                self.page.locator("main h1").wait_for()
+                overflow = self.page.evaluate(
+                    "document.documentElement.scrollWidth - window.innerWidth"
+                )
+                self.assertLessEqual(overflow, 0)
+        self.assert_accessible()
