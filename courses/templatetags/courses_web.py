@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
+from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
@@ -74,6 +76,15 @@ def ms_as_seconds(value: int | None) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
+
+
+@register.filter
+def percent_down(share) -> str:
+    """A score's share (0..1) as whole per cent, rounded down as points are
+    (``aggregation.score_share``): 2 of 3 is 66 %, beside 66.66 points, never 67."""
+    if share is None:
+        return ""
+    return str(math.floor(Decimal(share) * 100))
 
 
 @register.filter

@@ -615,6 +615,10 @@ class StaffSubmissionPageTestCase(StaffPageTestMixin, TestCase):
         )
         html = self.html(self.as_role("assistant").get(self.url))
         self.assertIn("% of the subtasks' points)", html)
+        # Rounded down as the points are: 66.66 points are 66 %, never 67 (outside walk-through).
+        Submission.objects.filter(pk=w.submission.pk).update(score=Decimal("0.6666"))
+        html = self.html(self.as_role("assistant").get(self.url))
+        self.assertIn("(66 % of the subtasks' points)", html)
 
     def test_the_queue_wait_and_the_judging_time_are_shown(self):
         """Issue 13: staff see how long it waited for a worker, in which queue, and how long
