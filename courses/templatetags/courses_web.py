@@ -11,6 +11,7 @@ from django import template
 from django.utils.html import format_html
 
 from courses.exam_time import local_time, utc
+from courses.judging.languages import LANGUAGES
 
 register = template.Library()
 
@@ -76,6 +77,13 @@ def ms_as_seconds(value: int | None) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
+
+
+@register.filter
+def language_name(key: str) -> str:
+    """A language's name as the editor's menu shows it (``python`` is "Python 3")."""
+    language = LANGUAGES.get(key)
+    return language.display_name if language is not None else key
 
 
 @register.filter

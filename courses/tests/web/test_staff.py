@@ -608,6 +608,7 @@ class StaffSubmissionPageTestCase(StaffPageTestMixin, TestCase):
                 self.assertNotIn(other, html)
                 self.assertIn('<pre class="failure-text" tabindex="0">wrong answer on', html)
                 self.assertIn("% of the cases' weight)", html)
+                self.assertIn("<dt>Language</dt><dd>Python 3</dd>", html)  # as the editor names it
         Submission.objects.filter(pk=w.submission.pk).update(
             subtask_results=[
                 {"order": 1, "name": "", "points": 5, "earned": "5", "status": "passed"}
