@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from courses import selectors
 from courses.api.fields import StrictCharField
 from courses.api.pagination import paginated_response
-from courses.judging.languages import LANGUAGES
+from courses.judging.languages import display_name
 from courses.models import Course, Enrollment, Problem, ProblemProgress
 from courses.rendering import render_markdown
 from courses.services.evaluation import problem_limits
@@ -221,7 +221,7 @@ def problem_languages(problem) -> list[dict]:
         languages.append(
             {
                 "key": key,
-                "name": LANGUAGES[key].display_name if key in LANGUAGES else key,
+                "name": display_name(key),
                 "starter_code": starter.get(key, ""),
                 "time_limit_ms": limits.cpu_time_ms,
                 "memory_limit_kb": limits.memory_kb,

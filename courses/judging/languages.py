@@ -179,6 +179,13 @@ def missing_toolchain(key: str) -> str | None:
     return f"{', '.join(absent)} missing (apt-get install {lang.debian_package})"
 
 
+def display_name(key: str) -> str:
+    """A language's name for people (``python``: "Python 3"); the key itself for a language
+    this table does not know (a submission of a language since removed)."""
+    language = LANGUAGES.get(key)
+    return language.display_name if language is not None else key
+
+
 def get_language(key: str) -> Language:
     try:
         return LANGUAGES[key]

@@ -325,15 +325,22 @@ class Comparison:
     message: str
 
 
+def _report(stdout: bytes) -> tuple[bytes, bytes] | None:
+    """The harness's one report line as (``V`` or ``X``, the rest); None for any other stdout."""
+    lines = stdout.split(b"\n")
+    if len(lines) != 2 or lines[1] != b"" or lines[0][:1] not in (b"V", b"X"):
+        return None
+    return lines[0][:1], lines[0][1:]
+
+
 def shown_output(stdout: bytes) -> bytes:
     """What a person reads of a run's report: ``V<literal>`` is the value, ``X<why>`` says why
     there is none; anything else (a report the program broke) is shown as it is."""
-    lines = stdout.split(b"\n")
-    if len(lines) != 2 or lines[1] != b"" or lines[0][:1] not in (b"V", b"X"):
+    report = _report(stdout)
+    if report is None:
         return stdout
-    if lines[0][:1] == b"X":
-        return b"(no literal value: " + lines[0][1:] + b")\n"
-    return lines[0][1:] + b"\n"
+    kind, text = report
+    return (text if kind == b"V" else b"(no literal value: " + text + b")") + b"\n"
 
 
 def compare(
@@ -346,13 +353,14 @@ def compare(
 ) -> Comparison:
     """Judge a clean run's stdout (the harness's report) against the case's LITERAL."""
     expected = parse_literal(literal)
-    lines = stdout.split(b"\n")
-    if len(lines) != 2 or lines[1] != b"" or lines[0][:1] not in (b"V", b"X"):
+    report = _report(stdout)
+    if report is None:
         if not stdout:
             return Comparison(False, f"{expr} produced no value: the program ended before it")
         return Comparison(False, f"{expr}: the program wrote something other than its value")
-    text = lines[0][1:].decode("utf-8", errors="replace")
-    if lines[0][:1] == b"X":
+    kind, raw = report
+    text = raw.decode("utf-8", errors="replace")
+    if kind == b"X":
         return Comparison(False, f"{expr} returned {text}, not a literal value")
     try:
         actual = ast.literal_eval(text)

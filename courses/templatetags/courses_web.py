@@ -11,7 +11,7 @@ from django import template
 from django.utils.html import format_html
 
 from courses.exam_time import local_time, utc
-from courses.judging.languages import LANGUAGES
+from courses.judging.languages import display_name
 
 register = template.Library()
 
@@ -82,8 +82,7 @@ def ms_as_seconds(value: int | None) -> str:
 @register.filter
 def language_name(key: str) -> str:
     """A language's name as the editor's menu shows it (``python`` is "Python 3")."""
-    language = LANGUAGES.get(key)
-    return language.display_name if language is not None else key
+    return display_name(key)
 
 
 @register.filter

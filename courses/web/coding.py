@@ -36,7 +36,7 @@ from courses.api.errors import JUDGE_FAILURE_MESSAGES
 from courses.api.submissions import SubmissionOutputSerializer, SubmissionSummarySerializer
 from courses.api.throttles import CodeRunThrottle
 from courses.judging.errors import JudgeError
-from courses.judging.languages import LANGUAGES
+from courses.judging.languages import display_name
 from courses.judging.templates import SourceTooLarge, TemplateError
 from courses.judging.verdicts import api_status_for
 from courses.models import Problem, Submission
@@ -59,7 +59,7 @@ POLL_BACKOFF_STEP_S = 4
 
 
 def language_choices(keys) -> list[tuple[str, str]]:
-    return [(key, LANGUAGES[key].display_name if key in LANGUAGES else key) for key in keys]
+    return [(key, display_name(key)) for key in keys]
 
 
 class CodeForm(forms.Form):
@@ -137,8 +137,7 @@ def function_languages(problem: Problem) -> FunctionLanguages | None:
         return None
     names: dict[bool, list[str]] = {True: [], False: []}
     for key in problem.allowed_languages or []:
-        name = LANGUAGES[key].display_name if key in LANGUAGES else key
-        names[evaluation.language_takes_json_arguments(problem, key)].append(name)
+        names[evaluation.language_takes_json_arguments(problem, key)].append(display_name(key))
     return FunctionLanguages(_joined(names[True]), _joined(names[False]))
 
 
@@ -163,9 +162,11 @@ def problem_limits(problem: Problem) -> list[tuple[str, str]]:
             problem.time_limit_ms,
             problem.memory_limit_kb,
         ):
-            name = LANGUAGES[key].display_name if key in LANGUAGES else key
             lines.append(
-                (name, f"{limits.cpu_time_ms / 1000:g} s per case, {limits.memory_kb / 1024:g} MiB")
+                (
+                    display_name(key),
+                    f"{limits.cpu_time_ms / 1000:g} s per case, {limits.memory_kb / 1024:g} MiB",
+                )
             )
     return lines
 

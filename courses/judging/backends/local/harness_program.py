@@ -780,8 +780,9 @@ def _self_cpu_s():
     return usage.ru_utime + usage.ru_stime
 
 
-def _run_case(run, spec, limits):
+def _run_case(run, spec):
     """Run one case to its end; the measured ``_Case`` and what it was killed for."""
+    limits = spec["limits"]
     header = run["header"]
     stdin_fd = _stdin_memfd(run["payload_fd"], spec["offset"], spec["length"])
     out_fd = os.memfd_create("stdout")
@@ -1024,7 +1025,7 @@ def main(embedded):
         spec = _case_spec(payload_fd, table, index, header, stdin_base)
         # Straight into ``finished``: no local of this loop holds a result while the next
         # case's fork runs (each fork drops ``finished``, ``_python_child``).
-        finished.append((*_run_case(run, spec, spec["limits"]), spec["limits"], index))
+        finished.append((*_run_case(run, spec), spec["limits"], index))
     raw = bool(header.get("raw"))
     cases = [
         dict(_report(case, killed, wall_s, out_fd, err_fd, oom, limits, raw, sizes), index=index)
