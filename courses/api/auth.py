@@ -42,10 +42,22 @@ def enforce_csrf(request) -> None:
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
-    """DRF's session authentication, whose CSRF failures are ``csrf_failed``, not a bare 403."""
+    """DRF's session authentication, whose CSRF failures are ``csrf_failed``, not a bare 403.
+
+    DRF takes the challenge of a failed authentication from the first class, this one, which
+    has none: every such answer would be 403. A request that sent credentials in an
+    ``Authorization`` header is a token client's, and a wrong or revoked token is answered 401
+    with the token scheme's challenge, so that a script can tell "log in again" from "not
+    allowed". Requests without that header (browsers, the logged out) stay 403.
+    """
 
     def enforce_csrf(self, request) -> None:
         enforce_csrf(request)
+
+    def authenticate_header(self, request) -> str | None:
+        if request.META.get("HTTP_AUTHORIZATION"):
+            return authentication.TokenAuthentication().authenticate_header(request)
+        return None
 
 
 class SessionScheme(drf_spectacular_authentication.SessionScheme):

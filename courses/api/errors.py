@@ -145,7 +145,13 @@ def _api_exception_response(exc: exceptions.APIException) -> Response:
     else:
         message = str(exc.detail)
     retry_after = exc.wait if isinstance(exc, exceptions.Throttled) else None
-    return error_response(code, message, exc.status_code, fields=fields, retry_after_s=retry_after)
+    response = error_response(
+        code, message, exc.status_code, fields=fields, retry_after_s=retry_after
+    )
+    # DRF sets the challenge of a 401 on the exception (APIView.handle_exception).
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    return response
 
 
 def flatten_field_errors(detail, prefix: str = "") -> dict[str, str]:

@@ -191,8 +191,22 @@ class TokenApiTestCase(ApiTestMixin, TestCase):
 
         self.assertEqual(client.delete(url("auth-token")).status_code, 204)
         self.assertFalse(Token.objects.filter(user=self.user).exists())
-        self.assertError(client.get(url("auth-me")), 403, "not_authenticated")
+        # A revoked token: 401 with the token scheme's challenge (a script logs in again).
+        revoked = client.get(url("auth-me"))
+        self.assertError(revoked, 401, "not_authenticated")
+        self.assertEqual(revoked["WWW-Authenticate"], "Token")
         self.assertNotEqual(self.obtain().json()["token"], key)
+
+    def test_a_wrong_token_is_401_and_no_credentials_403(self):
+        for header in ("Token nope", "Token", "Bearer abc", "Token a b"):
+            with self.subTest(header=header):
+                client = APIClient(HTTP_AUTHORIZATION=header)
+                response = client.get(url("auth-me"))
+                self.assertError(response, 401, "not_authenticated")
+                self.assertEqual(response["WWW-Authenticate"], "Token")
+        anonymous = APIClient().get(url("auth-me"))
+        self.assertError(anonymous, 403, "not_authenticated")
+        self.assertNotIn("WWW-Authenticate", anonymous)
 
     def test_wrong_credentials_and_inactive_accounts_get_no_token(self):
         self.assertError(self.obtain(credentials(self.user, "nope")), 400, "invalid_credentials")
@@ -355,7 +369,7 @@ class PasswordChangeApiTestCase(ApiTestMixin, TestCase):
         self.assertEqual(client.get(url("auth-me")).status_code, 200)
         self.assertError(elsewhere.get(url("auth-me")), 403, "not_authenticated")
         stale = APIClient(HTTP_AUTHORIZATION=f"Token {old_token.key}")
-        self.assertError(stale.get(url("auth-me")), 403, "not_authenticated")
+        self.assertError(stale.get(url("auth-me")), 401, "not_authenticated")
         self.user.refresh_from_db()
         self.assertTrue(self.user.check_password(NEW_PASSWORD))
 
@@ -366,7 +380,7 @@ class PasswordChangeApiTestCase(ApiTestMixin, TestCase):
         self.assertEqual(response.status_code, 200, response.content)
         new_key = response.json()["token"]
         self.assertNotEqual(new_key, old_key)
-        self.assertError(client.get(url("auth-me")), 403, "not_authenticated")
+        self.assertError(client.get(url("auth-me")), 401, "not_authenticated")
         fresh = APIClient(HTTP_AUTHORIZATION=f"Token {new_key}")
         self.assertEqual(fresh.get(url("auth-me")).status_code, 200)
 
