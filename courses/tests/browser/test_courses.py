@@ -37,9 +37,8 @@ class SignupAndEnrollBrowserTestCase(BrowserTestCase):
         page.get_by_label("Password", exact=True).fill("correct horse 1")
         page.get_by_label("Password (again)").fill("correct horse 1")
         page.get_by_role("button", name="Create my account").click()
-        page.get_by_text("Your account is ready").wait_for()
-
-        self.log_in("ada", "correct horse 1")
+        # Logged in at once: no third typing of the password.
+        page.get_by_text("your account is ready and you are logged in").wait_for()
         page.get_by_role("heading", name="My courses").wait_for()
         self.assert_accessible()
         page.get_by_role("button", name="Enroll in Introduction to Python").click()

@@ -59,13 +59,28 @@ class SignupPageTestCase(TestCase):
         }
         return self.client.post(reverse("web:signup"), {**data, **changes})
 
-    def test_a_new_student_signs_up_then_logs_in(self):
+    def test_a_new_student_signs_up_and_is_logged_in(self):
         response = self.signup()
-        self.assertRedirects(response, reverse("web:login"))
+        self.assertRedirects(response, reverse("web:home"))
         user = get_user_model().objects.get(username="ada")
         self.assertFalse(user.is_staff)
         self.assertFalse(user.user_permissions.exists())
+        self.assertEqual(int(self.client.session["_auth_user_id"]), user.pk)
+        self.assertContains(self.client.get(reverse("web:home")), "My courses")
+        self.client.logout()
         self.assertTrue(self.client.login(username="ada", password="correct horse 1"))
+
+    def test_sign_up_goes_on_to_where_the_visitor_was_headed_on_this_site_only(self):
+        course_url = reverse("web:course", args=[factories.CourseFactory().pk])
+        login_page = self.client.get(reverse("web:login"), {"next": course_url})
+        link = reverse("web:signup") + "?next=" + course_url
+        self.assertContains(login_page, f'href="{link}"')
+        form = self.client.get(reverse("web:signup"), {"next": course_url})
+        self.assertContains(form, f'name="next" value="{course_url}"')
+        self.assertRedirects(self.signup(next=course_url), course_url)
+        self.client.logout()
+        foreign = self.signup(username="bob", email="bob@example.com", next="https://evil.test/")
+        self.assertRedirects(foreign, reverse("web:home"))
 
     def test_service_errors_show_next_to_their_fields_in_the_apis_words(self):
         factories.UserFactory(username="taken", email="taken@example.com")

@@ -9,12 +9,14 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView, TemplateView
 
 from courses.services import accounts
@@ -76,11 +78,15 @@ class SignupForm(TypedTwiceForm):
 
 
 class SignupPage(ServiceFormView):
-    """A student account, when ``COURSES_SIGNUP_OPEN``; otherwise the page does not exist."""
+    """A student account, when ``COURSES_SIGNUP_OPEN``; otherwise the page does not exist.
+
+    The new student is logged in at once and goes where they were headed (``next``, carried
+    from the login page, when it is on this site) or to the catalogue: typing the password a
+    third time, on the login page, would only be in the way.
+    """
 
     template_name = "web/accounts/signup.html"
     form_class = SignupForm
-    success_url = reverse_lazy("web:login")
 
     def dispatch(self, request, *args, **kwargs):
         if not settings.COURSES_SIGNUP_OPEN:
@@ -91,10 +97,26 @@ class SignupPage(ServiceFormView):
 
     def perform(self, form) -> None:
         data = form.cleaned_data
-        accounts.user_signup(
+        user = accounts.user_signup(
             username=data["username"], email=data["email"], password=data["password"]
         )
-        messages.success(self.request, "Your account is ready: log in with it.")
+        login(self.request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        messages.success(
+            self.request, f"Welcome, {user.username}: your account is ready and you are logged in."
+        )
+
+    def get_success_url(self) -> str:
+        wanted = self.request.POST.get("next") or self.request.GET.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            wanted, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return wanted
+        return reverse("web:home")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["next"] = self.request.POST.get("next") or self.request.GET.get("next", "")
+        return context
 
 
 class NewPasswordForm(TypedTwiceForm):
