@@ -95,6 +95,16 @@ def percent_down(share) -> str:
 
 
 @register.filter
+def case_rows(data: dict) -> list:
+    """A shown submission's per-case results worth a table: none after a compilation error,
+    where no case ran and each row would only repeat "Compilation error" beside the compiler's
+    own words."""
+    if data.get("status") == "compilation_error":
+        return []
+    return data.get("results") or []
+
+
+@register.filter
 def iso(value: datetime | None) -> str:
     """An instant for scripts (the countdown): ISO 8601 in UTC."""
     return "" if value is None else value.isoformat()

@@ -452,6 +452,9 @@ class AttemptFeedbackPageTestCase(ExamPagesTestCase):
         self.assertIn("Accepted 10.00 points", page)
         self.assertIn("Compilation error", page)
         self.assertIn("SyntaxError: invalid syntax", page)
+        # The compile error's cases ran not: one table, the accepted submission's.
+        self.assertEqual(page.count("Compilation error"), 1)
+        self.assertEqual(page.count("Case 1 ("), 1)
         self.assertIn("Case 2 (hidden) Accepted 5 ms 1000 KiB hidden", page)
         self.assertIn("output of case 0", page)  # a sample's output is the student's to see
         self.assertIn("Sum 10.00 Solved", page)

@@ -571,6 +571,10 @@ class SubmissionPageTestCase(ProblemsTestCase):
             "&#x27;}&#x27; token\n  int x = &lt;y&gt;</pre>",
             html,
         )
+        # No case ran: no table repeating "Compilation error" once per case.
+        self.assertGreater(submission.test_results.count(), 1)
+        self.assertEqual(html.count("Compilation error"), 1)
+        self.assertNotIn("Table of the judged cases", html)
 
     def test_queries_do_not_grow_with_the_cases(self):
         def count(cases: int) -> int:
