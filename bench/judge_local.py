@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from courses.judging import templates  # noqa: E402
+from courses.judging import python_compile, templates  # noqa: E402
 from courses.judging.backends.local import LocalSandboxBackend  # noqa: E402
 from courses.judging.checkers import get_checker  # noqa: E402
 from courses.judging.types import Limits, Outcome, RunRequest  # noqa: E402
@@ -77,7 +77,10 @@ def time_backend(
     """Run and check every case; returns (seconds, accepted count)."""
     checker = get_checker(checker_kind)
     started = time.perf_counter()
-    results = [templates.postprocess("python", r) for r in backend.run_batch(requests)]
+    results = [
+        python_compile.postprocess("python", r, q.source)
+        for r, q in zip(backend.run_batch(requests), requests, strict=True)
+    ]
     accepted = sum(
         r.outcome == Outcome.OK and checker(exp, r.stdout)
         for r, exp in zip(results, expected, strict=True)

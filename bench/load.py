@@ -65,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from courses import demo  # noqa: E402
-from courses.judging import checkers, templates  # noqa: E402
+from courses.judging import checkers, python_compile, templates  # noqa: E402
 from courses.judging.backends.local import LocalSandboxBackend  # noqa: E402
 from courses.judging.types import Limits, Outcome, RunRequest  # noqa: E402
 from scripts.stack import Stack, Worker  # noqa: E402
@@ -238,7 +238,10 @@ def bare_judge_process(state_dir: str, limits: list[int], count: int, start_at: 
     checker = checkers.get_checker(PROBLEM.checker)
 
     def judge() -> bool:
-        results = [templates.postprocess("python", r) for r in backend.run_batch(requests)]
+        results = [
+            python_compile.postprocess("python", r, q.source)
+            for r, q in zip(backend.run_batch(requests), requests, strict=True)
+        ]
         return all(
             r.outcome == Outcome.OK and checker(case.expected_output.encode(), r.stdout)
             for r, case in zip(results, PROBLEM.cases, strict=True)

@@ -117,7 +117,7 @@ def case_verdict(
 ) -> Verdict:
     """The verdict of one run against its expected output.
 
-    ``result`` must already be post-processed (``templates.postprocess``).
+    ``result`` must already be post-processed (``python_compile.postprocess``).
     """
     verdict = verdict_before_checking(result)
     if verdict is not None:

@@ -52,9 +52,10 @@ the same verdict, every Python program — function-style or stdio — is wrappe
 launcher (pure ASCII: the program is embedded as an ``ascii()`` literal). The launcher compiles
 the program as ``solution.py``; on failure it writes ``PYTHON_COMPILE_ERROR_MARKER`` and the syntax
 error to stderr and exits with ``PYTHON_COMPILE_ERROR_EXIT`` before any student code ran.
-Otherwise it runs the code as module ``__main__``. ``postprocess`` (or
-``classify_python_compile_error``) turns such a run into ``Outcome.COMPILATION_ERROR``; the
-executor applies it to every result of every backend. Import and type errors happen while the
+Otherwise it runs the code as module ``__main__``. ``python_compile.postprocess`` turns such a
+run into ``Outcome.COMPILATION_ERROR`` once the worker, compiling the same code, fails too (the
+student's code could write the marker itself); the executor applies it to every result of every
+backend. Import and type errors happen while the
 program runs, so they stay runtime errors. The local sandbox runs the launcher's prelude (the
 compilation, ``__main__`` made ready) once per batch rather than in every case.
 """
@@ -62,14 +63,12 @@ compilation, ``__main__`` made ready) once per batch rather than in every case.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from enum import StrEnum
 
 from courses.judging.languages import get_language
-from courses.judging.types import Outcome, RunResult
 
 #: ``{{name}}`` with optional spaces; the name is what group 1 captures.
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -94,8 +93,9 @@ MAX_USER_CODE_BYTES = 64 * 1024
 #: Exit status of the Python launcher when the program does not compile (Python itself uses 1 for
 #: an uncaught exception and 2 for a command-line error).
 PYTHON_COMPILE_ERROR_EXIT = 3
-#: First line of the launcher's stderr when the program does not compile. A program that exits 3
-#: for its own reasons does not write it; one that fakes it only earns itself a compilation error.
+#: First line of the launcher's stderr when the program does not compile. The student's own code
+#: can write it too: ``python_compile.postprocess`` believes it only when the program does not
+#: compile in the worker either.
 PYTHON_COMPILE_ERROR_MARKER = "@@codecourses:compilation-error@@"
 #: The file name the student's Python code has in tracebacks and syntax errors.
 PYTHON_FILENAME = "solution.py"
@@ -374,44 +374,19 @@ def is_python_launcher(program: str) -> bool:
     Only then may its prelude run outside a case's own process: every character of it but the
     code, which is one ``ascii()`` string literal on one line, is written here.
     """
+    return launcher_source(program) is not None
+
+
+def launcher_source(program: str) -> str | None:
+    """The code ``program`` is ``python_launcher`` of; None if it is not exactly that."""
     head, _, rest = program.partition("\n")
     if head != "import sys" or not rest.startswith("_source = "):
-        return False
+        return None
     literal = rest[len("_source = ") :].partition("\n")[0]
     try:
         code = ast.literal_eval(literal)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return isinstance(code, str) and python_launcher(code) == program
-
-
-def classify_python_compile_error(result: RunResult) -> RunResult:
-    """Turn a launcher's compile failure into ``Outcome.COMPILATION_ERROR``; else return as is.
-
-    The syntax error text becomes ``compile_output``; stdout and stderr are emptied, since no
-    student code ran.
-    """
-    marker = PYTHON_COMPILE_ERROR_MARKER.encode() + b"\n"
-    if (
-        result.outcome is not Outcome.RUNTIME_ERROR
-        or result.exit_code != PYTHON_COMPILE_ERROR_EXIT
-        or not result.stderr.startswith(marker)
-    ):
-        return result
-    text = result.stderr[len(marker) :].decode("utf-8", errors="replace")
-    return dataclasses.replace(
-        result,
-        outcome=Outcome.COMPILATION_ERROR,
-        compile_output=text,
-        stdout=b"",
-        stderr=b"",
-        stdout_truncated=False,
-        stderr_truncated=False,
-    )
-
-
-def postprocess(language_key: str, result: RunResult) -> RunResult:
-    """Language-specific reading of a raw result, the same for every backend."""
-    if language_key == "python":
-        return classify_python_compile_error(result)
-    return result
+        return None
+    if isinstance(code, str) and python_launcher(code) == program:
+        return code
+    return None

@@ -291,7 +291,7 @@ def expression_program(user_code: str, setup_code: str = "") -> str:
     """The complete Python program of a tests-as-code problem (its stdin is one case's EXPR).
 
     Pure ASCII (the sources are embedded with ``ascii()``). A syntax error in the student's code
-    is reported the way the Python launcher reports it (``templates.postprocess`` turns it into
+    is reported the way the Python launcher reports it (``python_compile.postprocess`` turns it into
     a compilation error); the harness runs before any student code.
     """
     if len(user_code.encode("utf-8", "surrogatepass")) > MAX_USER_CODE_BYTES:
@@ -312,6 +312,25 @@ def expression_program(user_code: str, setup_code: str = "") -> str:
     for marker, value in replacements.items():
         program = program.replace(marker, value)
     return program
+
+
+def embedded_user_code(program: str) -> str | None:
+    """The student's code ``program`` is ``expression_program`` of; None if it is not exactly
+    that (its last line calls the harness with the two sources as literals)."""
+    call = program.rstrip("\n").rpartition("\n")[2]
+    try:
+        node = ast.parse(call, mode="eval").body
+        user_code, setup_code = (ast.literal_eval(arg) for arg in node.args)
+    except (ValueError, TypeError, SyntaxError, AttributeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(user_code, str) or not isinstance(setup_code, str):
+        return None
+    try:
+        if expression_program(user_code, setup_code) == program:
+            return user_code
+    except SourceTooLarge:
+        pass
+    return None
 
 
 # --- Outside the box: read the report, compare ----------------------------------------------

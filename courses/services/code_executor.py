@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses import metrics
-from courses.judging import aggregation, templates
+from courses.judging import aggregation, python_compile, templates
 from courses.judging.backends import shared_backend
 from courses.judging.backends.base import JudgeBackend, run_batch
 from courses.judging.errors import JudgeError
@@ -474,7 +474,7 @@ class CodeExecutorService:
             (result,) = run_batch(
                 self.backend, [request], max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS
             )
-        return templates.postprocess(request.language, result)
+        return python_compile.postprocess(request.language, result, request.source)
 
 
 def validated_stdin(stdin: str) -> bytes:

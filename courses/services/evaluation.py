@@ -21,7 +21,14 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from courses.judging import aggregation, checkers, custom_checkers, subtasks, templates
+from courses.judging import (
+    aggregation,
+    checkers,
+    custom_checkers,
+    python_compile,
+    subtasks,
+    templates,
+)
 from courses.judging import tests_as_code as tac
 from courses.judging.backends.base import JudgeBackend, run_batch
 from courses.judging.errors import JudgeError
@@ -273,7 +280,9 @@ class _Runner:
                 f"backend {self.backend.name} returned {len(results)} results "
                 f"for {len(requests)} cases"
             )
-        results = [templates.postprocess(self.language, result) for result in results]
+        results = [
+            python_compile.postprocess(self.language, result, self.source) for result in results
+        ]
         if self.problem.io_mode == Problem.IoMode.TESTS:
             pairs = zip(cases, results, strict=True)
             return [self._compare(case, result) for case, result in pairs]
@@ -333,7 +342,7 @@ class _Runner:
             if len(answers) != len(requests):
                 raise JudgeError(f"backend {self.backend.name} lost checker results")
             for index, raw in zip(to_check, answers, strict=True):
-                run = templates.postprocess(self.problem.checker_language, raw)
+                run = python_compile.postprocess(self.problem.checker_language, raw, program)
                 judged[index] = _checker_verdict(cases[index], results[index], run)
         return judged  # type: ignore[return-value]
 

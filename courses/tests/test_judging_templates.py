@@ -10,7 +10,8 @@ import subprocess
 import tempfile
 import unittest
 
-from courses.judging import templates
+from courses.judging import python_compile, templates
+from courses.judging import tests_as_code as tac
 from courses.judging.errors import UnknownLanguage
 from courses.judging.languages import LANGUAGES, get_language
 from courses.judging.templates import (
@@ -18,8 +19,6 @@ from courses.judging.templates import (
     PYTHON_COMPILE_ERROR_MARKER,
     SourceTooLarge,
     TemplateError,
-    classify_python_compile_error,
-    postprocess,
     render,
     validate_entry_point,
     validate_template,
@@ -56,9 +55,16 @@ def run_program(language: str, source: str, stdin: bytes = b"") -> subprocess.Co
             subprocess.run(
                 lang.argv(lang.compile_argv), cwd=work, check=True, capture_output=True, timeout=120
             )
-        return subprocess.run(
+        proc = subprocess.run(
             lang.argv(lang.run_argv), cwd=work, input=stdin, capture_output=True, timeout=60
         )
+    proc.program = source
+    return proc
+
+
+def postprocess(language: str, proc: subprocess.CompletedProcess) -> RunResult:
+    """The run of ``run_program`` as the executor reads it (``python_compile.postprocess``)."""
+    return python_compile.postprocess(language, as_result(proc), proc.program)
 
 
 def as_result(proc: subprocess.CompletedProcess) -> RunResult:
@@ -208,7 +214,7 @@ class PythonHarnessTestCase(unittest.TestCase):
         proc = self.run_function("def solve(a, b):\n    return a +\n", [1, 2])
         self.assertEqual(proc.returncode, PYTHON_COMPILE_ERROR_EXIT)
         self.assertTrue(proc.stderr.startswith(PYTHON_COMPILE_ERROR_MARKER.encode() + b"\n"))
-        result = postprocess("python", as_result(proc))
+        result = postprocess("python", proc)
         self.assertIs(result.outcome, Outcome.COMPILATION_ERROR)
         self.assertIn("SyntaxError", result.compile_output)
         self.assertIn('File "solution.py", line 2', result.compile_output)
@@ -219,25 +225,23 @@ class PythonHarnessTestCase(unittest.TestCase):
         for code in ("def solve():\nreturn 1\n", "x = 1\0\n"):
             with self.subTest(code=code):
                 proc = self.run_function(code, [])
-                self.assertIs(
-                    postprocess("python", as_result(proc)).outcome, Outcome.COMPILATION_ERROR
-                )
+                self.assertIs(postprocess("python", proc).outcome, Outcome.COMPILATION_ERROR)
 
     def test_syntax_error_in_stdio_mode_is_a_compilation_error(self):
         proc = run_program("python", wrap_stdio("python", "print('hi'\n"))
-        self.assertIs(postprocess("python", as_result(proc)).outcome, Outcome.COMPILATION_ERROR)
+        self.assertIs(postprocess("python", proc).outcome, Outcome.COMPILATION_ERROR)
 
     def test_import_error_stays_a_runtime_error(self):
         proc = self.run_function("import no_such_module_xyz\n\ndef solve():\n    return 1\n", [])
         self.assertEqual(proc.returncode, 1)
-        result = postprocess("python", as_result(proc))
+        result = postprocess("python", proc)
         self.assertIs(result.outcome, Outcome.RUNTIME_ERROR)
         self.assertIn(b"ModuleNotFoundError", result.stderr)
         self.assertIn(b'File "solution.py", line 1', result.stderr)
 
     def test_type_error_stays_a_runtime_error_and_the_traceback_shows_student_lines(self):
         proc = self.run_function("def solve(a):\n    return a + 'x'\n", [1])
-        result = postprocess("python", as_result(proc))
+        result = postprocess("python", proc)
         self.assertIs(result.outcome, Outcome.RUNTIME_ERROR)
         self.assertIn(b"TypeError", result.stderr)
         self.assertIn(b"return a + 'x'", result.stderr)  # source line shown from solution.py
@@ -245,7 +249,7 @@ class PythonHarnessTestCase(unittest.TestCase):
 
     def test_wrong_argument_count_is_a_runtime_error(self):
         proc = self.run_function("def solve(a, b):\n    return a\n", [1])
-        self.assertIs(postprocess("python", as_result(proc)).outcome, Outcome.RUNTIME_ERROR)
+        self.assertIs(postprocess("python", proc).outcome, Outcome.RUNTIME_ERROR)
 
     def test_student_code_runs_as_main_with_future_imports_and_dataclasses(self):
         code = (
@@ -275,7 +279,7 @@ class PythonHarnessTestCase(unittest.TestCase):
     def test_student_exit_code_3_without_marker_stays_a_runtime_error(self):
         proc = run_program("python", wrap_stdio("python", "import sys\nsys.exit(3)\n"))
         self.assertEqual(proc.returncode, 3)
-        self.assertIs(postprocess("python", as_result(proc)).outcome, Outcome.RUNTIME_ERROR)
+        self.assertIs(postprocess("python", proc).outcome, Outcome.RUNTIME_ERROR)
 
     def test_override_template_is_used(self):
         template = "OFFSET = 100\n{{user_code}}\nprint({{entry_point}}(int(input())))\n"
@@ -283,23 +287,57 @@ class PythonHarnessTestCase(unittest.TestCase):
         self.assertEqual(proc.stdout, b"110\n")
 
 
-class ClassifyCompileErrorTestCase(unittest.TestCase):
+class ClaimedCompileErrorTestCase(unittest.TestCase):
+    """A run's claim to a compilation error counts only when the worker cannot compile the code
+    either: the student's code can write the marker too."""
+
     marker = PYTHON_COMPILE_ERROR_MARKER.encode() + b"\n"
 
-    def result(self, **fields) -> RunResult:
+    def claim(self, **fields) -> RunResult:
         defaults = {
             "outcome": Outcome.RUNTIME_ERROR,
             "exit_code": PYTHON_COMPILE_ERROR_EXIT,
-            "stderr": self.marker + b"SyntaxError: bad \xff\n",
+            "stderr": self.marker + b"leaked: HIDDEN INPUT 42\n",
         }
         return RunResult(**{**defaults, **fields})
 
-    def test_marker_and_exit_code_make_a_compilation_error(self):
-        out = classify_python_compile_error(self.result())
+    def test_a_confirmed_claim_shows_the_workers_text_not_the_runs(self):
+        program = wrap_stdio("python", "print('hi'\n")
+        out = python_compile.postprocess("python", self.claim(stdout=b"x"), program)
         self.assertIs(out.outcome, Outcome.COMPILATION_ERROR)
-        self.assertEqual(out.compile_output, "SyntaxError: bad \ufffd\n")
+        self.assertIn("SyntaxError", out.compile_output)
+        self.assertIn('File "solution.py", line 1', out.compile_output)
+        self.assertNotIn("HIDDEN", out.compile_output)
+        self.assertEqual((out.stdout, out.stderr), (b"", b""))
 
-    def test_anything_less_is_left_alone(self):
+    def test_a_program_that_compiles_keeps_its_run_whatever_it_wrote(self):
+        faker = "import sys\nsys.stderr.write(%r + sys.stdin.read())\nsys.exit(3)\n" % (
+            PYTHON_COMPILE_ERROR_MARKER + "\n"
+        )
+        program = wrap_stdio("python", faker)
+        proc = run_program("python", program, b"HIDDEN INPUT 42")
+        self.assertTrue(python_compile.claims_compile_error(as_result(proc)))
+        out = postprocess("python", proc)
+        self.assertIs(out.outcome, Outcome.RUNTIME_ERROR)
+        self.assertEqual(out.compile_output, "")
+
+    def test_tests_as_code_programs_are_checked_the_same_way(self):
+        broken = tac.expression_program("def f(:\n    pass\n")
+        fine = tac.expression_program("def f():\n    return 1\n", "X = 1\n")
+        self.assertIn("SyntaxError", python_compile.compile_error(broken))
+        self.assertIsNone(python_compile.compile_error(fine))
+        self.assertIs(python_compile.postprocess("python", self.claim(), fine).outcome,
+                      Outcome.RUNTIME_ERROR)  # fmt: skip
+
+    def test_a_program_not_of_ours_never_claims_one(self):
+        for program in ("print(1)\n", wrap_stdio("python", "x = (\n") + "# edited\n"):
+            with self.subTest(program=program[:30]):
+                self.assertIsNone(python_compile.compile_error(program))
+                claim = self.claim()
+                self.assertIs(python_compile.postprocess("python", claim, program), claim)
+
+    def test_anything_less_than_a_claim_is_left_alone(self):
+        program = wrap_stdio("python", "x = (\n")
         for fields in (
             {"exit_code": 1},
             {"stderr": b"SyntaxError: bad\n"},
@@ -308,13 +346,15 @@ class ClassifyCompileErrorTestCase(unittest.TestCase):
             {"outcome": Outcome.OK, "exit_code": 0},
         ):
             with self.subTest(fields=fields):
-                result = self.result(**fields)
-                self.assertIs(classify_python_compile_error(result), result)
+                result = self.claim(**fields)
+                self.assertIs(python_compile.postprocess("python", result, program), result)
 
     def test_only_python_results_are_reclassified(self):
-        result = self.result()
-        self.assertIs(postprocess("c", result), result)
-        self.assertIs(postprocess("python", result).outcome, Outcome.COMPILATION_ERROR)
+        program = wrap_stdio("python", "x = (\n")
+        result = self.claim()
+        self.assertIs(python_compile.postprocess("c", result, program), result)
+        out = python_compile.postprocess("python", result, program)
+        self.assertIs(out.outcome, Outcome.COMPILATION_ERROR)
 
 
 def installed(language: str) -> bool:

@@ -12,7 +12,7 @@ from unittest import mock
 
 from django.test import SimpleTestCase
 
-from courses.judging import templates
+from courses.judging import python_compile, templates
 from courses.judging.backends.local import (
     LocalSandboxBackend,
     build_harness_program,
@@ -422,8 +422,14 @@ class PreludeTestCase(SandboxTestMixin, SimpleTestCase):
         self.addCleanup(per_process.close, wait=True)
         for program in programs:
             requests = batch(program, [b"[1]", b"[2]"])
-            one = [templates.postprocess("python", r) for r in self.backend.run_batch(requests)]
-            ref = [templates.postprocess("python", r) for r in per_process.run_batch(requests)]
+            one = [
+                python_compile.postprocess("python", r, program)
+                for r in self.backend.run_batch(requests)
+            ]
+            ref = [
+                python_compile.postprocess("python", r, program)
+                for r in per_process.run_batch(requests)
+            ]
             with self.subTest(program=program[:40]):
                 self.assertEqual(
                     [(r.outcome, r.stdout, r.stderr, r.compile_output) for r in one],

@@ -20,6 +20,7 @@ from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 
 from courses import demo
+from courses.api.submissions import SubmissionOutputSerializer
 from courses.judging import templates, verdicts
 from courses.judging.backends import shared_backend
 from courses.judging.backends.judge0 import Judge0Backend
@@ -219,6 +220,34 @@ class CodeExecutorServiceTestCase(TransactionTestCase):
         self.assertEqual(submission.status, Verdict.COMPILATION_ERROR)
         self.assertIn("SyntaxError", submission.compile_output)
         self.assertEqual(submission.score, 0)
+
+    def test_a_faked_compilation_error_shows_no_hidden_input(self):
+        # An outside probe: a case wrote the launcher's marker and its stdin to stderr and
+        # exited 3; the first (hidden) case's input became the "compiler output" its student
+        # reads, in every feedback mode but "none".
+        problem = factories.ProblemFactory(io_mode="stdio", checker="tokens")
+        for order, (text, sample) in enumerate((("HIDDEN-INPUT 42", False), ("1 2", True))):
+            factories.ProblemTestCaseFactory(
+                problem=problem, order=order, input=text, expected_output="3", is_sample=sample
+            )
+        faker = (
+            "import sys\n"
+            "data = sys.stdin.read()\n"
+            "if not data.startswith('1 2'):\n"
+            f"    sys.stderr.write({templates.PYTHON_COMPILE_ERROR_MARKER!r} + '\\n' + data)\n"
+            "    sys.exit(3)\n"
+            "print(3)\n"
+        )
+        submission = self.judge(problem, faker)
+        self.assertEqual(submission.status, Verdict.RUNTIME_ERROR)
+        self.assertEqual(submission.compile_output, "")
+        shown = json.dumps(SubmissionOutputSerializer(submission).data)
+        self.assertNotIn("HIDDEN-INPUT", shown)
+        rows = submission.test_results.order_by("order")
+        self.assertEqual(
+            list(rows.values_list("verdict", flat=True)),
+            [Verdict.RUNTIME_ERROR, Verdict.ACCEPTED],
+        )
 
     @requires_language("c", "cpp")
     def test_c_and_cpp_compile_errors_are_compilation_errors(self):

@@ -19,7 +19,7 @@ import httpx
 from django.test import SimpleTestCase
 
 from courses import demo
-from courses.judging import templates
+from courses.judging import python_compile, templates
 from courses.judging.aggregation import aggregate, judge_case
 from courses.judging.backends.judge0 import (
     CircuitBreaker,
@@ -75,7 +75,7 @@ def judge(backend, problem: demo.DemoProblem, code: str):
     else:
         source = templates.wrap_stdio(language, code)
     requests = [RunRequest(language, source, case.input.encode(), FAST) for case in problem.cases]
-    results = [templates.postprocess(language, r) for r in backend.run_batch(requests)]
+    results = [python_compile.postprocess(language, r, source) for r in backend.run_batch(requests)]
     cases = [
         judge_case(result, case.expected_output, problem.checker, weight=case.weight)
         for result, case in zip(results, problem.cases, strict=True)
@@ -253,7 +253,10 @@ class ExternalIntegrationTestCase(FakeJudge0Mixin, SimpleTestCase):
         requests = function_requests(
             "def add(a, b)\n    return a + b\n", "add", ["[1, 2]", "[3, 4]"]
         )
-        results = [templates.postprocess("python", r) for r in backend.run_batch(requests)]
+        results = [
+            python_compile.postprocess("python", r, q.source)
+            for r, q in zip(backend.run_batch(requests), requests, strict=True)
+        ]
         self.assertEqual([r.outcome for r in results], [Outcome.COMPILATION_ERROR] * 2)
         self.assertIn("SyntaxError", results[0].compile_output)
 
