@@ -26,7 +26,7 @@ from courses.judging.backends import shared_backend
 from courses.judging.backends.base import JudgeBackend, run_batch
 from courses.judging.errors import JudgeError
 from courses.judging.types import Limits, RunRequest, RunResult, Verdict
-from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult
+from courses.models import Problem, ProblemTestCase, Submission, SubmissionTestResult, Subtask
 from courses.services.errors import InvalidInput, PayloadTooLarge
 from courses.services.evaluation import (
     Evaluation,
@@ -269,6 +269,7 @@ class CodeExecutorService:
             if locked.claim_id != claim_id or locked.status != Verdict.JUDGING:
                 logger.info("claim on submission %s was lost; result dropped", submission.pk)
                 return None
+            cases, subtasks = surviving_links(locked.problem_id, judged)
             # Results only exist with a judged_at, written in the same transaction (a rejudge
             # deletes both): a first judging has none to replace, and skips the statement.
             if locked.judged_at is not None:
@@ -277,12 +278,14 @@ class CodeExecutorService:
                 [
                     SubmissionTestResult(
                         submission=locked,
-                        test_case=j.test_case,
+                        test_case_id=j.test_case.pk if j.test_case.pk in cases else None,
                         order=j.test_case.order,
                         verdict=j.verdict,
                         score=j.score,
                         message=j.message,
-                        subtask_id=j.test_case.subtask_id,
+                        subtask_id=(
+                            j.test_case.subtask_id if j.test_case.subtask_id in subtasks else None
+                        ),
                         cpu_time_ms=j.result.cpu_time_ms,
                         memory_kb=j.result.memory_kb,
                         # Kept for every case, for the staff; students see a hidden case's
@@ -475,6 +478,32 @@ class CodeExecutorService:
                 self.backend, [request], max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS
             )
         return python_compile.postprocess(request.language, result, request.source)
+
+
+def surviving_links(problem_id: int, judged: list[JudgedCase]) -> tuple[set[int], set[int]]:
+    """The ids of the judged cases, and of their subtasks, that still exist: locked till commit.
+
+    Nothing is locked while the code runs, so the instructor may delete or replace cases, or
+    delete a subtask, meanwhile. Their results are saved with an empty link, as ``SET_NULL``
+    leaves the results of a deletion made just after the verdict (docs/decisions.md, Judging):
+    linking them would break the foreign key at commit and lose a verdict the code earned.
+
+    Call in the save's transaction. On PostgreSQL no deletion may land between this read and
+    the commit: the problem row is locked first, as every service writing test data locks it
+    first (``FOR NO KEY UPDATE``, which rows referencing the problem do not wait for), so such a
+    deletion waits and then finds these results to unlink; the cases and subtasks read are
+    locked too, against any other deletion. On SQLite, BEGIN IMMEDIATE already makes writers
+    take turns.
+    """
+    case_ids = sorted({j.test_case.pk for j in judged})
+    subtask_ids = sorted({j.test_case.subtask_id for j in judged} - {None})
+    list(Problem.objects.select_for_update(no_key=True).filter(pk=problem_id).values_list("pk"))
+    cases = ProblemTestCase.objects.select_for_update(no_key=True).filter(pk__in=case_ids)
+    subtasks = Subtask.objects.select_for_update(no_key=True).filter(pk__in=subtask_ids)
+    return (
+        set(cases.order_by("pk").values_list("pk", flat=True)),
+        set(subtasks.order_by("pk").values_list("pk", flat=True)) if subtask_ids else set(),
+    )
 
 
 def validated_stdin(stdin: str) -> bytes:
