@@ -24,7 +24,12 @@ from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
-from courses import admin_packages, admin_views, selectors
+from courses import (
+    admin_packages,
+    admin_views,
+    ids,  # noqa: F401  (registers <id:...>, the converter of object ids)
+    selectors,
+)
 from courses.admin_fields import apply_bound
 from courses.admin_forms import (
     STARTER_PREFIX,
@@ -215,7 +220,7 @@ class ChapterAdmin(ScopedModelAdmin):
         view = self.admin_site.admin_view
         return [
             path(
-                "<int:chapter_id>/import-problem/",
+                "<id:chapter_id>/import-problem/",
                 view(self.import_problem_view),
                 name="courses_chapter_import_problem",
             ),
@@ -425,12 +430,12 @@ class ProblemAdmin(ScopedModelAdmin):
                 name="courses_problem_tests_preview",
             ),
             path(
-                "<int:problem_id>/cases/upload/",
+                "<id:problem_id>/cases/upload/",
                 view(self.cases_upload_view),
                 name="courses_problem_cases_upload",
             ),
             path(
-                "<int:problem_id>/validate/",
+                "<id:problem_id>/validate/",
                 view(self.validate_view),
                 name="courses_problem_validate",
             ),

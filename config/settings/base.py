@@ -221,6 +221,10 @@ SPECTACULAR_SETTINGS = {
         "LatePolicyEnum": "courses.models.course.Course.LatePolicy",
         "IoModeEnum": "courses.models.problem.Problem.IoMode",
     },
+    # Ids in paths (``<id:...>``, courses/ids.py): integers from 1 to the largest 64-bit key.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    },
 }
 #: The largest API request body; larger ones get 413 ``payload_too_large`` before parsing. Room
 #: for the 64 KiB source and 64 KiB stdin limits even when JSON escaping inflates them.

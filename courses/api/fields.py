@@ -11,6 +11,8 @@ import math
 
 from rest_framework import serializers
 
+from courses.ids import MAX_ID
+
 
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Must be a string."}
@@ -28,11 +30,6 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-#: The largest id a table can hold (a 64-bit key). Larger numbers are refused as input, never
-#: looked up: some databases fail on them instead of finding nothing.
-MAX_ID = 2**63 - 1
 
 
 class IdField(serializers.IntegerField):

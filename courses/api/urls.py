@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from courses import ids  # noqa: F401  (registers <id:...>, the converter of object ids)
 from courses.api.accounts import (
     AuthCsrfApi,
     AuthMeApi,
@@ -133,13 +134,13 @@ urlpatterns = [
     path("docs/", DocsPage.as_view(url_name="api:schema"), name="docs"),
     # --- submissions and runs (area C) ---
     path(
-        "problems/<int:problem_id>/submissions/",
+        "problems/<id:problem_id>/submissions/",
         SubmissionCreateApi.as_view(),
         name="submission-create",
     ),
     path("submissions/", SubmissionListApi.as_view(), name="submission-list"),
     path(
-        "submissions/<int:submission_id>/",
+        "submissions/<id:submission_id>/",
         SubmissionDetailApi.as_view(),
         name="submission-detail",
     ),
@@ -148,15 +149,15 @@ urlpatterns = [
     # --- catalogue (B) ---
     path("courses/", CourseListApi.as_view(), name="course-list"),
     path("me/courses/", MyCourseListApi.as_view(), name="my-course-list"),
-    path("courses/<int:course_id>/", CourseDetailApi.as_view(), name="course-detail"),
-    path("courses/<int:course_id>/progress/", CourseProgressApi.as_view(), name="course-progress"),
-    path("problems/<int:problem_id>/", ProblemDetailApi.as_view(), name="problem-detail"),
+    path("courses/<id:course_id>/", CourseDetailApi.as_view(), name="course-detail"),
+    path("courses/<id:course_id>/progress/", CourseProgressApi.as_view(), name="course-progress"),
+    path("problems/<id:problem_id>/", ProblemDetailApi.as_view(), name="problem-detail"),
     # --- end catalogue ---
     # --- discussions (D)
-    path("courses/<int:course_id>/threads/", ThreadListApi.as_view(), name="thread-list"),
-    path("threads/<int:thread_id>/", ThreadDetailApi.as_view(), name="thread-detail"),
-    path("threads/<int:thread_id>/replies/", ThreadRepliesApi.as_view(), name="thread-replies"),
-    path("replies/<int:reply_id>/", ReplyDetailApi.as_view(), name="reply-detail"),
+    path("courses/<id:course_id>/threads/", ThreadListApi.as_view(), name="thread-list"),
+    path("threads/<id:thread_id>/", ThreadDetailApi.as_view(), name="thread-detail"),
+    path("threads/<id:thread_id>/replies/", ThreadRepliesApi.as_view(), name="thread-replies"),
+    path("replies/<id:reply_id>/", ReplyDetailApi.as_view(), name="reply-detail"),
     # --- end of discussions (D)
     # --- accounts (A) ---------------------------------------------------------------------------
     path("auth/csrf/", AuthCsrfApi.as_view(), name="auth-csrf"),
@@ -173,195 +174,195 @@ urlpatterns = [
     ),
     # --- enrollment (A) -------------------------------------------------------------------------
     path(
-        "courses/<int:course_id>/enrollment/",
+        "courses/<id:course_id>/enrollment/",
         CourseEnrollmentApi.as_view(),
         name="course-enrollment",
     ),
     path(
-        "staff/courses/<int:course_id>/enrollments/",
+        "staff/courses/<id:course_id>/enrollments/",
         StaffEnrollmentListApi.as_view(),
         name="staff-enrollment-list",
     ),
     path(
-        "staff/enrollments/<int:enrollment_id>/",
+        "staff/enrollments/<id:enrollment_id>/",
         StaffEnrollmentDetailApi.as_view(),
         name="staff-enrollment-detail",
     ),
     path(
-        "staff/courses/<int:course_id>/enrollments/import/",
+        "staff/courses/<id:course_id>/enrollments/import/",
         StaffEnrollmentImportApi.as_view(),
         name="staff-enrollment-import",
     ),
     # --- grading (G): the course's staff ---
     path(
-        "staff/courses/<int:course_id>/submissions/",
+        "staff/courses/<id:course_id>/submissions/",
         StaffSubmissionListApi.as_view(),
         name="staff-submission-list",
     ),
     path(
-        "staff/submissions/<int:submission_id>/",
+        "staff/submissions/<id:submission_id>/",
         StaffSubmissionDetailApi.as_view(),
         name="staff-submission-detail",
     ),
     path(
-        "staff/submissions/<int:submission_id>/rejudge/",
+        "staff/submissions/<id:submission_id>/rejudge/",
         StaffSubmissionRejudgeApi.as_view(),
         name="staff-submission-rejudge",
     ),
     path(
-        "staff/problems/<int:problem_id>/rejudge/",
+        "staff/problems/<id:problem_id>/rejudge/",
         StaffProblemRejudgeApi.as_view(),
         name="staff-problem-rejudge",
     ),
     path(
-        "staff/courses/<int:course_id>/rejudge/",
+        "staff/courses/<id:course_id>/rejudge/",
         StaffCourseRejudgeApi.as_view(),
         name="staff-course-rejudge",
     ),
     path(
-        "staff/courses/<int:course_id>/gradebook/",
+        "staff/courses/<id:course_id>/gradebook/",
         StaffGradebookApi.as_view(),
         name="staff-gradebook",
     ),
     path(
-        "staff/courses/<int:course_id>/gradebook.csv",
+        "staff/courses/<id:course_id>/gradebook.csv",
         StaffGradebookCsvApi.as_view(),
         name="staff-gradebook-csv",
     ),
     # --- exams (E) ---
-    path("courses/<int:course_id>/exams/", ExamListApi.as_view(), name="exam-list"),
-    path("exams/<int:exam_id>/", ExamDetailApi.as_view(), name="exam-detail"),
-    path("exams/<int:exam_id>/attempts/", AttemptStartApi.as_view(), name="attempt-start"),
-    path("attempts/<int:attempt_id>/", AttemptDetailApi.as_view(), name="attempt-detail"),
+    path("courses/<id:course_id>/exams/", ExamListApi.as_view(), name="exam-list"),
+    path("exams/<id:exam_id>/", ExamDetailApi.as_view(), name="exam-detail"),
+    path("exams/<id:exam_id>/attempts/", AttemptStartApi.as_view(), name="attempt-start"),
+    path("attempts/<id:attempt_id>/", AttemptDetailApi.as_view(), name="attempt-detail"),
     path(
-        "attempts/<int:attempt_id>/problems/<int:problem_id>/",
+        "attempts/<id:attempt_id>/problems/<id:problem_id>/",
         AttemptProblemDetailApi.as_view(),
         name="attempt-problem",
     ),
     path(
-        "attempts/<int:attempt_id>/problems/<int:problem_id>/submissions/",
+        "attempts/<id:attempt_id>/problems/<id:problem_id>/submissions/",
         AttemptSubmissionCreateApi.as_view(),
         name="attempt-submission-create",
     ),
-    path("attempts/<int:attempt_id>/finish/", AttemptFinishApi.as_view(), name="attempt-finish"),
-    path("attempts/<int:attempt_id>/results/", AttemptResultsApi.as_view(), name="attempt-results"),
+    path("attempts/<id:attempt_id>/finish/", AttemptFinishApi.as_view(), name="attempt-finish"),
+    path("attempts/<id:attempt_id>/results/", AttemptResultsApi.as_view(), name="attempt-results"),
     path(
-        "staff/exams/<int:exam_id>/attempts/",
+        "staff/exams/<id:exam_id>/attempts/",
         StaffAttemptListApi.as_view(),
         name="staff-attempt-list",
     ),
     path(
-        "staff/attempts/<int:attempt_id>/extra-time/",
+        "staff/attempts/<id:attempt_id>/extra-time/",
         StaffAttemptExtraTimeApi.as_view(),
         name="staff-attempt-extra-time",
     ),
     path(
-        "staff/attempts/<int:attempt_id>/reopen/",
+        "staff/attempts/<id:attempt_id>/reopen/",
         StaffAttemptReopenApi.as_view(),
         name="staff-attempt-reopen",
     ),
     # --- authoring (F): courses, chapters, problems, test data, exams, for the course's staff ---
     path("staff/courses/", StaffCourseCreateApi.as_view(), name="staff-course-list"),
     path(
-        "staff/courses/<int:course_id>/",
+        "staff/courses/<id:course_id>/",
         StaffCourseDetailApi.as_view(),
         name="staff-course-detail",
     ),
     path(
-        "staff/courses/<int:course_id>/chapters/",
+        "staff/courses/<id:course_id>/chapters/",
         StaffChapterListApi.as_view(),
         name="staff-chapter-list",
     ),
     path(
-        "staff/chapters/<int:chapter_id>/",
+        "staff/chapters/<id:chapter_id>/",
         StaffChapterDetailApi.as_view(),
         name="staff-chapter-detail",
     ),
     path(
-        "staff/chapters/<int:chapter_id>/problems/",
+        "staff/chapters/<id:chapter_id>/problems/",
         StaffProblemListApi.as_view(),
         name="staff-problem-list",
     ),
     path(
-        "staff/problems/<int:problem_id>/",
+        "staff/problems/<id:problem_id>/",
         StaffProblemDetailApi.as_view(),
         name="staff-problem-detail",
     ),
     path(
-        "staff/problems/<int:problem_id>/cases/",
+        "staff/problems/<id:problem_id>/cases/",
         StaffCaseListApi.as_view(),
         name="staff-case-list",
     ),
-    path("staff/cases/<int:case_id>/", StaffCaseDetailApi.as_view(), name="staff-case-detail"),
+    path("staff/cases/<id:case_id>/", StaffCaseDetailApi.as_view(), name="staff-case-detail"),
     path("staff/courses/import/", StaffCourseImportApi.as_view(), name="staff-course-import"),
     path(
-        "staff/courses/<int:course_id>/package/",
+        "staff/courses/<id:course_id>/package/",
         StaffCoursePackageApi.as_view(),
         name="staff-course-package",
     ),
     path(
-        "staff/problems/<int:problem_id>/package/",
+        "staff/problems/<id:problem_id>/package/",
         StaffProblemPackageApi.as_view(),
         name="staff-problem-package",
     ),
     path(
-        "staff/chapters/<int:chapter_id>/problems/import/",
+        "staff/chapters/<id:chapter_id>/problems/import/",
         StaffProblemImportApi.as_view(),
         name="staff-problem-import",
     ),
     path(
-        "staff/chapters/<int:chapter_id>/problems/import-dmoj/",
+        "staff/chapters/<id:chapter_id>/problems/import-dmoj/",
         StaffDmojImportApi.as_view(),
         name="staff-dmoj-import",
     ),
     path(
-        "staff/problems/<int:problem_id>/subtasks/",
+        "staff/problems/<id:problem_id>/subtasks/",
         StaffSubtaskListApi.as_view(),
         name="staff-subtask-list",
     ),
     path(
-        "staff/subtasks/<int:subtask_id>/",
+        "staff/subtasks/<id:subtask_id>/",
         StaffSubtaskDetailApi.as_view(),
         name="staff-subtask-detail",
     ),
     path(
-        "staff/problems/<int:problem_id>/test-code/",
+        "staff/problems/<id:problem_id>/test-code/",
         StaffTestCodeApi.as_view(),
         name="staff-test-code",
     ),
     path(
-        "staff/problems/<int:problem_id>/cases/archive/",
+        "staff/problems/<id:problem_id>/cases/archive/",
         StaffCaseArchiveApi.as_view(),
         name="staff-case-archive",
     ),
     path(
-        "staff/problems/<int:problem_id>/reference-solutions/",
+        "staff/problems/<id:problem_id>/reference-solutions/",
         StaffReferenceListApi.as_view(),
         name="staff-reference-list",
     ),
     path(
-        "staff/reference-solutions/<int:reference_id>/",
+        "staff/reference-solutions/<id:reference_id>/",
         StaffReferenceDetailApi.as_view(),
         name="staff-reference-detail",
     ),
     path(
-        "staff/problems/<int:problem_id>/validate/",
+        "staff/problems/<id:problem_id>/validate/",
         StaffProblemValidateApi.as_view(),
         name="staff-problem-validate",
     ),
     path(
-        "staff/courses/<int:course_id>/exams/",
+        "staff/courses/<id:course_id>/exams/",
         StaffExamListApi.as_view(),
         name="staff-exam-list",
     ),
-    path("staff/exams/<int:exam_id>/", StaffExamDetailApi.as_view(), name="staff-exam-detail"),
+    path("staff/exams/<id:exam_id>/", StaffExamDetailApi.as_view(), name="staff-exam-detail"),
     path(
-        "staff/exams/<int:exam_id>/problems/",
+        "staff/exams/<id:exam_id>/problems/",
         StaffExamProblemListApi.as_view(),
         name="staff-exam-problem-list",
     ),
     path(
-        "staff/exam-problems/<int:exam_problem_id>/",
+        "staff/exam-problems/<id:exam_problem_id>/",
         StaffExamProblemDetailApi.as_view(),
         name="staff-exam-problem-detail",
     ),
