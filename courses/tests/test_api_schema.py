@@ -20,7 +20,6 @@ import schemathesis
 from django.conf import settings
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import SimpleTestCase, TestCase, override_settings
 from drf_spectacular.generators import SchemaGenerator
@@ -36,6 +35,7 @@ from schemathesis.checks import (
 )
 
 from courses.tests.api_support import AcceptingBackend, RoleWorld, backend_path
+from courses.wsgi import WSGIHandler
 
 # Raw uploads (test-case archives) are bytes on the wire, as schemathesis sends octet streams.
 schemathesis.serializer.alias("application/zip", "application/octet-stream")
@@ -101,7 +101,7 @@ class ApiPropertyTestCase(TestCase):
         self.addCleanup(override.disable)
         document = SchemaGenerator().get_schema(request=None, public=True)
         self.schema = schemathesis.openapi.from_dict(json.loads(json.dumps(document, default=str)))
-        self.app = get_wsgi_application()
+        self.app = WSGIHandler()  # the handler served (config/wsgi.py)
         # As Django's test client does: a request's start and end must not close the
         # connection that holds the test's transaction.
         for signal in (request_started, request_finished):
