@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from courses import selectors
 from courses.api.fields import (
+    OffsetDateTimeField,
     StrictBooleanField,
     StrictCharField,
     StrictDecimalField,
@@ -135,7 +136,7 @@ class StaffChapterInput(serializers.Serializer):
         required=False,
         help_text="Default: after the last.",
     )
-    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    due_at = OffsetDateTimeField(required=False, allow_null=True)
 
 
 class StaffChapterListApi(APIView):
@@ -434,7 +435,7 @@ class StaffProblemInput(serializers.Serializer):
     is_visible = StrictBooleanField(required=False)
     is_exam_only = StrictBooleanField(required=False)
     is_archived = StrictBooleanField(required=False)
-    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    due_at = OffsetDateTimeField(required=False, allow_null=True)
     allowed_languages = StrictListField(
         child=StrictCharField(max_length=32), required=False, min_length=1, max_length=20
     )

@@ -12,7 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import selectors
-from courses.api.fields import StrictCharField, StrictDecimalField, StrictIntegerField
+from courses.api.fields import (
+    OffsetDateTimeField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+)
 from courses.api.pagination import paginated_response
 from courses.models import Exam
 from courses.services import authoring_limits as limits
@@ -47,8 +52,8 @@ class StaffExamInput(serializers.Serializer):
         trim_whitespace=False,
         max_length=limits.EXAM_INSTRUCTIONS_CHARS,
     )
-    opens_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
+    opens_at = OffsetDateTimeField()
+    closes_at = OffsetDateTimeField()
     duration_minutes = StrictIntegerField(
         min_value=limits.EXAM_DURATION_MINUTES.low, max_value=limits.EXAM_DURATION_MINUTES.high
     )
@@ -58,7 +63,7 @@ class StaffExamInput(serializers.Serializer):
         required=False,
     )
     feedback = serializers.ChoiceField(choices=Exam.Feedback.choices, required=False)
-    results_released_at = serializers.DateTimeField(required=False, allow_null=True)
+    results_released_at = OffsetDateTimeField(required=False, allow_null=True)
     passing_score = StrictDecimalField(**SCORE, min_value=0, required=False)
     passing_percentage = StrictDecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from courses.ids import MAX_ID
@@ -81,3 +82,29 @@ class StrictFloatField(serializers.FloatField):
 
 class StrictListField(serializers.ListField):
     default_error_messages = {"not_a_list": "Must be a list."}
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An instant an instructor writes (a due date, an exam's window): ISO 8601 with its offset.
+
+    Without one, DRF read ``2026-12-15T23:59:00`` (and a date alone, ``2030-01-01``) as UTC,
+    whatever the course's time zone: an hour off in Paris, silently. The package format already
+    requires the offset (docs/package-format.md); every authoring field of the API does too.
+    """
+
+    default_error_messages = {
+        "naive": (
+            "Give the date and time with its offset, such as 2026-12-15T23:59:00+01:00 or "
+            "2026-12-15T22:59:00Z: without one it is not clear which instant is meant."
+        )
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:  # out of range: the parent's message
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)

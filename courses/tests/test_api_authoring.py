@@ -50,6 +50,10 @@ class AuthoringWorld:
         )
 
 
+#: Times without an offset: read as UTC they were silently an hour off in a course in Paris.
+WITHOUT_OFFSET = ("2026-12-15T23:59:00", "2030-01-01")
+
+
 class AuthoringTestCase(ApiTestMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -74,6 +78,11 @@ class AuthoringTestCase(ApiTestMixin, TestCase):
 
     def delete(self, name: str, client=None, **kwargs):
         return (client or self.client).delete(reverse(f"api:{name}", kwargs=kwargs))
+
+    def assertNeedsAnOffset(self, response, field: str) -> None:
+        """400 ``invalid_input`` naming ``field`` and saying to give the offset."""
+        error = self.assertError(response, 400, "invalid_input", fields={field})
+        self.assertIn("with its offset, such as 2026-12-15T23:59:00+01:00", error["fields"][field])
 
     def assertListQueriesDoNotGrow(self, name: str, add_rows, **kwargs):
         """The same number of queries for a list of 2 rows and for a full page."""
@@ -309,6 +318,18 @@ class ChapterApiTestCase(AuthoringTestCase):
             "staff-chapter-detail", {"due_at": None}, chapter_id=self.w.chapter.pk
         )
         self.assertIsNone(response.json()["due_at"])
+
+    def test_a_due_date_without_an_offset_is_refused_saying_what_to_send(self):
+        for value in WITHOUT_OFFSET:
+            with self.subTest(value=value):
+                self.assertNeedsAnOffset(self.add({"title": "T", "due_at": value}), "due_at")
+                response = self.patch(
+                    "staff-chapter-detail", {"due_at": value}, chapter_id=self.w.chapter.pk
+                )
+                self.assertNeedsAnOffset(response, "due_at")
+        self.assertEqual(Chapter.objects.filter(course=self.w.course).count(), 1)
+        self.w.chapter.refresh_from_db()
+        self.assertIsNone(self.w.chapter.due_at)
 
     def test_a_due_date_outside_the_supported_range_is_refused_naming_it(self):
         # 9999-12-31T23:59:59Z cannot be shown in Europe/Paris: the course page answered 500.
@@ -553,6 +574,22 @@ class ProblemDetailApiTestCase(AuthoringTestCase):
             with self.subTest(field=field):
                 response = self.patch("staff-problem-detail", {field: 0}, **self.url_kwargs())
                 self.assertError(response, 400, "invalid_input", fields={field})
+
+    def test_a_due_date_without_an_offset_is_refused_saying_what_to_send(self):
+        for value in WITHOUT_OFFSET:
+            with self.subTest(value=value):
+                response = self.patch(
+                    "staff-problem-detail", {"due_at": value}, **self.url_kwargs()
+                )
+                self.assertNeedsAnOffset(response, "due_at")
+                response = self.post(
+                    "staff-problem-list",
+                    {"title": "T", "due_at": value},
+                    chapter_id=self.w.chapter.pk,
+                )
+                self.assertNeedsAnOffset(response, "due_at")
+        self.w.problem.refresh_from_db()
+        self.assertIsNone(self.w.problem.due_at)
 
     def test_a_due_date_stays_in_the_supported_range(self):
         response = self.patch(

@@ -16,7 +16,7 @@ from courses.models import Exam, ExamProblem
 from courses.services.exam_attempts import exam_attempt_finish
 from courses.tests import factories
 from courses.tests.api_support import judged_submission
-from courses.tests.test_api_authoring import AuthoringTestCase
+from courses.tests.test_api_authoring import WITHOUT_OFFSET, AuthoringTestCase
 
 
 def window(**changes) -> dict:
@@ -100,6 +100,16 @@ class ExamApiTestCase(AuthoringTestCase):
             "staff-exam-detail", {"closes_at": "9999-12-31T23:59:59Z"}, exam_id=exam.pk
         )
         self.assertError(response, 400, "invalid_input", fields={"closes_at"})
+
+    def test_times_without_an_offset_are_refused_saying_what_to_send(self):
+        exam = factories.ExamFactory(course=self.w.course)
+        for field in ("opens_at", "closes_at", "results_released_at"):
+            for value in WITHOUT_OFFSET:
+                with self.subTest(field=field, value=value):
+                    self.assertNeedsAnOffset(self.create(window(**{field: value})), field)
+                    response = self.patch("staff-exam-detail", {field: value}, exam_id=exam.pk)
+                    self.assertNeedsAnOffset(response, field)
+        self.assertEqual(list(Exam.objects.all()), [exam])
 
     def test_the_ends_of_the_supported_range_are_accepted(self):
         response = self.create(
