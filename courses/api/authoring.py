@@ -212,7 +212,7 @@ class StaffSubtaskSerializer(serializers.Serializer):
         return sorted(d.pk for d in subtask.depends_on.all())
 
     def get_cases(self, subtask) -> list[int]:
-        return sorted(subtask.test_cases.values_list("order", flat=True))
+        return sorted(case.order for case in subtask.test_cases.all())
 
 
 class StaffSubtaskInput(serializers.Serializer):
@@ -249,14 +249,14 @@ class StaffSubtaskListApi(APIView):
     ``depends_on`` names earlier subtasks (by id).
     """
 
+    paginated = True
     InputSerializer = StaffSubtaskInput
     OutputSerializer = StaffSubtaskSerializer
 
-    @extend_schema(responses={200: StaffSubtaskSerializer(many=True)})
     def get(self, request, problem_id: int) -> Response:
         problem = selectors.problem_for_staff(user=request.user, problem_id=problem_id)
-        subtasks = problem.subtasks.order_by("order", "id")
-        return Response(self.OutputSerializer(subtasks, many=True).data)
+        subtasks = selectors.problem_subtasks(problem_id=problem.pk)
+        return paginated_response(request, self, subtasks, self.OutputSerializer)
 
     def post(self, request, problem_id: int) -> Response:
         problem = selectors.problem_for_staff(

@@ -19,6 +19,7 @@ from courses.models import (
     Problem,
     ProblemTestCase,
     ReferenceSolution,
+    Subtask,
 )
 from courses.selectors.access import (
     can_create_courses,
@@ -170,6 +171,17 @@ def chapter_problems(*, chapter_id: int) -> QuerySet[Problem]:
 
 def problem_test_cases(*, problem_id: int) -> QuerySet[ProblemTestCase]:
     return ProblemTestCase.objects.filter(problem_id=problem_id).order_by("order", "id")
+
+
+def problem_subtasks(*, problem_id: int) -> QuerySet[Subtask]:
+    """With what the staff list shows of each (its cases' orders, its dependencies) prefetched."""
+    return (
+        Subtask.objects.filter(problem_id=problem_id)
+        .prefetch_related(
+            "depends_on", Prefetch("test_cases", ProblemTestCase.objects.only("subtask", "order"))
+        )
+        .order_by("order", "id")
+    )
 
 
 def problem_reference_solutions(*, problem_id: int) -> QuerySet[ReferenceSolution]:

@@ -698,11 +698,29 @@ class AuthoringApiTestCase(AuthoringTestCase):
             "staff-subtask-list", {"points": 5, "cases": [3, 4]}, problem_id=problem.pk
         )
         self.assertEqual(second.status_code, 201, second.content)
-        listed = self.get("staff-subtask-list", problem_id=problem.pk).json()
+        listed = self.assertPage(self.get("staff-subtask-list", problem_id=problem.pk), count=2)
         self.assertEqual([s["cases"] for s in listed], [[1, 2], [3, 4]])
         submission = self.judged(problem)
         self.assertEqual((submission.status, submission.score), (AC, Decimal(1)))
         self.assertEqual([s["earned"] for s in submission.subtask_results], ["5", "5"])
+
+    def test_the_subtask_list_is_paginated_like_every_list(self):
+        problem = self.four_case_problem()
+        first = self.post("staff-subtask-list", {"points": 5}, problem_id=problem.pk).json()
+        self.post("staff-subtask-list", {"points": 5, "cases": [3, 4]}, problem_id=problem.pk)
+        response = self.get("staff-subtask-list", problem_id=problem.pk, data={"page_size": 1})
+        (shown,) = self.assertPage(response, count=2)
+        self.assertEqual((shown["id"], shown["cases"]), (first["id"], [1, 2]))
+        self.assertIsNotNone(response.json()["next"])
+        response = self.get("staff-subtask-list", problem_id=problem.pk, data={"page": 0})
+        self.assertError(response, 400, "invalid_input", fields={"page"})
+
+        def add_rows():
+            Subtask.objects.bulk_create(
+                Subtask(problem=problem, order=order, points=1) for order in range(3, 25)
+            )
+
+        self.assertListQueriesDoNotGrow("staff-subtask-list", add_rows, problem_id=problem.pk)
 
     def test_the_first_failure_names_the_case_as_the_case_tables_number_it(self):
         # The report: "wrong answer on hidden test case 2" beside a table whose row 3 failed:
@@ -726,7 +744,7 @@ class AuthoringApiTestCase(AuthoringTestCase):
         ).json()
         taken = self.patch("staff-subtask-detail", {"cases": [1, 2, 3, 4]}, subtask_id=first["id"])
         self.assertEqual(taken.status_code, 200, taken.content)
-        listed = self.get("staff-subtask-list", problem_id=problem.pk).json()
+        listed = self.assertPage(self.get("staff-subtask-list", problem_id=problem.pk))
         self.assertEqual([s["cases"] for s in listed], [[1, 2, 3, 4], []])
         submission = self.judged(problem)
         self.assertEqual((submission.status, submission.score), (AC, Decimal("0.5")))
