@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -129,6 +130,8 @@ def package_import_course(
     Who may import is the caller's check (``selectors.require_course_creator``).
     """
     progress = progress or _no_progress
+    if slug:
+        _check_slug(slug)
     files = _files(data)
     try:
         plan = load_course(files, slug=slug)
@@ -195,6 +198,17 @@ def _check_problem(plan: ProblemPlan) -> None:
         raise _refused(
             PackageError(exc.message, file=f"{plan.folder}/{layout.PROBLEM_TOML}", key=key)
         ) from exc
+
+
+def _check_slug(slug: str) -> None:
+    """A slug given to replace the package's is the caller's input, not the package's: its
+    error names ``slug`` (``InvalidInput``), before the package is read."""
+    try:
+        Course._meta.get_field("slug").clean(slug, None)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        text = f"The slug {slug!r} cannot be used: {message}"
+        raise InvalidInput(text, fields={"slug": message}) from None
 
 
 def _require_free_slug(slug: str, *, given: bool) -> None:

@@ -39,7 +39,7 @@ from courses.models import (
 )
 from courses.packages import archive, schema, toml
 from courses.services import packages
-from courses.services.errors import AlreadyExists, InvalidPackage, PayloadTooLarge
+from courses.services.errors import AlreadyExists, InvalidInput, InvalidPackage, PayloadTooLarge
 from courses.tests import factories
 from courses.tests.sandbox_fixtures import requires_sandbox
 
@@ -117,7 +117,7 @@ class PackageTestMixin:
             packages.package_import_course(data=data, **{"judge": False, **kwargs})
         for fragment in fragments:
             self.assertIn(fragment, caught.exception.message)
-        if error is not AlreadyExists:
+        if error is InvalidPackage:
             self.assertIn("package", caught.exception.fields)
         self.assertEqual(content_counts(), before, "something was written")
         return caught.exception
@@ -281,7 +281,12 @@ class ExportTestCase(PackageTestMixin, TestCase):
         data = packages.package_export_course(course=small_course())
         error = self.assertRefused(data, "'small'", "--slug", error=AlreadyExists)
         self.assertEqual(set(error.fields), {"slug"})
-        self.assertRefused(data, "course.slug", slug="not a slug!")
+        # A slug given to replace the package's is the caller's input: its error names it.
+        error = self.assertRefused(data, "'not a slug!'", error=InvalidInput, slug="not a slug!")
+        self.assertEqual(set(error.fields), {"slug"})
+        files = unzip(data)  # the package's own slug is the package's fault
+        files["manifest.toml"] = files["manifest.toml"].replace(b'"small"', b'"not a slug!"')
+        self.assertRefused(rezip(files), "manifest.toml: course.slug")
         result = packages.package_import_course(data=data, slug="small-2", judge=False)
         self.assertEqual(result.course.slug, "small-2")
         self.assertEqual(result.course.title, "Small")

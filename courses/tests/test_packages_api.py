@@ -84,6 +84,16 @@ class PackageApiTestCase(ApiTestMixin, TestCase):
             unzip(data)["manifest.toml"],
         )
 
+    def test_a_bad_slug_in_the_query_is_invalid_input_naming_slug(self):
+        data = self.export("instructor").content
+        before = content_counts()
+        for slug in ("UPPER%20CASE", "..%2F..%2Fx", "%00", "a" * 300):
+            with self.subTest(slug=slug):
+                response = self.import_("instructor", data, f"?slug={slug}")
+                error = self.assertError(response, 400, "invalid_input", fields={"slug"})
+                self.assertNotIn("manifest.toml", error["message"])
+        self.assertEqual(content_counts(), before)
+
     def test_importing_needs_the_course_creator_permission(self):
         data = self.export("instructor").content
         for role in ("student", "assistant"):
