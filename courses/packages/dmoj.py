@@ -24,7 +24,7 @@ is reported as warnings (docs/package-format.md, "DMOJ"):
   the problem folder: it is left empty.
 
 Refused with a clear error: cases given as regexes (``test_cases`` as a mapping), generators,
-graders, interactive problems, and any key not listed here.
+graders, interactive problems, any key not listed here, and a key given twice in one mapping.
 """
 
 from __future__ import annotations
@@ -158,11 +158,44 @@ def convert(
     return DmojProblem(plan=plan, warnings=warnings)
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key, first: yaml.Mark, again: yaml.Mark) -> None:
+        super().__init__(
+            f"{key!r} is given twice (lines {first.line + 1} and {again.line + 1}); "
+            "give it once: which one was meant is not for the importer to guess"
+        )
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that gives a key twice, at any depth.
+
+    YAML requires keys to be unique, but PyYAML keeps the last one silently: two ``test_cases``
+    would import the second list and drop the first, as other ambiguities here are refused.
+    A merge (``<<``) may still be overridden: that is what it is for.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key: PyYAML's own error follows
+                continue
+            if first is not key_node.start_mark:
+                raise _DuplicateKey(key, first, key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _init(raw: bytes) -> dict:
     if len(raw) > MAX_TOML_BYTES:
         raise PackageError(f"Larger than {MAX_TOML_BYTES} bytes.", file=INIT)
     try:
-        init = yaml.safe_load(raw.decode("utf-8"))
+        init = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
+    except _DuplicateKey as exc:
+        raise PackageError(f"{exc}.", file=INIT) from exc
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise PackageError(f"Not readable YAML ({exc}).", file=INIT) from exc
     except RecursionError as exc:

@@ -194,6 +194,25 @@ class DmojImportTestCase(ApiTestMixin, TestCase):
             "UTF-8",
         )
 
+    def test_a_key_given_twice_is_refused_not_the_last_one_kept(self):
+        ok = {"sum.zip": make_zip(SUM_CASES)}
+        twice = "test_cases: []\n" + FLAT_INIT
+        self.refused(make_zip({**ok, "init.yml": twice}), "init.yml", "'test_cases' is given twice")
+        nested = FLAT_INIT.replace("points: 5}", "points: 5, points: 50}")
+        self.refused(make_zip({**ok, "init.yml": nested}), "'points' is given twice (lines 3 and")
+        checker = FLAT_INIT + "checker:\n  name: floats\n  name: identical\n"
+        self.refused(make_zip({**ok, "init.yml": checker}), "'name' is given twice (lines 7 and 8)")
+        # A merge may be overridden: that is what it is for.
+        merged = FLAT_INIT.replace(
+            "- {in: sum.1.in, out: sum.1.out, points: 5}",
+            "- &one {in: sum.1.in, out: sum.1.out, points: 5}\n- {<<: *one, points: 7}",
+        )
+        problem = self.import_(make_zip({**ok, "init.yml": merged})).problem
+        self.assertEqual(
+            list(problem.test_cases.order_by("order").values_list("weight", flat=True)),
+            [5, 7, 20, 75],
+        )
+
     def test_points_beyond_the_authoring_limits_are_refused(self):
         """Points become weights, or subtask points: the authoring API's bounds apply (and a
         number beyond 64 bits cannot even be written into the converted TOML)."""
