@@ -324,6 +324,16 @@ class Stack:
         if not exists:
             self.as_postgres(*psql, "-c", f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")
 
+    def postgres_running(self) -> bool:
+        """Whether this stack's server runs (``pg_ctl status``): ``make stack`` may be run
+        again on a running stack, to bring back a part that died."""
+        if not (self.pg_data / "postmaster.pid").exists():
+            return False
+        status = self.as_postgres(
+            str(pg_bin() / "pg_ctl"), "-D", str(self.pg_data), "status", check=False
+        )
+        return status.returncode == 0
+
     def postgres_stop(self, mode: str = "fast") -> None:
         if (self.pg_data / "postmaster.pid").exists():
             self.as_postgres(
@@ -396,8 +406,10 @@ class Stack:
         missing = missing_packages()
         if missing:
             raise RuntimeError(f"missing Debian packages: {' '.join(missing)}")
-        self.clear_metrics()
-        self.postgres_start()
+        if not any(self.status().values()):  # a fresh start: no process left of the last one
+            self.clear_metrics()
+        if not self.postgres_running():
+            self.postgres_start()
         if self.pid("redis") is None:
             self.redis_start()
         self.write_env_file()

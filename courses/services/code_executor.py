@@ -12,12 +12,13 @@ judging failure ends it ``internal_error`` with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from courses import metrics
@@ -55,6 +56,12 @@ from courses.services.submissions import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: What a database that went away raises (a restart, a failover, a cut connection); an
+#: ``IntegrityError`` or a ``DataError`` is a bug, never waited out.
+DATABASE_GONE = (OperationalError, InterfaceError)
+#: Pauses between tries of a verdict's save while the database is away (about 15 s in all).
+SAVE_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 #: How much of a failing sample's error text a student sees in the submission's ``error_text``.
 ERROR_TEXT_CHARS = 4096
@@ -178,6 +185,9 @@ class CodeExecutorService:
                 submission_fail(submission_id=submission_id, claim_id=claim_id, reason=str(exc))
             submission.refresh_from_db()
             return submission
+        except DATABASE_GONE as exc:  # a backend's checkpoint write (Judge0's tokens)
+            self._postpone_for_database(submission_id, claim_id, exc)
+            return submission
         except Exception:
             # A bug, not a verdict: end the submission now rather than let every later lease
             # expiry run into it again, and let the error reach the logs and the caller.
@@ -189,7 +199,10 @@ class CodeExecutorService:
             )
             raise
         try:
-            saved = self._save(submission, claim_id, evaluation)
+            saved = self._save_through_blips(submission, claim_id, evaluation)
+        except DATABASE_GONE as exc:
+            self._postpone_for_database(submission_id, claim_id, exc)
+            return submission
         except Exception:
             # Nothing of the save remains (one transaction). End the submission now, in a write
             # of its own, rather than leave it to loop through lease expiries; if the database
@@ -221,6 +234,24 @@ class CodeExecutorService:
             for field in Submission._meta.concrete_fields:
                 setattr(submission, field.attname, getattr(saved, field.attname))
         return submission
+
+    def _postpone_for_database(self, submission_id: int, claim_id: uuid.UUID, exc) -> None:
+        """The database is away longer than a blip: judge again later (nothing of the verdict
+        was saved, so only the run is lost). If even that write fails, the lease's expiry gives
+        the submission back to the queue."""
+        self._failed("outage", type(exc).__name__)
+        logger.warning("submission %s not saved, database unavailable: %s", submission_id, exc)
+        if transaction.get_connection().in_atomic_block:
+            raise exc
+        with contextlib.suppress(*DATABASE_GONE):
+            through_blips(
+                lambda: submission_retry_later(
+                    submission_id=submission_id,
+                    claim_id=claim_id,
+                    reason=f"The database was unavailable while judging: {exc}",
+                ),
+                first_close=True,
+            )
 
     def _failed(self, kind: str, error: str) -> None:
         metrics.JUDGING_FAILURES.labels(self.backend.name, kind, error).inc()
@@ -254,6 +285,17 @@ class CodeExecutorService:
             max_wait_s=max_wait_s,
             by_subtasks=by_subtasks,
         )
+
+    def _save_through_blips(
+        self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation
+    ) -> Submission | None:
+        """``_save``, made again on a new connection while the database is briefly away.
+
+        A restart or a failover of PostgreSQL under a running judging broke the save's
+        connection, and the verdict the code had earned became ``internal_error`` (an outside
+        probe). Nothing of a failed save remains (one transaction), so it is simply made again.
+        """
+        return through_blips(lambda: self._save(submission, claim_id, evaluation))
 
     def _save(
         self, submission: Submission, claim_id: uuid.UUID, evaluation: Evaluation
@@ -478,6 +520,26 @@ class CodeExecutorService:
                 self.backend, [request], max_wait_s=settings.COURSES_FREE_RUN_WAIT_SECONDS
             )
         return python_compile.postprocess(request.language, result, request.source)
+
+
+def through_blips(write, *, first_close: bool = False):
+    """``write()``, made again on a new connection while the database is away (a restart, a
+    failover), over ``SAVE_RETRY_DELAYS_S``; then ``DATABASE_GONE`` reaches the caller. Only
+    outside a transaction: a caller's connection is not ours to drop. ``first_close`` drops the
+    connection first (it just failed)."""
+    if transaction.get_connection().in_atomic_block:
+        return write()
+    if first_close:
+        connection.close()
+    for delay in (*SAVE_RETRY_DELAYS_S, None):
+        try:
+            return write()
+        except DATABASE_GONE:
+            if delay is None:
+                raise
+            connection.close()
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def surviving_links(problem_id: int, judged: list[JudgedCase]) -> tuple[set[int], set[int]]:

@@ -249,6 +249,32 @@ class PostgresRestartTestCase(StackTestCase):
         self.assertEqual(failed, 0, statuses)
         self.assertEqual(verdict, "accepted", "the worker's next task succeeded")
 
+    def test_a_restart_during_judging_keeps_the_verdict(self):
+        # An outside probe: PostgreSQL restarted while a submission ran, its save met the
+        # broken connection, and a correct submission ended internal_error for good.
+        problem = self.make_problem(time_limit_ms=2000)  # wall 5 s
+        auth = self.token("instructor")
+        with self.http() as client:
+            answer = client.post(
+                f"/api/v1/problems/{problem}/submissions/",
+                headers=auth,
+                json={"language": "python", "code": SLOW_ADD.format(sleep=3, nonce=nonce())},
+            )
+            self.assertEqual(answer.status_code, 202, answer.text)
+        pk = answer.json()["id"]
+        deadline = time.monotonic() + 60
+        while self.statuses([pk])[pk] != "judging":
+            self.assertLess(time.monotonic(), deadline, "the worker never started judging")
+            time.sleep(0.05)
+        time.sleep(1)  # the claim's own reads are done: the program runs in its sandbox
+        self.assertTrue(self.stack.postgres_running())  # `make stack` again starts no second
+        self.stack.postgres_restart()  # down and up again while the program sleeps
+        # Saved by the same judging (no lease expiry, no second run): well within 60 s.
+        final = self.wait_until_final([pk], 60)[pk]
+        log = self.worker_log(self.workers[0]).read_text()
+        self.assertEqual(final, "accepted", log[-6000:])
+        self.assertEqual(self.judged_lines(self.workers[0])[pk], ["saved"])
+
 
 class LanesTestCase(StackTestCase):
     """One worker per lane: a rejudge of a problem's many submissions waits in ``bulk`` while a
