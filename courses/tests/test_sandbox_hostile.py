@@ -386,6 +386,15 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "print('inotify', errno_of(libc.inotify_init1(0)))\n"
             "print('fanotify', errno_of(libc.syscall(300, 0, 0)))\n"
             "print('cachestat', errno_of(libc.syscall(451, 0, 0, 0, 0)))\n"
+            # Linux AIO: io_setup succeeds without the filter, the others fail with EINVAL on
+            # a context that does not exist (an RWF_NOWAIT request probes the page cache).
+            "ctx = ctypes.c_ulong(0)\n"
+            "print('io_setup', errno_of(libc.syscall(206, 1, ctypes.byref(ctx))))\n"
+            "print('io_destroy', errno_of(libc.syscall(207, ctx)))\n"
+            "print('io_getevents', errno_of(libc.syscall(208, 0, 0, 1, 0, 0)))\n"
+            "print('io_submit', errno_of(libc.syscall(209, 0, 1, 0)))\n"
+            "print('io_cancel', errno_of(libc.syscall(210, 0, 0, 0)))\n"
+            "print('io_pgetevents', errno_of(libc.syscall(333, 0, 0, 1, 0, 0, 0)))\n"
             "print('pidfd_getfd', errno_of(libc.syscall(438, 0, 0, 0)))\n"
             "print('process_vm_readv', errno_of(libc.syscall(310, os.getpid(), 0, 0, 0, 0, 0)))\n"
             "print('shmget', errno_of(libc.syscall(29, 0, 4096, 0o1600)))\n"
@@ -411,7 +420,8 @@ class KernelSurfaceTestCase(SandboxTestMixin, SimpleTestCase):
             "mq_open", "inet", "inet6", "netlink", "vsock", "socketpair_inet",
             "fcntl_setlk", "fcntl_setlk_high", "fcntl_ofd_setlk", "fcntl_ofd_setlk_high",
             "fcntl_notify", "fcntl_notify_high", "preadv2_nowait", "fadvise_dontneed",
-            "madvise_pageout", "madvise_cold",
+            "madvise_pageout", "madvise_cold", "io_setup", "io_destroy", "io_getevents",
+            "io_submit", "io_cancel", "io_pgetevents",
         ):  # fmt: skip
             with self.subTest(call=name):
                 self.assertEqual(lines[name], denied)

@@ -298,7 +298,7 @@ class LocalSandboxBackend:
                 sandboxed,
                 f"seccomp filter (errno {seccomp.DENIED_ERRNO}): ptrace and other processes,"
                 " mounts, namespaces, inotify/fanotify, file locks, SysV IPC and message queues,"
-                " sockets other than AF_UNIX, io_uring, bpf, keyrings",
+                " sockets other than AF_UNIX, io_uring and Linux AIO, bpf, keyrings",
             ),
             (sandboxed, "the sandbox's pid 1 is the runner: not dumpable, cannot be signalled"),
             (cgroup, memory_text),

@@ -11,8 +11,9 @@ the filter removes kernel attack surface and channels that those do not cover:
   mount and friends, unshare/setns, clone with namespace flags, clone3 (see below);
 - channels between concurrent boxes through what they share (the read-only ``/usr``, the page
   cache): file locks (flock, fcntl locks, leases), ``inotify``/``fanotify``/``F_NOTIFY`` watches,
-  ``cachestat`` (isolate 2.4-2.6, issue 11), reads that only probe the cache (``RWF_NOWAIT``),
-  and evicting it (``POSIX_FADV_DONTNEED``, ``MADV_COLD``/``MADV_PAGEOUT``); a command argument
+  ``cachestat`` (isolate 2.4-2.6, issue 11), reads that only probe the cache (``RWF_NOWAIT``
+  on ``preadv2``/``pwritev2``, and Linux AIO as a whole, whose requests can carry it too), and
+  evicting it (``POSIX_FADV_DONTNEED``, ``MADV_COLD``/``MADV_PAGEOUT``); a command argument
   the kernel reads as 32 bits (fcntl's, ioctl's, advice) is compared on its low 32 bits;
 - state that would outlive a case inside one sandbox: System V IPC and POSIX message queues;
 - kernel memory a memory cgroup v1 does not charge: sockets of every family but ``AF_UNIX``
@@ -69,6 +70,15 @@ DENIED_SYSCALLS = (
     "fanotify_init",
     "fanotify_mark",
     "cachestat",
+    # Linux AIO: a request's ``aio_rw_flags`` may say RWF_NOWAIT, in a struct BPF cannot read
+    # (an outside probe told cached pages from others with it, as with preadv2). glibc's POSIX
+    # aio_* use threads, not these calls; no runtime the sandbox runs needs them.
+    "io_setup",
+    "io_destroy",
+    "io_submit",
+    "io_cancel",
+    "io_getevents",
+    "io_pgetevents",
     # state that outlives a process: System V IPC, POSIX message queues
     "shmget",
     "shmat",
