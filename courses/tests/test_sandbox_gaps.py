@@ -28,6 +28,7 @@ from courses.judging.backends.local import (
     LocalSandboxBackend,
     boxes,
     detect_isolation,
+    harness_program,
     service,
     supervisor,
     uids,
@@ -323,6 +324,81 @@ class OneProcessIsolationTestCase(SandboxTestMixin, SimpleTestCase):
         results = self.backend.run_batch([RunRequest("python", source, s, SMALL) for s in stdins])
         self.assertEqual([r.stdout for r in results], [b"dug\n", b"[]\n"], results)
         self.assertEqual(self.backend.harness_fallbacks, fallbacks)
+
+    def test_a_case_that_takes_its_rights_to_the_scratch_mounts_away_gets_its_own_verdict(self):
+        # An outside probe: chmod 0500 /tmp (or 0300, or /dev/shm) after writing a file there
+        # made the runner's wipe fail and the runner exit; the batch ran again one case per
+        # sandbox, failed the same way, and the submission ended internal_error.
+        source = (
+            "import os, sys\n"
+            "mode = sys.stdin.read()\n"
+            "if mode:\n"
+            "    for root in ('/tmp', '/dev/shm'):\n"
+            "        os.mkdir(root + '/d')\n"
+            "        open(root + '/d/x', 'w').close()\n"
+            "        open(root + '/x', 'w').close()\n"
+            "        os.chmod(root + '/d', 0)\n"
+            "        os.chmod(root, int(mode, 8))\n"
+            "for root in ('/tmp', '/dev/shm'):\n"
+            "    print(root, oct(os.stat(root).st_mode & 0o777), end=' ')\n"
+            "    print(sorted(os.listdir(root)) if os.access(root, os.R_OK) else '-')\n"
+        )
+        fallbacks = self.backend.harness_fallbacks
+        stdins = [b"", b"500", b"", b"300", b"", b"0", b""]
+        results = self.backend.run_batch([RunRequest("python", source, s, SMALL) for s in stdins])
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * len(stdins), results)
+        self.assertEqual(self.backend.harness_fallbacks, fallbacks)
+        clean = results[0].stdout
+        self.assertEqual(clean, b"/tmp 0o755 []\n/dev/shm 0o755 []\n")
+        self.assertEqual(results[1].stdout, b"/tmp 0o500 ['d', 'x']\n/dev/shm 0o500 ['d', 'x']\n")
+        self.assertEqual(results[3].stdout, b"/tmp 0o300 -\n/dev/shm 0o300 -\n")
+        for result in results[2::2]:  # the next case: empty mounts, as they were at the start
+            self.assertEqual(result.stdout, clean)
+
+    def test_twenty_thousand_directories_in_tmp_are_wiped_in_linear_time(self):
+        # An outside probe: the wipe read /tmp again after each directory it removed, so 5,000
+        # empty directories cost 4-5 s of the runner's CPU, more than the sandbox has for a
+        # 1 s case, and 8,000 per case in ten cases ended internal_error after 44 s. Linear,
+        # 5,000 cost a few milliseconds. The wipe's CPU is charged to the case: the bound on
+        # it holds, with room, whatever the host does (``RunnerRulesTestCase`` counts reads).
+        source = (
+            "import os, sys\n"
+            "if sys.stdin.read() == 'make':\n"
+            "    for i in range(5000):\n"
+            "        os.mkdir(f'/tmp/{i}')\n"
+            "print(len(os.listdir('/tmp')))\n"
+        )
+        limits = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_kb=128 * 1024)
+        fallbacks = self.backend.harness_fallbacks
+        stdins = [b"make"] * 4 + [b"look"]
+        results = self.backend.run_batch([RunRequest("python", source, s, limits) for s in stdins])
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * 5, results)
+        self.assertEqual([r.stdout for r in results], [b"5000\n"] * 4 + [b"0\n"])
+        self.assertEqual(self.backend.harness_fallbacks, fallbacks)
+        for result in results[:4]:
+            self.assertLess(result.cpu_time_ms, 600, result)  # quadratic: 4,000-4,800 ms
+
+    def test_a_scratch_mount_that_cannot_be_emptied_ends_the_sandbox_not_the_submission(self):
+        # More directories to empty than the wipe may keep names of: the case keeps its own
+        # verdict, and the cases after it run in fresh sandboxes, which find /tmp empty.
+        source = (
+            "import os, sys\n"
+            "if sys.stdin.read() == 'dig':\n"
+            "    os.chdir('/tmp')\n"
+            f"    for _ in range({harness_program.WIPE_MAX_NAMES + 500}):\n"
+            "        os.mkdir('a')\n"
+            "        os.chdir('a')\n"
+            "    print('dug')\n"
+            "else:\n"
+            "    print(os.listdir('/tmp'))\n"
+        )
+        limits = Limits(cpu_time_ms=3000, wall_time_ms=6000, memory_kb=128 * 1024)
+        fallbacks = self.backend.harness_fallbacks
+        stdins = [b"look", b"dig", b"look", b"look"]
+        results = self.backend.run_batch([RunRequest("python", source, s, limits) for s in stdins])
+        self.assertEqual([r.outcome for r in results], [Outcome.OK] * 4, results)
+        self.assertEqual([r.stdout for r in results], [b"[]\n", b"dug\n", b"[]\n", b"[]\n"])
+        self.assertEqual(self.backend.harness_fallbacks, fallbacks + 1)
 
     def test_gap_03_shared_pages_count_once(self):
         limits = Limits(cpu_time_ms=3000, wall_time_ms=6000, memory_kb=192 * 1024)

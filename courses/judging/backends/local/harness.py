@@ -151,6 +151,8 @@ def build_harness_program(
 class Report:
     compile_error: str | None
     cases: list[dict]
+    #: Why the runner stopped before its last case (a scratch mount it could not empty).
+    stopped: str | None = None
 
 
 _CASE_FIELDS = {
@@ -182,7 +184,8 @@ def parse_report(raw: bytes | memoryview, expected_cases: int, *, shared: bool =
     In the returned cases ``stdout`` and ``stderr`` are always bytes, whichever framing the
     harness used (base64 in the JSON line, or raw bytes after it), and ``index`` is the case's
     position in the payload. A runner reports every case in order, or, when it ran a ``shared``
-    batch's queue, the cases it took: each at most once.
+    batch's queue, the cases it took: each at most once. A runner that says why it ``stopped``
+    reports the cases it ran: the first ones in order, or those it took from the queue.
     """
     view = memoryview(raw)
     newline = _line_end(view)
@@ -197,12 +200,15 @@ def parse_report(raw: bytes | memoryview, expected_cases: int, *, shared: bool =
         raise HarnessFailed("not a harness report")
     compile_error = doc.get("compile_error")
     cases = doc.get("cases")
+    stopped = doc.get("stopped")
     if compile_error is not None:
         if not isinstance(compile_error, str) or rest:
             raise HarnessFailed("bad compile_error")
         return Report(compile_error, [])
+    if stopped is not None and not isinstance(stopped, str):
+        raise HarnessFailed("bad stopped")
     if not isinstance(cases, list) or not (
-        len(cases) <= expected_cases if shared else len(cases) == expected_cases
+        len(cases) <= expected_cases if shared or stopped else len(cases) == expected_cases
     ):
         raise HarnessFailed(f"expected {expected_cases} case results")
     framed = doc.get("raw") is True
@@ -248,7 +254,7 @@ def parse_report(raw: bytes | memoryview, expected_cases: int, *, shared: bool =
                 raise HarnessFailed("bad base64 in a case result") from exc
     if offset != len(rest):
         raise HarnessFailed("unexpected bytes after the report")
-    return Report(None, cases)
+    return Report(None, cases, stopped)
 
 
 def case_result(case: dict, limits: Limits, *, stdout_cap: int | None = None) -> RunResult:

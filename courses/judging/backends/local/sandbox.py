@@ -10,6 +10,7 @@ largest case, every case's CPU and wall time one after the other.
 from __future__ import annotations
 
 import fcntl
+import logging
 import math
 import os
 from dataclasses import dataclass, field
@@ -19,9 +20,11 @@ from courses.judging.types import Limits, RunResult
 from . import harness
 from .boxes import Box
 from .client import ServiceClient, ServiceFailed
-from .harness_program import WALL_BACKSTOP
+from .harness_program import WALL_BACKSTOP, WIPE_MIN_CPU_S
 from .isolation import FULL, RLIMITS, Isolation
 from .uids import UidLease
+
+logger = logging.getLogger(__name__)
 
 #: The runner's own memory and the transient output of a case killed at its cap.
 RUNNER_MEMORY_BYTES = 64 << 20
@@ -29,6 +32,7 @@ RUNNER_MEMORY_BYTES = 64 << 20
 SANDBOX_CPU_OVERHEAD_MS = 2000
 SANDBOX_WALL_OVERHEAD_MS = 5000
 CASE_WALL_OVERHEAD_MS = 100
+WIPE_CPU_MS = int(WIPE_MIN_CPU_S * 1000)
 #: bubblewrap's monitor and the runner count against the sandbox's process cap.
 SANDBOX_PROCESSES = 3
 REPORT_BYTES_PER_CASE = 1024
@@ -155,10 +159,15 @@ def sandbox_limits(iso: Isolation, work: Work) -> dict:
     return {
         "memory_bytes": RUNNER_MEMORY_BYTES + largest + captured,
         "pids": processes + SANDBOX_PROCESSES,
-        "cpu_ms": sum(rlimit_cpu_seconds(lim.cpu_time_ms) * 1000 for lim in work.limits)
+        # A case's CPU up to its RLIMIT_CPU, then the wipe of what it left: up to what it has
+        # left of its limit (within the first), or WIPE_MIN_CPU_S.
+        "cpu_ms": sum(
+            rlimit_cpu_seconds(lim.cpu_time_ms) * 1000 + WIPE_CPU_MS for lim in work.limits
+        )
         + SANDBOX_CPU_OVERHEAD_MS,
         "wall_ms": sum(
-            WALL_BACKSTOP * lim.wall_time_ms + CASE_WALL_OVERHEAD_MS for lim in work.limits
+            WALL_BACKSTOP * lim.wall_time_ms + CASE_WALL_OVERHEAD_MS + WIPE_CPU_MS
+            for lim in work.limits
         )
         + SANDBOX_WALL_OVERHEAD_MS,
         "stdout_cap": captured + REPORT_BYTES_PER_CASE * n + 4096,
@@ -177,6 +186,8 @@ def run(
     ``harness.HarnessFailed`` when the runner did not report (the caller may retry the cases in
     sandboxes of their own); ``ServiceFailed`` (a ``JudgeError``) when the sandbox itself failed.
     With ``shared``, the limits are those of the whole batch: this sandbox may run all of it.
+    A runner that could not empty a scratch mount after a case runs no case after it: the cases
+    it did not run are None too, for the caller to run in fresh sandboxes.
     """
     limits = sandbox_limits(iso, work)
     request: dict = {
@@ -217,6 +228,10 @@ def run(
             + stderr.decode(errors="replace")[-500:]
         )
     report = harness.parse_report(stdout, len(work.stdins), shared=shared is not None)
+    if report.stopped is not None:
+        logger.warning(
+            "sandbox runner stopped after %d case(s): %s", len(report.cases), report.stopped
+        )
     if report.compile_error is not None:
         return [harness.compile_error_result(report.compile_error)] * len(work.stdins)
     results: list[RunResult | None] = [None] * len(work.stdins)
