@@ -75,8 +75,9 @@ from courses.services.exam_attempts import (
     exam_attempt_grant_extra_time,
     exam_attempt_reopen,
     exam_attempt_rescore,
+    exam_attempts_follow_close,
 )
-from courses.services.exams import exam_recompute_scores
+from courses.services.exams import exam_lock, exam_recompute_scores
 
 admin.site.site_header = "CodeCourses administration"
 admin.site.site_title = "CodeCourses admin"
@@ -506,6 +507,16 @@ class ExamAdmin(ScopedModelAdmin):
             {"fields": ["results_released_at", "results_released_at_fold", "feedback"]},
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        """As in the API (``exam_update``): a closing time moved earlier ends the running
+        attempts by then, in the admin's transaction, the exam row locked first."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        exam_lock(exam_id=obj.pk)
+        closed_at_before = Exam.objects.values_list("closes_at", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        exam_attempts_follow_close(exam=obj, closed_at_before=closed_at_before)
 
     def save_related(self, request, form, formsets, change):
         """As in the API: the passing score follows a passing percentage set here too, and a

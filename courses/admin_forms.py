@@ -366,7 +366,8 @@ HELP = {
     "opens_at": "From when students can start an attempt.",
     "closes_at": (
         "After this no attempt starts, and running attempts end (an attempt ends at its "
-        "duration or at this time, whichever comes first; extra time granted comes on top)."
+        "duration or at this time, whichever comes first; extra time granted comes on top). "
+        "Moving it earlier ends the attempts running now by the new time."
     ),
     "duration_minutes": "How long one attempt lasts from its start, in minutes.",
     "max_attempts": "How many attempts each student may start.",

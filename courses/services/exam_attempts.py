@@ -1,8 +1,9 @@
 """Exam attempts: start, extra time, reopening, admitting submissions, finishing and scoring.
 
-The deadline is computed once, when the attempt starts, and stored (DESIGN.md, Time); the only
-thing that moves it afterwards is extra time granted to that attempt. Editing the exam's
-duration or window later does not change attempts already running.
+The deadline is computed once, when the attempt starts, and stored (DESIGN.md, Time); what moves
+it afterwards is extra time granted to that attempt, a reopening, and the exam closing earlier
+than it did (``exam_attempts_follow_close``: running attempts end by the new close). Any other
+edit of the exam's duration or window leaves attempts already running as they are.
 
 Every write locks the attempt row first (``select_for_update``; on SQLite, BEGIN IMMEDIATE
 serializes writers), so finishing, granting extra time, admitting a submission and re-scoring
@@ -38,6 +39,7 @@ from courses.services.exams import TWO_PLACES
 
 #: The most minutes one grant of extra time, or one reopening, may give: a week.
 MAX_GRANT_MINUTES = 7 * 24 * 60
+MICROSECOND = timedelta(microseconds=1)
 
 
 def exam_start_refusal(
@@ -132,6 +134,41 @@ def exam_attempt_grant_extra_time(*, attempt: ExamAttempt, minutes: int) -> Exam
         locked.deadline = deadline
         locked.save(update_fields=["extra_time_minutes", "deadline"])
     return locked
+
+
+def exam_attempts_follow_close(*, exam: Exam, closed_at_before: datetime) -> int:
+    """Pull the running attempts' deadlines in to the exam's ``closes_at`` when it moved earlier
+    than ``closed_at_before``; how many attempts it moved.
+
+    An instructor who closes an exam early means running attempts to end then ("never past the
+    closing time"), so each unfinished attempt's deadline becomes ``min(deadline, closes_at +
+    extra_time_minutes)``: extra time comes on top of the close, as at the start
+    (``attempt_deadline``), and a deadline is never pushed later (moving the close later, or
+    any other edit, leaves running attempts as they are). A deadline is kept after its
+    attempt's start (the database's constraint): one started after the new close ends a
+    microsecond after it started. The periodic task then finishes them as it finishes any other.
+
+    Call it in the transaction that saves the exam, after the save, the exam row locked (every
+    writer of an exam does: ``exam_update``, the admin); the attempt rows are locked in one
+    order (by id), as their other writers lock them, one at a time.
+    """
+    closes_at = utc(exam.closes_at)
+    if closes_at >= utc(closed_at_before):
+        return 0
+    moved = 0
+    running = (
+        ExamAttempt.objects.select_for_update()
+        .filter(exam_id=exam.pk, finished_at__isnull=True)
+        .order_by("pk")
+    )
+    for attempt in running:
+        cap = closes_at + timedelta(minutes=attempt.extra_time_minutes)
+        deadline = max(min(utc(attempt.deadline), cap), utc(attempt.started_at) + MICROSECOND)
+        if deadline < utc(attempt.deadline):
+            attempt.deadline = deadline
+            attempt.save(update_fields=["deadline"])
+            moved += 1
+    return moved
 
 
 def exam_attempt_check_open(*, attempt: ExamAttempt, now: datetime) -> None:

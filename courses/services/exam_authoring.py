@@ -17,7 +17,7 @@ from django.db.models import Sum
 from courses.models import Exam, ExamAttempt, ExamProblem, Problem
 from courses.services import model_checks
 from courses.services.errors import AlreadyExists, InvalidInput
-from courses.services.exam_attempts import exam_attempt_rescore
+from courses.services.exam_attempts import exam_attempt_rescore, exam_attempts_follow_close
 from courses.services.exams import exam_lock, exam_recompute_scores
 
 
@@ -60,14 +60,19 @@ def exam_create(*, course, **fields) -> Exam:
 
 
 def exam_update(*, exam: Exam, **changes) -> Exam:
-    """Change an exam. Running attempts keep the deadline they started with (decisions.md)."""
+    """Change an exam. Running attempts keep the deadline they started with, except that a
+    ``closes_at`` moved earlier ends them by the new close (``exam_attempts_follow_close``,
+    docs/decisions.md), in the same transaction."""
     for name, value in changes.items():
         setattr(exam, name, value)
     _refuse_score_with_percentage(exam, changes)
     _check_exam(exam)
     with transaction.atomic():
         exam_lock(exam_id=exam.pk)
+        closed_at_before = Exam.objects.values_list("closes_at", flat=True).get(pk=exam.pk)
         model_checks.save(exam, update_fields=changes.keys())
+        if "closes_at" in changes:
+            exam_attempts_follow_close(exam=exam, closed_at_before=closed_at_before)
         exam = exam_recompute_scores(exam_id=exam.pk)
         if "passing_percentage" in changes or "passing_score" in changes:
             _rescore_finished_attempts(exam_id=exam.pk)

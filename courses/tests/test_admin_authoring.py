@@ -37,6 +37,7 @@ from courses.local_times import (
 from courses.models import Chapter, Enrollment, Exam, Problem, ReferenceSolution
 from courses.models.exam import MAX_DURATION_MINUTES
 from courses.services import judging_authoring
+from courses.services.exam_attempts import exam_attempt_start
 from courses.tests import factories, test_admin
 from courses.tests.api_support import ApiAssertions, WrongBackend, backend_path
 from courses.tests.scripted_backend import ScriptedBackend, ok
@@ -858,6 +859,20 @@ class CourseTimesTestCase(AuthoringTestCase):
         self.assertIn(RANGE, response.context["adminform"].form.errors["due_at"][0])
         self.assertIsNone(Chapter.objects.get(pk=self.w.chapter.pk).due_at)
         self.assertIsNone(Problem.objects.get(pk=self.w.problem.pk).due_at)
+
+    def test_closing_an_exam_earlier_here_ends_the_running_attempts_by_then(self):
+        attempt = exam_attempt_start(
+            exam=self.exam, user=self.w.student, now=datetime(2026, 6, 1, 7, 10, tzinfo=UTC)
+        )
+        self.assertEqual(attempt.deadline, datetime(2026, 6, 1, 8, 10, tzinfo=UTC))
+        response = self.post_exam(title="Renamed")  # the window as it was: nothing moves
+        self.assertRedirects(response, changelist("exam"))
+        attempt.refresh_from_db()
+        self.assertEqual(attempt.deadline, datetime(2026, 6, 1, 8, 10, tzinfo=UTC))
+        response = self.post_exam(closes_at=("2026-06-01", "09:30"))  # 07:30 UTC
+        self.assertRedirects(response, changelist("exam"))
+        attempt.refresh_from_db()
+        self.assertEqual(attempt.deadline, datetime(2026, 6, 1, 7, 30, tzinfo=UTC))
 
     def test_an_exam_must_close_after_it_opens(self):
         response = self.post_exam(

@@ -14,17 +14,21 @@ from courses.judging.types import Verdict
 from courses.models import Enrollment, ExamAttempt
 from courses.services.errors import (
     AttemptAlreadyRunning,
+    AttemptExpired,
     AttemptRunning,
     InvalidInput,
     NotEnrolled,
 )
 from courses.services.exam_attempts import (
     MAX_GRANT_MINUTES,
+    exam_attempt_check_open,
     exam_attempt_finish,
     exam_attempt_grant_extra_time,
     exam_attempt_reopen,
     exam_attempt_start,
+    exam_attempts_finish_expired,
 )
+from courses.services.exam_authoring import exam_update
 from courses.services.submissions import submission_create
 from courses.tests import factories
 from courses.tests.services.db_fixtures import RIGHT, exam_with_problems, one_case_problem
@@ -149,6 +153,58 @@ class ReopenTestCase(ExamServiceTestCase):
         after_closing = self.exam.closes_at + timedelta(days=2)
         reopened = exam_attempt_reopen(attempt=attempt, minutes=20, now=after_closing)
         self.assertEqual(reopened.deadline, after_closing + minutes(20))
+
+
+class CloseEarlyTestCase(ExamServiceTestCase):
+    """An instructor moving ``closes_at`` earlier ends the running attempts by then."""
+
+    def setUp(self):
+        super().setUp()
+        exam_update(exam=self.exam, opens_at=T0 - minutes(60))
+        self.early = self.start(now=T0 - minutes(50))  # deadline T0 + 10
+        self.plain = self.start(user=self.enrolled())  # deadline T0 + 60
+        self.accommodated = self.start(user=self.enrolled())
+        exam_attempt_grant_extra_time(attempt=self.accommodated, minutes=20)  # T0 + 80
+        self.handed_in = exam_attempt_finish(attempt=self.start(user=self.enrolled()), now=T0)
+        self.late = self.start(now=T0 + minutes(40), user=self.enrolled())  # T0 + 100
+
+    def enrolled(self):
+        user = factories.UserFactory()
+        factories.EnrollmentFactory(user=user, course=self.exam.course)
+        return user
+
+    def deadlines(self) -> dict[str, datetime]:
+        names = ("early", "plain", "accommodated", "handed_in", "late")
+        return {name: ExamAttempt.objects.get(pk=getattr(self, name).pk).deadline for name in names}
+
+    def test_running_attempts_end_by_the_new_close_with_extra_time_on_top_never_later(self):
+        before = self.deadlines()
+        exam_update(exam=self.exam, closes_at=T0 + minutes(30))
+        self.assertEqual(
+            self.deadlines(),
+            {
+                "early": T0 + minutes(10),  # already ends before the new close
+                "plain": T0 + minutes(30),
+                "accommodated": T0 + minutes(50),  # its 20 extra minutes come on top
+                "handed_in": before["handed_in"],  # finished: left as it is
+                "late": T0 + minutes(40) + timedelta(microseconds=1),  # started after it
+            },
+        )
+        self.plain.refresh_from_db()
+        with self.assertRaises(AttemptExpired):
+            exam_attempt_check_open(attempt=self.plain, now=T0 + minutes(30))
+        # The periodic task then finishes them as any other, each at its deadline.
+        self.assertEqual(exam_attempts_finish_expired(now=T0 + minutes(45)), 3)
+        self.plain.refresh_from_db()
+        self.assertEqual(self.plain.finished_at, T0 + minutes(30))
+        self.accommodated.refresh_from_db()
+        self.assertIsNone(self.accommodated.finished_at)
+
+    def test_moving_the_close_later_or_editing_anything_else_moves_no_deadline(self):
+        before = self.deadlines()
+        exam_update(exam=self.exam, closes_at=T0 + timedelta(days=2), duration_minutes=5)
+        exam_update(exam=self.exam, closes_at=T0 + minutes(100))  # earlier, after every deadline
+        self.assertEqual(self.deadlines(), before)
 
 
 class GrantBoundsTestCase(ExamServiceTestCase):
