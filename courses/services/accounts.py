@@ -129,10 +129,17 @@ def _username_problems(username: str) -> dict[str, str]:
 
 
 def _email_problems(email: str) -> dict[str, str]:
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        return {"email": " ".join(exc.messages)}
+    """Its shape, and its length within the column's (``User.email``'s ``max_length``, 254):
+    ``validate_email`` alone takes 320 characters, which PostgreSQL would refuse with a 500."""
+    field = get_user_model()._meta.get_field("email")
+    problems: list[str] = []
+    for check in (validate_email, field.run_validators):
+        try:
+            check(email)
+        except ValidationError as exc:
+            problems += exc.messages
+    if problems:
+        return {"email": " ".join(dict.fromkeys(problems))}
     if get_user_model().objects.filter(email__iexact=email).exists():
         return {"email": EMAIL_TAKEN}
     return {}

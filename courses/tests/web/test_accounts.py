@@ -9,6 +9,8 @@ from django.core import mail
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from courses.services import accounts
+from courses.services.errors import InvalidInput
 from courses.tests import factories
 
 
@@ -94,6 +96,13 @@ class SignupPageTestCase(TestCase):
         self.assertContains(response, "The account cannot be created.")
         self.assertFalse(get_user_model().objects.filter(username="Taken").exists())
 
+    def test_an_email_longer_than_the_column_is_refused_next_to_its_field(self):
+        long_email = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".example"  # 318 characters
+        response = self.signup(email=long_email)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("at most 254 characters", field_errors(response, "email"))
+        self.assertFalse(get_user_model().objects.exists())
+
     def test_the_two_passwords_must_agree(self):
         response = self.signup(password_again="something else")
         self.assertIn("differ", field_errors(response, "password_again"))
@@ -104,6 +113,22 @@ class SignupPageTestCase(TestCase):
         self.assertEqual(self.client.get(reverse("web:signup")).status_code, 404)
         self.assertEqual(self.signup().status_code, 404)
         self.assertNotContains(self.client.get(reverse("web:home")), "Sign up")
+
+
+@override_settings(COURSES_SIGNUP_OPEN=True)
+class SignupServiceTestCase(TestCase):
+    def test_the_service_bounds_the_email_to_the_columns_length_for_every_caller(self):
+        column = get_user_model()._meta.get_field("email").max_length
+        domain = ".".join(["b" * 60] * 3) + ".example"  # labels of at most 63
+        fits = "a" * (column - 1 - len(domain)) + "@" + domain
+        too_long = "a" + fits
+        self.assertEqual((len(fits), len(too_long)), (254, 255))
+        with self.assertRaises(InvalidInput) as refused:
+            accounts.user_signup(username="ada", email=too_long, password="correct horse 1")
+        self.assertIn("at most 254 characters", refused.exception.fields["email"])
+        self.assertFalse(get_user_model().objects.exists())
+        user = accounts.user_signup(username="ada", email=fits, password="correct horse 1")
+        self.assertEqual(user.email, fits)
 
 
 class PasswordPagesTestCase(TestCase):

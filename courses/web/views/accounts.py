@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
@@ -68,9 +68,14 @@ class TypedTwiceForm(forms.Form):
         return data
 
 
+#: The model's bounds, so the form refuses what the column cannot hold (EmailField allows 320).
+USERNAME_MAX = get_user_model()._meta.get_field("username").max_length
+EMAIL_MAX = get_user_model()._meta.get_field("email").max_length
+
+
 class SignupForm(TypedTwiceForm):
-    username = forms.CharField(max_length=150)
-    email = forms.EmailField()
+    username = forms.CharField(max_length=USERNAME_MAX)
+    email = forms.EmailField(max_length=EMAIL_MAX)
     password = forms.CharField(widget=forms.PasswordInput, strip=False)
     password_again = forms.CharField(
         label="Password (again)", widget=forms.PasswordInput, strip=False
@@ -152,7 +157,7 @@ class PasswordChangePage(LoginRequiredMixin, ServiceFormView):
 
 
 class PasswordResetForm(forms.Form):
-    email = forms.EmailField(help_text="The address of your account.")
+    email = forms.EmailField(max_length=EMAIL_MAX, help_text="The address of your account.")
 
 
 class PasswordResetPage(ServiceFormView):
