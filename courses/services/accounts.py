@@ -214,12 +214,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
     change it allows (it is derived from the password hash). Every session of the user ends and
     their API token is deleted.
     """
-    user = _user_from_uid(uid)
-    if user is None or not default_token_generator.check_token(user, token):
-        raise InvalidResetLink(
-            "This password reset link is invalid, expired or already used; ask for a new one.",
-            fields={"token": "Invalid, expired or already used."},
-        )
+    user = password_reset_link_check(uid=uid, token=token)
     errors = _password_problems(new_password, user, "new_password")
     if errors:
         raise InvalidInput("The new password is not accepted.", fields=errors)
@@ -227,6 +222,19 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str):
         user.set_password(new_password)
         user.save(update_fields=["password"])
         Token.objects.filter(user=user).delete()
+    return user
+
+
+def password_reset_link_check(*, uid: str, token: str):
+    """The user a reset email's ``uid`` and ``token`` are for, while they still work;
+    ``InvalidResetLink`` once used, expired or never valid. The site asks when its page opens,
+    so that nobody types a new password twice into a form that cannot take it."""
+    user = _user_from_uid(uid)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise InvalidResetLink(
+            "This password reset link is invalid, expired or already used; ask for a new one.",
+            fields={"token": "Invalid, expired or already used."},
+        )
     return user
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import TestCase, override_settings
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from courses.services import accounts
 from courses.services.errors import InvalidInput
@@ -173,10 +177,50 @@ class PasswordPagesTestCase(TestCase):
         self.assertRedirects(self.client.post(path, new), reverse("web:login"))
         user.refresh_from_db()
         self.assertTrue(user.check_password("a new secret 1"))
-        again = self.client.post(
-            path, {"new_password": "another secret 2", "new_password_again": "another secret 2"}
-        )
-        self.assertContains(again, "invalid, expired or already used")
+        # Spent: the page says so as it opens, with no form, and a post changes nothing.
+        for again in (
+            self.client.get(path),
+            self.client.post(
+                path, {"new_password": "another secret 2", "new_password_again": "another secret 2"}
+            ),
+        ):
+            self.assertContains(again, "This link no longer works")
+            self.assertContains(again, f'href="{reverse("web:password-reset")}"')
+            self.assertNotContains(again, 'name="new_password"')
+            self.assertNotContains(again, "token:")
+        user.refresh_from_db()
+        self.assertTrue(user.check_password("a new secret 1"))
+
+    def test_a_broken_reset_link_says_at_once_that_it_does_not_work(self):
+        user = factories.UserFactory(username="ada")
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        for path in (f"/accounts/reset/{uid}/garbage-token/", "/accounts/reset/%25%25/x/"):
+            with self.subTest(path=path):
+                response = self.client.get(path)
+                self.assertContains(response, "This link no longer works")
+                self.assertNotContains(response, "Choose a new password")
+
+    def test_a_link_spent_after_the_page_opened_is_refused_in_a_plain_sentence(self):
+        user = factories.UserFactory(username="ada")
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        path = f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
+        real_check = accounts.password_reset_link_check
+
+        def spent_after_the_first_check(**link):
+            """The page's check passes; then the password changes elsewhere, spending it."""
+            if not user.check_password("changed elsewhere 1"):
+                user.set_password("changed elsewhere 1")
+                user.save()
+                return user
+            return real_check(**link)
+
+        new = {"new_password": "a new secret 1", "new_password_again": "a new secret 1"}
+        with mock.patch.object(
+            accounts, "password_reset_link_check", side_effect=spent_after_the_first_check
+        ):
+            response = self.client.post(path, new)
+        self.assertContains(response, "already used; ask for a new one.")
+        self.assertNotContains(response, "token:")
 
     def test_an_unknown_email_gets_the_same_answer_and_no_mail(self):
         response = self.client.post(reverse("web:password-reset"), {"email": "who@example.com"})

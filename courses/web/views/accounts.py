@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView, TemplateView
 
 from courses.services import accounts
-from courses.services.errors import ServiceError
+from courses.services.errors import InvalidResetLink, ServiceError
 from courses.web.forms import apply_service_error
 
 
@@ -176,16 +176,30 @@ class PasswordResetSentPage(TemplateView):
 
 
 class PasswordResetConfirmPage(ServiceFormView):
-    """The page the reset email links to: ``/accounts/reset/<uidb64>/<token>/``."""
+    """The page the reset email links to: ``/accounts/reset/<uidb64>/<token>/``.
+
+    The link is checked as the page opens (and again when the form is sent): a used, expired
+    or broken one says so at once, with the way to a new one, instead of a form that cannot work.
+    """
 
     template_name = "web/accounts/password_reset_confirm.html"
     form_class = NewPasswordForm
     success_url = reverse_lazy("web:login")
 
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            accounts.password_reset_link_check(uid=kwargs["uidb64"], token=kwargs["token"])
+        except InvalidResetLink:
+            return TemplateResponse(request, "web/accounts/password_reset_invalid.html")
+        return super().dispatch(request, *args, **kwargs)
+
     def perform(self, form) -> None:
-        accounts.password_reset_confirm(
-            uid=self.kwargs["uidb64"],
-            token=self.kwargs["token"],
-            new_password=form.cleaned_data["new_password"],
-        )
+        try:
+            accounts.password_reset_confirm(
+                uid=self.kwargs["uidb64"],
+                token=self.kwargs["token"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except InvalidResetLink as exc:  # spent since the page opened: its sentence, no "token:"
+            raise InvalidResetLink(exc.message) from None
         messages.success(self.request, "Your password was set. Log in with it.")
