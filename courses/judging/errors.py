@@ -44,9 +44,10 @@ class BackendUnavailable(JudgeError):
 
 
 class AnswerLost(BackendUnavailable):
-    """A request that creates work went out and its answer never came back (cut connection,
-    timeout while reading, 500/504, a garbled 201): the work may exist without our knowing its
-    token. Never repeated blindly; see the Judge0 backend for the bound on duplicates."""
+    """A request that creates work went out and no usable answer came back (cut connection,
+    timeout while reading, 504, a garbled 201): the work may exist without our knowing its
+    token. Never repeated in the same call: the next scheduled try creates it again (the Judge0
+    backend's bound on duplicates)."""
 
 
 class BackendConfigurationError(JudgeError):
@@ -66,14 +67,6 @@ class BackendProtocolError(JudgeError):
 
 class ResponseTooLarge(BackendProtocolError):
     """An answer larger than the configured cap: reading stopped there (memory stays bounded)."""
-
-
-class NotRepeated(JudgeError):
-    """Creating the work again could run it a second time beyond the documented bound.
-
-    Not an outage that time heals: the submission ends ``internal_error`` with the reason, and the
-    course's staff requeue it (a rejudge starts from a clean slate).
-    """
 
 
 class BackendRejected(JudgeError):

@@ -3,11 +3,9 @@
 from .backend import Judge0Backend, clear_language_cache
 from .circuit import CircuitBreaker, CircuitOpen
 from .client import Judge0Client, Judge0NotFound, RetryPolicy, Timeouts
-from .jobs import MAX_LOST_ANSWERS
 from .protocol import Deployment
 
 __all__ = [
-    "MAX_LOST_ANSWERS",
     "CircuitBreaker",
     "CircuitOpen",
     "Deployment",

@@ -15,8 +15,8 @@ Two paths for a batch (one source, many stdins):
   batches of the deployment's ``max_submission_batch_size``, or one by one when it has batches
   off.
 
-So a batch of N cases costs at most its chunks plus N submissions, each created at most twice
-(``jobs``: the ledger and the lost-answer bound), however often it is retried.
+So a batch of N cases costs at most its chunks plus N submissions per try, each created at most
+once in a try (``jobs``: the ledger, and a lost create answer ends the try).
 
 **Deadlines.** One call (``run_batch``) has one wait budget, ``max_wait_s``
 (``JUDGE0_WAIT_SECONDS``, or the caller's: a short one for "Run code"); every HTTP request has its
@@ -53,7 +53,6 @@ from courses.judging.errors import (
     BackendRejected,
     BackendUnavailable,
     JudgeError,
-    NotRepeated,
 )
 from courses.judging.languages import Language, get_language
 from courses.judging.types import Limits, Outcome, RunRequest, RunResult
@@ -320,7 +319,7 @@ class Judge0Backend:
         if self.circuit is None or isinstance(error, CircuitOpen):
             return
         judge0_at_fault = isinstance(
-            error, BackendUnavailable | BackendProtocolError | BackendInternalError | NotRepeated
+            error, BackendUnavailable | BackendProtocolError | BackendInternalError
         )
         if judge0_at_fault and getattr(error, "counts_as_failure", True):
             self.circuit.record_failure()

@@ -8,8 +8,8 @@ what happened                                  raised                          r
 refused, DNS failure, connect timeout          ``BackendUnavailable``          yes
 read timeout, cut connection, deadline passed  ``BackendUnavailable``          GET only
   ... on a POST (it may have created work)     ``AnswerLost``                  no
-5xx, 503 "queue is full"                       ``BackendUnavailable``          GET; POST if 502/503
-  ... 500 or 504 on a POST                     ``AnswerLost``                  no
+5xx, 503 "queue is full"                       ``BackendUnavailable``          GET; POST if 5xx
+  ... 504 on a POST                            ``AnswerLost``                  no
 429 (``Retry-After`` honoured)                 ``BackendUnavailable``          yes
 TLS certificate verification failed            ``BackendConfigurationError``   no
 401 / 403 (bad credentials)                    ``BackendConfigurationError``   no
@@ -21,9 +21,11 @@ an answer over ``max_response_bytes``          ``ResponseTooLarge``            n
 =============================================  ==============================  ================
 
 A POST is repeated here only when Judge0 certainly did not act on it: it was never sent (no
-connection), or the answer says so (429; 503, Judge0's "queue is full" and maintenance, and a
-proxy's "no upstream"; 502, a proxy that could not reach Judge0). Anything else after the request
-went out is ``AnswerLost``, and the backend decides (``jobs``): Judge0 has no idempotency key.
+connection), or the answer says so (429; 500, Judge0's own request failed, its database down;
+503, Judge0's "queue is full" and maintenance, and a proxy's "no upstream"; 502, a proxy that
+could not reach Judge0). Anything else after the request went out is ``AnswerLost``, never
+repeated here: Judge0 has no idempotency key, and the backend creates again only at the next
+try (``jobs``). A 504 is a proxy that gave up waiting for Judge0, which may still have acted.
 
 Each request has one overall deadline (``deadline``): connecting, sending, waiting and reading the
 whole body, however slowly it trickles. Retries use exponential backoff with jitter, at least
@@ -59,8 +61,11 @@ USER_AGENT = "codecourses-judge0-client/2"
 #: An answer this large is refused (reading stops there): the largest legitimate one is a
 #: batch of results whose outputs the backend sizes to fit (``jobs``), far under it.
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-#: Statuses that prove a POST created nothing (see the module docstring).
-POST_NOT_CREATED = frozenset({429, 502, 503})
+#: Statuses that say a POST created nothing (see the module docstring). A 500 is Judge0's own
+#: request failing (an exception in Rails, typically its database down). One edge is beyond this:
+#: a batch create saves its entries one by one, so a database that fails in the middle of one
+#: leaves its first entries created (docs/decisions.md, "Judging: outages and Judge0").
+POST_NOT_CREATED = frozenset({429, 500, 502, 503})
 
 
 class Judge0NotFound(BackendConfigurationError):

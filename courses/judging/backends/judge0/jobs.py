@@ -1,4 +1,4 @@
-"""Creating Judge0 submissions at most once, and polling them until they are final.
+"""Creating Judge0 submissions at most once per try, and polling them until they are final.
 
 **The ledger.** Every Judge0 submission a batch needs is a *job*, named by a digest of its body
 (language, source, stdin, limits), so the same batch always names the same jobs. The ledger maps
@@ -6,30 +6,29 @@ each job to its token as soon as Judge0 returns it, and is saved through the cal
 ``Checkpoint`` (``courses.judging.backends.base``): a retry, a Celery retry or another worker
 finds the tokens and polls them instead of creating again.
 
-**A lost answer** (``AnswerLost``: the POST went out, no usable answer came back) may have created
-the job without our learning its token, and Judge0 offers no idempotency key and no way to list
-what exists (``GET /submissions`` needs an authorization token deployments rarely give). So:
-
-- before a POST the ledger records the jobs as *in flight* and is saved; a worker that dies during
-  the POST leaves them in flight, and whoever loads the ledger next counts them as lost answers;
-- each job may have **one** lost answer: its POST is then made again, at once if the deadline
-  allows, else on the next try. A second lost answer for the same job ends the call with
-  ``NotRepeated`` instead of a third POST.
-
-Hence the bound: **each job is created at most twice** (once, plus one duplicate after a lost
-answer), whatever the retries, workers and restarts in between. A POST refused before it reached
-Judge0 (no connection, 429, 502, 503) counts for nothing. A token Judge0 no longer knows (``null``
-in a batch answer, 404 alone: its database was reset) is made again once per job.
+**A failed create is an outage.** A create whose answer is lost (``AnswerLost``: a read timeout,
+a connection cut mid-answer, 504, a garbled 201) may have created the jobs without our learning
+their tokens, and Judge0 offers no idempotency key and no way to list what exists
+(``GET /submissions`` needs an authorization token deployments rarely give). Such a create is
+never repeated within the call: the call fails (an outage: a graded submission waits for its next
+scheduled try), and the next try creates the jobs that still have no token. Hence the bound:
+**each job is created at most once per try** (``run_batch`` call); the tries of a graded
+submission are spaced by the outage schedule (30 s, doubling to 15 min, for a day), so a Judge0
+that loses every answer costs one duplicate set per try, never a burst. A create refused before
+it reached Judge0, or that Judge0 says it did not act on (no connection, 429, 500: Judge0's own
+request failed, 502, 503), created nothing; the client may repeat it within its retry budget.
 
 **Polling** goes to the batch route, which Judge0 does not cache (``GET /submissions/{token}``
 is cached for a second), or to the single route when the deployment has batches off. Polls come
 every ``poll_min_interval_s`` for the first ``poll_fast_s`` seconds, then back off (×1.5 up to
-``poll_max_interval_s``) while nothing changes. A failed poll (refused, 502/503, an HTML page, a
-truncated answer) is no progress, retried with backoff until the call's deadline; only then does
-the call fail, with the last error. Tokens are fetched in groups whose worst-case answer fits the
-client's response cap, so a legitimate answer is never cut. A job that ends with status 13 or 14
-(Judge0's own failure) ends the call with ``BackendInternalError`` at once; its token is dropped
-from the ledger, so the next try makes that job alone again and polls the others.
+``poll_max_interval_s``) while nothing changes. A failed poll (refused, 502/503, 400/422, an HTML
+page, a truncated answer, a result out of range) is no progress, retried with backoff until the
+call's deadline; only then does the call fail, with the last error. Tokens are fetched in groups
+whose worst-case answer fits the client's response cap, so a legitimate answer is never cut. A job
+that ends with status 13 or 14 (Judge0's own failure) ends the call with ``BackendInternalError``
+at once; its token is dropped from the ledger, so the next try makes that job alone again and
+polls the others. A token Judge0 no longer knows (``null`` in a batch answer, 404 alone: its
+database was reset) is made again once per job.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ from courses.judging.errors import (
     BackendProtocolError,
     BackendRejected,
     BackendUnavailable,
-    NotRepeated,
+    JudgeError,
     ResponseTooLarge,
 )
 from courses.judging.verdicts import judge0_status
@@ -60,8 +59,6 @@ from .protocol import RESULT_FIELDS, Deployment, Submission, parse_submission
 
 B64 = {"base64_encoded": "true"}
 LEDGER_VERSION = 1
-#: Lost answers a job may have before it is no longer created again (the duplicate bound).
-MAX_LOST_ANSWERS = 1
 #: Compile output Judge0 may return on top of the output files (it caps it itself).
 COMPILE_OUTPUT_ALLOWANCE = 64 * 1024
 BATCHES_OFF = "batched submissions are not allowed"
@@ -96,8 +93,10 @@ def make_jobs(bodies: Sequence[tuple[dict, int, str]]) -> list[Job]:
 class Ledger:
     """What was created for one batch, kept through the caller's checkpoint (module docstring).
 
-    State: ``{"v", "url", "jobs": {key: {"token", "lost", "inflight", "remade"}}, "fallback":
-    [chunk keys]}``. Without a checkpoint it lives only as long as the call.
+    State: ``{"v", "url", "jobs": {key: {"token", "remade"}}, "fallback": [chunk keys]}``.
+    Without a checkpoint it lives only as long as the call. (Ledgers saved by earlier versions
+    may carry ``lost`` and ``inflight`` marks: they are ignored, a job without a token is
+    created at the next try.)
     """
 
     def __init__(self, checkpoint, base_url: str) -> None:
@@ -112,55 +111,27 @@ class Ledger:
         ):
             self.state = copy.deepcopy(loaded)
             self.state.setdefault("fallback", [])
-            died = [k for k, r in self.state["jobs"].items() if r.get("inflight")]
-            for key in died:  # a worker died during the POST: its answer is lost
-                self._lost(key)
-            if died:
-                self.save()
 
     def _record(self, key: str) -> dict:
-        return self.state["jobs"].setdefault(
-            key, {"token": None, "lost": 0, "inflight": False, "remade": 0}
-        )
-
-    def _lost(self, key: str) -> None:
-        record = self._record(key)
-        record["lost"] += 1
-        record["inflight"] = False
+        return self.state["jobs"].setdefault(key, {"token": None, "remade": 0})
 
     def token(self, key: str) -> str | None:
         record = self.state["jobs"].get(key)
         return record.get("token") if record else None
 
-    def lost(self, key: str) -> int:
-        return self._record(key)["lost"]
-
-    def in_flight(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            self._record(key)["inflight"] = True
-
     def created(self, pairs: Sequence[tuple[str, str]]) -> None:
         for key, token in pairs:
-            record = self._record(key)
-            record.update(token=token, inflight=False)
-
-    def answer_lost(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            self._lost(key)
-
-    def not_created(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            self._record(key)["inflight"] = False
+            self._record(key)["token"] = token
 
     def forget(self, key: str, *, remade: bool) -> None:
         """Drop a token (Judge0 lost it, or its run failed in Judge0): the job is made anew."""
         record = self._record(key)
         record["token"] = None
         if remade:
-            record["remade"] += 1
+            record["remade"] = record.get("remade", 0) + 1
 
     def remade(self, key: str) -> int:
-        return self._record(key)["remade"]
+        return self._record(key).get("remade", 0)
 
     def fell_back(self, chunk_key: str) -> bool:
         return chunk_key in self.state["fallback"]
@@ -223,48 +194,54 @@ class JobRunner:
 
     # -- create -----------------------------------------------------------------------------------
     def create(self, jobs: list[Job]) -> None:
-        """Make every job that has no token yet; its token is in the ledger when this returns."""
+        """Make every job that has no token yet, each at most once in this call (module
+        docstring); its token is in the ledger when this returns. Any failed create raises,
+        after the tokens of the creates that worked are saved."""
         todo = [job for job in jobs if self.ledger.token(job.key) is None]
+        failures: list[tuple[list[Job], Exception]] = []
         while todo:
-            for job in todo:
-                if self.ledger.lost(job.key) > MAX_LOST_ANSWERS:
-                    raise NotRepeated(
-                        f"{self.where} lost the answer to creating the same submission "
-                        f"{self.ledger.lost(job.key)} times; it is not created again, so that it "
-                        "never runs more than twice. Requeue the submission to start afresh."
-                    )
             groups = self._groups(todo)
-            self.ledger.in_flight([job.key for job in todo])
-            self.ledger.save()
             outcomes = parallel(self._post, groups, self.workers)
-            errors: list[Exception] = []
+            created, unbatched = False, []
             for group, outcome in zip(groups, outcomes, strict=True):
-                keys = [job.key for job in group]
-                if isinstance(outcome, Exception):
-                    if isinstance(outcome, AnswerLost):
-                        self.ledger.answer_lost(keys)
-                        self.stats["answers_lost"] += 1
-                    else:
-                        self.ledger.not_created(keys)
-                    errors.append(outcome)
-                else:
+                if not isinstance(outcome, Exception):
+                    keys = [job.key for job in group]
                     self.ledger.created(list(zip(keys, outcome, strict=True)))
                     self.stats["submissions"] += len(outcome)
-            self.ledger.save()
-            if not errors:
-                return
-            off = any(isinstance(e, BackendRejected) and BATCHES_OFF in str(e) for e in errors)
-            if off and self.deployment.batched:
+                    created = True
+                elif _batches_off(outcome) and self.deployment.batched:
+                    unbatched += group  # refused whole: nothing was created
+                else:
+                    if isinstance(outcome, AnswerLost):
+                        self.stats["answers_lost"] += 1
+                    failures.append((group, outcome))
+            if created:
+                self.ledger.save()
+            todo = unbatched
+            if unbatched:
                 # The deployment turned batches off since we read /config_info.
                 self.deployment = _without_batches(self.deployment)
-                todo = [job for job in todo if self.ledger.token(job.key) is None]
-                continue
-            lost_only = all(isinstance(e, AnswerLost) for e in errors)
-            time_left = self.deadline - time.monotonic()
-            if not lost_only or time_left < self.client.timeouts.connect_s:
-                raise errors[0]
-            # One lost answer per job may be followed by one more POST (the documented bound).
-            todo = [job for job in todo if self.ledger.token(job.key) is None]
+        if failures:
+            raise self._create_failed(failures)
+
+    def _create_failed(self, failures: list[tuple[list[Job], Exception]]) -> JudgeError:
+        """The error a failed create ends the call with: a refusal of the request itself first
+        (it ends the submission), else the outage, a lost answer saying what it may have made."""
+        errors = [error for _, error in failures]
+        refused = [e for e in errors if not getattr(e, "outage", False)]
+        if refused:
+            return refused[0]
+        lost = [(group, e) for group, e in failures if isinstance(e, AnswerLost)]
+        if not lost:
+            return errors[0]
+        count = sum(len(group) for group, _ in lost)
+        first = lost[0][1]
+        return AnswerLost(
+            f"{first}; Judge0 may have created {count} submission(s) without our learning "
+            "their tokens: they are created again at the next try, never twice in one",
+            cause=first,
+            retry_after_s=first.retry_after_s,
+        )
 
     def _groups(self, jobs: list[Job]) -> list[list[Job]]:
         if not self.deployment.batched:
@@ -439,6 +416,10 @@ class JobRunner:
         except Judge0NotFound:
             return None
         return parse_submission(answer)
+
+
+def _batches_off(error: Exception) -> bool:
+    return isinstance(error, BackendRejected) and BATCHES_OFF in str(error)
 
 
 def _without_batches(deployment: Deployment) -> Deployment:

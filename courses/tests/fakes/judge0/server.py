@@ -217,8 +217,9 @@ class Fault:
     one small piece every ``trickle_s`` seconds; ``chunked`` sends it without a Content-Length, in
     chunks (as a proxy may), so only counting what arrives can bound it;
     ``status``/``body``/``headers`` replace the answer (a ``dict``/``list`` body is JSON,
-    ``bytes``/``str`` are sent as they are, with ``content_type``); ``mutate`` edits the normal
-    JSON answer (wrong types, missing fields).
+    ``bytes``/``str`` are sent as they are, with ``content_type``), before Judge0 does anything,
+    or with ``acted`` after it did the work (a proxy's 504 after Judge0 created the submissions);
+    ``mutate`` edits the normal JSON answer (wrong types, missing fields, numbers out of range).
     """
 
     status: int | None = None
@@ -234,6 +235,7 @@ class Fault:
     trickle_s: float = 0.0
     chunked: bool = False
     mutate: Callable[[Any], Any] | None = None
+    acted: bool = False
 
 
 @dataclass
@@ -826,7 +828,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.delay_s and fake._stopping.wait(fault.delay_s):
                 self.close_connection = True
                 return
-            if fault.status is not None:
+            if fault.status is not None and not fault.acted:
                 body = fault.body if fault.body is not None else b""
                 self._send(
                     fault.status,
@@ -839,6 +841,10 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, headers = self._dispatch(method, parts.path, query, raw_body)
         if fault is not None and fault.drop_after:
             self._cut()
+            return
+        if fault is not None and fault.status is not None:  # acted: the work is done
+            body = fault.body if fault.body is not None else b""
+            self._send(fault.status, body, fault.headers, content_type=fault.content_type)
             return
         content_type = None
         if isinstance(body, tuple):  # (text, content type)
