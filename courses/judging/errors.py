@@ -50,6 +50,13 @@ class AnswerLost(BackendUnavailable):
     backend's bound on duplicates)."""
 
 
+class SubmissionsForgotten(BackendUnavailable):
+    """The backend answered that it does not know work it created (Judge0: ``null`` or 404 for a
+    token; its database was reset, or its servers do not share one). The work is created again at
+    the next try. The backend did answer: for the circuit breaker this is a success.
+    """
+
+
 class BackendConfigurationError(JudgeError):
     """Wrong URL, credentials, TLS trust or language set: retrying now cannot help.
 
@@ -67,6 +74,15 @@ class BackendProtocolError(JudgeError):
 
 class ResponseTooLarge(BackendProtocolError):
     """An answer larger than the configured cap: reading stopped there (memory stays bounded)."""
+
+
+class BackendInconsistent(JudgeError):
+    """The backend keeps losing the work it creates (Judge0 forgot the same submission three times
+    in one judging): a deployment fault that waiting does not heal.
+
+    Not an outage: the submission ends ``internal_error`` with a message an administrator can act
+    on, and the course's staff requeue it once the deployment is fixed.
+    """
 
 
 class BackendRejected(JudgeError):

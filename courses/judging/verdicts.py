@@ -200,6 +200,7 @@ ERROR_API_STATUSES: dict[type[BaseException], ApiStatus] = {
     errors.BackendConfigurationError: ApiStatus("judge_error", 502),
     errors.BackendProtocolError: ApiStatus("judge_error", 502),
     errors.BackendRejected: ApiStatus("judge_error", 502),
+    errors.BackendInconsistent: ApiStatus("judge_error", 502),
     errors.BackendInternalError: ApiStatus("judge_error", 502),
     errors.UnknownLanguage: ApiStatus("unknown_language", 400),
     InvalidExpectedOutput: ApiStatus("invalid_test_data", 500),

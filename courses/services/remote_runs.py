@@ -45,10 +45,13 @@ RETURNED_ERRORS: dict[str, type[errors.JudgeError]] = {
     for cls in (
         errors.ExecutorBusy,
         errors.BackendUnavailable,
+        errors.AnswerLost,
+        errors.SubmissionsForgotten,
         errors.SandboxUnavailable,
         errors.BackendConfigurationError,
         errors.BackendProtocolError,
         errors.BackendRejected,
+        errors.BackendInconsistent,
         errors.BackendInternalError,
         errors.UnknownLanguage,
         errors.JudgeError,

@@ -40,6 +40,7 @@ from courses.judging.errors import (
     BackendRejected,
     BackendUnavailable,
     JudgeError,
+    SubmissionsForgotten,
 )
 from courses.judging.types import Limits, Outcome, RunRequest, Verdict
 from courses.models import Course, ExamAttempt, Problem, Submission
@@ -48,7 +49,7 @@ from courses.services.code_executor import CodeExecutorService
 from courses.services.errors import InvalidInput, InvalidPackage
 from courses.services.exam_attempts import exam_attempts_finish_expired
 from courses.services.packages import package_export_course, package_import_course
-from courses.services.submissions import submission_create
+from courses.services.submissions import rejudge, submission_create
 from courses.tests import factories
 from courses.tests.fakes.judge0 import FakeJudge0, Fault
 from courses.tests.judge0_support import (
@@ -143,6 +144,21 @@ class BackendFaultsTestCase(FakeJudge0Mixin, SimpleTestCase):
         )
         self.assertEqual([r.outcome for r in results], [Outcome.OK] * 5)
         self.assertEqual(self.fake.created, 5, "the same tokens, polled")
+
+    def test_forgotten_tokens_win_the_breakers_probe_instead_of_keeping_it_open(self):
+        """Judge0 forgot the tokens (twice): it answered, so the half-open probe closes the
+        circuit (issue 12's code counted the second forget as a failure and re-opened it, so a
+        submission Judge0 kept forgetting kept winning and losing every probe)."""
+        circuit = CircuitBreaker(self.fake.url, failure_threshold=1, cooldown_s=0.2)
+        backend = self.backend(use_harness=False, circuit=circuit)
+        circuit.record_failure()
+        time.sleep(0.3)
+        self.assertEqual(circuit.state, "half_open")
+        forget = Fault(mutate=lambda doc: (self.fake.forget(), doc)[1])
+        self.fake.script(BATCH_POST, forget, times=2)
+        with self.assertRaises(SubmissionsForgotten):
+            backend.run_batch(print_requests(1), checkpoint=MemoryCheckpoint())
+        self.assertEqual((circuit.state, circuit.failures()), ("closed", 0))
 
     def test_a_status_13_storm_costs_one_submission_per_try_and_never_falls_back(self):
         """Judge0's own failure (13) on the harness submission: no per-case fallback (which
@@ -419,6 +435,24 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
         self.assertEqual(judged.judge_failures, 3)
         self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 4, "one create per try")
         self.assertEqual(self.fake.created, 4)
+
+    def test_a_judge0_that_keeps_forgetting_ends_the_work_with_what_to_check(self):
+        """Every token forgotten as soon as created (servers not sharing a database): issue 12
+        left the submission pending for 24 h. Now each try creates once, and the third forget
+        ends it internal_error with a message an administrator can act on."""
+        forget = Fault(mutate=lambda doc: (self.fake.forget(), doc)[1])
+        self.fake.script(BATCH_POST, forget, times=100)
+        submission = self.submit()
+        submission.refresh_from_db()
+        self.assertEqual(submission.status, Verdict.PENDING)
+        self.assertIn("no longer knows", submission.retry_reason)
+        judged = settle(submission.pk, timeout_s=20)
+        self.assertEqual(judged.status, Verdict.INTERNAL_ERROR)
+        self.assertIn("do all its servers share one database?", judged.error_text)
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 3, "one create per try")
+        self.fake.reset_script()
+        rejudge(submission=judged)  # the staff requeue it once Judge0 is fixed
+        self.assertEqual(settle(submission.pk, timeout_s=20).status, Verdict.ACCEPTED)
 
     def test_an_exam_submission_queued_by_an_outage_before_its_deadline_counts_in_time(self):
         exam = factories.ExamFactory(course=self.problem.chapter.course, passing_score=0)

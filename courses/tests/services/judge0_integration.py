@@ -34,16 +34,18 @@ from courses.judging.backends.judge0.protocol import b64encode
 from courses.judging.errors import (
     AnswerLost,
     BackendConfigurationError,
+    BackendInconsistent,
     BackendInternalError,
     BackendProtocolError,
     BackendRejected,
     BackendUnavailable,
+    SubmissionsForgotten,
 )
 from courses.judging.types import Limits, Outcome, RunRequest, Verdict
 from courses.judging.verdicts import api_status_for
 from courses.tests.fakes.judge0 import FakeJudge0, Fault
 from courses.tests.fakes.network import UNRESOLVABLE_HOST, closed_port
-from courses.tests.judge0_support import TOKEN, FakeJudge0Mixin
+from courses.tests.judge0_support import TOKEN, FakeJudge0Mixin, MemoryCheckpoint
 from courses.tests.toolchains import requires_language
 
 FAST = Limits(cpu_time_ms=1000, wall_time_ms=2000, memory_kb=128 * 1024, output_bytes=64 * 1024)
@@ -326,17 +328,36 @@ class ExternalIntegrationTestCase(FakeJudge0Mixin, SimpleTestCase):
         )
         self.assertEqual(api_status_for(caught.exception).http_status, 502)
 
-    def test_404_for_a_lost_token_resubmits_once(self):
+    def test_404_for_a_lost_token_is_made_again_at_the_next_try(self):
+        """Judge0 forgot the token (``null`` in the batch answer, 404 alone): the call ends as an
+        outage without creating again in it; the next call (the next try) makes it again."""
         backend = self.backend(use_harness=False)
         self.fake.script(BATCH_POST, Fault(mutate=lambda doc: (self.fake.forget(), doc)[1]))
-        self.assertEqual(self.add_case(backend).stdout, b"3\n")
+        (request,) = function_requests(ADD, "add", ["[1, 2]"])
+        checkpoint = MemoryCheckpoint()
+        with self.assertRaises(SubmissionsForgotten) as caught:
+            backend.run_batch([request], checkpoint=checkpoint)
+        self.assertTrue(caught.exception.outage)
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 1)
+        (result,) = backend.run_batch([request], checkpoint=checkpoint)
+        self.assertEqual(result.stdout, b"3\n")
         self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 2)
 
-    def test_a_token_lost_twice_is_an_unavailable_backend(self):
+    def test_a_token_forgotten_three_times_is_an_inconsistent_backend(self):
+        """Forgotten at every try: the third time in one judging it is a deployment fault
+        (servers that do not share a database), not an outage to wait a day for."""
         backend = self.backend(use_harness=False)
-        self.fake.script(BATCH_POST, Fault(mutate=lambda d: (self.fake.forget(), d)[1]), times=2)
-        with self.assertRaises(BackendUnavailable):
-            self.add_case(backend)
+        self.fake.script(BATCH_POST, Fault(mutate=lambda d: (self.fake.forget(), d)[1]), times=3)
+        (request,) = function_requests(ADD, "add", ["[1, 2]"])
+        checkpoint = MemoryCheckpoint()
+        for _ in range(2):
+            with self.assertRaises(SubmissionsForgotten):
+                backend.run_batch([request], checkpoint=checkpoint)
+        with self.assertRaises(BackendInconsistent) as caught:
+            backend.run_batch([request], checkpoint=checkpoint)
+        self.assertFalse(caught.exception.outage)
+        self.assertIn("do all its servers share one database?", str(caught.exception))
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 3)
 
     def test_404_on_a_single_token_and_on_languages(self):
         backend = self.backend()

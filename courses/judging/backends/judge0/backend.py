@@ -30,7 +30,8 @@ authoring services and ``judge_check`` ask it first).
 
 **The breaker** counts calls: a call that fails for want of Judge0 (unreachable, garbage,
 Judge0's own errors) is one failure, however many requests and retries it made; a call that
-ends is one success. A call let in keeps polling even if other calls open the breaker meanwhile.
+ends, or in which Judge0 answered (a refused request, tokens it forgot), is one success. A call
+let in keeps polling even if other calls open the breaker meanwhile.
 
 Results are ``RunResult``: Judge0's status ids go through ``courses.judging.verdicts`` (the one
 status table, with the derived memory and output limit rules). Nothing is sent as
@@ -53,6 +54,7 @@ from courses.judging.errors import (
     BackendRejected,
     BackendUnavailable,
     JudgeError,
+    SubmissionsForgotten,
 )
 from courses.judging.languages import Language, get_language
 from courses.judging.types import Limits, Outcome, RunRequest, RunResult
@@ -318,9 +320,10 @@ class Judge0Backend:
     def _record(self, error: JudgeError) -> None:
         if self.circuit is None or isinstance(error, CircuitOpen):
             return
-        judge0_at_fault = isinstance(
-            error, BackendUnavailable | BackendProtocolError | BackendInternalError
-        )
+        # Tokens Judge0 forgot: it answered, so a half-open probe is won, not lost again.
+        availability = BackendUnavailable | BackendProtocolError | BackendInternalError
+        forgot = isinstance(error, SubmissionsForgotten)
+        judge0_at_fault = isinstance(error, availability) and not forgot
         if judge0_at_fault and getattr(error, "counts_as_failure", True):
             self.circuit.record_failure()
         elif not judge0_at_fault:  # Judge0 answered, whatever it thought of the request

@@ -27,8 +27,14 @@ call's deadline; only then does the call fail, with the last error. Tokens are f
 whose worst-case answer fits the client's response cap, so a legitimate answer is never cut. A job
 that ends with status 13 or 14 (Judge0's own failure) ends the call with ``BackendInternalError``
 at once; its token is dropped from the ledger, so the next try makes that job alone again and
-polls the others. A token Judge0 no longer knows (``null`` in a batch answer, 404 alone: its
-database was reset) is made again once per job.
+polls the others.
+
+**A token Judge0 no longer knows** (``null`` in a batch answer, 404 alone: its database was
+reset, or its servers do not share one) ends the call like a lost answer
+(``SubmissionsForgotten``, an outage): the token is dropped and the next try makes that job
+again. Forgotten ``MAX_FORGOTTEN`` times in one judging (the ledger counts it per job), it is no
+fluke but a deployment fault: the call ends with ``BackendInconsistent`` (``internal_error``, with
+what to check) rather than let the submission wait a day for a Judge0 that never keeps it.
 """
 
 from __future__ import annotations
@@ -45,12 +51,14 @@ from dataclasses import dataclass
 
 from courses.judging.errors import (
     AnswerLost,
+    BackendInconsistent,
     BackendInternalError,
     BackendProtocolError,
     BackendRejected,
     BackendUnavailable,
     JudgeError,
     ResponseTooLarge,
+    SubmissionsForgotten,
 )
 from courses.judging.verdicts import judge0_status
 
@@ -59,6 +67,8 @@ from .protocol import RESULT_FIELDS, Deployment, Submission, parse_submission
 
 B64 = {"base64_encoded": "true"}
 LEDGER_VERSION = 1
+#: How often Judge0 may forget the same job in one judging before it is a deployment fault.
+MAX_FORGOTTEN = 3
 #: Compile output Judge0 may return on top of the output files (it caps it itself).
 COMPILE_OUTPUT_ALLOWANCE = 64 * 1024
 BATCHES_OFF = "batched submissions are not allowed"
@@ -335,8 +345,7 @@ class JobRunner:
             if broken:
                 self._fail_broken(jobs, broken)
             if lost:
-                self._remake([jobs[i] for i in lost])
-                progress = True
+                self._forgotten([jobs[i] for i in lost])
             if progress or time.monotonic() - started < self.poll_fast_s:
                 interval = self.poll_min_interval_s
             else:
@@ -354,16 +363,25 @@ class JobRunner:
             f"for {len(broken)} of {len(jobs)} submission(s): {message}".rstrip()
         )
 
-    def _remake(self, jobs: list[Job]) -> None:
-        """Judge0 no longer knows these tokens: make each job again, once."""
-        for job in jobs:
-            if self.ledger.remade(job.key) >= 1:
-                raise BackendUnavailable(
-                    f"{self.where} lost submission {self.ledger.token(job.key)} twice"
-                )
+    def _forgotten(self, jobs: list[Job]) -> None:
+        """Judge0 no longer knows these tokens: drop them, so the next try makes each job again;
+        the ``MAX_FORGOTTEN``-th time for a job it is a deployment fault (module docstring)."""
+        tokens = [self.ledger.token(job.key) for job in jobs]
         for job in jobs:
             self.ledger.forget(job.key, remade=True)
-        self.create(jobs)
+        self.ledger.save()
+        times = max(self.ledger.remade(job.key) for job in jobs)
+        if times >= MAX_FORGOTTEN:
+            raise BackendInconsistent(
+                "Judge0 keeps forgetting its submissions: do all its servers share one database? "
+                f"{self.where} forgot submission(s) it had created {times} times in this judging "
+                f"(last: {', '.join(map(str, tokens[:3]))}). Requeue the submission once fixed."
+            )
+        raise SubmissionsForgotten(
+            f"{self.where} no longer knows {len(jobs)} submission(s) it created "
+            f"({', '.join(map(str, tokens[:3]))}): its database was reset, or its servers do not "
+            "share one; they are created again at the next try"
+        )
 
     def _fetch(self, pairs: list[tuple[str, int]]) -> list[Submission | None]:
         """Read ``(token, worst answer size)`` pairs, in order; the first failure is raised."""
