@@ -16,6 +16,7 @@ under the claim, so no retry creates that work again.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -231,10 +232,16 @@ def submission_checkpoint_save(*, submission_id: int, claim_id: uuid.UUID, state
         raise ClaimLost(f"submission {submission_id}: the judging claim {claim_id} was lost")
 
 
-def retry_delay(failures: int) -> float:
-    """Seconds before the next try after ``failures`` outages: doubling, capped."""
+def retry_delay(failures: int, retry_after_s: float | None = None) -> float:
+    """Seconds before the next try after ``failures`` outages: doubling from the first delay,
+    at least the judge's ``Retry-After``, and never more than the maximum delay whatever it asks
+    (``Retry-After: 3600`` must not park graded work for an hour, nor end it)."""
     first = settings.COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS
-    return min(first * 2 ** max(0, failures - 1), settings.COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS)
+    most = settings.COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS
+    delay = first * 2 ** min(max(0, failures - 1), 64)
+    if retry_after_s is not None and math.isfinite(retry_after_s):
+        delay = max(delay, retry_after_s)
+    return max(0.0, min(delay, most))
 
 
 def submission_retry_later(
@@ -247,11 +254,12 @@ def submission_retry_later(
 ) -> str | None:
     """After an outage, give the submission back to the queue with a ``retry_at``.
 
-    The delay doubles with each failure (``retry_delay``), and is at least the judge's own
-    ``Retry-After``. Once the next try would come more than ``COURSES_JUDGE_RETRY_MAX_AGE_SECONDS``
-    after the submission was submitted (or requeued), it ends ``internal_error`` with the reason
-    instead. Counts only while ``claim_id`` holds; returns the new status, or None if it did not.
-    The backend's checkpoint is kept, so the next try resumes the same remote work.
+    The delay is ``retry_delay``'s. Tries go on until ``COURSES_JUDGE_RETRY_MAX_AGE_SECONDS``
+    after the submission was submitted (or requeued): a delay that would pass that deadline is
+    cut to it, so the last try happens at the deadline, and only a failure at or after it ends
+    the submission ``internal_error`` with the reason. Counts only while ``claim_id`` holds;
+    returns the new status, or None if it did not. The backend's checkpoint is kept, so the next
+    try resumes the same remote work.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -263,10 +271,9 @@ def submission_retry_later(
         if row is None:
             return None
         failures = row.judge_failures + 1
-        delay = max(retry_delay(failures), retry_after_s or 0.0)
-        started = row.enqueued_at or row.created_at
         max_age = settings.COURSES_JUDGE_RETRY_MAX_AGE_SECONDS
-        if (now - started).total_seconds() + delay > max_age:
+        last_try = (row.enqueued_at or row.created_at) + timedelta(seconds=max_age)
+        if now >= last_try:
             hours = max_age / 3600
             submission_fail(
                 submission_id=submission_id,
@@ -277,11 +284,12 @@ def submission_retry_later(
                 ),
             )
             return Verdict.INTERNAL_ERROR
+        delay = timedelta(seconds=retry_delay(failures, retry_after_s))
         Submission.objects.filter(pk=submission_id).update(
             status=Verdict.PENDING,
             claim_id=None,
             lease_expires_at=None,
-            retry_at=now + timedelta(seconds=delay),
+            retry_at=min(now + delay, last_try),
             judge_failures=failures,
             retry_reason=reason[:4000],
         )

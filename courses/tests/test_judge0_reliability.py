@@ -454,6 +454,50 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
         rejudge(submission=judged)  # the staff requeue it once Judge0 is fixed
         self.assertEqual(settle(submission.pk, timeout_s=20).status, Verdict.ACCEPTED)
 
+    def test_a_long_retry_after_on_a_create_never_ends_or_parks_graded_work(self):
+        """A 429 whose ``Retry-After`` is a day (the probe's) ended the submission at once, one
+        of an hour parked it for the hour; unreadable ones (``inf``) could not be scheduled.
+        Now the delay is capped by the schedule's maximum (0.5 s here) and the work is judged."""
+        later = (timezone.now() + timedelta(days=400)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+        for value in ("86400", "3600", "1e400", "inf", "soon", later):
+            with self.subTest(retry_after=value):
+                self.fake.reset_script()
+                quota = Fault(status=429, body={"message": "quota"}, headers={"Retry-After": value})
+                self.fake.script(BATCH_POST, quota, times=20)  # past the client's own retries
+                submission = self.submit()
+                submission.refresh_from_db()
+                self.assertEqual(submission.status, Verdict.PENDING)
+                waits = (submission.retry_at - timezone.now()).total_seconds()
+                self.assertLessEqual(waits, 0.5)
+                self.fake.reset_script()
+                self.assertEqual(settle(submission.pk, timeout_s=10).status, Verdict.ACCEPTED)
+
+    @override_settings(COURSES_JUDGE_RETRY_MAX_AGE_SECONDS=3600)
+    def test_the_last_try_happens_at_the_deadline_and_only_a_failure_there_ends_the_work(self):
+        """A delay that would pass the retry deadline is cut to it (it used to end the work at
+        once); a failure at the deadline ends it internal_error with the reason."""
+        self.fake.stop()
+        submission = submission_create(
+            user=self.user, problem=self.problem, language="python", code=SOLVE, enqueue=False
+        )
+        # The first try fails within the client's retry budget (2 s), before the deadline.
+        deadline = timezone.now() + timedelta(seconds=4)
+        Submission.objects.filter(pk=submission.pk).update(
+            enqueued_at=deadline - timedelta(seconds=3600)
+        )
+        with override_settings(
+            COURSES_JUDGE_RETRY_FIRST_DELAY_SECONDS=600, COURSES_JUDGE_RETRY_MAX_DELAY_SECONDS=900
+        ):
+            CodeExecutorService().judge_submission(submission.pk)
+        submission.refresh_from_db()
+        self.assertEqual(submission.status, Verdict.PENDING)
+        self.assertEqual(submission.retry_at, deadline)
+        time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()))
+        CodeExecutorService().judge_submission(submission.pk)
+        submission.refresh_from_db()
+        self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
+        self.assertIn("The judge was unavailable for 2 tries", submission.error_text)
+
     def test_an_exam_submission_queued_by_an_outage_before_its_deadline_counts_in_time(self):
         exam = factories.ExamFactory(course=self.problem.chapter.course, passing_score=0)
         factories.ExamProblemFactory(exam=exam, problem=self.problem, score=10)
@@ -643,6 +687,19 @@ class ReplyParsingEdgesTestCase(SimpleTestCase):
         for token in ("", None, 7):
             with self.subTest(token=token), self.assertRaises(BackendProtocolError):
                 parse_submission({**base, "token": token})
+
+    def test_retry_after_is_seconds_or_a_date_and_anything_else_is_ignored(self):
+        from courses.judging.backends.judge0.protocol import parse_retry_after
+
+        self.assertEqual(parse_retry_after("120"), 120.0)
+        self.assertEqual(parse_retry_after(" 0.5 "), 0.5)
+        self.assertEqual(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), 0.0)
+        self.assertEqual(parse_retry_after("99999999"), 86_400.0)
+        self.assertEqual(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), 86_400.0)
+        for garbage in ("", None, "-5", "inf", "NaN", "1e400", "9" * 400, "1_000", "soon",
+                        "Mon, 01 Jan 99999 00:00:00 GMT", "\u0663"):  # fmt: skip
+            with self.subTest(garbage=garbage):
+                self.assertIsNone(parse_retry_after(garbage))
 
     def test_a_breaker_threshold_of_0_is_refused(self):
         with self.assertRaises(ValueError):

@@ -316,22 +316,32 @@ def choose_language_id(languages: object, prefixes: Sequence[str]) -> int:
     )
 
 
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
+#: A longer ``Retry-After`` is read as this: nobody schedules anything on it.
+MAX_RETRY_AFTER_S = 86_400.0
+
+
 def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
+    """``Retry-After`` in seconds, or None when absent or unreadable.
+
+    RFC 9110 allows delta-seconds (digits; a decimal part is tolerated) or an HTTP date (a past
+    one is 0); either is capped at ``MAX_RETRY_AFTER_S``. Anything else — garbage, a negative
+    number, ``inf``, ``nan``, a date out of range — is None: the caller's own backoff applies.
+    How long a submission then waits is capped by the retry schedule, never by this value
+    (``courses.services.submissions.retry_delay``).
+    """
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _DELTA_SECONDS.fullmatch(value):
+        return min(float(value), MAX_RETRY_AFTER_S)
     from datetime import UTC, datetime
     from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return min(max(0.0, (when - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER_S)
