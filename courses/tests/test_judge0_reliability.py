@@ -55,6 +55,7 @@ from courses.tests.fakes.judge0 import FakeJudge0, Fault
 from courses.tests.judge0_support import (
     BATCH_GET,
     BATCH_POST,
+    C_SUM,
     QUICK_JUDGE0,
     SOLVE,
     TOKEN,
@@ -70,6 +71,17 @@ from courses.tests.test_packages import rezip, small_course, unzip
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 HTML_504 = "<html><head><title>504 Gateway Time-out</title></head><body>nginx</body></html>"
 HTML_500 = "<html><body><h1>We're sorry, but something went wrong.</h1></body></html>"
+#: Numbers out of range in a result (the probe's, and their kin): each is garbage.
+OUT_OF_RANGE = {
+    "memory -5": lambda entry: entry.update(memory=-5),
+    "memory 10**30": lambda entry: entry.update(memory=10**30),
+    "time 1e30": lambda entry: entry.update(time="1e30"),
+    "wall_time -1": lambda entry: entry.update(wall_time="-1"),
+    "exit_code -1": lambda entry: entry.update(exit_code=-1),
+    "exit_code 2**40": lambda entry: entry.update(exit_code=2**40),
+    "exit_signal 4096": lambda entry: entry.update(exit_signal=4096),
+    "status id 99": lambda entry: entry["status"].update(id=99),
+}
 #: The shapes of a lost answer to a create after which Judge0 may have created the work (the
 #: probe's, docs/reliability.md): each leaves the call with ``AnswerLost``.
 LOST_CREATE_ANSWERS = {
@@ -498,6 +510,37 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
         self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
         self.assertIn("The judge was unavailable for 2 tries", submission.error_text)
 
+    @override_settings(TEST_JUDGE0_WAIT_SECONDS=1.5, COURSES_FREE_RUN_WAIT_SECONDS=1.0)
+    def test_numbers_out_of_range_in_a_result_are_garbage_never_a_failed_save(self):
+        """``memory: -5`` broke the database's check, ``time: "1e30"`` and ``memory: 10**30``
+        overflowed its integer: the save failed and the submission ended internal_error, and
+        "Run code" showed them as they came. Now they are garbage: waited out, then the try is
+        an outage; once Judge0 answers sanely the submission is judged."""
+        service = CodeExecutorService()
+        problem = graded_problem(2, language="c")  # one Judge0 submission per case: its numbers
+        for name, change in OUT_OF_RANGE.items():
+            with self.subTest(name):
+                self.fake.reset_script()
+
+                def mutate(doc, change=change):
+                    for entry in doc["submissions"]:
+                        change(entry)
+                    return doc
+
+                self.fake.script(BATCH_GET, Fault(mutate=mutate), seconds=60)
+                submission = submission_create(
+                    user=self.user, problem=problem, language="c", code=C_SUM
+                )
+                submission.refresh_from_db()
+                self.assertEqual(submission.status, Verdict.PENDING)
+                self.assertIn("its last answer: Judge0", submission.retry_reason)
+                with self.assertRaises(BackendProtocolError):
+                    service.run_freely("print(1)")
+                self.fake.reset_script()  # sane again, its counters at 0
+                judged = settle(submission.pk, timeout_s=10)
+                self.assertEqual((judged.status, judged.score), (Verdict.ACCEPTED, 1))
+                self.assertEqual(self.fake.created, 0, "the same tokens, polled")
+
     def test_an_exam_submission_queued_by_an_outage_before_its_deadline_counts_in_time(self):
         exam = factories.ExamFactory(course=self.problem.chapter.course, passing_score=0)
         factories.ExamProblemFactory(exam=exam, problem=self.problem, score=10)
@@ -687,6 +730,21 @@ class ReplyParsingEdgesTestCase(SimpleTestCase):
         for token in ("", None, 7):
             with self.subTest(token=token), self.assertRaises(BackendProtocolError):
                 parse_submission({**base, "token": token})
+
+    def test_result_numbers_are_bounded_to_what_the_database_holds(self):
+        from courses.judging.backends.judge0.protocol import parse_submission
+
+        base = {"token": "t", "status": {"id": 3, "description": "Accepted"}}
+        edge = {"time": "86400", "memory": 2**30, "exit_code": 255, "exit_signal": 64}
+        parsed = parse_submission({**base, **edge})
+        self.assertEqual((parsed.cpu_time_ms, parsed.memory_kb), (86_400_000, 2**30))
+        self.assertIsNone(parse_submission({**base, "exit_signal": 0}).exit_signal)
+        for field, bad in [
+            ("time", "86400.001"), ("memory", 2**30 + 1), ("memory", -1), ("exit_code", 256),
+            ("exit_signal", 65), ("exit_signal", -9),
+        ]:  # fmt: skip
+            with self.subTest(field=field, value=bad), self.assertRaises(BackendProtocolError):
+                parse_submission({**base, field: bad})
 
     def test_retry_after_is_seconds_or_a_date_and_anything_else_is_ignored(self):
         from courses.judging.backends.judge0.protocol import parse_retry_after

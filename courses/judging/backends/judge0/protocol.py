@@ -5,7 +5,10 @@ Facts from ``research/judge0-api.md``:
   newline after every 60 characters, so newlines are stripped before a strict decode. Outputs stay
   ``bytes``: a program may print invalid UTF-8.
 - ``time`` and ``wall_time`` are *strings* of seconds (``"0.002"``); ``memory`` is an int in KB;
-  an empty output is ``null``.
+  an empty output is ``null``. Every number of a result is bounded (``MAX_RUN_SECONDS``,
+  ``MAX_MEMORY_KB``, exit codes 0-255, signals 0-64, a status id of Judge0's table): what is
+  saved must fit the database's columns (PostgreSQL ``integer``), and a number out of range is
+  garbage like any other (``BackendProtocolError``: waited out while polling, an outage after).
 - Limits go out in Judge0's units (seconds, KB). The maxima are the deployment's
   (``/config_info``, ``Deployment``): limits above them are refused (``limit_problems``), never
   clamped, since a clamped limit gives a TLE or MLE the local sandbox would not give. Below
@@ -25,10 +28,19 @@ from decimal import Decimal, InvalidOperation
 
 from courses.judging.errors import BackendConfigurationError, BackendProtocolError
 from courses.judging.types import Limits
+from courses.judging.verdicts import JUDGE0_STATUSES
 
 #: Judge0's minima (``app/models/submission.rb``): a request below them is a 422.
 MIN_WALL_TIME_S = Decimal(1)
 MIN_MEMORY_KB = 2048
+#: The largest time (CPU or wall) a result may report: a day, far over any Judge0 limit (20 s of
+#: wall clock by default, compiling included), and in milliseconds far under 2**31.
+MAX_RUN_SECONDS = Decimal(86_400)
+#: The largest peak memory a result may report: 1 TiB in KB, under 2**31.
+MAX_MEMORY_KB = 2**30
+MAX_EXIT_CODE = 255
+#: Linux signals are 1 to 64 (SIGRTMAX); 0 is read as no signal.
+MAX_SIGNAL = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +141,8 @@ def _kind(value: object) -> str:
 
 
 def seconds_to_ms(value: object, field: str) -> int:
-    """``"0.002"`` -> 2. Judge0 sends strings (its docs say floats; issue #174): accept both."""
+    """``"0.002"`` -> 2. Judge0 sends strings (its docs say floats; issue #174): accept both.
+    Negative, not finite, or over ``MAX_RUN_SECONDS``: ``BackendProtocolError``."""
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -140,17 +153,23 @@ def seconds_to_ms(value: object, field: str) -> int:
         raise BackendProtocolError(
             f"Judge0 field {field!r}: {value!r} is not a number", cause=error
         ) from error
-    if not seconds.is_finite() or seconds < 0:
+    if not seconds.is_finite() or not 0 <= seconds <= MAX_RUN_SECONDS:
         raise BackendProtocolError(f"Judge0 field {field!r}: {value!r} is not a duration")
     return int((seconds * 1000).to_integral_value())
 
 
-def optional_int(value: object, field: str) -> int | None:
+def optional_int(value: object, field: str, low: int = 0, high: int = 2**31 - 1) -> int | None:
+    """An integer field in ``[low, high]``, or None for ``null``; ``BackendProtocolError``
+    for another type or a value out of range."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise BackendProtocolError(
             f"Judge0 field {field!r}: expected an integer, got {_kind(value)}"
+        )
+    if not low <= value <= high:
+        raise BackendProtocolError(
+            f"Judge0 field {field!r}: {value} is out of range ({low} to {high})"
         )
     return value
 
@@ -191,6 +210,8 @@ def parse_submission(doc: object) -> Submission:
     status_id = optional_int(status.get("id"), "status.id")
     if status_id is None:
         raise BackendProtocolError(f"Judge0 submission {token}: status without an id")
+    if status_id not in JUDGE0_STATUSES:
+        raise BackendProtocolError(f"Judge0 submission {token}: unknown status id {status_id}")
     description = status.get("description")
     message = b64decode(doc.get("message"), "message")
     return Submission(
@@ -203,9 +224,9 @@ def parse_submission(doc: object) -> Submission:
         message=message.decode("utf-8", "replace"),
         cpu_time_ms=seconds_to_ms(doc.get("time"), "time"),
         wall_time_ms=seconds_to_ms(doc.get("wall_time"), "wall_time"),
-        memory_kb=optional_int(doc.get("memory"), "memory"),
-        exit_code=optional_int(doc.get("exit_code"), "exit_code"),
-        exit_signal=optional_int(doc.get("exit_signal"), "exit_signal"),
+        memory_kb=optional_int(doc.get("memory"), "memory", 0, MAX_MEMORY_KB),
+        exit_code=optional_int(doc.get("exit_code"), "exit_code", 0, MAX_EXIT_CODE),
+        exit_signal=optional_int(doc.get("exit_signal"), "exit_signal", 0, MAX_SIGNAL) or None,
     )
 
 
