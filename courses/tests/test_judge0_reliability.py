@@ -541,6 +541,30 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
                 self.assertEqual((judged.status, judged.score), (Verdict.ACCEPTED, 1))
                 self.assertEqual(self.fake.created, 0, "the same tokens, polled")
 
+    @override_settings(TEST_JUDGE0_WAIT_SECONDS=1.5)
+    def test_a_refused_poll_is_waited_out_and_counted_a_failure_never_the_end_of_the_work(self):
+        """A 400 (or 422) answering a poll ended the submission internal_error as if Judge0
+        had refused the student's run, and counted a success for the breaker. It says nothing
+        about the run: garbage, waited out; to the end of the budget an outage (the submission
+        waits) and one failure for the breaker."""
+        circuit = CircuitBreaker(self.fake.url)  # the shared state of the task's breaker
+        for status in (400, 422):
+            with self.subTest(status=status):
+                self.fake.reset_script()
+                refused = Fault(status=status, body={"error": "some attributes cannot be read"})
+                self.fake.script(BATCH_GET, refused, times=2)
+                judged = settle(self.submit().pk, timeout_s=10)
+                self.assertEqual((judged.status, judged.judge_failures), (Verdict.ACCEPTED, 0))
+
+                self.fake.script(BATCH_GET, refused, seconds=60)
+                submission = self.submit()
+                submission.refresh_from_db()
+                self.assertEqual(submission.status, Verdict.PENDING)
+                self.assertIn(f"{status}: some attributes", submission.retry_reason)
+                self.assertEqual(circuit.failures(), 1)
+                self.fake.reset_script()
+                self.assertEqual(settle(submission.pk, timeout_s=10).status, Verdict.ACCEPTED)
+
     def test_an_exam_submission_queued_by_an_outage_before_its_deadline_counts_in_time(self):
         exam = factories.ExamFactory(course=self.problem.chapter.course, passing_score=0)
         factories.ExamProblemFactory(exam=exam, problem=self.problem, score=10)

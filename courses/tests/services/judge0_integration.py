@@ -310,13 +310,21 @@ class ExternalIntegrationTestCase(FakeJudge0Mixin, SimpleTestCase):
 
     # Step 2: error responses ----------------------------------------------------------------------
 
-    def test_400_bad_request_is_rejected_with_judge0s_message_and_not_retried(self):
+    def test_400_on_a_create_is_rejected_and_on_a_read_is_garbage_with_judge0s_message(self):
+        """A 400 answering a create refuses the request itself: not retried. A 400 answering a
+        read (a poll) says nothing of the student's run: it is garbage like an HTML page,
+        retried, and reported as a protocol error with Judge0's message."""
         backend = self.backend()
+        body = {"submissions": [{"source_code": b64encode("print(1)"), "language_id": 113}] * 21}
         with self.assertRaises(BackendRejected) as caught:
+            backend.client.post("/submissions/batch", body, params={"base64_encoded": "true"})
+        self.assertIn("less than or equal to 20", str(caught.exception))
+        self.assertFalse(caught.exception.retryable)
+        self.assertEqual(len(self.fake.requests_to(BATCH_POST)), 1)
+        with self.assertRaises(BackendProtocolError) as caught:
             backend.client.get("/submissions/batch", {"tokens": "x", "fields": "token,bogus"})
         self.assertIn("invalid fields: [bogus]", str(caught.exception))
-        self.assertFalse(caught.exception.retryable)
-        self.assertEqual(len(self.fake.requests_to(BATCH_GET)), 1)
+        self.assertEqual(len(self.fake.requests_to(BATCH_GET)), RETRY.attempts)
 
     def test_422_carries_judge0s_field_messages(self):
         backend = self.backend()

@@ -259,7 +259,7 @@ class Judge0Backend:
         try:
             deployment = parse_config(self.client.get("/config_info", deadline=deadline))
             seconds = CACHE_S
-        except (Judge0NotFound, BackendRejected, BackendProtocolError) as error:
+        except (Judge0NotFound, BackendProtocolError) as error:
             logger.warning("Judge0 /config_info unreadable, using Judge0's defaults: %s", error)
             deployment, seconds = Deployment(read=False), UNREAD_CONFIG_CACHE_S
         _remember(key, deployment, seconds)

@@ -14,7 +14,8 @@ read timeout, cut connection, deadline passed  ``BackendUnavailable``          G
 TLS certificate verification failed            ``BackendConfigurationError``   no
 401 / 403 (bad credentials)                    ``BackendConfigurationError``   no
 404 on a route                                 ``Judge0NotFound``              no
-400 / 422 (with Judge0's field messages)       ``BackendRejected``             no
+400 / 422 on a POST (Judge0's field messages)  ``BackendRejected``             no
+  ... on a GET (it says nothing of the run)    ``BackendProtocolError``        yes
 invalid JSON, an HTML page, a truncated body   ``BackendProtocolError``        GET only
   ... answering a POST                         ``AnswerLost``                  no
 an answer over ``max_response_bytes``          ``ResponseTooLarge``            no
@@ -317,6 +318,12 @@ class Judge0Client:
             )
         if status == 404:
             raise Judge0NotFound(f"{where}: 404 not found")
+        if status in (400, 422) and method != "POST":
+            # A refused read is about our request or Judge0's state, never the student's run:
+            # garbage to wait out (and a failure for the breaker), not a rejected submission.
+            doc = _json_or_none(data)
+            message = doc.get("error") if isinstance(doc, dict) else None
+            raise BackendProtocolError(f"{where}: {status}: {message or _short(data)}")
         if status in (400, 422):
             doc = _json_or_none(data)
             if isinstance(doc, dict) and status == 422:
