@@ -502,8 +502,9 @@ class JudgingQueueTestCase(TransactionTestCase):
     )
     def test_outages_queue_the_submission_with_growing_delays_then_end_internal_error(self):
         """No Celery retries back to back: each outage puts the submission back with a later
-        ``retry_at`` (10, 20, 40, 40 s...); once the next try would pass the maximum age it ends
-        ``internal_error`` with the reason, which the staff can requeue (issue 12)."""
+        ``retry_at`` (10, 20, 40, 40 s...), the last one at the maximum age; a try that fails
+        there ends it ``internal_error`` with the reason, which the staff can requeue (issue
+        12). A delay never ends it early: the last try comes at the deadline."""
         backend = shared_backend()
         calls_before = len(backend.batches)
         pending = factories.SubmissionFactory(user=self.user, problem=self.problem)
@@ -518,12 +519,21 @@ class JudgingQueueTestCase(TransactionTestCase):
         self.assertEqual(delays, [10, 20, 40])
         self.assertEqual(pending.judge_failures, 3)
         self.assertEqual(requeue_stale_submissions.apply().get(), 0, "none is due yet")
-        # 100 s after it was submitted, the next try (40 s later) would be too old.
+        # 70 s after it was submitted, the next try (40 s later) would be too old: it comes at
+        # the deadline instead, 30 s later.
         Submission.objects.filter(pk=pending.pk).update(
             enqueued_at=timezone.now() - timedelta(seconds=70)
         )
+        before = timezone.now()
+        self.assertEqual(judge_submission.apply(args=[pending.pk]).get(), Verdict.PENDING)
+        pending.refresh_from_db()
+        self.assertAlmostEqual((pending.retry_at - before).total_seconds(), 30, delta=2)
+        # That last try, at the deadline, fails too: the submission ends.
+        Submission.objects.filter(pk=pending.pk).update(
+            enqueued_at=timezone.now() - timedelta(seconds=100)
+        )
         self.assertEqual(judge_submission.apply(args=[pending.pk]).get(), Verdict.INTERNAL_ERROR)
-        self.assertEqual(len(backend.batches) - calls_before, 4)
+        self.assertEqual(len(backend.batches) - calls_before, 5)
         submission = Submission.objects.get()
         self.assertIn("connection refused", submission.error_text)
         self.assertIn("requeue", submission.error_text)
