@@ -26,7 +26,7 @@ from courses.judging.backends.local import (
 )
 from courses.judging.backends.local.client import ServiceFailed
 from courses.judging.backends.local.harness import HarnessFailed
-from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest
+from courses.judging.types import WALL_STARVATION_FACTOR, Limits, Outcome, RunRequest, RunResult
 
 from .sandbox_fixtures import SandboxTestMixin
 
@@ -378,6 +378,49 @@ def raw_report(indices: list[int], stopped: str | None = None) -> bytes:
     cases = [dict(fields, index=index) for index in indices]
     doc = {"harness": 1, "compile_error": None, "raw": True, "cases": cases, "stopped": stopped}
     return json.dumps(doc).encode()
+
+
+class CaseVerdictTestCase(SimpleTestCase):
+    """``case_result``: what a case's measured facts are judged, on every path."""
+
+    def judge(self, **facts) -> RunResult:
+        case = {
+            "exit_code": None, "signal": None, "killed": None, "cpu_ms": 5, "wall_ms": 5,
+            "memory_kb": 1024, "oom": False, "stdout_bytes": 0, "stderr_bytes": 0,
+            "stdout": b"", "stderr": b"",
+        }  # fmt: skip
+        case.update(facts)
+        return case_result(case, LIMITS, file_size=harness.file_size_limit(LIMITS.output_bytes))
+
+    def test_output_past_its_cap_is_output_limit_even_when_memory_ran_out_too(self):
+        # Stdout is a file in memory, charged to the case: a program printing without end could
+        # reach a small memory limit before the runner's next look at its size.
+        over = LIMITS.output_bytes + 1
+        result = self.judge(signal=9, oom=True, stdout_bytes=over, stdout=b"y" * over)
+        self.assertEqual(result.outcome, Outcome.OUTPUT_LIMIT)
+        self.assertEqual(self.judge(signal=9, oom=True).outcome, Outcome.MEMORY_LIMIT)
+        self.assertEqual(
+            self.judge(signal=9, killed="cpu", oom=True, stdout_bytes=over).outcome,
+            Outcome.TIME_LIMIT,
+        )
+
+    def test_the_file_size_limit_is_output_limit_only_when_stdout_went_past_its_cap(self):
+        over = LIMITS.output_bytes + 1
+        self.assertEqual(
+            self.judge(signal=25, stdout_bytes=over, stdout=b"y" * over).outcome,
+            Outcome.OUTPUT_LIMIT,
+        )
+        result = self.judge(signal=25, stdout=b"partial", stdout_bytes=7, stderr=b"no newline")
+        self.assertEqual(result.outcome, Outcome.RUNTIME_ERROR)
+        self.assertEqual(
+            result.stderr,
+            b"no newline\nFile size limit exceeded: a file reached the size limit of 64 MiB"
+            b" (SIGXFSZ)\n",
+        )
+        self.assertEqual(harness.case_limits(LIMITS)["fsize"], 64 << 20)
+        self.assertEqual(
+            harness.case_limits(LIMITS, stdout_cap=100 << 20)["fsize"], (100 << 20) + 1
+        )
 
 
 class ReportIndexTestCase(SimpleTestCase):

@@ -186,6 +186,61 @@ class HostileOutputTestCase(SandboxTestMixin, SimpleTestCase):
             result.outcome, (Outcome.OUTPUT_LIMIT, Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT)
         )
 
+    def test_a_scratch_file_may_be_as_large_as_tmp(self):
+        # An outside probe: RLIMIT_FSIZE was 16 MiB for every file, so a 20 MiB scratch file in
+        # the 64 MiB /tmp was a runtime error (EFBIG). Its memory is the case's, as always.
+        source = (
+            "import os\n"
+            "with open('/tmp/scratch', 'wb') as f:\n"
+            "    f.write(b'\\0' * (20 << 20))\n"
+            "print(os.path.getsize('/tmp/scratch') >> 20)\n"
+        )
+        limits = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_kb=128 * 1024)
+        result = self.run_one("python", source, limits=limits)
+        self.assertEqual((result.outcome, result.stdout), (Outcome.OK, b"20\n"), result)
+        self.assertGreaterEqual(result.memory_kb, 20 * 1024, result)
+
+    @requires_language("c")
+    def test_dying_of_the_file_size_limit_is_output_limit_only_for_stdout(self):
+        # An outside probe: a C program killed by SIGXFSZ writing a scratch file was judged
+        # output_limit with an empty stdout. Past the limit (a sparse file needs no memory),
+        # it is a runtime error that says which limit; printing without end stays OLE.
+        source = (
+            "#include <fcntl.h>\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n"
+            "static char block[1 << 20];\n"
+            "int main(void){\n"
+            "  char how[16] = {0}; if (scanf('%15s', how) != 1) return 2;\n"
+            "  if (!strcmp(how, 'print')) for (;;) fwrite(block, 1, sizeof block, stdout);\n"
+            "  int fd = open('/tmp/f', O_WRONLY | O_CREAT, 0600);\n"
+            "  if (!strcmp(how, 'sparse')) lseek(fd, 100 << 20, SEEK_SET);\n"
+            "  for (int i = 0; i < 20; i++) write(fd, block, sizeof block);\n"
+            "  printf('%ld', (long) lseek(fd, 0, SEEK_END) >> 20); return 0;\n"
+            "}\n"
+        ).replace("'", '"')
+        limits = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_kb=128 * 1024)
+        scratch, sparse, printing = self.backend.run_batch(
+            [RunRequest("c", source, how, limits) for how in (b"file", b"sparse", b"print")]
+        )
+        self.assertEqual((scratch.outcome, scratch.stdout), (Outcome.OK, b"20"), scratch)
+        self.assertEqual((sparse.outcome, sparse.signal), (Outcome.RUNTIME_ERROR, 25), sparse)
+        self.assertEqual(sparse.stdout, b"")
+        self.assertEqual(
+            sparse.stderr,
+            b"File size limit exceeded: a file reached the size limit of 64 MiB (SIGXFSZ)\n",
+        )
+        self.assertEqual(printing.outcome, Outcome.OUTPUT_LIMIT, printing)
+
+    def test_printing_without_end_under_a_small_memory_limit_is_output_limit(self):
+        # Stdout is a file in memory, charged to the case, that may grow up to the file size
+        # limit (64 MiB) between two looks of the runner: past a small memory limit, the kernel
+        # killed some of these programs first (one run in ten or so), and they were judged MLE.
+        # Their output went past its cap first, and that is what they are judged on (the rule
+        # itself: ``CaseVerdictTestCase``).
+        source = "import sys\nb = b'x' * (1 << 20)\nwhile True: sys.stdout.buffer.write(b)\n"
+        limits = Limits(cpu_time_ms=1000, wall_time_ms=3000, memory_kb=16 * 1024)
+        results = self.backend.run_batch([RunRequest("python", source, b"", limits)] * 8)
+        self.assertEqual([r.outcome for r in results], [Outcome.OUTPUT_LIMIT] * 8, results)
+
     def test_17_many_small_files_fail_inside_the_sandbox(self):
         source = "i = 0\nwhile True:\n    open(f'/tmp/{i}', 'w').close()\n    i += 1\n"
         result = self.run_one("python", source, limits=TIME)

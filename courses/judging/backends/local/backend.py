@@ -308,7 +308,11 @@ class LocalSandboxBackend:
                 f"CPU time limit per case ({cpu_source}); the wall limit does not count the time"
                 f" spent waiting for a CPU, up to {harness_program.WALL_BACKSTOP} times the limit",
             ),
-            (True, "output limit per case (captured with caps, RLIMIT_FSIZE)"),
+            (
+                True,
+                "output limit per case (stdout watched and cut at its cap by the runner);"
+                f" no file past {harness.SCRATCH_FILE_BYTES >> 20} MiB (RLIMIT_FSIZE)",
+            ),
             (sandboxed, "boxes 0700, owned by the sandbox's uid, their path in no argument"),
             (
                 True,

@@ -26,12 +26,16 @@ from courses.judging.types import Limits, Outcome, RunResult
 
 from .harness_program import MAGIC, PAYLOAD_MARKER
 from .outcomes import Facts, classify
+from .supervisor import SHM_BYTES, TMP_BYTES
 
 PROGRAM_PATH = Path(__file__).with_name("harness_program.py")
 #: Same as the one-process-per-case path: a cgroup limit is the memory limit plus 8 MiB.
 MEMORY_SLACK_BYTES = 8 << 20
 STDERR_CAP_BYTES = 64 << 10
-FSIZE_BYTES = 16 << 20
+#: RLIMIT_FSIZE of a case: room for a file as large as a scratch mount (``/tmp``, ``/dev/shm``).
+#: Not the stdout cap: the limit holds for every file a case writes, and the runner enforces the
+#: cap itself (it watches stdout's size and cuts it).
+SCRATCH_FILE_BYTES = max(TMP_BYTES, SHM_BYTES)
 CASE_NOFILE = 256
 #: Room for the interpreter's own mappings when RLIMIT_AS stands in for a memory cgroup.
 AS_SLACK_BYTES = 64 << 20
@@ -66,7 +70,7 @@ def case_limits(
         "memory_bytes": memory_bytes,
         "output_bytes": output,
         "stderr_bytes": STDERR_CAP_BYTES,
-        "fsize": max(FSIZE_BYTES, output + 1),
+        "fsize": file_size_limit(output),
         "nofile": CASE_NOFILE,
         "tick_ms": 10,
     }
@@ -75,6 +79,12 @@ def case_limits(
     if address_space:
         found["address_space"] = memory_bytes + AS_SLACK_BYTES
     return found
+
+
+def file_size_limit(stdout_cap: int) -> int:
+    """The largest file a case may write (RLIMIT_FSIZE): a scratch mount's size, or more when
+    its stdout cap is larger (stdout is a file too: going past the cap is the runner's call)."""
+    return max(SCRATCH_FILE_BYTES, stdout_cap + 1)
 
 
 #: A case's record in the payload's case table: its stdin's offset and length, and the position
@@ -257,8 +267,13 @@ def parse_report(raw: bytes | memoryview, expected_cases: int, *, shared: bool =
     return Report(None, cases, stopped)
 
 
-def case_result(case: dict, limits: Limits, *, stdout_cap: int | None = None) -> RunResult:
+def case_result(
+    case: dict, limits: Limits, *, stdout_cap: int | None = None, file_size: int | None = None
+) -> RunResult:
     """One case of ``parse_report`` as a ``RunResult``, by the same rules on every path.
+
+    ``file_size``: the case's RLIMIT_FSIZE, when the caller knows it (named to the student when
+    the case died of it, ``classify``).
 
     The runner reports the kernel's OOM kills when it can see the sandbox's cgroup (``oom``);
     elsewhere a SIGKILL we did not send is the OOM killer when the case had reached its memory
@@ -288,6 +303,7 @@ def case_result(case: dict, limits: Limits, *, stdout_cap: int | None = None) ->
         stderr=stderr,
         stdout_overflow=case["stdout_bytes"] > cap,
         stderr_truncated=case["stderr_bytes"] > len(stderr),
+        file_size=file_size,
     )
     return classify(facts, limits)
 

@@ -237,7 +237,15 @@ def run(
     results: list[RunResult | None] = [None] * len(work.stdins)
     for case in report.cases:
         index = case["index"]
-        results[index] = harness.case_result(case, work.limits[index], stdout_cap=work.stdout_cap)
+        lim = work.limits[index]
+        results[index] = harness.case_result(
+            case,
+            lim,
+            stdout_cap=work.stdout_cap,
+            file_size=harness.file_size_limit(
+                lim.output_bytes if work.stdout_cap is None else work.stdout_cap
+            ),
+        )
     return results
 
 
