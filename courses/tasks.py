@@ -6,6 +6,7 @@ import logging
 import random
 
 from celery import shared_task
+from django.conf import settings
 
 from courses.judging.errors import JudgeError
 from courses.services.code_executor import CodeExecutorService
@@ -20,15 +21,20 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 5
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def judge_submission(submission_id: int) -> str:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def judge_submission(self, submission_id: int) -> str:
     """Judge one submission. Harmless to run twice: the claim lets only one judging count.
 
     No Celery retries: an outage leaves the submission ``pending`` with a ``retry_at``, and the
     periodic requeue takes it up when it is due (in the embedded default too, where eager Celery
     would ignore a countdown); its remote work (Judge0 tokens) is kept for that try.
+
+    Run inline (eager: no worker, so inside the Submit request or ``run_periodic``) it waits for
+    a remote judge at most ``COURSES_INLINE_JUDGE_WAIT_SECONDS``; a worker, the backend's whole
+    budget (``JUDGE0_WAIT_SECONDS``).
     """
-    return CodeExecutorService().judge_submission(submission_id).status
+    wait = settings.COURSES_INLINE_JUDGE_WAIT_SECONDS if self.request.is_eager else None
+    return CodeExecutorService().judge_submission(submission_id, max_wait_s=wait).status
 
 
 @shared_task(track_started=True, ignore_result=False, acks_late=False)
@@ -80,8 +86,6 @@ def sweep_sandbox() -> dict:
     Each worker's sandbox service sweeps by itself too; this also covers a host whose workers
     all died. Nothing to do with another backend.
     """
-    from django.conf import settings
-
     if getattr(settings, "COURSES_JUDGE_BACKEND", "local") != "local":
         return {}
     from courses.judging.backends.local import sweep_host

@@ -445,6 +445,12 @@ COURSES_JUDGE_RETRY_MAX_AGE_SECONDS = float(
 #: How long "Run code" (free runs and sample runs) waits for a remote judge before answering
 #: 503: a stuck Judge0 queue must not hold a free-run slot for the whole judging budget.
 COURSES_FREE_RUN_WAIT_SECONDS = float(os.environ.get("COURSES_FREE_RUN_WAIT_SECONDS", 30))
+#: How long judging inline (Celery eager: the embedded default without Redis, where a Submit
+#: request, or ``run_periodic``, judges the submission itself) waits for a remote judge. Past it
+#: the submission answers ``pending`` with its Judge0 tokens kept, and the periodic requeue polls
+#: them later, so a slow Judge0 never holds a request for JUDGE0_WAIT_SECONDS. Celery workers
+#: keep the whole JUDGE0_WAIT_SECONDS.
+COURSES_INLINE_JUDGE_WAIT_SECONDS = float(os.environ.get("COURSES_INLINE_JUDGE_WAIT_SECONDS", 10))
 
 # --- Operations ----------------------------------------------------------------------------------
 #: The bearer token Prometheus sends to ``GET /metrics`` (``Authorization: Bearer ...``). Unset:

@@ -258,8 +258,10 @@ class SubmissionCreateApi(APIView):
     """``POST /api/v1/problems/<id>/submissions/``: submit code for a visible problem.
 
     For users actively enrolled in the problem's course. Judging starts once the submission is
-    committed: inline in the embedded setup, where the answer is **201** with the verdict; on a
-    Celery worker at scale, where it is **202** with ``pending`` (poll the submission). A user
+    committed: inline in the embedded setup, where the answer is **201** with the verdict (or
+    **202** ``pending`` when the judge is unavailable or slower than
+    ``COURSES_INLINE_JUDGE_WAIT_SECONDS``); on a Celery worker at scale, where it is **202** with
+    ``pending`` (poll the submission). A user
     with ``COURSES_MAX_PENDING_SUBMISSIONS`` submissions still waiting gets 429
     ``too_many_pending`` with ``Retry-After``. After the problem's due date the submission is
     accepted and marked late.

@@ -119,20 +119,25 @@ class CodeExecutorService:
         )
         return self._judge(submission)
 
-    def judge_submission(self, submission_id: int) -> Submission:
+    def judge_submission(
+        self, submission_id: int, *, max_wait_s: float | None = None
+    ) -> Submission:
         """Judge an existing submission under a claim; a judged one is returned untouched.
 
         An outage (``JudgeError.outage``) gives it back to the queue with a ``retry_at``
         (``submission_retry_later``), the backend's checkpoint kept; any other ``JudgeError``
         ends it ``internal_error`` with the reason. Nothing is raised for either: the
         submission says what happened. A claim lost meanwhile leaves it to its new owner.
+        ``max_wait_s`` shortens a remote judge's wait budget (judging inline, in a request):
+        past it the judge is too slow for now, an outage like the others.
         """
         # The chapter for its course id: the verdict's progress save names the course's caches.
         return self._judge(
-            Submission.objects.select_related("problem__chapter").get(pk=submission_id)
+            Submission.objects.select_related("problem__chapter").get(pk=submission_id),
+            max_wait_s=max_wait_s,
         )
 
-    def _judge(self, submission: Submission) -> Submission:
+    def _judge(self, submission: Submission, *, max_wait_s: float | None = None) -> Submission:
         """``judge_submission`` of a submission already loaded (its problem's chapter too,
         or it is fetched once), or just created by ``run_all_test_cases``."""
         submission_id = submission.pk
@@ -161,7 +166,12 @@ class CodeExecutorService:
         checkpoint = SubmissionCheckpoint(submission_id, claim_id)
         try:
             evaluation = self.evaluate(
-                problem, submission.language, submission.code, cases, checkpoint=checkpoint
+                problem,
+                submission.language,
+                submission.code,
+                cases,
+                checkpoint=checkpoint,
+                max_wait_s=max_wait_s,
             )
         except ClaimLost:
             logger.info(

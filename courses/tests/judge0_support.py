@@ -104,7 +104,12 @@ class MemoryCheckpoint:
 
 
 class QuickJudge0(Judge0Backend):
-    """Judge0 as the Celery task builds it (from settings), with the tests' short limits."""
+    """Judge0 as the Celery task builds it (from settings), with the tests' short limits.
+
+    Its wait budget is the test setting ``JUDGE0_TEST_WAIT_SECONDS``: named ``JUDGE0_*`` so that
+    a test overriding it gets a backend of its own (``shared_backend`` keys on those settings;
+    under another name the first test of a class fixed the budget for the others).
+    """
 
     @classmethod
     def from_settings(cls) -> QuickJudge0:
@@ -115,7 +120,7 @@ class QuickJudge0(Judge0Backend):
             connect_timeout_s=1.0,
             read_timeout_s=2.0,
             max_retry_time_s=2.0,
-            max_wait_s=getattr(settings, "TEST_JUDGE0_WAIT_SECONDS", 10.0),
+            max_wait_s=getattr(settings, "JUDGE0_TEST_WAIT_SECONDS", 10.0),
             circuit=CircuitBreaker(url, failure_threshold=50, cooldown_s=0.5),
         )
 

@@ -446,7 +446,7 @@ class SameVerdictsOnJudge0TestCase(JudgingMixin, TestCase):
         cls.addClassCleanup(cls.fake.stop)
 
     def make_service(self):
-        settings = override_settings(JUDGE0_URL=self.fake.url, TEST_JUDGE0_WAIT_SECONDS=20.0)
+        settings = override_settings(JUDGE0_URL=self.fake.url, JUDGE0_TEST_WAIT_SECONDS=20.0)
         settings.enable()
         self.addCleanup(settings.disable)
         backend = QuickJudge0.from_settings()

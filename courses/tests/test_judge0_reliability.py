@@ -382,7 +382,7 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
             user=self.user, problem=self.problem, language="python", code=SOLVE, **fields
         )
 
-    @override_settings(TEST_JUDGE0_WAIT_SECONDS=1.0)
+    @override_settings(JUDGE0_TEST_WAIT_SECONDS=1.0)
     def test_a_celery_retry_polls_the_same_tokens(self):
         """The first try runs out of its wait budget (Judge0's queue stuck): the submission
         waits with its tokens; the retry, once Judge0 moves, polls them. One set in all."""
@@ -510,7 +510,7 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
         self.assertEqual(submission.status, Verdict.INTERNAL_ERROR)
         self.assertIn("The judge was unavailable for 2 tries", submission.error_text)
 
-    @override_settings(TEST_JUDGE0_WAIT_SECONDS=1.5, COURSES_FREE_RUN_WAIT_SECONDS=1.0)
+    @override_settings(JUDGE0_TEST_WAIT_SECONDS=1.5, COURSES_FREE_RUN_WAIT_SECONDS=1.0)
     def test_numbers_out_of_range_in_a_result_are_garbage_never_a_failed_save(self):
         """``memory: -5`` broke the database's check, ``time: "1e30"`` and ``memory: 10**30``
         overflowed its integer: the save failed and the submission ended internal_error, and
@@ -541,7 +541,7 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
                 self.assertEqual((judged.status, judged.score), (Verdict.ACCEPTED, 1))
                 self.assertEqual(self.fake.created, 0, "the same tokens, polled")
 
-    @override_settings(TEST_JUDGE0_WAIT_SECONDS=1.5)
+    @override_settings(JUDGE0_TEST_WAIT_SECONDS=1.5)
     def test_a_refused_poll_is_waited_out_and_counted_a_failure_never_the_end_of_the_work(self):
         """A 400 (or 422) answering a poll ended the submission internal_error as if Judge0
         had refused the student's run, and counted a success for the breaker. It says nothing
@@ -564,6 +564,56 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
                 self.assertEqual(circuit.failures(), 1)
                 self.fake.reset_script()
                 self.assertEqual(settle(submission.pk, timeout_s=10).status, Verdict.ACCEPTED)
+
+    @override_settings(JUDGE0_TEST_WAIT_SECONDS=20.0, COURSES_INLINE_JUDGE_WAIT_SECONDS=1.0)
+    def test_an_inline_submit_answers_pending_within_its_short_budget_on_a_slow_judge0(self):
+        """The embedded default judges inside the Submit request: with Judge0's queue stuck it
+        held the request for the whole wait budget (120 s by default, 20 s here). It now waits
+        COURSES_INLINE_JUDGE_WAIT_SECONDS, answers 202 pending with its tokens kept, and a
+        later try polls them."""
+        factories.EnrollmentFactory(user=self.user, course=self.problem.chapter.course)
+        client = APIClient()
+        client.force_authenticate(self.user)
+        self.fake.pause()
+        started = time.monotonic()
+        answer = client.post(
+            reverse("api:submission-create", args=[self.problem.pk]),
+            {"language": "python", "code": SOLVE},
+            format="json",
+        )
+        self.assertLess(time.monotonic() - started, 5.0)
+        self.assertEqual((answer.status_code, answer.json()["status"]), (202, "pending"))
+        submission = Submission.objects.get(pk=answer.json()["id"])
+        self.assertIn("wait budget of 1 s", submission.retry_reason)
+        tokens = [job["token"] for job in submission.judge_checkpoint["jobs"].values()]
+        self.assertEqual(len(tokens), 1)
+        self.fake.resume()
+        judged = settle(submission.pk, timeout_s=20)
+        self.assertEqual((judged.status, judged.score), (Verdict.ACCEPTED, 1))
+        self.assertEqual(self.fake.created, 1, "the kept token, polled")
+
+    @override_settings(JUDGE0_TEST_WAIT_SECONDS=3.0, COURSES_INLINE_JUDGE_WAIT_SECONDS=0.5)
+    def test_a_celery_worker_keeps_the_whole_wait_budget(self):
+        """The short budget is for inline judging only: the task run by a worker (not eager)
+        waits the backend's whole budget."""
+        from courses.tasks import judge_submission
+
+        self.fake.pause()
+        timings = {}
+        for how in ("inline", "worker"):
+            submission = submission_create(
+                user=self.user, problem=self.problem, language="python", code=SOLVE, enqueue=False
+            )
+            started = time.monotonic()
+            if how == "inline":
+                judge_submission.apply(args=[submission.pk])
+            else:
+                judge_submission(submission.pk)  # the task's body, as a worker runs it
+            timings[how] = time.monotonic() - started
+            submission.refresh_from_db()
+            self.assertEqual(submission.status, Verdict.PENDING)
+        self.assertLess(timings["inline"], 2.0)
+        self.assertGreaterEqual(timings["worker"], 2.9)
 
     def test_an_exam_submission_queued_by_an_outage_before_its_deadline_counts_in_time(self):
         exam = factories.ExamFactory(course=self.problem.chapter.course, passing_score=0)

@@ -19,9 +19,10 @@ So a batch of N cases costs at most its chunks plus N submissions per try, each 
 once in a try (``jobs``: the ledger, and a lost create answer ends the try).
 
 **Deadlines.** One call (``run_batch``) has one wait budget, ``max_wait_s``
-(``JUDGE0_WAIT_SECONDS``, or the caller's: a short one for "Run code"); every HTTP request has its
-own overall deadline (``Timeouts.request_s``), never past the call's. Both stay below the judging
-lease (``from_settings`` refuses otherwise), so a claim cannot expire under a running call.
+(``JUDGE0_WAIT_SECONDS``, or a caller's shorter one: "Run code", judging inline in a request);
+every HTTP request has its own overall deadline (``Timeouts.request_s``), never past the call's.
+Both stay below the judging lease (``from_settings`` refuses otherwise), so a claim cannot expire
+under a running call.
 
 **The deployment.** ``/config_info`` is read once per base URL (cached an hour; Judge0's defaults
 when it cannot be read): batch support and size, and the maxima. A request whose limits exceed
@@ -299,12 +300,13 @@ class Judge0Backend:
         checkpoint: Checkpoint | None = None,
         max_wait_s: float | None = None,
     ) -> list[RunResult]:
-        """Run ``requests`` within ``max_wait_s`` (default: the backend's), resuming from and
+        """Run ``requests`` within ``max_wait_s`` (the backend's budget, or a shorter one: a
+        caller may only shorten it, which keeps it below the judging lease), resuming from and
         saving to ``checkpoint`` when given (see ``jobs``)."""
         check_single_program(requests)
         if not requests:
             return []
-        budget = self.max_wait_s if max_wait_s is None else max_wait_s
+        budget = self.max_wait_s if max_wait_s is None else min(max_wait_s, self.max_wait_s)
         deadline = time.monotonic() + budget
         if self.circuit is not None:
             self.circuit.before_call()
