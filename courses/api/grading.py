@@ -197,6 +197,16 @@ class StaffSubmissionDetailSerializer(StaffSubmissionRowSerializer):
     peak_memory_kb = serializers.IntegerField(allow_null=True)
     subtasks = serializers.JSONField(source="subtask_results", allow_null=True)
     results = StaffResultSerializer(source="test_results.all", many=True)
+    retry_reason = serializers.CharField(
+        help_text="While it waits after an outage: why its last try failed (the judge's own "
+        "words, for the staff); empty otherwise. Students see only that it is pending."
+    )
+    retry_at = serializers.DateTimeField(
+        allow_null=True, help_text="While it waits after an outage: when the next try is due."
+    )
+    judge_failures = serializers.IntegerField(
+        help_text="Tries of this judging that failed for want of a judge (0 after a requeue)."
+    )
 
 
 class StaffSubmissionListApi(APIView):

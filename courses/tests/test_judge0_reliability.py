@@ -615,6 +615,35 @@ class GradedSubmissionFaultsTestCase(FakeJudge0Mixin, TransactionTestCase):
         self.assertLess(timings["inline"], 2.0)
         self.assertGreaterEqual(timings["worker"], 2.9)
 
+    def test_staff_see_why_a_submission_waits_and_its_student_only_that_it_is_pending(self):
+        """The staff API and page showed a waiting submission as "pending" with no reason;
+        they now give the last failure, the next try and the failed tries. The student's own
+        view stays "pending" without them (the reason may name Judge0's hosts)."""
+        course = self.problem.chapter.course
+        staff = factories.UserFactory()
+        factories.EnrollmentFactory(user=staff, course=course, role="instructor")
+        factories.EnrollmentFactory(user=self.user, course=course)
+        self.fake.stop()
+        submission = self.submit()
+        staff_api = APIClient()
+        staff_api.force_authenticate(staff)
+        detail = staff_api.get(reverse("api:staff-submission-detail", args=[submission.pk]))
+        self.assertEqual(detail.status_code, 200)
+        self.assertEqual((detail.json()["status"], detail.json()["judge_failures"]), ("pending", 1))
+        self.assertIn("cannot connect", detail.json()["retry_reason"])
+        self.assertIsNotNone(detail.json()["retry_at"])
+        self.client.force_login(staff)
+        page = self.client.get(reverse("web:staff-submission", args=[submission.pk]))
+        self.assertContains(page, "Waiting for the judge")
+        self.assertContains(page, "1 try failed for want of a judge")
+        self.assertContains(page, "cannot connect")
+        student = APIClient()
+        student.force_authenticate(self.user)
+        shown = student.get(reverse("api:submission-detail", args=[submission.pk]))
+        self.assertEqual(shown.json()["status"], "pending")
+        for hidden in ("retry_reason", "retry_at", "judge_failures", "cannot connect"):
+            self.assertNotIn(hidden, shown.content.decode())
+
     def test_an_exam_submission_queued_by_an_outage_before_its_deadline_counts_in_time(self):
         exam = factories.ExamFactory(course=self.problem.chapter.course, passing_score=0)
         factories.ExamProblemFactory(exam=exam, problem=self.problem, score=10)

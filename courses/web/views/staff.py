@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courses import selectors
 from courses.csv_export import csv_text, gradebook_filename, gradebook_table
 from courses.exam_time import attempt_state
+from courses.judging.types import Verdict
 from courses.services.enrollment_import import (
     enrollments_import_identifiers,
     identifiers_from_rows,
@@ -314,8 +315,22 @@ def submission(request, submission_id: int):
         "points_out_of": selectors.points_out_of(found),
         "results": list(found.test_results.all()),
         "rejudge_status": _rejudge_status(request, course, request.GET.get("rejudge")),
+        "judge_wait": judge_wait(found),
     }
     return render(request, "web/staff/submission.html", context)
+
+
+def judge_wait(submission) -> dict | None:
+    """Why a submission still waits for its verdict after an outage, for its staff (the API's
+    ``retry_reason``, ``retry_at``, ``judge_failures``); None when it is not waiting so.
+    Students see only "pending"."""
+    if Verdict(submission.status).is_final or not submission.retry_reason:
+        return None
+    return {
+        "reason": submission.retry_reason,
+        "retry_at": submission.retry_at,
+        "failures": submission.judge_failures,
+    }
 
 
 # --- Rejudge and its progress ------------------------------------------------------------------
