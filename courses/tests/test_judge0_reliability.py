@@ -188,6 +188,23 @@ class BackendFaultsTestCase(FakeJudge0Mixin, SimpleTestCase):
         self.assertEqual(self.fake.created, 4)
         self.assertEqual(backend.stats["harness_fallbacks"], 0)
 
+    def test_a_status_13_is_named_from_the_status_table_not_from_the_reply(self):
+        """The reason read "status 13 (Accepted)" when the reply's description said so: the
+        staff read a failure as a success. The name now comes from Judge0's status table."""
+        backend = self.backend(use_harness=False)
+        self.fake.force_status(13, message="rb_sysopen - /box/script.py")
+
+        def lie(doc):
+            for entry in doc["submissions"]:
+                entry["status"]["description"] = "Accepted"
+            return doc
+
+        self.fake.script(BATCH_GET, Fault(mutate=lie), seconds=30)
+        with self.assertRaises(BackendInternalError) as caught:
+            backend.run_batch(print_requests(1))
+        self.assertIn("Judge0 status 13 (Internal Error) for 1 of 1", str(caught.exception))
+        self.assertNotIn("Accepted", str(caught.exception))
+
     def test_status_14_is_judge0s_failure_not_the_students_runtime_error(self):
         backend = self.backend(use_harness=False)
         self.fake.force_status(14, message="Exec format error")

@@ -358,8 +358,10 @@ class JobRunner:
         self.ledger.save()
         index, submission = broken[0]
         message = submission.message or "no message"
+        # The name from Judge0's status table, never the reply's own (it may say "Accepted").
+        name = judge0_status(submission.status_id).description
         raise BackendInternalError(
-            f"Judge0 status {submission.status_id} ({submission.status_description or 'error'}) "
+            f"Judge0 status {submission.status_id} ({name}) "
             f"for {len(broken)} of {len(jobs)} submission(s): {message}".rstrip()
         )
 

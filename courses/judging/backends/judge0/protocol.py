@@ -180,7 +180,6 @@ class Submission:
 
     token: str
     status_id: int
-    status_description: str
     stdout: bytes = b""
     stderr: bytes = b""
     compile_output: bytes = b""
@@ -212,12 +211,10 @@ def parse_submission(doc: object) -> Submission:
         raise BackendProtocolError(f"Judge0 submission {token}: status without an id")
     if status_id not in JUDGE0_STATUSES:
         raise BackendProtocolError(f"Judge0 submission {token}: unknown status id {status_id}")
-    description = status.get("description")
     message = b64decode(doc.get("message"), "message")
     return Submission(
         token=token,
         status_id=status_id,
-        status_description=description if isinstance(description, str) else "",
         stdout=b64decode(doc.get("stdout"), "stdout"),
         stderr=b64decode(doc.get("stderr"), "stderr"),
         compile_output=b64decode(doc.get("compile_output"), "compile_output"),
