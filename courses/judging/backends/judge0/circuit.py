@@ -1,10 +1,17 @@
-"""A circuit breaker whose state every process of a host shares, through the Django cache.
+"""A circuit breaker whose state lives in the Django cache, shared by the processes sharing it.
 
 Why the cache: Celery workers and web processes each hold their own memory, and a breaker in
 process memory would let every one of them keep hammering a dead Judge0 until each had learnt it
-alone. The cache (Redis in a scaled deployment, per-process memory in the embedded default, where
-there is only one process anyway) is shared, and is not the ORM, which the judging package never
-imports.
+alone. The cache is not the ORM, which the judging package never imports. How far the state is
+shared is the cache's reach:
+
+- scaled deployment (``REDIS_URL``): Redis, so every web and worker process of every host shares
+  one breaker per Judge0 URL; the first failed calls anyone makes open it for all;
+- embedded default: Django's local-memory cache, which is per process. ``make run`` runs two
+  processes that judge, the web server (inline judging, "Run code") and ``manage.py
+  run_periodic`` (the retries), and each keeps a breaker of its own: each learns of an outage
+  from its own ``failure_threshold`` failed calls. That costs a few calls more, never a verdict:
+  a breaker only saves calls to a Judge0 that is failing anyway.
 
 States, keyed per Judge0 base URL:
 - closed: calls go through; consecutive availability failures are counted;
@@ -14,8 +21,10 @@ States, keyed per Judge0 base URL:
   through; the others still fail fast. The probe's success closes the circuit, its failure opens
   it for another cool-down.
 
-Only availability failures count (refused, DNS, timeouts, 5xx): a 401 or a 422 proves Judge0 is
-up. A cache that is down counts as a closed circuit (DESIGN.md: a cache failure is a miss).
+The backend decides what counts (``backend.Judge0Backend._record``): failures for want of Judge0
+(refused, DNS, timeouts, 5xx, garbage to the end of a call, a refused poll, statuses 13/14);
+an answer about the request (a 401, a 422 on a create, tokens Judge0 forgot) proves it up. A
+cache that is down counts as a closed circuit (DESIGN.md: a cache failure is a miss).
 """
 
 from __future__ import annotations
