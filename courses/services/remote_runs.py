@@ -146,16 +146,17 @@ def run_in_flight(user_id: int | None) -> Iterator[None]:
     """Hold one of the user's ``COURSES_MAX_RUNS_IN_FLIGHT`` run places for the block.
 
     ``TooManyRuns`` when they are all held. The count lives in the shared cache with a lifetime
-    longer than any run (a web process killed mid-run frees its place then).
+    longer than any run (a web process killed mid-run frees its place then), renewed at each
+    run's start: counted from the first of a user's back-to-back runs, it expired under a later
+    one, whose release then found no key and whose place the cap no longer counted.
     """
     limit = settings.COURSES_MAX_RUNS_IN_FLIGHT
     if user_id is None or limit <= 0:
         yield
         return
     key = runs_in_flight_key(user_id)
-    lifetime = int(settings.COURSES_RUN_QUEUE_WAIT_SECONDS + answer_budget_s()) + 60
     try:
-        count = _increment(key, lifetime)
+        count = _increment(key, in_flight_lifetime_s())
     except Exception as exc:
         logger.error("runs in flight of user %s not counted, the cache failed: %r", user_id, exc)
         yield
@@ -173,13 +174,21 @@ def run_in_flight(user_id: int | None) -> Iterator[None]:
             logger.warning("runs in flight of user %s not released: %r", user_id, exc)
 
 
+def in_flight_lifetime_s() -> int:
+    """How long a user's count of runs in flight lives after the latest run started: longer
+    than any run (its wait in the queue, then its answer)."""
+    return int(settings.COURSES_RUN_QUEUE_WAIT_SECONDS + answer_budget_s()) + 60
+
+
 def _increment(key: str, lifetime: int) -> int:
     for _ in range(2):
         cache.add(key, 0, lifetime)
         try:
-            return cache.incr(key)
+            count = cache.incr(key)
         except ValueError:  # expired between add and incr: add it again
             continue
+        cache.touch(key, lifetime)  # ``incr`` keeps the expiry of the first run's ``add``
+        return count
     raise RuntimeError(f"cache key {key} keeps expiring")
 
 

@@ -17,19 +17,22 @@ from unittest import mock
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from courses import metrics
+from courses.cache import runs_in_flight_key
 from courses.judging.errors import ExecutorBusy, SandboxUnavailable
 from courses.judging.types import Outcome, RunResult, Verdict
 from courses.models import Submission
 from courses.services import remote_runs
 from courses.services.code_executor import CodeExecutorService, free_run_slots
 from courses.services.errors import TooManyRuns
-from courses.services.remote_runs import run_in_flight
+from courses.services.remote_runs import in_flight_lifetime_s, run_in_flight
 from courses.services.submissions import rejudge, submission_create
 from courses.tasks import judge_submission, requeue_stale_submissions, run_code
 from courses.tests import factories
@@ -41,6 +44,24 @@ CLEAN = f"{__name__}.CleanBackend"
 
 class CleanBackend(ScriptedBackend):
     default_script = RunResult(outcome=Outcome.OK, stdout=b"3\n")
+
+
+class ClockedLocMemCache(LocMemCache):
+    """Django's local-memory cache on a clock the test moves: lifetimes are the subject, and
+    waiting them out for real would take minutes."""
+
+    now = [1_000_000.0]
+
+    def get_backend_timeout(self, timeout=DEFAULT_TIMEOUT):
+        if timeout == DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        elif timeout == 0:
+            timeout = -1
+        return None if timeout is None else self.now[0] + timeout
+
+    def _has_expired(self, key):
+        expires = self._expire_info.get(key, -1)
+        return expires is not None and expires <= self.now[0]
 
 
 def one_case_problem(**fields):
@@ -365,6 +386,26 @@ class RunsInFlightTestCase(TestCase):
             reverse("api:code-run"), {"code": "print(1)"}, content_type="application/json"
         )
         self.assertEqual(answer.status_code, 200, answer.content)
+
+    @override_settings(
+        CACHES={"default": {"BACKEND": f"{__name__}.ClockedLocMemCache", "LOCATION": "clocked"}}
+    )
+    def test_back_to_back_runs_keep_their_count_past_the_first_runs_lifetime(self):
+        """A user's runs one after another, each 30 s (free runs timing out on a stuck Judge0):
+        the count's lifetime ran from the first one's start, so it expired under a later run,
+        whose release logged "not released: ValueError(Key ... not found)" and whose place the
+        cap no longer counted. Each run's start now renews it."""
+        clock = ClockedLocMemCache.now
+        key = runs_in_flight_key(7)
+        runs = in_flight_lifetime_s() // 30 + 2
+        with self.assertNoLogs("courses.services.remote_runs", "WARNING"):
+            for _ in range(runs):
+                with run_in_flight(7):
+                    self.assertEqual(cache.get(key), 1)
+                    clock[0] += 30
+        self.assertEqual(cache.get(key), 0)
+        clock[0] += in_flight_lifetime_s() + 1  # and it still expires once the user stops
+        self.assertIsNone(cache.get(key))
 
     def test_a_failing_cache_lets_runs_through(self):
         with mock.patch.object(remote_runs, "cache") as broken:
