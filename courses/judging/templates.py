@@ -41,7 +41,9 @@ stdout itself — ``void solve(void)`` in C, ``void solve()`` in C++, and a non-
 The student must not define ``main`` (nor, in Java, a class ``Main``).
 
 The student's code always comes first, so its line numbers in error messages are its own and
-Python's ``from __future__`` imports and Java's ``import`` lines stay legal.
+Python's ``from __future__`` imports and Java's ``import`` lines stay legal. A Python traceback
+starts after the harness's call of the entry point (the launcher's excepthook): the harness's
+lines, which are not in the student's program, are never shown.
 
 ``stdio`` io mode runs the student's program as it is, without a template.
 
@@ -99,6 +101,10 @@ PYTHON_COMPILE_ERROR_EXIT = 3
 PYTHON_COMPILE_ERROR_MARKER = "@@codecourses:compilation-error@@"
 #: The file name the student's Python code has in tracebacks and syntax errors.
 PYTHON_FILENAME = "solution.py"
+#: The function of the default function-style template that calls the entry point. Its frames,
+#: and those that led to it, are not the student's: the launcher's excepthook cuts a traceback
+#: to what comes after it (no frames at all for a call with the wrong arguments).
+PYTHON_HARNESS = "_codecourses_harness"
 #: The line that ends the launcher's prelude (``python_launcher``).
 PYTHON_PRELUDE_END = "# ---- codecourses: each run from here ----"
 
@@ -217,6 +223,12 @@ def _codecourses_excepthook(kind, error, tb, _source=_source, _launcher=__file__
     linecache.cache[{filename!r}] = (len(_source), None, _source.splitlines(True), {filename!r})
     while tb is not None and tb.tb_frame.f_code.co_filename == _launcher:
         tb = tb.tb_next
+    frame = tb
+    while frame is not None:
+        if frame.tb_frame.f_code.co_name == {harness!r}:
+            tb = frame.tb_next
+            break
+        frame = frame.tb_next
     traceback.print_exception(kind, error, tb)
 
 
@@ -365,6 +377,7 @@ def python_launcher(program: str) -> str:
         marker=PYTHON_COMPILE_ERROR_MARKER,
         exit_code=PYTHON_COMPILE_ERROR_EXIT,
         prelude_end=PYTHON_PRELUDE_END,
+        harness=PYTHON_HARNESS,
     )
 
 

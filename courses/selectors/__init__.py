@@ -63,6 +63,7 @@ from courses.selectors.courses import (
     member_enrollments,
     practice,
     problem_course_id,
+    problem_first_sample_input,
     problem_samples,
 )
 from courses.selectors.discussions import (
@@ -241,6 +242,7 @@ __all__ = [
     "problem_detail",
     "problem_detail_for_staff",
     "problem_discussable",
+    "problem_first_sample_input",
     "problem_for_staff",
     "problem_for_submission",
     "problem_points",

@@ -83,6 +83,16 @@ def problem_samples(*, problem: Problem) -> tuple[list[SampleCase], int]:
     return samples, hidden
 
 
+def problem_first_sample_input(*, problem_id: int) -> str | None:
+    """The input of the problem's first sample case (in order), or ``None`` without samples."""
+    return (
+        ProblemTestCase.objects.filter(problem_id=problem_id, is_sample=True)
+        .order_by("order", "id")
+        .values_list("input", flat=True)
+        .first()
+    )
+
+
 def content_course_ids(instance: Chapter | Problem) -> set[int]:
     """The courses a chapter or problem belongs to before and after a save (a move changes two).
 

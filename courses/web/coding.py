@@ -15,6 +15,7 @@ feedback rule). Errors read as the API words them.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ MAX_POLL_DELAY_S = 5
 POLL_BACKOFF_STEP_S = 4
 
 
+RUN_ONLY_HELP = "Run only: leave it empty to run on the sample cases."
+
+
 def language_choices(keys) -> list[tuple[str, str]]:
     return [(key, display_name(key)) for key in keys]
 
@@ -78,7 +82,7 @@ class CodeForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Run only: leave it empty to run on the sample cases.",
+        help_text=RUN_ONLY_HELP,
     )
 
     def __init__(self, *args, languages, draft_scope: str, keep_code: bool = False, **kwargs):
@@ -110,9 +114,54 @@ def code_form(problem: Problem, *, draft_scope: str, data=None, initial=None) ->
     keep_code = bool(initial.get("code"))
     if not keep_code:
         initial["code"] = starter_code(problem).get(initial["language"], "")
-    return CodeForm(
+    form = CodeForm(
         data, languages=languages, draft_scope=draft_scope, initial=initial, keep_code=keep_code
     )
+    form.fields["stdin"].help_text = custom_input_help(problem)
+    return form
+
+
+#: The example of a call when the problem has no sample to build one from (or a long one):
+#: an input and the arguments it passes, as written in a call.
+GENERIC_EXAMPLE = ("[[1, 2], 3]", "[1, 2], 3")
+#: The longest sample input shown as the example, in characters.
+MAX_EXAMPLE_CHARS = 60
+
+
+def custom_input_help(problem: Problem) -> str:
+    """What to type as a custom input: for a function-style problem, in the languages whose
+    function gets arguments, a JSON list of them, with the call it makes, from the problem's
+    first sample when there is a short one. A novice typing ``[1, 5, 3]`` for ``solve(xs)``
+    otherwise learns only that ``solve`` was given three arguments."""
+    text = RUN_ONLY_HELP
+    languages = function_languages(problem)
+    if languages is None or not languages.with_arguments:
+        return text
+    entry = problem.entry_point
+    built = _sample_example(selectors.problem_first_sample_input(problem_id=problem.pk))
+    example, arguments = built or GENERIC_EXAMPLE
+    text += (
+        f" In {languages.with_arguments}, type the arguments of {entry} as a JSON list: "
+        f"{example} calls {entry}({arguments}){' (the first sample)' if built else ''}."
+    )
+    if languages.with_stdin:
+        text += f" In {languages.with_stdin}, type what the program reads."
+    return text
+
+
+def _sample_example(sample_input: str | None) -> tuple[str, str] | None:
+    """A short sample input that is a JSON list and the arguments it passes, as written in a
+    call; ``None`` for no sample, a long one or one of another shape."""
+    text = (sample_input or "").strip()
+    if not text or len(text) > MAX_EXAMPLE_CHARS:
+        return None
+    try:
+        arguments = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(arguments, list):
+        return None
+    return text, ", ".join(json.dumps(value, ensure_ascii=False) for value in arguments)
 
 
 def starter_code(problem: Problem) -> dict[str, str]:

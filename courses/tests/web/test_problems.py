@@ -32,6 +32,7 @@ from courses.tests.api_support import (
     judged_submission,
     problem_with_cases,
 )
+from courses.tests.sandbox_fixtures import requires_sandbox
 from courses.tests.scripted_backend import ScriptedBackend
 from courses.tests.signals.support import FreshCacheMixin
 from courses.web.coding import poll_delay_s
@@ -351,6 +352,23 @@ class RunTestCase(ProblemsTestCase):
         self.assertIn("must be a JSON array of the function", field_errors(response, "stdin"))
         self.assertNotIn("Traceback", response.content.decode())
 
+    def test_the_custom_input_help_says_to_type_the_arguments_as_a_json_list(self):
+        self.problem.allowed_languages = ["python", "c"]
+        self.problem.save()
+        html = self.client.get(self.problem_url()).content.decode()
+        self.assertIn(
+            "In Python 3, type the arguments of solve as a JSON list: [1, 2] calls solve(1, 2) "
+            "(the first sample). In C (gcc, C17), type what the program reads.",
+            html,
+        )
+        # Without a sample to build it from, a made-up example says the same.
+        bare = factories.ProblemFactory(chapter=self.w.chapter, order=9)
+        html = self.client.get(self.problem_url(bare)).content.decode()
+        self.assertIn("type the arguments of solve as a JSON list: [[1, 2], 3] calls", html)
+        stdio = factories.ProblemFactory(chapter=self.w.chapter, order=10, io_mode="stdio")
+        html = self.client.get(self.problem_url(stdio)).content.decode()
+        self.assertIn("Run only: leave it empty to run on the sample cases.</p>", html)
+
     def test_a_problem_without_samples_asks_for_an_input_next_to_the_field(self):
         problem = factories.ProblemFactory(chapter=self.w.chapter, order=9)
         factories.ProblemTestCaseFactory(problem=problem, is_sample=False)
@@ -395,6 +413,33 @@ class RunTestCase(ProblemsTestCase):
         response = self.post_code("web:problem-run", htmx=True)
         self.assertContains(response, "Request was throttled.")
         self.assertEqual(self.post_code("web:problem-run").status_code, 429)
+
+
+@requires_sandbox
+@override_settings(COURSES_JUDGE_BACKEND="local")
+class SandboxRunTestCase(ProblemsTestCase):
+    """Run on the real sandbox: what a student reads of their program's failure."""
+
+    def setUp(self):
+        super().setUp()
+        self.login("student")
+
+    def test_a_traceback_shows_only_the_students_own_lines_from_a_real_run(self):
+        """On the real sandbox: the harness that calls ``solve`` is not the student's program,
+        and its lines (after the student's) are not in their editor."""
+        one_list = "def solve(xs):\n    return max(xs)\n"
+        response = self.post_code("web:problem-run", htmx=True, code=one_list, stdin="[1, 5, 3]")
+        html = response.content.decode()
+        self.assertIn("TypeError: solve() takes 1 positional argument but 3 were given", html)
+        self.assertNotIn("_codecourses_harness", html)
+        self.assertNotIn("Traceback", html)  # no frame of the student's was reached
+        failing = "def solve(a, b):\n    return half(a) + b\n\ndef half(a):\n    return a / 0\n"
+        response = self.post_code("web:problem-run", htmx=True, code=failing, stdin="[1, 2]")
+        html = response.content.decode()
+        self.assertIn("ZeroDivisionError: division by zero", html)
+        frames = re.findall(r"File &quot;solution.py&quot;, line (\d+), in (\w+)", html)
+        self.assertEqual(frames, [("2", "solve"), ("5", "half")])
+        self.assertNotIn("_codecourses_harness", html)
 
 
 # --- Submit and the result partial ----------------------------------------------------------------
