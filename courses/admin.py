@@ -68,6 +68,7 @@ from courses.models import (
     SubmissionTestResult,
     Subtask,
 )
+from courses.selectors.outline import is_practice
 from courses.services import authoring, judging_authoring, validation
 from courses.services.errors import ServiceError
 from courses.services.exam_attempts import (
@@ -470,11 +471,35 @@ class ProblemAdmin(ScopedModelAdmin):
             admin_views.validate_and_report(request, problem)
 
 
+def practice_warning(problems) -> str:
+    """What an instructor is told of an exam's problems that are open for practice too."""
+    titles = ", ".join(f"“{problem.title}”" for problem in problems)
+    return (
+        f"Open for practice: {titles}. Students can submit them for practice, with full "
+        "feedback, during the exam: mark them “exam only” (the problem's “Is exam only” box)."
+    )
+
+
 class ExamProblemInline(ScopedInline):
     model = ExamProblem
     course_path = "exam__course"
     form = ExamProblemForm
     formset = ExamProblemFormSet
+    readonly_fields = ["open_for_practice"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("problem")
+
+    @admin.display(description="Open for practice")
+    def open_for_practice(self, row) -> str:
+        if row.pk is None:
+            return ""
+        if not is_practice(row.problem):
+            return "No"
+        return (
+            "Yes: students can submit it for practice, with full feedback, during the exam; "
+            "mark it “exam only”"
+        )
 
 
 @admin.register(Exam)
@@ -520,13 +545,28 @@ class ExamAdmin(ScopedModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """As in the API: the passing score follows a passing percentage set here too, and a
-        changed passing rule scores the finished attempts again."""
+        changed passing rule scores the finished attempts again. Leaving the page, the
+        instructor is told which problems are open for practice (the page itself says it)."""
         super().save_related(request, form, formsets, change)
         exam_recompute_scores(exam_id=form.instance.pk)
         if change and {"passing_score", "passing_percentage"} & set(form.changed_data):
             finished = form.instance.attempts.filter(finished_at__isnull=False)
             for attempt_id in finished.values_list("pk", flat=True):
                 exam_attempt_rescore(attempt_id=attempt_id)
+        if "_continue" not in request.POST:
+            self._warn_of_practice_problems(request, form.instance)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            self._warn_of_practice_problems(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _warn_of_practice_problems(self, request, exam) -> None:
+        """A practice problem in an exam stays open for practice, with full feedback, while the
+        exam runs (docs/decisions.md): the instructor may not know it."""
+        problems = selectors.exam_practice_problems(exam_id=exam.pk)
+        if problems:
+            self.message_user(request, practice_warning(problems), messages.WARNING)
 
 
 class ExamAttemptChangeForm(forms.ModelForm):

@@ -7,6 +7,8 @@ defaults to the problem's points and may be 0 or a fraction (two decimals).
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +22,7 @@ from courses.api.fields import (
 )
 from courses.api.pagination import paginated_response
 from courses.models import Exam
+from courses.selectors.outline import is_practice
 from courses.services import authoring_limits as limits
 from courses.services import exam_authoring
 
@@ -96,7 +99,8 @@ class StaffExamListApi(APIView):
 class StaffExamDetailApi(APIView):
     """``GET/PATCH/DELETE /api/v1/staff/exams/<id>/``.
 
-    Running attempts keep the deadline they started with. DELETE refuses an exam with attempts
+    Running attempts keep the deadline they started with, except that a ``closes_at`` moved
+    earlier ends them by then (extra time on top). DELETE refuses an exam with attempts
     (409 ``has_student_work``): close its window instead.
     """
 
@@ -129,13 +133,25 @@ class StaffExamProblemSerializer(serializers.Serializer):
     problem_title = serializers.CharField(source="problem.title")
     score = serializers.DecimalField(**SCORE)
     order = serializers.IntegerField()
+    open_for_practice = serializers.SerializerMethodField(
+        help_text=(
+            "The problem is also open for practice (visible, not archived, not exam-only): "
+            "students can submit it for practice, with full feedback, during the exam. Mark "
+            "it exam-only (is_exam_only) to keep it to the exam."
+        )
+    )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_open_for_practice(self, row) -> bool:
+        return is_practice(row.problem)
 
 
 class StaffExamProblemListApi(APIView):
     """``GET/POST /api/v1/staff/exams/<id>/problems/``: the exam's problems; add one.
 
     The problem must belong to the exam's course (400 naming ``problem``); ``score`` defaults
-    to the problem's points, ``order`` to after the last.
+    to the problem's points, ``order`` to after the last. ``open_for_practice`` warns of a
+    problem students may also submit for practice, with full feedback, during the exam.
     """
 
     paginated = True

@@ -28,6 +28,7 @@ from courses.selectors.access import (
     problem_for_staff,
     require_staff,
 )
+from courses.selectors.courses import practice
 from courses.services.errors import Forbidden, NotFound
 
 
@@ -204,6 +205,17 @@ def exam_problems(*, exam_id: int) -> QuerySet[ExamProblem]:
         ExamProblem.objects.filter(exam_id=exam_id)
         .select_related("problem")
         .order_by("order", "id")
+    )
+
+
+def exam_practice_problems(*, exam_id: int) -> list[Problem]:
+    """The exam's problems that students may also practise (visible, not archived, not
+    exam-only), in the exam's order: during the exam they can submit them outside it, with
+    full feedback, whatever the exam's feedback rule (docs/decisions.md)."""
+    return list(
+        Problem.objects.filter(practice(), exam_problems__exam_id=exam_id).order_by(
+            "exam_problems__order", "exam_problems__id"
+        )
     )
 
 

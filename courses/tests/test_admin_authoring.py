@@ -22,6 +22,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.messages import get_messages
 from django.test import Client, SimpleTestCase, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 
@@ -949,6 +950,46 @@ class CourseTimesTestCase(AuthoringTestCase):
             Problem.objects.get(pk=self.w.problem.pk).due_at,
             datetime(2026, 7, 14, 10, 0, tzinfo=UTC),
         )
+
+
+class ExamPracticeWarningTestCase(AuthoringTestCase):
+    """A practice problem in an exam stays open for practice during it: the exam's page says so."""
+
+    def setUp(self):
+        super().setUp()
+        self.exam = factories.ExamFactory(course=self.w.course, title="Midterm")
+        self.own = factories.ProblemFactory(
+            chapter=self.w.chapter, title="Exam only one", is_exam_only=True
+        )
+        factories.ExamProblemFactory(exam=self.exam, problem=self.w.problem, order=1)
+        factories.ExamProblemFactory(exam=self.exam, problem=self.own, order=2)
+        self.url = change("exam", self.exam.pk)
+
+    def warnings(self, response) -> list[str]:
+        return [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
+
+    def test_the_exam_page_warns_which_problems_are_open_for_practice(self):
+        response = self.client.get(self.url)
+        self.assertEqual(
+            self.warnings(response),
+            [
+                "Open for practice: “Add”. Students can submit them for practice, with full "
+                "feedback, during the exam: mark them “exam only” (the problem's “Is exam "
+                "only” box)."
+            ],
+        )
+        self.assertContains(response, "Open for practice")  # the column of its problems
+        self.assertContains(response, "Yes: students can submit it for practice")
+        # Saved and left for the list: said again, since the list does not show it.
+        response = self.client.post(self.url, form_data(self.client.get(self.url)), follow=True)
+        self.assertRedirects(response, changelist("exam"))
+        self.assertContains(response, "Open for practice: “Add”.")
+
+    def test_an_exam_of_exam_only_problems_has_no_warning(self):
+        Problem.objects.filter(pk=self.w.problem.pk).update(is_exam_only=True)
+        response = self.client.get(self.url)
+        self.assertEqual(self.warnings(response), [])
+        self.assertNotContains(response, "Yes: students can submit it for practice")
 
 
 class AdminAccessTestCase(AuthoringTestCase):

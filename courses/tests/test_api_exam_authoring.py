@@ -196,6 +196,18 @@ class ExamProblemApiTestCase(AuthoringTestCase):
         self.assertEqual((response.json()["score"], response.json()["order"]), ("40.00", 2))
         self.assertEqual(self.total(), "65.00")
 
+    def test_each_problem_says_whether_students_can_also_practise_it_during_the_exam(self):
+        practice = self.new_problem()
+        own = factories.ProblemFactory(chapter=self.w.chapter, is_exam_only=True)
+        draft = factories.ProblemFactory(chapter=self.w.chapter, is_visible=False)
+        added = [self.add({"problem": problem.pk}).json() for problem in (practice, own, draft)]
+        self.assertEqual([row["open_for_practice"] for row in added], [True, False, False])
+        rows = self.get("staff-exam-problem-list", exam_id=self.exam.pk).json()["results"]
+        self.assertEqual(
+            [(row["problem"], row["open_for_practice"]) for row in rows],
+            [(practice.pk, True), (own.pk, False), (draft.pk, False)],
+        )
+
     def test_scores_of_zero_and_fractions_add_up_exactly(self):
         for score in ("0", "0.5", "33.33", "0.01"):
             response = self.add({"problem": self.new_problem().pk, "score": score})
