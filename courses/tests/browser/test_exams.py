@@ -123,7 +123,8 @@ class TakeAnExamBrowserTestCase(BrowserTestCase):
 
         # Handing in, after the confirmation; then the results, once released.
         page.get_by_role("link", name="Back to my attempt").click()
-        page.get_by_role("button", name="Finish the exam").click()
+        page.get_by_text("the attempt is being handed in automatically").wait_for()
+        page.get_by_role("button", name="Hand in now").click()
         page.get_by_role("heading", name="Finish the exam?").wait_for()
         self.assert_accessible()
         page.get_by_role("button", name="Yes, finish the exam").click()

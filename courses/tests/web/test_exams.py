@@ -288,6 +288,22 @@ class ExamStartPageTestCase(ExamPagesTestCase):
             link=reverse("web:attempt", args=[running.pk]),
         )
 
+    def test_my_attempts_say_when_the_score_will_show(self):
+        attempt = self.start()
+        row = reverse("web:attempt", args=[attempt.pk])
+
+        def score_cell(when) -> str:
+            html = self.get("exam", self.w.exam.pk, when=when).content.decode()
+            cells = re.search(rf'<td><a href="{row}">.*?</tr>', html, flags=re.S).group(0)
+            return text_of(re.findall(r"<td>(.*?)</td>", cells, flags=re.S)[-1])
+
+        running, expired = self.t0 + minutes(1), attempt.deadline
+        self.assertEqual(score_cell(running), "after the results are released")
+        self.w.exam.results_released_at = self.t0
+        self.w.exam.save(update_fields=["results_released_at"])
+        self.assertEqual(score_cell(running), "when you finish")
+        self.assertEqual(score_cell(expired), "once it is handed in")
+
     def test_an_expired_attempt_does_not_block_a_new_start(self):
         self.w.exam.max_attempts = 2
         self.w.exam.save(update_fields=["max_attempts"])
@@ -406,7 +422,14 @@ class AttemptPageTestCase(ExamPagesTestCase):
         self.assertIn(f"ended at {self.zoned(self.attempt.deadline)}", page)
         self.assertNotContains(response, f"/attempts/{self.attempt.pk}/problems/")
         self.assertNotContains(response, "data-disable-when-expired")
-        self.assertContains(response, "Finish the exam")  # to hand it in now
+        # Until the periodic task hands it in (within a minute), it says that is under way.
+        self.assertIn("the attempt is being handed in automatically", page)
+        self.assertNotIn("hand it in to see your results", page)
+        self.assertContains(response, "Hand in now")  # the student need not wait for it
+        self.assertNotContains(response, "Finish the exam")
+        response = self.get("exam", self.w.exam.pk, when=self.attempt.deadline)
+        self.assertIn("Time is up (being handed in automatically)", text(response))
+        self.assertNotIn("not handed in yet", text(response))
 
     def test_once_finished_it_says_so_with_no_button(self):
         exam_attempt_finish(attempt=self.attempt, now=self.t0 + minutes(3))
@@ -574,6 +597,9 @@ class AttemptProblemPageTestCase(ExamPagesTestCase):
         response = self.get("attempt-problem", self.attempt.pk, self.w.problem.pk)
         self.assertEqual(response.status_code, 409)
         self.assertIn("This exam attempt is finished.", text(response))
+        # Only opened, nothing posted: nothing was lost, and the page does not say it was.
+        self.assertIn("This attempt no longer accepts submissions.", text(response))
+        self.assertNotIn("Nothing was", text(response))
 
 
 @override_settings(COURSES_JUDGE_BACKEND=backend_path(AcceptingBackend))

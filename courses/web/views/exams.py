@@ -81,9 +81,11 @@ FEEDBACK_RULES = {
     ),
 }
 
+#: An expired attempt is handed in by the periodic task (at its deadline), or by the student
+#: first: it is never left as it is, so the pages say it is on its way.
 STATE_LABELS = {
     RUNNING: "In progress",
-    EXPIRED: "Time is up (not handed in yet)",
+    EXPIRED: "Time is up (being handed in automatically)",
     FINISHED: "Finished",
 }
 
@@ -127,16 +129,30 @@ class AttemptRow:
     state_label: str
     #: Finished and released: its score and pass may show.
     results_available: bool
+    #: Otherwise, when they will.
+    score_note: str
 
 
 def attempt_row(attempt: ExamAttempt, exam: Exam, now: datetime) -> AttemptRow:
     state = attempt_state(finished_at=attempt.finished_at, deadline=attempt.deadline, now=now)
+    released = results_visible(exam, now)
     return AttemptRow(
         attempt=attempt,
         state=state,
         state_label=STATE_LABELS[state],
-        results_available=attempt.finished_at is not None and results_visible(exam, now),
+        results_available=state == FINISHED and released,
+        score_note=score_note(state, released),
     )
+
+
+def score_note(state: str, released: bool) -> str:
+    """When an attempt's score will show, in place of it: the results must be released and the
+    attempt finished, and only what is missing is said."""
+    if not released:
+        return "after the results are released"
+    if state == RUNNING:
+        return "when you finish"
+    return "once it is handed in"
 
 
 @login_required
@@ -255,13 +271,28 @@ def draft_scope(attempt: ExamAttempt, problem) -> str:
     return f"attempt:{attempt.pk}:problem:{problem.pk}"
 
 
+#: What a refused post did not do, by the page posted to; a page only read did nothing.
+UNDONE = {"attempt-problem-run": "run", "attempt-problem-submit": "saved"}
+
+
 def closed_page(request, attempt: ExamAttempt, exc: ServiceError):
-    """The attempt takes no more work (409 ``attempt_expired`` / ``attempt_finished``)."""
+    """The attempt takes no more work (409 ``attempt_expired`` / ``attempt_finished``).
+
+    "Nothing was run/saved" only when something was posted: opening a problem of a closed
+    attempt lost nothing, and saying so would alarm the student.
+    """
     template = "web/exams/partials/closed.html" if request.htmx else "web/exams/closed.html"
+    undone = UNDONE.get(request.resolver_match.url_name) if request.method == "POST" else None
     return render(
         request,
         template,
-        {"attempt": attempt, "exam": attempt.exam, "course": attempt.exam.course, "error": exc},
+        {
+            "attempt": attempt,
+            "exam": attempt.exam,
+            "course": attempt.exam.course,
+            "error": exc,
+            "undone": undone,
+        },
         # htmx swaps only successful answers: the partial says it in place of the result.
         status=200 if request.htmx else 409,
     )
