@@ -4,8 +4,9 @@ and graded submissions lost, in one test run (written to docs/reliability.md).
 Each row judges one graded 10-case C submission (one Judge0 submission per case: a set is 10
 tokens) through the real path — ``submission_create``, the inline queue, the periodic requeue,
 the Judge0 backend — on the fake Judge0 with one fault scripted. "Lost" is a submission not
-``accepted`` once the fault is over and the requeue (and, where the row says so, the staff's
-requeue) has run. ``JUDGE0_RELIABILITY_TABLE=<path>`` writes the table there; it is printed too.
+``accepted`` once the fault is over and the requeue has run; no row needs the staff. The bound
+is one set per try (``jobs``), and each row's expected tries give its bound in sets.
+``JUDGE0_RELIABILITY_TABLE=<path>`` writes the table there; it is printed too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.test import TransactionTestCase, override_settings
 
 from courses.judging.backends.judge0 import CircuitBreaker, clear_language_cache
 from courses.judging.types import Verdict
-from courses.services.submissions import rejudge, submission_create
+from courses.services.submissions import submission_create
 from courses.tests import factories
 from courses.tests.fakes.judge0 import FakeJudge0, Fault
 from courses.tests.judge0_support import (
@@ -39,12 +40,11 @@ HTML = "<!DOCTYPE html><html><body><h1>We're sorry, but something went wrong.</h
 @dataclass
 class Row:
     fault: str
-    #: How many sets of tokens this fault may cost at most (the documented bound).
+    #: How many sets of tokens this fault may cost at most: one per try it takes.
     bound_sets: int
     arrange: Callable[[FakeJudge0], None]
-    #: The course's staff requeue the submission if it ended internal_error (bound reached).
-    staff_requeue: bool = False
     created: int = 0
+    tries: int = 0
     status: str = ""
 
 
@@ -66,16 +66,49 @@ def _forget_after_create(fake: FakeJudge0) -> None:
     fake.script(BATCH_POST, Fault(mutate=lambda doc: (fake.forget(), doc)[1]))
 
 
+def _every(change: Callable[[dict], None]) -> Callable[[dict], dict]:
+    def mutate(doc: dict) -> dict:
+        for entry in doc["submissions"]:
+            change(entry)
+        return doc
+
+    return mutate
+
+
 ROWS = [
     Row("none", 1, lambda fake: None),
     Row("lost answer to a create (once)", 2, _script(BATCH_POST, Fault(drop_after=True))),
     Row(
-        "lost answer to a create (twice: bound reached, staff requeue)",
-        3,
-        _script(BATCH_POST, Fault(drop_after=True), times=2),
-        staff_requeue=True,
+        "lost answer to a create (3 tries in a row)",
+        4,
+        _script(BATCH_POST, Fault(drop_after=True), times=3),
     ),
-    Row("500 answering a create (once)", 2, _script(BATCH_POST, Fault(status=500, body=HTML))),
+    Row(
+        "a create that hangs past the request deadline (twice)",
+        1,
+        _script(BATCH_POST, Fault(hang=True), times=2),
+    ),
+    Row(
+        "504 answering a create Judge0 made (twice)",
+        3,
+        _script(BATCH_POST, Fault(status=504, body=HTML, content_type="text/html", acted=True), 2),
+    ),
+    Row(
+        "HTML page with 200 answering a create (twice)",
+        1,
+        _script(BATCH_POST, Fault(status=200, body=HTML, content_type="text/html"), times=2),
+    ),
+    Row("trickled create answer (twice)", 3, _script(BATCH_POST, Fault(trickle_s=0.25), 2)),
+    Row(
+        "500 answering a create (5 times: past the client's retries)",
+        1,
+        _script(BATCH_POST, Fault(status=500, body=HTML), times=5),
+    ),
+    Row(
+        "429 with Retry-After: 3600 on a create",
+        1,
+        _script(BATCH_POST, Fault(status=429, headers={"Retry-After": "3600"})),
+    ),
     Row("Judge0's queue stuck past the wait budget (the retry)", 1, lambda fake: fake.pause()),
     Row(
         "status 13 on every run for 2 tries",
@@ -93,6 +126,16 @@ ROWS = [
         "502s for 8 s while polling",
         1,
         _script(BATCH_GET, Fault(status=502, body=HTML, content_type="text/html"), seconds=8),
+    ),
+    Row(
+        "400 answering polls (3)",
+        1,
+        _script(BATCH_GET, Fault(status=400, body={"error": "x"}), times=3),
+    ),
+    Row(
+        "memory -5 in results (3 polls)",
+        1,
+        _script(BATCH_GET, Fault(mutate=_every(lambda e: e.update(memory=-5))), times=3),
     ),
     Row("truncated poll answer", 1, _script(BATCH_GET, Fault(truncate=20))),
     Row("trickled poll answer", 1, _script(BATCH_GET, Fault(trickle_s=0.25))),
@@ -124,6 +167,7 @@ class Judge0FaultTableTestCase(TransactionTestCase):
                 out.write(table + "\n")
         self.assertEqual([r.fault for r in ROWS if r.status != Verdict.ACCEPTED], [], "lost")
         for row in ROWS:
+            self.assertLessEqual(row.created, row.tries * CASES, f"{row.fault}: one set per try")
             self.assertLessEqual(row.created, row.bound_sets * CASES, row.fault)
         self.assertEqual(ROWS[0].created, CASES)
 
@@ -137,22 +181,20 @@ class Judge0FaultTableTestCase(TransactionTestCase):
                 time.sleep(0.5)
                 fake.resume()
             judged = settle(submission.pk, timeout_s=40)
-            if row.staff_requeue and judged.status == Verdict.INTERNAL_ERROR:
-                rejudge(submission=judged)
-                judged = settle(submission.pk, timeout_s=40)
             row.created, row.status = fake.created, judged.status
+            row.tries = judged.judge_failures + 1
 
     @staticmethod
     def table() -> str:
         lines = [
             f"| fault (one graded {CASES}-case C submission) | Judge0 submissions created "
-            "| sets of tokens | bound (sets) | final status |",
-            "|---|---|---|---|---|",
+            "| sets of tokens | tries | bound (sets) | final status |",
+            "|---|---|---|---|---|---|",
         ]
         for row in ROWS:
             lines.append(
-                f"| {row.fault} | {row.created} | {row.created / CASES:g} | {row.bound_sets} "
-                f"| {row.status} |"
+                f"| {row.fault} | {row.created} | {row.created / CASES:g} | {row.tries} "
+                f"| {row.bound_sets} | {row.status} |"
             )
         lost = sum(1 for row in ROWS if row.status != Verdict.ACCEPTED)
         lines.append(f"\nGraded submissions lost: {lost} of {len(ROWS)}.")
