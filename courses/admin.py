@@ -30,7 +30,7 @@ from courses import (
     ids,  # noqa: F401  (registers <id:...>, the converter of object ids)
     selectors,
 )
-from courses.admin_fields import apply_bound
+from courses.admin_fields import apply_bound, course_time
 from courses.admin_forms import (
     STARTER_PREFIX,
     TEMPLATE_HELP,
@@ -506,11 +506,21 @@ class ExamProblemInline(ScopedInline):
 class ExamAdmin(ScopedModelAdmin):
     course_path = "course"
     form = ExamForm
-    list_display = ["title", "course", "opens_at", "closes_at", "duration_minutes", "total_score"]
+    list_display = [
+        "title",
+        "course",
+        "opens_at_shown",
+        "closes_at_shown",
+        "duration_minutes",
+        "total_score",
+    ]
+    list_select_related = ["course"]
     list_filter = [("course", OWN_ONLY)]
     search_fields = ["title"]
     readonly_fields = ["total_score"]
     inlines = [ExamProblemInline]
+    opens_at_shown = course_time(Exam, "opens_at", "course")
+    closes_at_shown = course_time(Exam, "closes_at", "course")
     fieldsets = [
         (None, {"fields": ["course", "title", "instructions"]}),
         (
@@ -609,26 +619,38 @@ class ExamAttemptAdmin(ScopedModelAdmin):
     list_display = [
         "exam",
         "user",
-        "started_at",
-        "deadline",
+        "started_at_shown",
+        "deadline_shown",
         "extra_time_minutes",
-        "finished_at",
+        "finished_at_shown",
         "score",
         "passed",
     ]
+    list_select_related = ["exam__course", "user"]
     list_filter = [("exam", OWN_ONLY), "passed"]
     search_fields = ["user__username", "exam__title"]
     fields = [
         "exam",
         "user",
-        "started_at",
-        "deadline",
+        "started_at_shown",
+        "deadline_shown",
         "extra_time_minutes",
-        "finished_at",
+        "finished_at_shown",
         "score",
         "passed",
     ]
-    readonly_fields = ["exam", "user", "started_at", "deadline", "finished_at", "score", "passed"]
+    readonly_fields = [
+        "exam",
+        "user",
+        "started_at_shown",
+        "deadline_shown",
+        "finished_at_shown",
+        "score",
+        "passed",
+    ]
+    started_at_shown = course_time(ExamAttempt, "started_at", "exam__course")
+    deadline_shown = course_time(ExamAttempt, "deadline", "exam__course")
+    finished_at_shown = course_time(ExamAttempt, "finished_at", "exam__course")
     actions = ["grant_15_minutes", "reopen_for_30_minutes"]
 
     #: Shown when someone opens the add page by its URL (there is no "add" button).
@@ -710,11 +732,12 @@ class SubmissionTestResultInline(ScopedInline):
 @admin.register(Submission)
 class SubmissionAdmin(ScopedModelAdmin):
     course_path = "problem__chapter__course"
-    list_display = ["id", "user", "problem", "language", "status", "score", "created_at"]
+    list_display = ["id", "user", "problem", "language", "status", "score", "created_at_shown"]
     list_filter = ["status", "language", ("problem__chapter__course", OWN_ONLY)]
     search_fields = ["user__username", "problem__title"]
     date_hierarchy = "created_at"
-    list_select_related = ["user", "problem"]
+    list_select_related = ["user", "problem__chapter__course"]
+    created_at_shown = course_time(Submission, "created_at", "problem__chapter__course")
     # Judged fields are the judge's alone.
     readonly_fields = [
         "status",
@@ -751,7 +774,18 @@ class SubmissionAdmin(ScopedModelAdmin):
 @admin.register(ProblemProgress)
 class ProblemProgressAdmin(ScopedModelAdmin):
     course_path = "problem__chapter__course"
-    list_display = ["user", "problem", "status", "attempts", "best_score", "first_solved_at"]
+    list_display = [
+        "user",
+        "problem",
+        "status",
+        "attempts",
+        "best_score",
+        "first_solved_at_shown",
+    ]
+    list_select_related = ["user", "problem__chapter__course"]
+    first_solved_at_shown = course_time(
+        ProblemProgress, "first_solved_at", "problem__chapter__course"
+    )
     list_filter = ["status"]
     search_fields = ["user__username", "problem__title"]
     readonly_fields = [
@@ -766,7 +800,9 @@ class ProblemProgressAdmin(ScopedModelAdmin):
 @admin.register(Enrollment)
 class EnrollmentAdmin(ScopedModelAdmin):
     course_path = "course"
-    list_display = ["user", "course", "role", "status", "enrolled_at"]
+    list_display = ["user", "course", "role", "status", "enrolled_at_shown"]
+    list_select_related = ["user", "course"]
+    enrolled_at_shown = course_time(Enrollment, "enrolled_at", "course")
     list_filter = ["role", "status", ("course", OWN_ONLY)]
     search_fields = ["user__username", "course__title"]
     autocomplete_fields = ["user"]
@@ -780,7 +816,16 @@ class DiscussionReplyInline(ScopedInline):
 @admin.register(DiscussionThread)
 class DiscussionThreadAdmin(ScopedModelAdmin):
     course_path = "course"
-    list_display = ["title", "course", "author", "reply_count", "last_activity_at", "is_pinned"]
+    list_display = [
+        "title",
+        "course",
+        "author",
+        "reply_count",
+        "last_activity_at_shown",
+        "is_pinned",
+    ]
+    list_select_related = ["course", "author"]
+    last_activity_at_shown = course_time(DiscussionThread, "last_activity_at", "course")
     list_filter = ["is_pinned", "is_closed", ("course", OWN_ONLY)]
     search_fields = ["title", "body"]
     readonly_fields = ["reply_count", "last_activity_at"]

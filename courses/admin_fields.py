@@ -8,6 +8,8 @@
   change is refused, a repeated one asks which: ``<name>_fold``).
 - ``StatementWidget``: the statement's textarea with a "Preview statement" button.
 - ``apply_bound``: a field held to the authoring API's bound (``authoring_limits``).
+- ``course_time``: a list column or read-only field showing an instant on the course's clocks,
+  with the zone named, as the site shows it (``in_zone``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from courses.local_times import (
     to_utc,
 )
 from courses.services.authoring_limits import MODEL_FIELDS, Range
+from courses.templatetags.courses_web import in_zone
 
 
 def apply_bound(field: forms.Field, model_name: str, name: str) -> None:
@@ -58,6 +61,30 @@ ACE_MODES = {
 }
 AUTHORING_JS = "courses/admin/authoring.js"
 AUTHORING_CSS = "courses/admin/authoring.css"
+
+
+def course_time(model, name: str, course_path: str) -> staticmethod:
+    """An admin column (or read-only field) for the instant ``model.name``, shown on the clocks
+    of the object's course, reached by ``course_path`` (``"exam__course"``), with the zone
+    named: ``1 Dec 2026, 00:00 CET (Europe/Paris)``, what the site and the admin's forms show.
+    Django's own display is UTC with no zone, which read as local times an hour or more off.
+
+    Assign it to a ModelAdmin attribute and name that attribute in ``list_display`` or
+    ``readonly_fields``; the list should ``select_related`` the course path. It sorts by the
+    field."""
+
+    def shown(obj) -> str | None:
+        value = getattr(obj, name)
+        if value is None:
+            return None  # the admin's "-"
+        course = obj
+        for step in course_path.split("__"):
+            course = getattr(course, step)
+        return in_zone(value, course.time_zone)
+
+    shown.short_description = model._meta.get_field(name).verbose_name.capitalize()
+    shown.admin_order_field = name
+    return staticmethod(shown)
 
 
 def normalize_newlines(text: str) -> str:

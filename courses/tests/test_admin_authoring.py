@@ -733,6 +733,26 @@ class CourseTimesTestCase(AuthoringTestCase):
         self.assertContains(response, 'name="opens_at_0" value="2026-06-01"')
         self.assertContains(response, 'name="opens_at_1" value="09:00:00"')
 
+    def test_list_pages_show_times_on_the_courses_clocks_with_the_zone_named(self):
+        self.exam.opens_at = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # 00:00 in Paris
+        self.exam.closes_at = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+        self.exam.save()
+        attempt = exam_attempt_start(
+            exam=self.exam, user=self.w.student, now=datetime(2026, 11, 30, 23, 5, tzinfo=UTC)
+        )
+        exams = self.client.get(changelist("exam"))
+        self.assertContains(exams, "1 Dec 2026, 00:00 CET (Europe/Paris)")  # opens
+        self.assertContains(exams, "1 Dec 2026, 02:30 CET (Europe/Paris)")  # closes
+        self.assertNotContains(exams, "11 p.m.")
+        for url in (changelist("examattempt"), change("examattempt", attempt.pk)):
+            with self.subTest(url=url):
+                page = self.client.get(url)
+                self.assertContains(page, "1 Dec 2026, 00:05 CET (Europe/Paris)")  # started
+                self.assertContains(page, "1 Dec 2026, 01:05 CET (Europe/Paris)")  # deadline
+                self.assertNotContains(page, "11:05 p.m.")
+        # Still sorted by the instant.
+        self.assertEqual(self.client.get(changelist("examattempt"), {"o": "3"}).status_code, 200)
+
     def test_a_normal_local_time_is_saved_in_utc(self):
         response = self.post_exam(
             opens_at=("2026-01-10", "09:00"), closes_at=("2026-01-10", "11:30:00")
