@@ -150,3 +150,37 @@ class StaffDashboardBrowserTestCase(BrowserTestCase):
         self.assertTrue(page.get_by_text("Already enrolled: 1").is_visible())
         self.assertTrue(Enrollment.objects.filter(user__username="carol").exists())
         self.assert_accessible()
+
+    def test_on_a_phone_no_staff_page_is_wider_than_the_screen(self):
+        # The report: at 390 px the exam attempts page was 854 px wide, the gradebook 515 px,
+        # and the dashboard's exam table had no scroll box of its own. The tables were in their
+        # scroll boxes, but the visually hidden labels of their cells (position: absolute)
+        # escaped them and widened the page.
+        # A problem nobody solved: the gradebook's "—" cells carry visually hidden words.
+        problem_with_cases(chapter=self.problem.chapter, title="Nobody solved this one yet")
+        self.log_in("teacher", PASSWORD)
+        self.page.set_viewport_size({"width": 390, "height": 844})
+        course = f"/staff/courses/{self.course.pk}"
+        for path in (
+            f"{course}/",
+            f"{course}/gradebook/",
+            f"{course}/submissions/",
+            f"/staff/exams/{self.exam.pk}/attempts/",
+            f"/staff/submissions/{self.failing.pk}/",
+        ):
+            with self.subTest(path=path):
+                self.open(path)
+                self.page.locator("main h1").wait_for()
+                overflow = self.page.evaluate(
+                    "document.documentElement.scrollWidth - window.innerWidth"
+                )
+                # What sticks out, for the failure's message.
+                wide = self.page.evaluate(
+                    """() => [...document.querySelectorAll('main *')]
+                      .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                      .slice(0, 5).map(e => e.outerHTML.slice(0, 60))"""
+                )
+                self.assertLessEqual(overflow, 0, (path, wide))
+                unboxed = self.page.locator("main table:not(.table-scroll table)").count()
+                self.assertEqual(unboxed, 0, "a table outside a .table-scroll region")
+                self.assert_accessible()
