@@ -79,6 +79,31 @@ def _clean_body(body: str) -> str:
     return _clean_text(body, field="body", max_chars=BODY_MAX_CHARS)
 
 
+#: A thread's texts and their bounds, in the order their problems are told.
+POST_TEXTS = (("title", TITLE_MAX_CHARS), ("body", BODY_MAX_CHARS))
+
+
+def _clean_post(*, refused: InvalidInput | None = None, **texts: str | None) -> dict[str, str]:
+    """A thread's ``title`` and ``body``, each cleaned when given (``None``: not given), with
+    every problem reported at once, ``refused`` (found before) first: an empty title and an
+    empty body are two errors, not one after the other."""
+    problems = [refused] if refused is not None else []
+    cleaned = {}
+    for name, max_chars in POST_TEXTS:
+        if texts.get(name) is None:
+            continue
+        try:
+            cleaned[name] = _clean_text(texts[name], field=name, max_chars=max_chars)
+        except InvalidInput as exc:
+            problems.append(exc)
+    if problems:
+        raise InvalidInput(
+            " ".join(exc.message for exc in problems),
+            fields={name: text for exc in problems for name, text in exc.fields.items()},
+        )
+    return cleaned
+
+
 def _locked_thread(thread_id: int) -> DiscussionThread:
     """The thread's row, locked until the end of the transaction; ``NotFound`` once deleted."""
     thread = DiscussionThread.objects.select_for_update().filter(pk=thread_id).first()
@@ -93,19 +118,16 @@ def _locked_thread(thread_id: int) -> DiscussionThread:
 def thread_create(
     *, course, author, title: str, body: str, problem: Problem | None = None
 ) -> DiscussionThread:
-    """Start a thread in ``course``, about ``problem`` when given (a problem of that course)."""
+    """Start a thread in ``course``, about ``problem`` when given (a problem of that course).
+    Every problem of the input is reported at once (``_clean_post``)."""
+    refused = None
     if problem is not None and problem.chapter.course_id != course.pk:
-        raise InvalidInput(
+        refused = InvalidInput(
             "The problem is not in this course.",
             fields={"problem": "Not a problem of this course."},
         )
-    return DiscussionThread.objects.create(
-        course=course,
-        problem=problem,
-        author=author,
-        title=_clean_text(title, field="title", max_chars=TITLE_MAX_CHARS),
-        body=_clean_body(body),
-    )
+    text = _clean_post(refused=refused, title=title, body=body)
+    return DiscussionThread.objects.create(course=course, problem=problem, author=author, **text)
 
 
 def thread_update(
@@ -121,11 +143,7 @@ def thread_update(
     Only the given columns are written, in one ``UPDATE``: a reply counted meanwhile is not
     overwritten, and the counters and the activity time stay as they are.
     """
-    changes = {}
-    if title is not None:
-        changes["title"] = _clean_text(title, field="title", max_chars=TITLE_MAX_CHARS)
-    if body is not None:
-        changes["body"] = _clean_body(body)
+    changes: dict = _clean_post(title=title, body=body)
     if is_pinned is not None:
         changes["is_pinned"] = is_pinned
     if is_closed is not None:

@@ -333,6 +333,14 @@ class ThreadNewPageTestCase(DiscussionPagesTestCase):
         self.assertFalse(DiscussionThread.objects.filter(title="How to read input?").exists())
         self.assertEqual(DiscussionThread.objects.count(), 1)
 
+    def test_an_empty_title_and_body_are_both_reported_at_once(self):
+        self.as_role("student")
+        response = self.post(title="", body=" ")
+        self.assertEqual(field_errors(response, "title"), "This field is required.")
+        self.assertEqual(field_errors(response, "body"), "This field is required.")
+        self.assertContains(response, "The title cannot be empty. The body cannot be empty.")
+        self.assertEqual(DiscussionThread.objects.count(), 1)
+
     def test_a_title_of_exactly_the_maximum_is_kept_and_one_more_refused(self):
         self.as_role("student")
         response = self.post(title="x" * 201)
