@@ -102,9 +102,7 @@ def user_signup(*, username: str, email: str, password: str):
     user_model = get_user_model()
     username = user_model.normalize_username(username)
     email = user_model.objects.normalize_email(email)
-    errors = _username_problems(username) | _email_problems(email)
-    candidate = user_model(username=username, email=email)
-    errors |= _password_problems(password, candidate, "password")
+    errors = user_signup_problems(username=username, email=email, password=password)
     if errors:
         raise InvalidInput("The account cannot be created.", fields=errors)
     try:
@@ -112,6 +110,17 @@ def user_signup(*, username: str, email: str, password: str):
             return user_model.objects.create_user(username=username, email=email, password=password)
     except IntegrityError:  # the same username, created concurrently
         raise InvalidInput(USERNAME_TAKEN, fields={"username": USERNAME_TAKEN}) from None
+
+
+def user_signup_problems(*, username: str, email: str, password: str) -> dict[str, str]:
+    """What ``user_signup`` would refuse, by field, creating nothing: a form that refuses
+    something of its own (two passwords that differ) reports these beside it, all at once."""
+    user_model = get_user_model()
+    username = user_model.normalize_username(username)
+    email = user_model.objects.normalize_email(email)
+    errors = _username_problems(username) | _email_problems(email)
+    candidate = user_model(username=username, email=email)
+    return errors | _password_problems(password, candidate, "password")
 
 
 def _username_problems(username: str) -> dict[str, str]:
@@ -143,6 +152,13 @@ def _email_problems(email: str) -> dict[str, str]:
     if get_user_model().objects.filter(email__iexact=email).exists():
         return {"email": EMAIL_TAKEN}
     return {}
+
+
+def new_password_problems(*, password: str, user) -> dict[str, str]:
+    """What ``password_change`` and ``password_reset_confirm`` would refuse of ``password`` as
+    ``user``'s new password (``new_password``), changing nothing: for a form that reports its
+    own refusals (two passwords that differ) beside these."""
+    return _password_problems(password, user, "new_password")
 
 
 def _password_problems(password: str, user, field: str) -> dict[str, str]:

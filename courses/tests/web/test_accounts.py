@@ -112,6 +112,14 @@ class SignupPageTestCase(TestCase):
         self.assertIn("differ", field_errors(response, "password_again"))
         self.assertFalse(get_user_model().objects.exists())
 
+    def test_passwords_that_differ_do_not_hide_the_other_problems(self):
+        factories.UserFactory(username="taken")
+        response = self.signup(username="TAKEN", password="short", password_again="shirt")
+        self.assertIn("differ", field_errors(response, "password_again"))
+        self.assertIn("too short", field_errors(response, "password"))
+        self.assertIn("already", field_errors(response, "username"))
+        self.assertEqual(get_user_model().objects.count(), 1)
+
     @override_settings(COURSES_SIGNUP_OPEN=False)
     def test_closed_signup_has_no_page_and_no_link(self):
         self.assertEqual(self.client.get(reverse("web:signup")).status_code, 404)
@@ -148,6 +156,11 @@ class PasswordPagesTestCase(TestCase):
             url, {"old_password": "password", **new, "new_password_again": "a new secret 2"}
         )
         self.assertIn("The two passwords differ.", field_errors(typo, "new_password_again"))
+        both = self.client.post(
+            url, {"old_password": "password", "new_password": "x", "new_password_again": "y"}
+        )
+        self.assertIn("The two passwords differ.", field_errors(both, "new_password_again"))
+        self.assertIn("too short", field_errors(both, "new_password"))
         user.refresh_from_db()
         self.assertTrue(user.check_password("password"))
         done = self.client.post(url, {"old_password": "password", **new})
@@ -174,6 +187,9 @@ class PasswordPagesTestCase(TestCase):
         new = {"new_password": "a new secret 1", "new_password_again": "a new secret 1"}
         typo = self.client.post(path, {**new, "new_password_again": "a new secret"})
         self.assertIn("The two passwords differ.", field_errors(typo, "new_password_again"))
+        both = self.client.post(path, {"new_password": "x", "new_password_again": "y"})
+        self.assertIn("The two passwords differ.", field_errors(both, "new_password_again"))
+        self.assertIn("too short", field_errors(both, "new_password"))
         self.assertRedirects(self.client.post(path, new), reverse("web:login"))
         user.refresh_from_db()
         self.assertTrue(user.check_password("a new secret 1"))

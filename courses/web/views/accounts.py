@@ -40,18 +40,32 @@ class LogoutPage(auth_views.LogoutView):
 
 
 class ServiceFormView(FormView):
-    """A form whose ``perform`` calls a service; its ``ServiceError`` shows on the form."""
+    """A form whose ``perform`` calls a service; its ``ServiceError`` shows on the form.
+
+    When the form refuses something of its own (two passwords that differ), ``problems`` says
+    what the service would refuse too, so that every error shows at once rather than one per
+    try; each goes next to its field unless the form already reports one there.
+    """
 
     def perform(self, form) -> None:
         raise NotImplementedError
+
+    def problems(self, form) -> dict[str, str]:
+        return {}
 
     def form_valid(self, form):
         try:
             self.perform(form)
         except ServiceError as exc:
             apply_service_error(form, exc)
-            return self.form_invalid(form)
+            return super().form_invalid(form)
         return super().form_valid(form)
+
+    def form_invalid(self, form):
+        for name, message in self.problems(form).items():
+            if name in form.cleaned_data and not form.has_error(name):
+                form.add_error(name, message)
+        return super().form_invalid(form)
 
 
 class TypedTwiceForm(forms.Form):
@@ -100,6 +114,14 @@ class SignupPage(ServiceFormView):
             return redirect("web:home")
         return super().dispatch(request, *args, **kwargs)
 
+    def problems(self, form) -> dict[str, str]:
+        data = form.cleaned_data
+        return accounts.user_signup_problems(
+            username=data.get("username", ""),
+            email=data.get("email", ""),
+            password=data.get("password", ""),
+        )
+
     def perform(self, form) -> None:
         data = form.cleaned_data
         user = accounts.user_signup(
@@ -145,6 +167,10 @@ class PasswordChangePage(LoginRequiredMixin, ServiceFormView):
     form_class = PasswordChangeForm
     success_url = reverse_lazy("web:home")
 
+    def problems(self, form) -> dict[str, str]:
+        password = form.cleaned_data.get("new_password", "")
+        return accounts.new_password_problems(password=password, user=self.request.user)
+
     def perform(self, form) -> None:
         accounts.password_change(
             request=self.request,
@@ -188,10 +214,16 @@ class PasswordResetConfirmPage(ServiceFormView):
 
     def dispatch(self, request, *args, **kwargs):
         try:
-            accounts.password_reset_link_check(uid=kwargs["uidb64"], token=kwargs["token"])
+            self.user = accounts.password_reset_link_check(
+                uid=kwargs["uidb64"], token=kwargs["token"]
+            )
         except InvalidResetLink:
             return TemplateResponse(request, "web/accounts/password_reset_invalid.html")
         return super().dispatch(request, *args, **kwargs)
+
+    def problems(self, form) -> dict[str, str]:
+        password = form.cleaned_data.get("new_password", "")
+        return accounts.new_password_problems(password=password, user=self.user)
 
     def perform(self, form) -> None:
         try:
