@@ -14,6 +14,7 @@ from django.utils import timezone
 from courses.models import Enrollment, ExamAttempt
 from courses.services.exam_attempts import exam_attempt_finish, exam_attempt_start
 from courses.tests import factories
+from courses.tests.signals.support import FreshCacheMixin
 from courses.tests.test_admin import make_instructor
 
 CHANGELIST = reverse("admin:courses_examattempt_changelist")
@@ -28,8 +29,9 @@ def minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
 
 
-class ExamAttemptAdminTestCase(TestCase):
+class ExamAttemptAdminTestCase(FreshCacheMixin, TestCase):
     def setUp(self):
+        super().setUp()
         self.t0 = timezone.now().replace(microsecond=0)
         self.course = factories.CourseFactory()
         self.exam = factories.ExamFactory(
