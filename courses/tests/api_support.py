@@ -9,6 +9,8 @@ the real one). Each test reads the configured cache (local memory, or Redis unde
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -328,3 +330,13 @@ class RoleWorld:
 
     def user(self, role: str):
         return None if role == "anonymous" else self.users[role]
+
+
+def cases_zip(pairs: dict[str, tuple[str, str]]) -> bytes:
+    """A case archive as instructors upload it: ``NAME.in`` and ``NAME.out`` per pair."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, (given, expected) in pairs.items():
+            archive.writestr(f"{name}.in", given)
+            archive.writestr(f"{name}.out", expected)
+    return buffer.getvalue()

@@ -8,13 +8,13 @@ so each submission's answer already carries its verdict (201).
 from __future__ import annotations
 
 import io
-import zipfile
 
 import httpx
 from django.core.management import call_command
 from django.test import LiveServerTestCase, override_settings
 
 from courses import demo
+from courses.tests.api_support import cases_zip
 from courses.tests.sandbox_fixtures import requires_sandbox
 
 WRONG_ADD = "def add(a, b):\n    return a - b\n"
@@ -27,15 +27,6 @@ def demo_reference(title: str) -> str:
 
 
 SUM_STDIO = "a, b = map(int, input().split())\nprint(a + b)\n"
-
-
-def cases_zip(pairs: dict[str, tuple[str, str]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, (given, expected) in pairs.items():
-            archive.writestr(f"{name}.in", given)
-            archive.writestr(f"{name}.out", expected)
-    return buffer.getvalue()
 
 
 @requires_sandbox

@@ -8,9 +8,7 @@ keys are checked at commit, which a ``TestCase`` never reaches.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 from django.db import connection
 from django.test import TestCase, TransactionTestCase
@@ -21,7 +19,7 @@ from courses.models import ProblemTestCase, Submission, SubmissionTestResult, Su
 from courses.services import judging_authoring, testdata
 from courses.services.code_executor import CodeExecutorService
 from courses.tests import factories
-from courses.tests.api_support import judged_submission
+from courses.tests.api_support import cases_zip, judged_submission
 from courses.tests.interleave import Choreography, postgresql_only
 from courses.tests.scripted_backend import ScriptedBackend, ok
 from courses.tests.services.db_fixtures import run_together
@@ -45,15 +43,6 @@ def add_problem(count: int = 4):
             is_sample=order == 0,
         )
     return problem
-
-
-def case_archive(pairs: dict[str, tuple[str, str]]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, (given, expected) in pairs.items():
-            archive.writestr(f"{name}.in", given)
-            archive.writestr(f"{name}.out", expected)
-    return buffer.getvalue()
 
 
 class Meanwhile:
@@ -118,7 +107,7 @@ class JudgingWhileTestDataChangesTestCase(TransactionTestCase):
         )
 
     def test_cases_replaced_from_an_archive_while_judging_keep_the_verdict(self):
-        archive = case_archive({"a": ("[5, 5]", "10")})
+        archive = cases_zip({"a": ("[5, 5]", "10")})
 
         def replace():
             testdata.cases_import_archive(problem=self.problem, data=archive, mode="replace")
